@@ -1,0 +1,21 @@
+r"""gkd: knowledge distillation on graphs.
+
+The path through the library: dataset -> task -> teacher -> knowledge -> distiller ->
+student -> evaluation.
+"""
+__version__ = "0.1.0"
+
+from gkd.data import NodeTask, load_dataset, load_node_task, make_node_task  # noqa: E402
+from gkd.distill import GLNN, Distiller  # noqa: E402
+from gkd.errors import DatasetNotFoundError, GkdError  # noqa: E402
+from gkd.evaluation import accuracy, evaluate  # noqa: E402
+from gkd.knowledge import Knowledge, extract_knowledge, teacher_knowledge  # noqa: E402
+from gkd.nn import MLP  # noqa: E402
+from gkd.teachers import build_teacher, teacher_config, train_teacher  # noqa: E402
+
+__all__ = [
+    "DatasetNotFoundError", "Distiller", "GLNN", "GkdError", "Knowledge", "MLP", "NodeTask",
+    "accuracy", "build_teacher", "evaluate", "extract_knowledge", "load_dataset",
+    "load_node_task", "make_node_task", "teacher_config", "teacher_knowledge", "train_teacher",
+    "__version__",
+]

@@ -1,0 +1,205 @@
+"""Benchmark datasets by name, read from a local data root.
+
+The data root (argument > ``GKD_DATA_ROOT`` > ``./datasets``) is only read. Anything
+a loader must process is written under the cache dir (argument > ``GKD_CACHE_DIR`` >
+``$XDG_CACHE_HOME/gkd`` > ``~/.cache/gkd``). Every loader returns a homogeneous
+:class:`~torch_geometric.data.Data` with float features ``x``, class indices ``y``
+of shape ``[N]`` and an undirected, unweighted ``edge_index`` without self-loops;
+datasets with an official split also carry ``train_mask``, ``val_mask`` and
+``test_mask``.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+from torch_geometric.utils import remove_self_loops, to_undirected
+
+from gkd.data.ogb import open_ogb_dataset
+from gkd.errors import DatasetNotFoundError, GkdError
+
+DATA_ROOT_ENV = "GKD_DATA_ROOT"
+CACHE_DIR_ENV = "GKD_CACHE_DIR"
+
+
+def data_root(root: str | os.PathLike | None = None) -> Path:
+    r"""The data root: :obj:`root` if given, else ``$GKD_DATA_ROOT``, else ``./datasets``."""
+    return Path(root or os.environ.get(DATA_ROOT_ENV) or "datasets").expanduser()
+
+
+def cache_dir(path: str | os.PathLike | None = None) -> Path:
+    r"""The writable cache dir: :obj:`path`, ``$GKD_CACHE_DIR``, or the user cache folder."""
+    if path or os.environ.get(CACHE_DIR_ENV):
+        return Path(path or os.environ[CACHE_DIR_ENV]).expanduser()
+    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
+    return Path(base) / "gkd"
+
+
+# --- readers -----------------------------------------------------------------------
+
+
+def _clean(x: Tensor, edge_index: Tensor, y: Tensor, **masks: Tensor) -> Data:
+    edge_index, _ = remove_self_loops(edge_index)
+    edge_index = to_undirected(edge_index, num_nodes=x.size(0))
+    return Data(x=x.float(), edge_index=edge_index, y=y.view(-1).long(), **masks)
+
+
+def read_npz_graph(path: str | os.PathLike) -> Data:
+    r"""Reads a graph in the gnn-benchmark npz layout (CPF, GLNN, Amazon, Coauthor).
+
+    Unlike :func:`torch_geometric.io.read_npz`, the node features are kept raw (the
+    Coauthor files hold counts, which PyG binarises); the graph is made undirected and
+    unweighted and its self-loops are removed, as in GLNN's ``standardize``.
+    """
+    with np.load(path, allow_pickle=False) as f:
+        n = int(f["adj_shape"][0])
+        indptr = torch.from_numpy(f["adj_indptr"]).long()
+        row = torch.repeat_interleave(torch.arange(n), indptr.diff())
+        col = torch.from_numpy(f["adj_indices"]).long()
+        if "attr_data" in f:
+            x = torch.zeros(tuple(int(s) for s in f["attr_shape"]))
+            attr_indptr = torch.from_numpy(f["attr_indptr"]).long()
+            attr_row = torch.repeat_interleave(torch.arange(x.size(0)), attr_indptr.diff())
+            attr_col = torch.from_numpy(f["attr_indices"]).long()
+            x.index_put_((attr_row, attr_col), torch.from_numpy(f["attr_data"]).float(),
+                         accumulate=True)
+        else:
+            x = torch.from_numpy(np.asarray(f["attr_matrix"], dtype=np.float32))
+        labels = np.asarray(f["labels"])
+    if labels.ndim != 1:
+        raise GkdError(f"{path}: expected one label per node, got labels of shape {labels.shape}")
+    return _clean(x, torch.stack([row, col]), torch.from_numpy(labels))
+
+
+def _read_planetoid(folder: Path, prefix: str) -> Data:
+    from torch_geometric.io import read_planetoid_data
+
+    data = read_planetoid_data(str(folder), prefix)
+    return _clean(data.x, data.edge_index, data.y, train_mask=data.train_mask,
+                  val_mask=data.val_mask, test_mask=data.test_mask)
+
+
+def _read_ogbn(folder: Path, name: str, cache: Path) -> Data:
+    def make(root: str):
+        from ogb.nodeproppred import PygNodePropPredDataset
+
+        return PygNodePropPredDataset(name, root=root)
+
+    dataset = open_ogb_dataset(make, name, folder, cache)
+    data, split = dataset[0], dataset.get_idx_split()
+    masks = {}
+    for key, ogb_key in (("train_mask", "train"), ("val_mask", "valid"), ("test_mask", "test")):
+        masks[key] = torch.zeros(data.num_nodes, dtype=torch.bool)
+        masks[key][split[ogb_key]] = True
+    return _clean(data.x, data.edge_index, data.y, **masks)
+
+
+# --- registry ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    r"""Where a dataset lives under the data root and how to read it.
+
+    Args:
+        name (str): the public name, e.g. ``"cora"`` or ``"ogbn-arxiv"``.
+        folder (str): the folder under the data root that holds the files.
+        files (tuple[str, ...]): the files (relative to :obj:`folder`) that must exist.
+        read (callable): ``read(folder, cache_dir) -> Data``.
+        source (str): where a user gets the files.
+    """
+
+    name: str
+    folder: str
+    files: tuple[str, ...]
+    read: Callable[[Path, Path], Data]
+    source: str
+
+
+_PLANETOID_SOURCE = ("the Planetoid files ind.{p}.* from github.com/kimiyoung/planetoid (data/); "
+                     "see datasets/README.md")
+_NPZ_SOURCE = "{f} from github.com/shchur/gnn-benchmark (data/npz/); see datasets/README.md"
+_OGB_SOURCE = ("snap.stanford.edu/ogb/data/nodeproppred/{z}.zip, unzipped and renamed to "
+               "ogb/{d}/; see datasets/README.md")
+
+
+def _planetoid(name: str, folder: str) -> DatasetSpec:
+    prefix = folder.lower()
+    files = tuple(f"ind.{prefix}.{s}" for s in ("x", "tx", "allx", "y", "ty", "ally", "graph",
+                                                "test.index"))
+    return DatasetSpec(name, f"{folder}/raw", files, lambda d, _: _read_planetoid(d, prefix),
+                       _PLANETOID_SOURCE.format(p=prefix))
+
+
+def _npz(name: str, folder: str, file: str) -> DatasetSpec:
+    return DatasetSpec(name, folder, (file,), lambda d, _: read_npz_graph(d / file),
+                       _NPZ_SOURCE.format(f=file))
+
+
+def _ogbn(name: str, split: str, extra: tuple[str, ...] = ()) -> DatasetSpec:
+    raw = ("edge", "node-feat", "node-label", "num-node-list", "num-edge-list") + extra
+    files = (("RELEASE_v1.txt",) + tuple(f"raw/{r}.csv.gz" for r in raw)
+             + tuple(f"split/{split}/{s}.csv.gz" for s in ("train", "valid", "test")))
+    folder = name.replace("-", "_")
+    return DatasetSpec(name, f"ogb/{folder}", files, lambda d, c: _read_ogbn(d, name, c),
+                       _OGB_SOURCE.format(z=name.split("-")[1], d=folder))
+
+
+DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (
+    _planetoid("cora", "Cora"),
+    _planetoid("citeseer", "CiteSeer"),
+    _planetoid("pubmed", "PubMed"),
+    _npz("cora-npz", "npz", "cora.npz"),
+    _npz("citeseer-npz", "npz", "citeseer.npz"),
+    _npz("a-computer", "Amazon/Computers/raw", "amazon_electronics_computers.npz"),
+    _npz("a-photo", "Amazon/Photo/raw", "amazon_electronics_photo.npz"),
+    _npz("coauthor-cs", "Coauthor/CS/raw", "ms_academic_cs.npz"),
+    _npz("coauthor-physics", "Coauthor/Physics/raw", "ms_academic_phy.npz"),
+    _ogbn("ogbn-arxiv", "time", extra=("node_year",)),
+    _ogbn("ogbn-products", "sales_ranking"),
+)}
+
+
+def dataset_spec(name: str) -> DatasetSpec:
+    r"""The registry entry for :obj:`name`; raises a :class:`GkdError` listing the
+    known names when it is unknown."""
+    try:
+        return DATASETS[name.lower()]
+    except KeyError:
+        raise GkdError(f"unknown dataset '{name}'; known datasets: "
+                       f"{', '.join(DATASETS)}") from None
+
+
+def load_dataset(name: str, root: str | os.PathLike | None = None,
+                 cache: str | os.PathLike | None = None) -> Data:
+    r"""Loads the dataset :obj:`name` from the data root.
+
+    Args:
+        name (str): a name from :data:`DATASETS`.
+        root (str, optional): the data root. (default: ``$GKD_DATA_ROOT`` or
+            ``./datasets``)
+        cache (str, optional): the writable cache dir. (default: ``$GKD_CACHE_DIR`` or
+            the user cache folder)
+
+    Raises:
+        DatasetNotFoundError: the data root or one of the dataset's files is missing;
+            the message names the folder, the files and where to get them.
+    """
+    spec = dataset_spec(name)
+    base = data_root(root)
+    if not base.is_dir():
+        raise DatasetNotFoundError(
+            f"data root '{base}' does not exist; pass --root DIR or set {DATA_ROOT_ENV}")
+    folder = base / spec.folder
+    missing = [f for f in spec.files if not (folder / f).is_file()]
+    if missing:
+        raise DatasetNotFoundError(
+            f"dataset '{spec.name}' not found: missing {', '.join(missing)} in '{folder}'; "
+            f"get {spec.source}")
+    return spec.read(folder, cache_dir(cache))

@@ -1,0 +1,82 @@
+"""Loading OGB datasets from a read-only data root, without prompts.
+
+ogb 1.3.6 writes its processed file next to the raw files, asks on stdin before
+(re)downloading, and reads its processed file with ``torch.load`` defaults that
+torch >= 2.6 rejects. Here the raw folder is mirrored into the cache dir through
+symbolic links (so processed files land in the cache), PyG's storage classes are
+allow-listed for ``torch.load``, and stdin is detached so a prompt becomes a clear
+error instead of a hang.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import torch
+
+from gkd.errors import GkdError
+
+_MIRRORED = ("raw", "split", "mapping")
+
+
+def allow_pyg_storage_globals() -> None:
+    r"""Allow-lists PyG's data classes for ``torch.load(weights_only=True)``.
+
+    Idempotent; a no-op on torch versions without safe globals.
+    """
+    if not hasattr(torch.serialization, "add_safe_globals"):
+        return
+    from torch_geometric.data.data import DataEdgeAttr, DataTensorAttr
+    from torch_geometric.data.storage import GlobalStorage
+
+    torch.serialization.add_safe_globals([DataEdgeAttr, DataTensorAttr, GlobalStorage])
+
+
+def mirror_folder(folder: Path, cache: Path) -> Path:
+    r"""Links the raw entries of an OGB dataset folder into a writable mirror.
+
+    The mirror lives under ``cache/ogb/<hash of folder>/<folder name>``, so two
+    data roots never share processed files.
+    """
+    key = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:12]
+    mirror = cache / "ogb" / key / folder.name
+    mirror.mkdir(parents=True, exist_ok=True)
+    for entry in folder.iterdir():
+        if entry.name in _MIRRORED or entry.name.startswith("RELEASE_v"):
+            link = mirror / entry.name
+            if not link.is_symlink():
+                link.symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
+    return mirror
+
+
+@contextmanager
+def _stdin_detached(name: str) -> Iterator[None]:
+    stdin = sys.stdin
+    sys.stdin = io.StringIO()
+    try:
+        yield
+    except EOFError:
+        raise GkdError(f"ogb asked an interactive question while opening '{name}': its "
+                       f"RELEASE_v*.txt marker or raw files are missing or outdated") from None
+    finally:
+        sys.stdin = stdin
+
+
+def open_ogb_dataset(make: Callable[[str], Any], name: str, folder: Path, cache: Path) -> Any:
+    r"""Constructs an OGB dataset whose files sit in :obj:`folder`.
+
+    Args:
+        make (callable): builds the dataset from a root directory, for example
+            ``lambda root: PygNodePropPredDataset(name, root=root)``.
+        name (str): the OGB dataset name, used in error messages.
+        folder (Path): the dataset's folder under the (read-only) data root.
+        cache (Path): a writable cache directory for processed files.
+    """
+    mirror = mirror_folder(folder, cache)
+    allow_pyg_storage_globals()
+    with _stdin_detached(name):
+        return make(str(mirror.parent))

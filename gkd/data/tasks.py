@@ -1,0 +1,232 @@
+"""Node-classification tasks: a graph, its split, and a setting.
+
+A :class:`NodeTask` is what every teacher, distiller and evaluator consumes. It hands
+out the *observed* graph (what training and model selection may see) with split
+indices local to it, and the evaluation sets. In the inductive setting the held-out
+``test_ind`` nodes and all their edges are absent from the observed graph; they exist
+only in :attr:`NodeTask.full_graph`, which is used for final evaluation alone.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+from torch_geometric.transforms import LargestConnectedComponents
+
+from gkd.data.datasets import load_dataset
+from gkd.data.splits import inductive_split, mask_split, per_class_split, random_split
+from gkd.errors import GkdError
+
+PROTOCOLS = ("cpf", "public", "ogb", "random")
+SETTINGS = ("transductive", "inductive")
+
+# The CPF protocol is defined on the gnn-benchmark npz copies; their node order is the
+# one the reference splits were drawn on.
+CPF_SOURCES = {"cora": "cora-npz", "citeseer": "citeseer-npz"}
+PLANETOID = ("cora", "citeseer", "pubmed")
+
+
+@dataclass(frozen=True)
+class EvalSet:
+    r"""Nodes :obj:`index` of :obj:`graph` on which a metric is computed."""
+
+    graph: Data
+    index: Tensor
+
+
+class NodeTask:
+    r"""A node-classification task in the transductive or inductive setting.
+
+    Args:
+        data (Data): the whole graph with ``x`` ``[N, F]``, ``y`` ``[N]`` and an
+            undirected ``edge_index``.
+        train_idx (Tensor): training nodes of :obj:`data`.
+        val_idx (Tensor): validation nodes of :obj:`data`.
+        test_idx (Tensor): test nodes of :obj:`data`.
+        setting (str, optional): ``"transductive"`` or ``"inductive"``; the latter holds
+            a share :obj:`split_rate` of the test nodes out with all their edges.
+            (default: ``"transductive"``)
+        split_rate (float, optional): the held-out share of test nodes in the
+            inductive setting. (default: ``0.2``)
+        seed (int, optional): seeds the inductive hold-out. (default: ``0``)
+        info (dict, optional): descriptive fields (dataset, protocol) kept in
+            :attr:`info`. (default: ``None``)
+
+    Attributes:
+        graph (Data): the observed graph, relabelled to ``0..n_obs-1``.
+        train_idx, val_idx, test_idx (Tensor): split indices into :attr:`graph`
+            (``test_idx`` is ``test_tran`` in the inductive setting).
+        full_graph (Data): the whole graph, for final evaluation only.
+        test_ind_idx (Tensor or None): held-out nodes of :attr:`full_graph`.
+        observed_nodes (Tensor): ids in :attr:`full_graph` of the nodes of :attr:`graph`.
+    """
+
+    def __init__(self, data: Data, train_idx: Tensor, val_idx: Tensor, test_idx: Tensor, *,
+                 setting: str = "transductive", split_rate: float = 0.2, seed: int = 0,
+                 info: dict | None = None) -> None:
+        _check_graph(data)
+        if setting not in SETTINGS:
+            raise GkdError(f"unknown setting '{setting}'; choose from {', '.join(SETTINGS)}")
+        splits = {"train": train_idx, "val": val_idx, "test": test_idx}
+        _check_splits(splits, data.num_nodes)
+        self.setting, self.split_rate, self.seed = setting, split_rate, seed
+        self.full_graph = Data(x=data.x, y=data.y, edge_index=data.edge_index)
+        self.num_classes = int(data.y.max()) + 1
+        if setting == "transductive":
+            self.graph = self.full_graph
+            self.observed_nodes = torch.arange(data.num_nodes)
+            self.test_ind_idx = None
+            self.train_idx, self.val_idx, self.test_idx = train_idx, val_idx, test_idx
+        else:
+            test_tran, self.test_ind_idx = inductive_split(test_idx, split_rate, seed)
+            observed = torch.ones(data.num_nodes, dtype=torch.bool)
+            observed[self.test_ind_idx] = False
+            self.graph = self.full_graph.subgraph(observed)
+            self.observed_nodes = observed.nonzero().view(-1)
+            local = torch.full((data.num_nodes,), -1, dtype=torch.long)
+            local[self.observed_nodes] = torch.arange(self.observed_nodes.numel())
+            self.train_idx, self.val_idx, self.test_idx = (
+                local[train_idx], local[val_idx], local[test_tran])
+        self.info = dict(info or {}, setting=setting, seed=seed, **self.sizes())
+        if setting == "inductive":
+            self.info["split_rate"] = split_rate
+
+    @property
+    def num_features(self) -> int:
+        return self.graph.num_features
+
+    def sizes(self) -> dict[str, int]:
+        r"""Node counts of the graph and of every split."""
+        out = {"num_nodes": self.full_graph.num_nodes,
+               "num_edges": self.full_graph.num_edges // 2,
+               "train": self.train_idx.numel(), "val": self.val_idx.numel()}
+        if self.test_ind_idx is None:
+            out["test"] = self.test_idx.numel()
+        else:
+            out.update(test_tran=self.test_idx.numel(), test_ind=self.test_ind_idx.numel())
+        return out
+
+    def eval_sets(self) -> dict[str, EvalSet]:
+        r"""The named node sets a model is scored on: ``val`` and ``test`` in the
+        transductive setting; ``val``, ``test_tran`` (observed graph) and ``test_ind``
+        (full graph, held-out nodes restored) in the inductive one."""
+        sets = {"val": EvalSet(self.graph, self.val_idx)}
+        if self.test_ind_idx is None:
+            sets["test"] = EvalSet(self.graph, self.test_idx)
+        else:
+            sets["test_tran"] = EvalSet(self.graph, self.test_idx)
+            sets["test_ind"] = EvalSet(self.full_graph, self.test_ind_idx)
+        return sets
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={v}" for k, v in self.sizes().items())
+        return f"NodeTask({self.info.get('dataset', 'graph')}, {self.setting}, {sizes})"
+
+
+# --- validation --------------------------------------------------------------------
+
+
+def _check_graph(data: Data) -> None:
+    x, y, edge_index = data.x, data.y, data.edge_index
+    if x is None or x.dim() != 2:
+        raise GkdError(f"node features must have shape [num_nodes, num_features]; got "
+                       f"{None if x is None else tuple(x.shape)}")
+    if not torch.isfinite(x).all():
+        bad = int((~torch.isfinite(x)).any(dim=1).sum())
+        raise GkdError(f"node features contain NaN or infinite values ({bad} nodes)")
+    if y is None or y.dim() != 1 or y.numel() != x.size(0):
+        raise GkdError(f"labels must have shape [{x.size(0)}] (one class index per node); got "
+                       f"{None if y is None else tuple(y.shape)}")
+    if edge_index is None or edge_index.dim() != 2 or edge_index.size(0) != 2:
+        raise GkdError(f"edge_index must have shape [2, num_edges]; got "
+                       f"{None if edge_index is None else tuple(edge_index.shape)}")
+    if edge_index.numel() and (edge_index.min() < 0 or edge_index.max() >= x.size(0)):
+        raise GkdError(f"edge_index refers to nodes outside 0..{x.size(0) - 1}")
+
+
+def _check_splits(splits: dict[str, Tensor], num_nodes: int) -> None:
+    seen = torch.zeros(num_nodes, dtype=torch.bool)
+    for name, idx in splits.items():
+        if idx.numel() == 0:
+            raise GkdError(f"the {name} split is empty")
+        if idx.min() < 0 or idx.max() >= num_nodes:
+            raise GkdError(f"the {name} split refers to nodes outside 0..{num_nodes - 1}")
+        if seen[idx].any():
+            raise GkdError(f"the {name} split overlaps another split")
+        seen[idx] = True
+
+
+# --- protocols ---------------------------------------------------------------------
+
+
+def largest_connected_component(data: Data) -> Data:
+    r"""The largest connected component, nodes kept in their original order, with class
+    indices renumbered to ``0..C-1`` over the classes that remain."""
+    data = LargestConnectedComponents()(data)
+    _, y = np.unique(data.y.numpy(), return_inverse=True)
+    data.y = torch.from_numpy(y.reshape(-1)).long()
+    return data
+
+
+def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transductive",
+                   seed: int = 0, split_rate: float = 0.2, train_per_class: int = 20,
+                   val_per_class: int = 30, fractions: tuple[float, float] = (0.6, 0.2),
+                   info: dict | None = None) -> NodeTask:
+    r"""Builds the :class:`NodeTask` of :obj:`protocol` for one seed.
+
+    Args:
+        data (Data): a graph as returned by :func:`~gkd.data.load_dataset`.
+        protocol (str, optional): ``"cpf"`` (largest connected component, per-class
+            20/30 split, rest test, redrawn per seed), ``"public"`` / ``"ogb"`` (the
+            dataset's official masks), or ``"random"`` (:obj:`fractions`, per seed).
+            (default: ``"cpf"``)
+        setting (str, optional): ``"transductive"`` or ``"inductive"``.
+            (default: ``"transductive"``)
+        seed (int, optional): the split seed. (default: ``0``)
+        split_rate (float, optional): inductive hold-out share of test. (default: ``0.2``)
+        train_per_class (int, optional): cpf training nodes per class. (default: ``20``)
+        val_per_class (int, optional): cpf validation nodes per class. (default: ``30``)
+        fractions (tuple, optional): random train / val fractions. (default: ``(0.6, 0.2)``)
+        info (dict, optional): descriptive fields for :attr:`NodeTask.info`.
+    """
+    info = dict(info or {}, protocol=protocol)
+    if protocol == "cpf":
+        data = largest_connected_component(data)
+        split = per_class_split(data.y, train_per_class, val_per_class, seed)
+    elif protocol in ("public", "ogb"):
+        if getattr(data, "train_mask", None) is None:
+            raise GkdError(f"protocol '{protocol}' needs a dataset with an official split "
+                           f"(train/val/test masks); this one has none: use cpf or random")
+        split = mask_split(data.train_mask, data.val_mask, data.test_mask, column=seed)
+    elif protocol == "random":
+        split = random_split(data.num_nodes, *fractions, seed=seed)
+    else:
+        raise GkdError(f"unknown protocol '{protocol}'; choose from {', '.join(PROTOCOLS)}")
+    return NodeTask(data, *split, setting=setting, split_rate=split_rate, seed=seed, info=info)
+
+
+def dataset_for_protocol(dataset: str, protocol: str) -> str:
+    r"""The registry name that :obj:`protocol` reads for :obj:`dataset`: the CPF npz
+    copies for ``cpf`` on Cora and CiteSeer; the name itself otherwise. Also checks that
+    ``public`` is asked of a Planetoid dataset and ``ogb`` of an ``ogbn-*`` one."""
+    name = dataset.lower()
+    if protocol == "public" and name not in PLANETOID:
+        raise GkdError(f"protocol 'public' is the Planetoid split; '{dataset}' is not one of "
+                       f"{', '.join(PLANETOID)}")
+    if protocol == "ogb" and not name.startswith("ogbn-"):
+        raise GkdError(f"protocol 'ogb' is the official OGB split; '{dataset}' is not ogbn-*")
+    return CPF_SOURCES.get(name, name) if protocol == "cpf" else name
+
+
+def load_node_task(dataset: str, protocol: str = "cpf", *, setting: str = "transductive",
+                   seed: int = 0, root: str | os.PathLike | None = None,
+                   cache: str | os.PathLike | None = None, **kwargs) -> NodeTask:
+    r"""Loads :obj:`dataset` and builds its task; keyword arguments go to
+    :func:`make_node_task`."""
+    data = load_dataset(dataset_for_protocol(dataset, protocol), root, cache)
+    return make_node_task(data, protocol, setting=setting, seed=seed,
+                          info={"dataset": dataset}, **kwargs)

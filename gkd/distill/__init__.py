@@ -1,0 +1,17 @@
+r"""Distillers: each turns a task and a teacher's knowledge into a trained student."""
+from gkd.distill.base import Distiller
+from gkd.distill.glnn import GLNN
+from gkd.errors import GkdError
+
+DISTILLERS: dict[str, type[Distiller]] = {cls.name: cls for cls in (GLNN,)}
+
+
+def get_distiller(name: str) -> type[Distiller]:
+    r"""The distiller class registered as :obj:`name`."""
+    try:
+        return DISTILLERS[name]
+    except KeyError:
+        raise GkdError(f"unknown method '{name}'; choose from {', '.join(DISTILLERS)}") from None
+
+
+__all__ = ["DISTILLERS", "Distiller", "GLNN", "get_distiller"]

@@ -1,0 +1,74 @@
+"""The interface every distiller shares."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, ClassVar, Iterator, Optional
+
+import torch
+from torch import Tensor
+
+from gkd.data.tasks import NodeTask
+from gkd.evaluation import accuracy
+from gkd.knowledge import Knowledge
+from gkd.train import History
+
+STUDENT_DEFAULTS: dict[str, Any] = {"hidden_channels": 128, "num_layers": 2, "dropout": 0.0,
+                                    "norm": None}
+
+
+@dataclass
+class Distiller:
+    r"""Base class of distillers: a configured object whose :meth:`fit` trains a graph-free
+    student from a task and a teacher's knowledge.
+
+    Args:
+        lr (float, optional): Adam learning rate. (default: ``0.01``)
+        weight_decay (float, optional): Adam L2 weight decay. (default: ``5e-4``)
+        batch_size (int, optional): nodes per mini-batch. (default: ``512``)
+        max_epochs (int, optional): epoch budget. (default: ``200``)
+        patience (int, optional): early-stopping patience on validation accuracy.
+            (default: ``50``)
+    """
+
+    lr: float = 0.01
+    weight_decay: float = 5e-4
+    batch_size: int = 512
+    max_epochs: int = 200
+    patience: int = 50
+
+    name: ClassVar[str] = ""
+    # Per-dataset defaults: dataset -> ({student model options}, {distiller options}).
+    dataset_defaults: ClassVar[dict[str, tuple[dict[str, Any], dict[str, Any]]]] = {}
+
+    @classmethod
+    def defaults(cls, dataset: Optional[str] = None) -> dict[str, dict[str, Any]]:
+        r"""``{"student": {...}, "distiller": {...}}`` for :obj:`dataset`: the MLP student's
+        options and this distiller's options, before user overrides."""
+        student, distiller = cls.dataset_defaults.get(dataset or "", ({}, {}))
+        base = {k: v for k, v in vars(cls()).items()}
+        return {"student": {**STUDENT_DEFAULTS, **student}, "distiller": {**base, **distiller}}
+
+    def fit(self, student: torch.nn.Module, task: NodeTask,
+            knowledge: Optional[Knowledge]) -> History:
+        r"""Trains :obj:`student` in place (best validation state restored) and returns
+        its :class:`~gkd.train.History`."""
+        raise NotImplementedError
+
+    def optimizer(self, student: torch.nn.Module) -> torch.optim.Optimizer:
+        return torch.optim.Adam(student.parameters(), lr=self.lr, weight_decay=self.weight_decay)
+
+    def batches(self, nodes: Tensor, drop_last: bool = False) -> Iterator[Tensor]:
+        r"""A random permutation of :obj:`nodes` cut into mini-batches (drawn from the
+        global torch RNG). With :obj:`drop_last`, only ``max(1, n // batch_size)`` full
+        batches are yielded, as the GLNN reference does."""
+        perm = nodes[torch.randperm(nodes.numel())]
+        if drop_last:
+            count = max(1, perm.numel() // self.batch_size)
+            perm = perm[:count * self.batch_size]
+        yield from perm.split(self.batch_size)
+
+
+def validation_accuracy(student: torch.nn.Module, task: NodeTask) -> float:
+    r"""The student's accuracy on the task's validation nodes, from features alone."""
+    val = task.val_idx
+    return accuracy(student(task.graph.x[val]), task.graph.y[val])

@@ -1,0 +1,13 @@
+"""Errors that describe a problem with the user's input or environment.
+
+The command line prints these as one line and exits non-zero; anything else is a bug
+and keeps its traceback.
+"""
+
+
+class GkdError(Exception):
+    r"""A problem the user can fix: bad input, a missing file, an unknown name."""
+
+
+class DatasetNotFoundError(GkdError, FileNotFoundError):
+    r"""A dataset's files are not under the data root."""

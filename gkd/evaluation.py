@@ -1,0 +1,47 @@
+"""Scoring node classifiers on a task's evaluation sets."""
+from __future__ import annotations
+
+from typing import Callable
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from gkd.data.tasks import NodeTask
+
+
+def accuracy(logits: Tensor, y: Tensor) -> float:
+    r"""Accuracy in percent of the arg-max of :obj:`logits` :math:`(N, C)` against
+    :obj:`y` :math:`(N)`. Equals the OGB node evaluator's ``acc`` times 100."""
+    if logits.size(0) != y.size(0):
+        raise ValueError(f"{logits.size(0)} predictions for {y.size(0)} labels")
+    return 100.0 * (logits.argmax(dim=-1) == y).float().mean().item()
+
+
+def evaluate(task: NodeTask, predict: Callable[[Data], Tensor]) -> dict[str, float]:
+    r"""Scores a model on every evaluation set of :obj:`task`.
+
+    Args:
+        task (NodeTask): the task.
+        predict (callable): ``predict(graph) -> logits`` for all nodes of ``graph``
+            (the observed graph, or the full graph for ``test_ind``); called once per
+            distinct graph, in inference mode.
+
+    Returns:
+        ``{"val", "test"}`` in the transductive setting; ``{"val", "test_tran",
+        "test_ind", "test_prod"}`` in the inductive one, with ``test_prod`` the
+        production mix :math:`(1-r)\cdot\mathrm{tran} + r\cdot\mathrm{ind}` for the
+        split rate :math:`r` (0.8/0.2 by default).
+    """
+    outputs: dict[int, Tensor] = {}
+    scores: dict[str, float] = {}
+    with torch.inference_mode():
+        for name, eval_set in task.eval_sets().items():
+            key = id(eval_set.graph)
+            if key not in outputs:
+                outputs[key] = predict(eval_set.graph)
+            scores[name] = accuracy(outputs[key][eval_set.index], eval_set.graph.y[eval_set.index])
+    if task.setting == "inductive":
+        r = task.split_rate
+        scores["test_prod"] = (1 - r) * scores["test_tran"] + r * scores["test_ind"]
+    return scores

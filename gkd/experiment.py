@@ -1,0 +1,128 @@
+"""One node-distillation experiment per seed (teacher, plain MLP, distilled student),
+and the summary over seeds."""
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import subprocess
+import time
+from dataclasses import fields
+from importlib import metadata
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+from torch_geometric.seed import seed_everything
+
+from gkd.data.tasks import NodeTask
+from gkd.distill import GLNN, Distiller, get_distiller
+from gkd.evaluation import evaluate
+from gkd.knowledge import Knowledge, parameter_count, teacher_knowledge
+from gkd.nn import MLP
+
+MODELS = ("teacher", "mlp", "student")
+
+
+def _train_student(task: NodeTask, distiller: Distiller, student_config: dict[str, Any],
+                   knowledge: Optional[Knowledge]) -> tuple[dict[str, float], dict[str, Any]]:
+    seed_everything(task.seed)
+    student = MLP(task.num_features, out_channels=task.num_classes, **student_config)
+    history = distiller.fit(student, task, knowledge)
+    metrics = evaluate(task, lambda g: student(g.x))
+    return metrics, {"epoch": history.best_epoch, "params": parameter_count(student),
+                     "seconds": round(history.seconds, 3)}
+
+
+def run_node_distillation(task: NodeTask, teacher: str, method: str,
+                          config: dict[str, dict[str, Any]], *,
+                          cache: str | os.PathLike | None = None,
+                          use_cache: bool = True) -> dict[str, Any]:
+    r"""Trains (or reuses) the teacher, a plain MLP of the student's size on labels
+    only, and the distilled student for one task, and scores all three.
+
+    Args:
+        task (NodeTask): the task of one seed.
+        teacher (str): a teacher name from :data:`gkd.teachers.TEACHERS`.
+        method (str): a distiller name from :data:`gkd.distill.DISTILLERS`.
+        config (dict): ``{"teacher": {...}, "student": {...}, "distiller": {...}}``.
+        cache (str, optional): the cache dir for teacher knowledge.
+        use_cache (bool, optional): reuse and store trained teachers. (default: ``True``)
+
+    Returns:
+        A run record ``{"seed", "teacher", "mlp", "student", "details", "split"}`` where
+        each model maps metric names to accuracies in percent.
+    """
+    knowledge = teacher_knowledge(task, teacher, config["teacher"], cache=cache,
+                                  use_cache=use_cache)
+    distiller = get_distiller(method)(**config["distiller"])
+    training = {f.name: getattr(distiller, f.name) for f in fields(Distiller)}
+    mlp, mlp_details = _train_student(task, GLNN(**training, lamb=1.0), config["student"], None)
+    student, student_details = _train_student(task, distiller, config["student"], knowledge)
+    teacher_details = {k: knowledge.meta[k] for k in ("epoch", "params", "cached")}
+    teacher_details["seconds"] = round(knowledge.meta["seconds"], 3)
+    return {"seed": task.seed, "teacher": knowledge.meta["metrics"], "mlp": mlp,
+            "student": student,
+            "details": {"teacher": teacher_details, "mlp": mlp_details,
+                        "student": student_details},
+            "split": task.sizes()}
+
+
+def summarize(runs: list[dict[str, Any]], models: tuple[str, ...] = MODELS
+              ) -> dict[str, dict[str, dict[str, Optional[float]]]]:
+    r"""Mean and sample standard deviation (ddof = 1; ``None`` for a single run) of every
+    metric of every model over :obj:`runs`."""
+    summary: dict[str, dict[str, dict[str, Optional[float]]]] = {}
+    for model in models:
+        summary[model] = {}
+        for metric in runs[0][model]:
+            values = [run[model][metric] for run in runs]
+            std = statistics.stdev(values) if len(values) > 1 else None
+            summary[model][metric] = {"mean": statistics.fmean(values), "std": std}
+    return summary
+
+
+def format_summary(summary: dict[str, dict[str, dict[str, Optional[float]]]]) -> str:
+    r"""The summary as an aligned text table, one row per model: ``mean ± std``."""
+    metrics = list(next(iter(summary.values())))
+    rows = [["model", *metrics]]
+    for model, values in summary.items():
+        cells = []
+        for metric in metrics:
+            mean, std = values[metric]["mean"], values[metric]["std"]
+            cells.append(f"{mean:.2f}" + ("" if std is None else f" ± {std:.2f}"))
+        rows.append([model, *cells])
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def environment() -> dict[str, Any]:
+    r"""Versions, hardware and threads, recorded with every result."""
+    from gkd import __version__
+
+    def version(package: str) -> Optional[str]:
+        try:
+            return metadata.version(package)
+        except metadata.PackageNotFoundError:
+            return None
+
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                                text=True, cwd=Path(__file__).parent, timeout=5).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        commit = ""
+    return {"gkd": __version__, "commit": commit or None, "python": platform.python_version(),
+            "torch": torch.__version__, "torch_geometric": version("torch_geometric"),
+            "ogb": version("ogb"), "torch_scatter": version("torch_scatter"),
+            "cpu": _cpu_model(), "threads": torch.get_num_threads(),
+            "device": "cpu", "date": time.strftime("%Y-%m-%d")}

@@ -1,0 +1,159 @@
+"""Teacher knowledge: what a trained teacher knows about a task's nodes, as an artifact
+that is extracted once, saved safely and shared by every distiller.
+
+:func:`teacher_knowledge` trains a teacher for a task (or reuses the one cached under
+the cache dir for the same dataset, protocol, setting, seed, split and teacher
+configuration) and returns its :class:`Knowledge`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Optional
+
+import torch
+from torch import Tensor
+from torch_geometric.seed import seed_everything
+from torch_geometric.typing import Adj
+
+from gkd.data.datasets import cache_dir
+from gkd.data.tasks import NodeTask
+from gkd.errors import GkdError
+from gkd.evaluation import evaluate
+from gkd.io import load_torch, save_torch
+from gkd.ops import adjacency
+from gkd.teachers import build_teacher, train_teacher
+
+FORMAT = 1  # bump when the meaning of a saved knowledge file changes
+
+
+@dataclass
+class Knowledge:
+    r"""A teacher's outputs on the nodes of a task's observed graph.
+
+    Args:
+        logits (Tensor): teacher logits :math:`(N_{obs}, C)`, in the node order of
+            :attr:`NodeTask.graph`.
+        embeddings (Tensor, optional): hidden node representations :math:`(N_{obs}, D)`.
+            (default: ``None``)
+        meta (dict, optional): JSON-compatible description (teacher, config, metrics).
+    """
+
+    logits: Tensor
+    embeddings: Optional[Tensor] = None
+    meta: dict[str, Any] = field(default_factory=dict)
+
+    def soft_labels(self, temperature: float = 1.0) -> Tensor:
+        r"""The teacher's class distributions :math:`\mathrm{softmax}(z / \tau)`."""
+        return torch.softmax(self.logits / temperature, dim=-1)
+
+    def check(self, task: NodeTask) -> None:
+        r"""Raises a :class:`~gkd.errors.GkdError` unless this knowledge fits
+        :obj:`task` (one row per observed node, one column per class)."""
+        n, c = self.logits.shape
+        if n != task.graph.num_nodes:
+            raise GkdError(f"knowledge covers {n} nodes but the task's observed graph has "
+                           f"{task.graph.num_nodes}")
+        if c != task.num_classes:
+            raise GkdError(f"knowledge has {c} classes but the task has {task.num_classes}")
+
+    def save(self, path: str | os.PathLike) -> Path:
+        r"""Writes the knowledge to :obj:`path` atomically."""
+        return save_torch(path, {"format": FORMAT, "logits": self.logits,
+                                 "embeddings": self.embeddings, "meta": json.dumps(self.meta)})
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Knowledge":
+        r"""Reads knowledge written by :meth:`save` (``weights_only=True``)."""
+        if not Path(path).is_file():
+            raise GkdError(f"knowledge file '{path}' does not exist")
+        try:
+            obj = load_torch(path)
+        except Exception as error:  # corrupt or foreign file
+            raise GkdError(f"'{path}' is not a readable knowledge file ({error})") from None
+        if not isinstance(obj, dict) or obj.get("format") != FORMAT:
+            raise GkdError(f"'{path}' is not a gkd knowledge file of format {FORMAT}")
+        return cls(obj["logits"], obj["embeddings"], json.loads(obj["meta"]))
+
+
+def extract_knowledge(model: torch.nn.Module, x: Tensor, edge_index: Adj, *,
+                      embedding_module: Optional[torch.nn.Module] = None,
+                      meta: Optional[dict[str, Any]] = None) -> Knowledge:
+    r"""Runs a trained PyG model once in eval and inference mode and keeps its outputs.
+
+    Args:
+        model (torch.nn.Module): any model called as ``model(x, edge_index)``.
+        x (Tensor): node features of the observed graph.
+        edge_index (Tensor): its edges, in whatever form :obj:`model` takes.
+        embedding_module (torch.nn.Module, optional): if given, the *input* of this
+            submodule is kept as the embeddings, e.g. ``model.convs[-1]`` for the
+            representation before the last layer. (default: ``None``)
+        meta (dict, optional): description stored with the knowledge.
+    """
+    captured: list[Tensor] = []
+    handle = None
+    if embedding_module is not None:
+        handle = embedding_module.register_forward_pre_hook(
+            lambda _, args: captured.append(args[0].detach().clone()))
+    model.eval()
+    try:
+        with torch.inference_mode():
+            logits = model(x, edge_index).detach().clone()
+    finally:
+        if handle is not None:
+            handle.remove()
+    return Knowledge(logits, captured[0] if captured else None, dict(meta or {}))
+
+
+def parameter_count(model: torch.nn.Module) -> int:
+    r"""All parameters, trainable or not (OGB's convention)."""
+    return sum(p.numel() for p in model.parameters())
+
+
+def _cache_key(task: NodeTask, teacher: str, config: dict[str, Any]) -> str:
+    from gkd import __version__
+
+    described = {"task": task.info, "teacher": teacher, "config": config,
+                 "format": FORMAT, "gkd": __version__}
+    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:24]
+
+
+def teacher_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
+                      cache: str | os.PathLike | None = None,
+                      use_cache: bool = True) -> Knowledge:
+    r"""The knowledge of teacher :obj:`teacher` trained on :obj:`task`.
+
+    The teacher is seeded with the task's seed, trained on the observed graph with
+    validation selection, scored on every evaluation set, and its logits on the
+    observed graph are kept. The result is cached under
+    ``<cache dir>/knowledge/<key>.pt`` (with the teacher's weights beside it); the key
+    covers the task description (dataset, protocol, setting, seed, split sizes), the
+    teacher and its configuration, so one trained teacher serves every distiller.
+
+    ``meta`` holds ``teacher``, ``config``, ``metrics`` (as :func:`~gkd.evaluation.
+    evaluate` returns them), ``epoch``, ``params``, ``seconds`` and ``cached``.
+    """
+    path = cache_dir(cache) / "knowledge" / f"{_cache_key(task, teacher, config)}.pt"
+    if use_cache and path.is_file():
+        knowledge = Knowledge.load(path)
+        knowledge.meta["cached"] = True
+        return knowledge
+    seed_everything(task.seed)
+    model = build_teacher(teacher, task.num_features, task.num_classes, config)
+    start = time.perf_counter()
+    history = train_teacher(model, task, config)
+    metrics = evaluate(task, lambda g: model(g.x, adjacency(g.edge_index, g.num_nodes)))
+    adj = adjacency(task.graph.edge_index, task.graph.num_nodes)
+    knowledge = extract_knowledge(model, task.graph.x, adj, meta={
+        "teacher": teacher, "config": config, "task": task.info, "metrics": metrics,
+        "epoch": history.best_epoch, "params": parameter_count(model),
+        "seconds": time.perf_counter() - start})
+    if use_cache:
+        save_torch(path.with_suffix(".teacher.pt"), model.state_dict())
+        knowledge.save(path)
+    knowledge.meta["cached"] = False
+    return knowledge

@@ -1,0 +1,89 @@
+"""Distillation losses between student and teacher logits.
+
+Every divergence compares tempered distributions :math:`p = \mathrm{softmax}(z/\tau)`
+and is multiplied by :math:`\tau^2` so that its gradients keep their scale when the
+temperature changes ("Distilling the Knowledge in a Neural Network", Hinton et al.,
+2015). ``reduction`` is ``"mean"`` (over nodes), ``"sum"`` or ``"none"`` (one value
+per node).
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+# --- helpers -----------------------------------------------------------------------
+
+
+def _reduce(per_node: Tensor, reduction: str) -> Tensor:
+    if reduction == "mean":
+        return per_node.mean()
+    if reduction == "sum":
+        return per_node.sum()
+    if reduction == "none":
+        return per_node
+    raise ValueError(f"unknown reduction '{reduction}' (choose mean, sum or none)")
+
+
+def _check(student: Tensor, teacher: Tensor, temperature: float) -> None:
+    if student.shape != teacher.shape:
+        raise ValueError(f"student and teacher logits differ in shape: {tuple(student.shape)} "
+                         f"vs {tuple(teacher.shape)}")
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive (got {temperature})")
+
+
+def _kl(log_p: Tensor, log_q: Tensor) -> Tensor:
+    r"""Per-row :math:`\mathrm{KL}(p \,\|\, q)` from log-probabilities."""
+    return F.kl_div(log_q, log_p, reduction="none", log_target=True).sum(dim=-1)
+
+
+# --- losses ------------------------------------------------------------------------
+
+
+def kl_divergence(student: Tensor, teacher: Tensor, temperature: float = 1.0,
+                  reduction: str = "mean") -> Tensor:
+    r"""Forward KL :math:`\tau^2\,\mathrm{KL}(p_T \,\|\, p_S)`, the soft-label loss of
+    knowledge distillation and GLNN.
+
+    Args:
+        student (Tensor): student logits :math:`(N, C)`.
+        teacher (Tensor): teacher logits :math:`(N, C)`.
+        temperature (float, optional): :math:`\tau`. (default: ``1.0``)
+        reduction (str, optional): ``"mean"``, ``"sum"`` or ``"none"``. (default: ``"mean"``)
+    """
+    _check(student, teacher, temperature)
+    t = temperature
+    kl = _kl(F.log_softmax(teacher / t, dim=-1), F.log_softmax(student / t, dim=-1))
+    return _reduce(kl * t * t, reduction)
+
+
+def reverse_kl_divergence(student: Tensor, teacher: Tensor, temperature: float = 1.0,
+                          reduction: str = "mean") -> Tensor:
+    r"""Reverse KL :math:`\tau^2\,\mathrm{KL}(p_S \,\|\, p_T)` (mode-seeking)."""
+    _check(student, teacher, temperature)
+    t = temperature
+    kl = _kl(F.log_softmax(student / t, dim=-1), F.log_softmax(teacher / t, dim=-1))
+    return _reduce(kl * t * t, reduction)
+
+
+def js_divergence(student: Tensor, teacher: Tensor, temperature: float = 1.0,
+                  reduction: str = "mean") -> Tensor:
+    r"""Jensen–Shannon divergence :math:`\tau^2\,(\tfrac12\mathrm{KL}(p_S\|m) +
+    \tfrac12\mathrm{KL}(p_T\|m))` with :math:`m = \tfrac12(p_S + p_T)`; symmetric and
+    bounded by :math:`\tau^2 \ln 2`."""
+    _check(student, teacher, temperature)
+    t = temperature
+    log_s, log_t = F.log_softmax(student / t, dim=-1), F.log_softmax(teacher / t, dim=-1)
+    log_m = torch.logsumexp(torch.stack([log_s, log_t]), dim=0) - math.log(2.0)
+    js = 0.5 * (_kl(log_s, log_m) + _kl(log_t, log_m))
+    return _reduce(js * t * t, reduction)
+
+
+def logit_mse(student: Tensor, teacher: Tensor, reduction: str = "mean") -> Tensor:
+    r"""Mean squared error between logits, averaged over classes per node (logit
+    matching, "Do Deep Nets Really Need to be Deep?", Ba & Caruana, 2014)."""
+    _check(student, teacher, 1.0)
+    return _reduce((student - teacher).pow(2).mean(dim=-1), reduction)

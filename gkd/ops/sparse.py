@@ -1,0 +1,25 @@
+"""Sparse adjacency construction."""
+from __future__ import annotations
+
+import warnings
+
+from torch import Tensor
+from torch_geometric.utils import to_torch_csr_tensor
+
+
+def adjacency(edge_index: Tensor, num_nodes: int) -> Tensor:
+    r"""The transposed adjacency ``adj_t`` as a ``torch.sparse_csr`` tensor: row ``i``
+    lists the sources of the edges into node ``i``.
+
+    PyG convolutions accept it in place of ``edge_index`` and then aggregate with one
+    sparse-dense product instead of materialising a message per edge, which is several
+    times faster on CPU for wide features.
+
+    Shapes:
+        - **input:** edge indices :math:`(2, |\mathcal{E}|)`
+        - **output:** sparse CSR :math:`(|\mathcal{V}|, |\mathcal{V}|)`
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        warnings.filterwarnings("ignore", message="Sparse invariant checks")
+        return to_torch_csr_tensor(edge_index.flip(0), size=(num_nodes, num_nodes))

@@ -1,0 +1,66 @@
+"""The training loop shared by teachers, baselines and distillers: early stopping on a
+validation metric with best-state restore."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+
+
+@dataclass
+class History:
+    r"""What a training run did.
+
+    Attributes:
+        best_epoch (int): the selected epoch (1-based); ties go to the later epoch.
+        best_val (float): the validation metric at :attr:`best_epoch`.
+        epochs (int): epochs run before early stopping.
+        seconds (float): wall-clock training time.
+        loss (list[float]): mean training loss per epoch.
+        val (list[float]): validation metric per epoch.
+    """
+
+    best_epoch: int = 0
+    best_val: float = float("-inf")
+    epochs: int = 0
+    seconds: float = 0.0
+    loss: list[float] = field(default_factory=list)
+    val: list[float] = field(default_factory=list)
+
+
+def fit(model: torch.nn.Module, train_epoch: Callable[[], float],
+        validate: Callable[[], float], *, max_epochs: int, patience: int) -> History:
+    r"""Runs :obj:`train_epoch` until the validation metric has not improved for
+    :obj:`patience` epochs, then restores the parameters of the best epoch.
+
+    Args:
+        model (torch.nn.Module): the model being trained; switched to train mode before
+            each epoch and to eval mode (under ``torch.no_grad``) for validation.
+        train_epoch (callable): one epoch of updates; returns its mean loss.
+        validate (callable): returns the validation metric (higher is better).
+        max_epochs (int): the epoch budget.
+        patience (int): epochs without improvement before stopping.
+    """
+    history = History()
+    best_state = None
+    start = time.perf_counter()
+    for epoch in range(1, max_epochs + 1):
+        model.train()
+        history.loss.append(float(train_epoch()))
+        model.eval()
+        with torch.no_grad():
+            val = float(validate())
+        history.val.append(val)
+        history.epochs = epoch
+        if val >= history.best_val:
+            history.best_epoch, history.best_val = epoch, val
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+        elif epoch - history.best_epoch >= patience:
+            break
+    if best_state is not None:
+        model.load_state_dict(best_state)
+    model.eval()
+    history.seconds = time.perf_counter() - start
+    return history
