@@ -1,4 +1,4 @@
-"""Distillation losses between student and teacher logits.
+r"""Distillation losses between student and teacher logits.
 
 Every divergence compares tempered distributions :math:`p = \mathrm{softmax}(z/\tau)`
 and is multiplied by :math:`\tau^2` so that its gradients keep their scale when the
@@ -43,6 +43,14 @@ def _kl(log_p: Tensor, log_q: Tensor) -> Tensor:
 # --- losses ------------------------------------------------------------------------
 
 
+def _tempered_kl(p_logits: Tensor, q_logits: Tensor, temperature: float,
+                 reduction: str) -> Tensor:
+    _check(p_logits, q_logits, temperature)
+    t = temperature
+    kl = _kl(F.log_softmax(p_logits / t, dim=-1), F.log_softmax(q_logits / t, dim=-1))
+    return _reduce(kl * t * t, reduction)
+
+
 def kl_divergence(student: Tensor, teacher: Tensor, temperature: float = 1.0,
                   reduction: str = "mean") -> Tensor:
     r"""Forward KL :math:`\tau^2\,\mathrm{KL}(p_T \,\|\, p_S)`, the soft-label loss of
@@ -54,19 +62,14 @@ def kl_divergence(student: Tensor, teacher: Tensor, temperature: float = 1.0,
         temperature (float, optional): :math:`\tau`. (default: ``1.0``)
         reduction (str, optional): ``"mean"``, ``"sum"`` or ``"none"``. (default: ``"mean"``)
     """
-    _check(student, teacher, temperature)
-    t = temperature
-    kl = _kl(F.log_softmax(teacher / t, dim=-1), F.log_softmax(student / t, dim=-1))
-    return _reduce(kl * t * t, reduction)
+    return _tempered_kl(teacher, student, temperature, reduction)
 
 
 def reverse_kl_divergence(student: Tensor, teacher: Tensor, temperature: float = 1.0,
                           reduction: str = "mean") -> Tensor:
-    r"""Reverse KL :math:`\tau^2\,\mathrm{KL}(p_S \,\|\, p_T)` (mode-seeking)."""
-    _check(student, teacher, temperature)
-    t = temperature
-    kl = _kl(F.log_softmax(student / t, dim=-1), F.log_softmax(teacher / t, dim=-1))
-    return _reduce(kl * t * t, reduction)
+    r"""Reverse KL :math:`\tau^2\,\mathrm{KL}(p_S \,\|\, p_T)` (mode-seeking); arguments
+    as :func:`kl_divergence`."""
+    return _tempered_kl(student, teacher, temperature, reduction)
 
 
 def js_divergence(student: Tensor, teacher: Tensor, temperature: float = 1.0,

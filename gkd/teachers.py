@@ -12,13 +12,13 @@ from typing import Any, Callable
 
 import torch
 import torch.nn.functional as F
-from torch_geometric.nn.models import GCN, GraphSAGE
+from torch_geometric.nn.models import GCN
 
 from gkd.config import merge_overrides
 from gkd.data.tasks import NodeTask
 from gkd.errors import GkdError
 from gkd.evaluation import accuracy
-from gkd.nn import APPNP, GAT
+from gkd.nn import APPNP, GAT, SAGE
 from gkd.ops import adjacency
 from gkd.train import History, fit
 
@@ -27,7 +27,7 @@ _MODEL = {"hidden_channels": 128, "num_layers": 2, "dropout": 0.0, "norm": None}
 
 TEACHER_DEFAULTS: dict[str, dict[str, Any]] = {
     "gcn": {**_MODEL, **_TRAINING, "hidden_channels": 64, "dropout": 0.8, "weight_decay": 1e-3},
-    "sage": {**_MODEL, **_TRAINING},
+    "sage": {**_MODEL, **_TRAINING, "aggr": "mean"},
     "gat": {**_MODEL, **_TRAINING, "heads": 8, "dropout": 0.6, "attn_dropout": 0.3,
             "weight_decay": 1e-2},
     "appnp": {**_MODEL, **_TRAINING, "hidden_channels": 64, "dropout": 0.5, "K": 10,
@@ -45,7 +45,7 @@ _DATASET_DEFAULTS: dict[tuple[str, str], dict[str, Any]] = {
 
 _BUILDERS: dict[str, Callable[..., torch.nn.Module]] = {
     "gcn": lambda i, o, h, n, **kw: GCN(i, h, n, o, **kw),
-    "sage": lambda i, o, h, n, **kw: GraphSAGE(i, h, n, o, **kw),
+    "sage": lambda i, o, h, n, **kw: SAGE(i, h, n, o, **kw),
     "gat": lambda i, o, h, n, **kw: GAT(i, h, n, o, **kw),
     "appnp": lambda i, o, h, n, **kw: APPNP(i, h, n, o, **kw),
 }

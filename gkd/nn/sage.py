@@ -1,0 +1,77 @@
+"""GraphSAGE with GLNN's "gcn" aggregator as an option."""
+from __future__ import annotations
+
+from typing import Any, Union
+
+import torch
+from torch import Tensor
+from torch_geometric.nn.conv import MessagePassing
+from torch_geometric.nn.models import GraphSAGE
+from torch_geometric.typing import Adj
+from torch_geometric.utils import scatter
+
+
+class GCNAggregatorConv(torch.nn.Module):
+    r"""The "gcn" aggregator of DGL's SAGEConv as GLNN and KRD use it:
+
+    .. math::
+        \mathbf{h}_v' = \mathbf{W}\,\frac{\sum_{u \in \mathcal{N}(v)} \mathbf{h}_u +
+        s\,\mathbf{h}_v}{\deg(v) + s} + \mathbf{b},
+
+    with no separate root weight. On GLNN's graph, which already carries one self-loop
+    per node, the node's own state enters twice: :math:`s = 2` reproduces it on a graph
+    without self-loops.
+
+    Args:
+        in_channels (int): input feature size.
+        out_channels (int): output size.
+        self_weight (float, optional): :math:`s`. (default: ``2.0``)
+        bias (bool, optional): learn :math:`\mathbf{b}`. (default: ``True``)
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, self_weight: float = 2.0,
+                 bias: bool = True) -> None:
+        super().__init__()
+        self.in_channels, self.out_channels, self.self_weight = in_channels, out_channels, self_weight
+        self.lin = torch.nn.Linear(in_channels, out_channels, bias=bias)
+
+    def reset_parameters(self) -> None:
+        self.lin.reset_parameters()
+
+    def forward(self, x: Tensor, edge_index: Adj) -> Tensor:
+        if isinstance(edge_index, Tensor) and edge_index.layout == torch.sparse_csr:
+            summed = edge_index @ x
+            deg = edge_index.crow_indices().diff().to(x.dtype)
+        else:
+            src, dst = edge_index
+            summed = scatter(x[src], dst, 0, dim_size=x.size(0), reduce="sum")
+            deg = scatter(torch.ones_like(dst, dtype=x.dtype), dst, 0, dim_size=x.size(0))
+        s = self.self_weight
+        return self.lin((summed + s * x) / (deg + s).unsqueeze(-1))
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.in_channels}, {self.out_channels})"
+
+
+class SAGE(GraphSAGE):
+    r"""PyG's :class:`~torch_geometric.nn.models.GraphSAGE` ("Inductive Representation
+    Learning on Large Graphs", Hamilton et al., NeurIPS 2017) that also accepts
+    ``aggr="gcn"``: every layer is then a :class:`GCNAggregatorConv`, the teacher of the
+    GLNN reference. Any other :obj:`aggr` gives PyG's mean/max/... aggregation with a
+    separate root weight.
+
+    Args:
+        in_channels (int): input feature size.
+        hidden_channels (int): hidden width.
+        num_layers (int): number of layers.
+        out_channels (int, optional): output size. (default: ``None``)
+        aggr (str, optional): ``"gcn"`` or a PyG aggregation. (default: ``"mean"``)
+        **kwargs (optional): further :class:`~torch_geometric.nn.models.GraphSAGE`
+            arguments.
+    """
+
+    def init_conv(self, in_channels: Union[int, tuple[int, int]], out_channels: int,
+                  **kwargs: Any) -> MessagePassing:
+        if kwargs.get("aggr") == "gcn":
+            return GCNAggregatorConv(in_channels, out_channels)  # type: ignore[return-value]
+        return super().init_conv(in_channels, out_channels, **kwargs)

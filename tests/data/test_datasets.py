@@ -1,0 +1,100 @@
+import gzip
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from gkd.data import load_dataset, read_npz_graph
+from gkd.errors import DatasetNotFoundError, GkdError
+
+
+def test_unknown_dataset_lists_known_names(tmp_path):
+    with pytest.raises(GkdError, match="unknown dataset 'kora'; known datasets: cora, "):
+        load_dataset("kora", root=tmp_path)
+
+
+def test_missing_root_is_named(tmp_path):
+    with pytest.raises(DatasetNotFoundError, match="data root .*nowhere.* does not exist"):
+        load_dataset("cora", root=tmp_path / "nowhere")
+
+
+def test_missing_files_are_named_with_folder_and_source(tmp_path):
+    with pytest.raises(DatasetNotFoundError) as info:
+        load_dataset("a-photo", root=tmp_path)
+    message = str(info.value)
+    assert "amazon_electronics_photo.npz" in message
+    assert str(tmp_path / "Amazon" / "Photo" / "raw") in message
+    assert "gnn-benchmark" in message
+
+
+def _write_npz(path: Path, adj: np.ndarray, attr: np.ndarray, labels: np.ndarray) -> None:
+    import scipy.sparse as sp
+
+    a, x = sp.csr_matrix(adj), sp.csr_matrix(attr)
+    np.savez(path, adj_data=a.data, adj_indices=a.indices, adj_indptr=a.indptr,
+             adj_shape=a.shape, attr_data=x.data, attr_indices=x.indices,
+             attr_indptr=x.indptr, attr_shape=x.shape, labels=labels)
+
+
+def test_npz_reader_keeps_raw_features_and_symmetrises(tmp_path):
+    adj = np.array([[1, 1, 0], [0, 0, 1], [0, 0, 0]], dtype=np.float32)  # self-loop, directed
+    attr = np.array([[0, 3], [1, 0], [2, 5]], dtype=np.float32)
+    _write_npz(tmp_path / "g.npz", adj, attr, np.array([0, 1, 1]))
+    data = read_npz_graph(tmp_path / "g.npz")
+    assert torch.equal(data.x, torch.tensor(attr))  # counts kept, not binarised
+    assert sorted(map(tuple, data.edge_index.t().tolist())) == [(0, 1), (1, 0), (1, 2), (2, 1)]
+
+
+def _write_csv_gz(path: Path, rows) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with gzip.open(path, "wt") as f:
+        for row in rows:
+            f.write(",".join(str(v) for v in np.atleast_1d(row)) + "\n")
+
+
+def _write_tiny_ogbn_arxiv(root: Path, num_nodes: int = 12) -> Path:
+    folder = root / "ogb" / "ogbn_arxiv"
+    rng = np.random.default_rng(0)
+    edges = np.stack([np.arange(num_nodes - 1), np.arange(1, num_nodes)], 1)  # a directed path
+    _write_csv_gz(folder / "raw" / "edge.csv.gz", edges)
+    _write_csv_gz(folder / "raw" / "node-feat.csv.gz", rng.normal(size=(num_nodes, 4)).round(3))
+    _write_csv_gz(folder / "raw" / "node-label.csv.gz", np.arange(num_nodes) % 3)
+    _write_csv_gz(folder / "raw" / "node_year.csv.gz", np.full(num_nodes, 2019))
+    _write_csv_gz(folder / "raw" / "num-node-list.csv.gz", [num_nodes])
+    _write_csv_gz(folder / "raw" / "num-edge-list.csv.gz", [len(edges)])
+    for name, idx in (("train", range(0, 6)), ("valid", range(6, 9)), ("test", range(9, 12))):
+        _write_csv_gz(folder / "split" / "time" / f"{name}.csv.gz", list(idx))
+    (folder / "RELEASE_v1.txt").write_text("tiny stand-in for ogbn-arxiv\n")
+    return folder
+
+
+def test_ogbn_loads_through_the_real_ogb_path(tmp_path):
+    folder = _write_tiny_ogbn_arxiv(tmp_path / "data")
+    folder.chmod(0o555)  # the data root is read-only: processed files must go to the cache
+    try:
+        data = load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "cache")
+        again = load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "cache")
+    finally:
+        folder.chmod(0o755)
+    assert data.num_nodes == 12 and data.x.shape == (12, 4)
+    assert data.y.tolist() == [i % 3 for i in range(12)]
+    assert data.edge_index.size(1) == 22  # the directed path, made undirected
+    assert data.train_mask.sum() == 6 and data.val_mask.sum() == 3 and data.test_mask.sum() == 3
+    assert torch.equal(again.x, data.x)
+    assert not (folder / "processed").exists()
+
+
+def test_ogbn_without_release_marker_fails_instead_of_prompting(tmp_path):
+    folder = _write_tiny_ogbn_arxiv(tmp_path)
+    (folder / "RELEASE_v1.txt").unlink()
+    with pytest.raises(DatasetNotFoundError, match="RELEASE_v1.txt"):
+        load_dataset("ogbn-arxiv", root=tmp_path)
+
+
+@pytest.mark.datasets
+def test_planetoid_public_split(data_root):
+    data = load_dataset("citeseer", root=data_root)
+    assert data.num_nodes == 3327
+    assert (int(data.train_mask.sum()), int(data.val_mask.sum()), int(data.test_mask.sum())) == (
+        120, 500, 1000)

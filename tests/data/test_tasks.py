@@ -1,0 +1,92 @@
+import pytest
+import torch
+from torch_geometric.data import Data
+
+from gkd.data import NodeTask, load_node_task, make_node_task
+from gkd.errors import GkdError
+
+
+def test_transductive_task_sees_the_whole_graph(csbm):
+    task = make_node_task(csbm, "cpf", seed=0)
+    assert task.graph is task.full_graph
+    assert set(task.eval_sets()) == {"val", "test"}
+    assert task.sizes()["train"] == 60 and task.sizes()["val"] == 90
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_inductive_observed_graph_hides_held_out_nodes(csbm, seed):
+    task = make_node_task(csbm, "cpf", setting="inductive", seed=seed)
+    held_out = task.test_ind_idx
+    assert held_out.numel() == int(0.2 * (task.full_graph.num_nodes - 150))
+    # no observed node is a held-out node, and the observed graph has no edge touching one
+    assert not torch.isin(task.observed_nodes, held_out).any()
+    observed_edges = task.observed_nodes[task.graph.edge_index]
+    assert not torch.isin(observed_edges, held_out).any()
+    # every full-graph edge between observed nodes survives
+    full = task.full_graph.edge_index
+    kept = ~torch.isin(full, held_out).any(dim=0)
+    assert observed_edges.size(1) == int(kept.sum())
+    # local indices point at the same nodes as the global split
+    assert torch.equal(task.graph.x[task.train_idx], csbm.x[task.observed_nodes[task.train_idx]])
+    assert set(task.eval_sets()) == {"val", "test_tran", "test_ind"}
+    assert task.eval_sets()["test_ind"].graph is task.full_graph
+
+
+def test_public_protocol_uses_masks():
+    data = Data(x=torch.randn(6, 2), y=torch.tensor([0, 1, 0, 1, 0, 1]),
+                edge_index=torch.tensor([[0, 1], [1, 0]]))
+    data.train_mask = torch.tensor([1, 1, 0, 0, 0, 0], dtype=torch.bool)
+    data.val_mask = torch.tensor([0, 0, 1, 1, 0, 0], dtype=torch.bool)
+    data.test_mask = torch.tensor([0, 0, 0, 0, 1, 1], dtype=torch.bool)
+    task = make_node_task(data, "public")
+    assert task.train_idx.tolist() == [0, 1] and task.test_idx.tolist() == [4, 5]
+
+
+def test_lcc_is_kept_and_classes_renumbered(triangle_plus_one):
+    data = triangle_plus_one
+    data.x = torch.randn(6, 3)
+    data.y = torch.tensor([0, 0, 2, 2, 1, 1])  # nodes 4, 5 are isolated
+    from gkd.data import largest_connected_component
+
+    lcc = largest_connected_component(data)
+    assert lcc.num_nodes == 4 and lcc.y.tolist() == [0, 0, 1, 1]
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: setattr(d, "x", torch.full_like(d.x, float("nan"))), "NaN"),
+    (lambda d: setattr(d, "y", d.y[:-1]), "labels must have shape"),
+    (lambda d: setattr(d, "edge_index", torch.tensor([[0], [99]])), "outside"),
+    (lambda d: setattr(d, "x", d.x[0]), "node features must have shape"),
+])
+def test_bad_graphs_are_rejected_with_a_message(triangle_plus_one, change, message):
+    change(triangle_plus_one)
+    with pytest.raises(GkdError, match=message):
+        NodeTask(triangle_plus_one, torch.tensor([0]), torch.tensor([1]), torch.tensor([2]))
+
+
+def test_bad_splits_are_rejected(triangle_plus_one):
+    empty, one = torch.tensor([], dtype=torch.long), torch.tensor([0])
+    with pytest.raises(GkdError, match="val split is empty"):
+        NodeTask(triangle_plus_one, one, empty, torch.tensor([2]))
+    with pytest.raises(GkdError, match="overlaps"):
+        NodeTask(triangle_plus_one, one, one, torch.tensor([2]))
+    with pytest.raises(GkdError, match="unknown setting"):
+        NodeTask(triangle_plus_one, one, torch.tensor([1]), torch.tensor([2]), setting="x")
+
+
+def test_protocol_dataset_mismatch_is_named():
+    with pytest.raises(GkdError, match="not ogbn"):
+        load_node_task("cora", "ogb")
+    with pytest.raises(GkdError, match="not one of"):
+        load_node_task("a-photo", "public")
+    with pytest.raises(GkdError, match="unknown protocol"):
+        make_node_task(Data(x=torch.zeros(2, 1), y=torch.zeros(2, dtype=torch.long),
+                            edge_index=torch.zeros(2, 0, dtype=torch.long)), "nope")
+
+
+@pytest.mark.datasets
+@pytest.mark.parametrize("name, nodes, edges", [("citeseer", 2110, 3668),
+                                                ("a-photo", 7487, 119043)])
+def test_cpf_statistics_match_the_protocol(data_root, name, nodes, edges):
+    task = load_node_task(name, "cpf", root=data_root)
+    assert (task.sizes()["num_nodes"], task.sizes()["num_edges"]) == (nodes, edges)

@@ -1,0 +1,92 @@
+import pytest
+import torch
+from torch_geometric.data import Data
+from torch_geometric.utils import to_undirected
+
+from gkd.nn import APPNP, GAT, MLP
+from gkd.ops import adjacency
+from gkd.teachers import TEACHERS, build_teacher, teacher_config
+
+
+def _graph(n=30, f=8, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    src = torch.randint(n, (90,), generator=g)
+    dst = torch.randint(n, (90,), generator=g)
+    keep = src != dst
+    edge_index = to_undirected(torch.stack([src[keep], dst[keep]]), num_nodes=n)  # coalesced
+    return Data(x=torch.randn(n, f, generator=g), edge_index=edge_index)
+
+
+def test_mlp_shapes_hidden_and_norm():
+    mlp = MLP(8, 16, 3, num_layers=3, dropout=0.5)
+    out, hidden = mlp(torch.randn(5, 8), return_hidden=True)
+    assert out.shape == (5, 3) and [h.shape for h in hidden] == [(5, 16), (5, 16)]
+    assert not any(isinstance(m, torch.nn.BatchNorm1d) for m in mlp.modules())
+    assert repr(mlp) == "MLP(8, 16, 3, num_layers=3)"
+    normed = MLP(8, 16, 3, norm="batch_norm")
+    assert any("BatchNorm" in type(m).__name__ for m in normed.modules())
+    with pytest.raises(ValueError, match="num_layers"):
+        MLP(8, 16, 3, num_layers=0)
+
+
+def test_gat_attention_dropout_is_separate():
+    gat = GAT(8, 16, 2, 3, heads=4, dropout=0.6, attn_dropout=0.3)
+    assert gat.dropout.p == 0.6
+    assert [conv.dropout for conv in gat.convs] == [0.3, 0.3]
+    assert [conv.dropout for conv in GAT(8, 16, 2, 3, dropout=0.6).convs] == [0.6, 0.6]
+
+
+@pytest.mark.parametrize("name", TEACHERS)
+def test_teachers_agree_on_edge_index_and_sparse_adjacency(name):
+    data = _graph()
+    model = build_teacher(name, 8, 3, teacher_config(name))
+    model.eval()
+    dense = model(data.x, data.edge_index)
+    sparse = model(data.x, adjacency(data.edge_index, data.num_nodes))
+    assert dense.shape == (30, 3)
+    assert torch.allclose(dense, sparse, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", TEACHERS)
+def test_teachers_train_on_sparse_adjacency(name):
+    data = _graph()
+    model = build_teacher(name, 8, 3, teacher_config(name))
+    model.train()
+    out = model(data.x, adjacency(data.edge_index, data.num_nodes))
+    out.sum().backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
+
+
+def test_appnp_propagates_predictions():
+    data = _graph()
+    model = APPNP(8, 16, 2, 3, K=0)
+    model.eval()
+    assert torch.allclose(model(data.x, data.edge_index), model.mlp(data.x))
+
+
+def test_teacher_config_overrides_are_checked():
+    from gkd.errors import GkdError
+
+    assert teacher_config("gcn", overrides={"hidden_channels": 32})["hidden_channels"] == 32
+    with pytest.raises(GkdError, match="unknown teacher gcn option"):
+        teacher_config("gcn", overrides={"heads": 2})
+    with pytest.raises(GkdError, match="takes an integer"):
+        teacher_config("gcn", overrides={"num_layers": 2.5})
+    with pytest.raises(GkdError, match="unknown teacher 'gin'"):
+        teacher_config("gin")
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_sage_gcn_aggregator_matches_hand_computation(sparse):
+    """GLNN's SAGE on the path 0-1-2: W (sum of neighbours + 2 h_v) / (deg + 2), W = 1."""
+    from gkd.nn import SAGE
+
+    edge_index = torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]])
+    x = torch.tensor([[1.0], [2.0], [4.0]])
+    model = SAGE(1, 1, 1, aggr="gcn")
+    torch.nn.init.ones_(model.convs[0].lin.weight)
+    torch.nn.init.zeros_(model.convs[0].lin.bias)
+    graph = adjacency(edge_index, 3) if sparse else edge_index
+    expected = torch.tensor([(2 + 2 * 1) / 3, (1 + 4 + 2 * 2) / 4, (2 + 2 * 4) / 3])
+    assert torch.allclose(model(x, graph).view(-1), expected)
+    assert not hasattr(model.convs[0], "lin_r")  # no separate root weight

@@ -1,0 +1,13 @@
+import torch
+
+from gkd.evaluation import accuracy
+
+
+def test_accuracy_matches_the_ogb_node_evaluator():
+    from ogb.nodeproppred import Evaluator
+
+    gen = torch.Generator().manual_seed(0)
+    logits, y = torch.randn(200, 5, generator=gen), torch.randint(5, (200,), generator=gen)
+    evaluator = Evaluator("ogbn-arxiv")
+    ogb = evaluator.eval({"y_true": y.view(-1, 1), "y_pred": logits.argmax(-1, keepdim=True)})
+    assert accuracy(logits, y) == 100.0 * ogb["acc"]

@@ -1,0 +1,70 @@
+import pytest
+import torch
+
+from gkd.data import make_node_task
+from gkd.errors import GkdError
+from gkd.knowledge import Knowledge, extract_knowledge, teacher_knowledge
+from gkd.teachers import teacher_config
+
+SMALL = {"hidden_channels": 16, "max_epochs": 30, "patience": 10}
+
+
+def test_save_load_round_trip(tmp_path):
+    knowledge = Knowledge(torch.randn(5, 3), torch.randn(5, 4), {"teacher": "sage", "seed": 1})
+    path = knowledge.save(tmp_path / "k.pt")
+    loaded = Knowledge.load(path)
+    assert torch.equal(loaded.logits, knowledge.logits)
+    assert torch.equal(loaded.embeddings, knowledge.embeddings)
+    assert loaded.meta == knowledge.meta
+    assert not list(tmp_path.glob(".*tmp"))  # the atomic write left no temporary file
+    assert torch.allclose(loaded.soft_labels(2.0).sum(-1), torch.ones(5))
+
+
+def test_load_rejects_missing_and_foreign_files(tmp_path):
+    with pytest.raises(GkdError, match="does not exist"):
+        Knowledge.load(tmp_path / "nope.pt")
+    torch.save({"something": torch.zeros(1)}, tmp_path / "other.pt")
+    with pytest.raises(GkdError, match="not a gkd knowledge file"):
+        Knowledge.load(tmp_path / "other.pt")
+    (tmp_path / "junk.pt").write_bytes(b"not a torch file")
+    with pytest.raises(GkdError, match="not a readable knowledge file"):
+        Knowledge.load(tmp_path / "junk.pt")
+
+
+def test_check_names_mismatched_nodes_and_classes(csbm):
+    task = make_node_task(csbm, "cpf")
+    with pytest.raises(GkdError, match="covers 5 nodes"):
+        Knowledge(torch.randn(5, 3)).check(task)
+    with pytest.raises(GkdError, match="has 4 classes but the task has 3"):
+        Knowledge(torch.randn(600, 4)).check(task)
+
+
+def test_extract_captures_the_input_of_a_module(csbm):
+    from torch_geometric.nn.models import GraphSAGE
+
+    model = GraphSAGE(16, 8, 2, 3)
+    knowledge = extract_knowledge(model, csbm.x, csbm.edge_index, embedding_module=model.convs[-1])
+    assert knowledge.logits.shape == (600, 3) and knowledge.embeddings.shape == (600, 8)
+    assert not model.convs[-1]._forward_pre_hooks  # the hook is removed
+
+
+def test_teacher_knowledge_is_cached_per_task_and_config(csbm):
+    task = make_node_task(csbm, "cpf", seed=0, info={"dataset": "csbm"})
+    config = teacher_config("gcn", overrides=SMALL)
+    first = teacher_knowledge(task, "gcn", config)
+    again = teacher_knowledge(task, "gcn", config)
+    assert not first.meta["cached"] and again.meta["cached"]
+    assert torch.equal(first.logits, again.logits)
+    assert again.meta["metrics"] == first.meta["metrics"]
+    other_seed = make_node_task(csbm, "cpf", seed=1, info={"dataset": "csbm"})
+    assert not teacher_knowledge(other_seed, "gcn", config).meta["cached"]
+    other_config = teacher_config("gcn", overrides={**SMALL, "hidden_channels": 8})
+    assert not teacher_knowledge(task, "gcn", other_config).meta["cached"]
+
+
+def test_inductive_knowledge_covers_only_observed_nodes(csbm):
+    task = make_node_task(csbm, "cpf", setting="inductive", seed=0)
+    knowledge = teacher_knowledge(task, "sage", teacher_config("sage", overrides=SMALL),
+                                  use_cache=False)
+    assert knowledge.logits.size(0) == task.graph.num_nodes < csbm.num_nodes
+    assert set(knowledge.meta["metrics"]) == {"val", "test_tran", "test_ind", "test_prod"}

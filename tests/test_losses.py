@@ -1,0 +1,56 @@
+import math
+
+import pytest
+import torch
+
+from gkd.losses import js_divergence, kl_divergence, logit_mse, reverse_kl_divergence
+
+STUDENT = torch.tensor([[0.0, math.log(3.0)]])   # softmax -> (1/4, 3/4)
+TEACHER = torch.tensor([[0.0, 0.0]])             # softmax -> (1/2, 1/2)
+
+
+def test_kl_matches_hand_computation():
+    # KL(p_T || p_S) = 1/2 ln((1/2)/(1/4)) + 1/2 ln((1/2)/(3/4))
+    expected = 0.5 * math.log(2.0) + 0.5 * math.log(2.0 / 3.0)
+    assert kl_divergence(STUDENT, TEACHER).item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_reverse_kl_matches_hand_computation():
+    expected = 0.25 * math.log(0.5) + 0.75 * math.log(1.5)
+    assert reverse_kl_divergence(STUDENT, TEACHER).item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_js_matches_hand_computation():
+    p, q = [0.25, 0.75], [0.5, 0.5]
+    m = [(a + b) / 2 for a, b in zip(p, q)]
+    kl = lambda a, b: sum(x * math.log(x / y) for x, y in zip(a, b))  # noqa: E731
+    expected = 0.5 * kl(p, m) + 0.5 * kl(q, m)
+    assert js_divergence(STUDENT, TEACHER).item() == pytest.approx(expected, abs=1e-6)
+    assert js_divergence(TEACHER, STUDENT).item() == pytest.approx(expected, abs=1e-6)
+
+
+def test_temperature_softens_and_scales_by_tau_squared():
+    # at tau = 2 the student's logits become (0, ln 3 / 2): softmax (1/(1+sqrt3), sqrt3/(1+sqrt3))
+    s = 1.0 / (1.0 + math.sqrt(3.0))
+    expected = 4.0 * (0.5 * math.log(0.5 / s) + 0.5 * math.log(0.5 / (1 - s)))
+    assert kl_divergence(STUDENT, TEACHER, temperature=2.0).item() == pytest.approx(expected,
+                                                                                   abs=1e-6)
+
+
+def test_logit_mse_and_reductions():
+    assert logit_mse(STUDENT, TEACHER).item() == pytest.approx(math.log(3.0) ** 2 / 2, abs=1e-6)
+    both_s, both_t = STUDENT.repeat(3, 1), TEACHER.repeat(3, 1)
+    per_node = kl_divergence(both_s, both_t, reduction="none")
+    assert per_node.shape == (3,)
+    assert kl_divergence(both_s, both_t, reduction="sum").item() == pytest.approx(
+        3 * per_node[0].item())
+
+
+def test_divergences_vanish_on_equal_inputs_and_reject_bad_input():
+    z = torch.randn(5, 4)
+    for loss in (kl_divergence, reverse_kl_divergence, js_divergence):
+        assert loss(z, z).item() == pytest.approx(0.0, abs=1e-6)
+    with pytest.raises(ValueError, match="differ in shape"):
+        kl_divergence(z, z[:, :3])
+    with pytest.raises(ValueError, match="temperature"):
+        kl_divergence(z, z, temperature=0.0)
