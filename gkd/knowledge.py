@@ -117,8 +117,8 @@ def parameter_count(model: torch.nn.Module) -> int:
 def _cache_key(task: NodeTask, teacher: str, config: dict[str, Any]) -> str:
     from gkd import __version__
 
-    described = {"task": task.info, "teacher": teacher, "config": config,
-                 "format": FORMAT, "gkd": __version__}
+    described = {"task": task.fingerprint(), "seed": task.seed, "teacher": teacher,
+                 "config": config, "format": FORMAT, "gkd": __version__}
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -131,8 +131,9 @@ def teacher_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
     validation selection, scored on every evaluation set, and its logits on the
     observed graph are kept. The result is cached under
     ``<cache dir>/knowledge/<key>.pt`` (with the teacher's weights beside it); the key
-    covers the task description (dataset, protocol, setting, seed, split sizes), the
-    teacher and its configuration, so one trained teacher serves every distiller.
+    covers the task's content (:meth:`~gkd.data.NodeTask.fingerprint`: graph, split,
+    setting), its seed, the teacher and its configuration, so one trained teacher serves
+    every distiller.
 
     ``meta`` holds ``teacher``, ``config``, ``metrics`` (as :func:`~gkd.evaluation.
     evaluate` returns them), ``epoch``, ``params``, ``seconds`` and ``cached``.

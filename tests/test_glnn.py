@@ -10,10 +10,10 @@ from gkd.nn import MLP
 from gkd.teachers import teacher_config
 
 
-def _config(**distiller):
+def _config(teacher="sage", **distiller):
     defaults = GLNN.defaults("csbm")
-    return {"teacher": teacher_config("sage", overrides={"hidden_channels": 32,
-                                                         "max_epochs": 100}),
+    return {"teacher": teacher_config(teacher, overrides={"hidden_channels": 32,
+                                                          "max_epochs": 100}),
             "student": {**defaults["student"], "hidden_channels": 32},
             "distiller": {**defaults["distiller"], "max_epochs": 100, **distiller}}
 
@@ -30,7 +30,7 @@ def test_distilled_mlp_beats_the_plain_mlp(csbm):
 
 def test_inductive_run_reports_production_accuracy(csbm):
     task = make_node_task(csbm, "cpf", setting="inductive", seed=0)
-    run = run_node_distillation(task, "gcn", "glnn", _config(schedule="two-pass", lamb=0.3))
+    run = run_node_distillation(task, "gcn", "glnn", _config("gcn", schedule="two-pass", lamb=0.3))
     for model in ("teacher", "mlp", "student"):
         assert set(run[model]) == {"val", "test_tran", "test_ind", "test_prod"}
         expected = 0.8 * run[model]["test_tran"] + 0.2 * run[model]["test_ind"]

@@ -68,3 +68,15 @@ def test_inductive_knowledge_covers_only_observed_nodes(csbm):
                                   use_cache=False)
     assert knowledge.logits.size(0) == task.graph.num_nodes < csbm.num_nodes
     assert set(knowledge.meta["metrics"]) == {"val", "test_tran", "test_ind", "test_prod"}
+
+
+def test_cache_tells_different_graphs_of_equal_size_apart(csbm):
+    from gkd.data.synthetic import contextual_sbm
+
+    other = contextual_sbm(600, num_classes=3, avg_degree=8, num_features=16, homophily=0.8,
+                           signal=0.35, seed=1)
+    config = teacher_config("gcn", overrides=SMALL)
+    first = teacher_knowledge(make_node_task(csbm, "cpf", seed=0), "gcn", config)
+    second = teacher_knowledge(make_node_task(other, "cpf", seed=0), "gcn", config)
+    assert not second.meta["cached"]
+    assert not torch.equal(first.logits, second.logits)

@@ -8,6 +8,7 @@ only in :attr:`NodeTask.full_graph`, which is used for final evaluation alone.
 """
 from __future__ import annotations
 
+import hashlib
 import os
 from dataclasses import dataclass
 
@@ -109,6 +110,19 @@ class NodeTask:
         else:
             out.update(test_tran=self.test_idx.numel(), test_ind=self.test_ind_idx.numel())
         return out
+
+    def fingerprint(self) -> str:
+        r"""A SHA-256 digest of the graph's tensors, the split and the setting: equal for
+        two tasks exactly when they hold the same data, so it can key caches."""
+        digest = hashlib.sha256(f"{self.setting}:{self.split_rate}".encode())
+        tensors = [self.full_graph.x, self.full_graph.y, self.full_graph.edge_index,
+                   self.train_idx, self.val_idx, self.test_idx]
+        if self.test_ind_idx is not None:
+            tensors.append(self.test_ind_idx)
+        for tensor in tensors:
+            digest.update(str((tensor.dtype, tuple(tensor.shape))).encode())
+            digest.update(tensor.contiguous().numpy().tobytes())
+        return digest.hexdigest()
 
     def eval_sets(self) -> dict[str, EvalSet]:
         r"""The named node sets a model is scored on: ``val`` and ``test`` in the
