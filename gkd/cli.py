@@ -2,9 +2,13 @@
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 import time
-from typing import Any, NoReturn, Optional, Sequence
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, NoReturn
 
 from gkd.config import merge_overrides, parse_value
 from gkd.errors import GkdError
@@ -41,6 +45,18 @@ def _parse_sets(items: Sequence[str]) -> dict[str, dict[str, Any]]:
     return overrides
 
 
+def _check_writable(path: str | None) -> None:
+    if path is None:
+        return
+    parent = Path(path).resolve().parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise GkdError(f"cannot create the folder of --output {path}: {error.strerror}") from None
+    if not os.access(parent, os.W_OK) or Path(path).is_dir():
+        raise GkdError(f"cannot write --output {path}")
+
+
 def _distill(args: argparse.Namespace) -> None:
     from gkd.data.datasets import load_dataset
     from gkd.data.tasks import dataset_for_protocol, make_node_task
@@ -49,6 +65,9 @@ def _distill(args: argparse.Namespace) -> None:
     from gkd.io import write_json
     from gkd.teachers import teacher_config
 
+    started = time.perf_counter()
+    args.dataset = args.dataset.lower()
+    _check_writable(args.output)
     overrides = _parse_sets(args.set)
     defaults = get_distiller(args.method).defaults(args.dataset)
     config = {
@@ -85,16 +104,19 @@ def _distill(args: argparse.Namespace) -> None:
     if args.output:
         write_json(args.output, {"task": described, "config": config, "runs": runs,
                                  "summary": summary, "env": environment(),
-                                 "command": "gkd " + " ".join(sys.argv[1:])})
+                                 "seconds": round(time.perf_counter() - started, 1),
+                                 "command": shlex.join(["gkd", *args.argv])})
         print(f"\nwrote {args.output}")
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from gkd import __version__
     from gkd.data.tasks import PROTOCOLS, SETTINGS
     from gkd.distill import DISTILLERS
     from gkd.teachers import TEACHERS
 
     parser = _Parser(prog="gkd", description="Knowledge distillation on graphs.")
+    parser.add_argument("--version", action="version", version=f"gkd {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     distill = commands.add_parser(
         "distill", help="train a GNN teacher, a plain MLP and a distilled MLP student",
@@ -118,14 +140,19 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Optional[Sequence[str]] = None) -> int:
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = argv
     try:
         args.run(args)
     except GkdError as error:
         print(f"gkd {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except OSError as error:  # a file the user named could not be read or written
+        print(f"gkd {args.command}: error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print(f"gkd {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -1,7 +1,7 @@
 """Scoring node classifiers on a task's evaluation sets."""
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import torch
 from torch import Tensor

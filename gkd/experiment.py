@@ -10,7 +10,7 @@ import time
 from dataclasses import fields
 from importlib import metadata
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import torch
 from torch_geometric.seed import seed_everything
@@ -25,7 +25,7 @@ MODELS = ("teacher", "mlp", "student")
 
 
 def _train_student(task: NodeTask, distiller: Distiller, student_config: dict[str, Any],
-                   knowledge: Optional[Knowledge]) -> tuple[dict[str, float], dict[str, Any]]:
+                   knowledge: Knowledge | None) -> tuple[dict[str, float], dict[str, Any]]:
     seed_everything(task.seed)
     student = MLP(task.num_features, out_channels=task.num_classes, **student_config)
     history = distiller.fit(student, task, knowledge)
@@ -69,10 +69,10 @@ def run_node_distillation(task: NodeTask, teacher: str, method: str,
 
 
 def summarize(runs: list[dict[str, Any]], models: tuple[str, ...] = MODELS
-              ) -> dict[str, dict[str, dict[str, Optional[float]]]]:
+              ) -> dict[str, dict[str, dict[str, float | None]]]:
     r"""Mean and sample standard deviation (ddof = 1; ``None`` for a single run) of every
     metric of every model over :obj:`runs`."""
-    summary: dict[str, dict[str, dict[str, Optional[float]]]] = {}
+    summary: dict[str, dict[str, dict[str, float | None]]] = {}
     for model in models:
         summary[model] = {}
         for metric in runs[0][model]:
@@ -82,7 +82,7 @@ def summarize(runs: list[dict[str, Any]], models: tuple[str, ...] = MODELS
     return summary
 
 
-def format_summary(summary: dict[str, dict[str, dict[str, Optional[float]]]]) -> str:
+def format_summary(summary: dict[str, dict[str, dict[str, float | None]]]) -> str:
     r"""The summary as an aligned text table, one row per model: ``mean ± std``."""
     metrics = list(next(iter(summary.values())))
     rows = [["model", *metrics]]
@@ -110,7 +110,7 @@ def environment() -> dict[str, Any]:
     r"""Versions, hardware and threads, recorded with every result."""
     from gkd import __version__
 
-    def version(package: str) -> Optional[str]:
+    def version(package: str) -> str | None:
         try:
             return metadata.version(package)
         except metadata.PackageNotFoundError:

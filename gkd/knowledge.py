@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -44,7 +44,7 @@ class Knowledge:
     """
 
     logits: Tensor
-    embeddings: Optional[Tensor] = None
+    embeddings: Tensor | None = None
     meta: dict[str, Any] = field(default_factory=dict)
 
     def soft_labels(self, temperature: float = 1.0) -> Tensor:
@@ -67,7 +67,7 @@ class Knowledge:
                                  "embeddings": self.embeddings, "meta": json.dumps(self.meta)})
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Knowledge":
+    def load(cls, path: str | os.PathLike) -> Knowledge:
         r"""Reads knowledge written by :meth:`save` (``weights_only=True``)."""
         if not Path(path).is_file():
             raise GkdError(f"knowledge file '{path}' does not exist")
@@ -81,8 +81,8 @@ class Knowledge:
 
 
 def extract_knowledge(model: torch.nn.Module, x: Tensor, edge_index: Adj, *,
-                      embedding_module: Optional[torch.nn.Module] = None,
-                      meta: Optional[dict[str, Any]] = None) -> Knowledge:
+                      embedding_module: torch.nn.Module | None = None,
+                      meta: dict[str, Any] | None = None) -> Knowledge:
     r"""Runs a trained PyG model once in eval and inference mode and keeps its outputs.
 
     Args:
@@ -146,7 +146,7 @@ def teacher_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
     seed_everything(task.seed)
     model = build_teacher(teacher, task.num_features, task.num_classes, config)
     start = time.perf_counter()
-    history = train_teacher(model, task, config)
+    history = train_teacher(model, task, config, teacher)
     metrics = evaluate(task, lambda g: model(g.x, adjacency(g.edge_index, g.num_nodes)))
     adj = adjacency(task.graph.edge_index, task.graph.num_nodes)
     knowledge = extract_knowledge(model, task.graph.x, adj, meta={

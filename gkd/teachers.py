@@ -10,7 +10,8 @@ sparse adjacency.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -21,10 +22,12 @@ from gkd.data.tasks import NodeTask
 from gkd.errors import GkdError
 from gkd.evaluation import accuracy
 from gkd.nn import APPNP, GAT, SAGE
-from gkd.ops import adjacency
+from gkd.ops import CSRGraph, adjacency, sample_subgraph
 from gkd.train import History, fit
 
-_TRAINING = {"lr": 0.01, "weight_decay": 5e-4, "max_epochs": 500, "patience": 50}
+# batch_size and fanouts (one per layer, hop order) switch on sampled mini-batch training.
+_TRAINING = {"lr": 0.01, "weight_decay": 5e-4, "max_epochs": 500, "patience": 50,
+             "batch_size": None, "fanouts": None}
 _MODEL = {"hidden_channels": 128, "num_layers": 2, "dropout": 0.0, "norm": None}
 
 TEACHER_DEFAULTS: dict[str, dict[str, Any]] = {
@@ -77,24 +80,62 @@ def build_teacher(name: str, in_channels: int, out_channels: int,
     return _BUILDERS[name](in_channels, out_channels, hidden, layers, **kwargs)
 
 
-def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]) -> History:
-    r"""Trains :obj:`model` full-batch with cross-entropy on the training nodes of the
-    observed graph, selecting the epoch of best validation accuracy."""
+def _check_sampling(name: str, config: dict[str, Any]) -> None:
+    batch_size, fanouts = config["batch_size"], config["fanouts"]
+    if (batch_size is None) != (fanouts is None):
+        raise GkdError("sampled teacher training needs both batch_size and fanouts")
+    if fanouts is None:
+        return
+    if name == "appnp":
+        raise GkdError("sampled training needs one hop per layer; teacher appnp propagates "
+                       "K hops in one layer: train it full-batch")
+    if (not isinstance(fanouts, list) or len(fanouts) != config["num_layers"]
+            or not all(isinstance(f, int) for f in fanouts)):
+        raise GkdError(f"fanouts must list one integer per layer ({config['num_layers']}); "
+                       f"got {fanouts!r}")
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise GkdError(f"batch_size must be a positive integer; got {batch_size!r}")
+
+
+def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any],
+                  name: str = "") -> History:
+    r"""Trains :obj:`model` with cross-entropy on the training nodes of the observed graph,
+    selecting the epoch of best validation accuracy (full-graph inference).
+
+    Full-batch by default. With ``batch_size`` and ``fanouts`` in :obj:`config`, each
+    step instead runs on the sampled computation graph of a mini-batch of training nodes
+    (``fanouts[l]`` distinct in-neighbours per node at hop :math:`l+1`, GraphSAGE-style,
+    via :func:`gkd.ops.sample_subgraph`), for graphs too large for full-batch training.
+    """
+    _check_sampling(name, config)
     graph = task.graph
     adj = adjacency(graph.edge_index, graph.num_nodes)
     optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"],
                                  weight_decay=config["weight_decay"])
     train_y, val_y = graph.y[task.train_idx], graph.y[task.val_idx]
+    csr = CSRGraph.from_edge_index(graph.edge_index, graph.num_nodes)
 
-    def train_epoch() -> float:
+    def step(loss: torch.Tensor) -> float:
         optimizer.zero_grad()
-        loss = F.cross_entropy(model(graph.x, adj)[task.train_idx], train_y)
         loss.backward()
         optimizer.step()
         return loss.item()
 
+    def full_batch_epoch() -> float:
+        return step(F.cross_entropy(model(graph.x, adj)[task.train_idx], train_y))
+
+    def sampled_epoch() -> float:
+        seeds = task.train_idx[torch.randperm(task.train_idx.numel())]
+        losses = []
+        for batch in seeds.split(config["batch_size"]):
+            nodes, edge_index = sample_subgraph(csr, batch, config["fanouts"])
+            out = model(graph.x[nodes], adjacency(edge_index, nodes.numel()))
+            losses.append(step(F.cross_entropy(out[:batch.numel()], graph.y[batch])))
+        return sum(losses) / len(losses)
+
     def validate() -> float:
         return accuracy(model(graph.x, adj)[task.val_idx], val_y)
 
+    train_epoch = full_batch_epoch if config["fanouts"] is None else sampled_epoch
     return fit(model, train_epoch, validate, max_epochs=config["max_epochs"],
                patience=config["patience"])

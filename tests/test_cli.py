@@ -5,10 +5,8 @@ import sys
 
 import pytest
 
-from gkd.data import DATASETS
-
-
 from gkd.cli import main
+from gkd.data import DATASETS
 
 
 def _gkd(capsys, *args):
@@ -27,6 +25,7 @@ def _gkd(capsys, *args):
     (["--dataset", "cora", "--teacher", "gin"], "argument --teacher: invalid choice: 'gin'"),
     (["--dataset", "cora", "--set", "teacher.heads=2"], "unknown teacher sage option(s) heads"),
     (["--dataset", "cora", "--set", "dropout=2"], "--set takes NAMESPACE.OPTION=VALUE"),
+    (["--dataset", "cora", "--output", "/proc/x/y.json"], "--output /proc/x/y.json"),
 ])
 def test_bad_input_exits_with_one_line(capsys, tmp_path, args, message):
     code, _, err = _gkd(capsys, "distill", "--root", str(tmp_path), *args)
@@ -54,15 +53,16 @@ def test_console_entry_point_reports_errors_without_traceback(tmp_path):
 @pytest.mark.datasets
 def test_distill_writes_the_json_contract(capsys, data_root, tmp_path):
     out = tmp_path / "out" / "cora.json"
-    code, stdout, stderr = _gkd(capsys, "distill", "--dataset", "cora", "--setting", "inductive", "--seeds", "2",
-                  "--root", str(data_root), "--output", str(out),
-                  "--set", "teacher.max_epochs=5", "--set", "distiller.max_epochs=5")
+    code, stdout, stderr = _gkd(capsys, "distill", "--dataset", "cora", "--setting", "inductive",
+                                "--seeds", "2", "--root", str(data_root), "--output", str(out),
+                                "--set", "teacher.max_epochs=5", "--set", "distiller.max_epochs=5")
     assert code == 0, stderr
     assert "seed 2/2" in stderr and "student" in stdout
     record = json.loads(out.read_text())
     assert record["task"] == {"dataset": "cora", "protocol": "cpf", "setting": "inductive",
                               "teacher": "sage", "method": "glnn"}
     assert [run["seed"] for run in record["runs"]] == [0, 1]
+    assert record["command"].startswith("gkd distill --dataset cora --setting inductive")
     for model in ("teacher", "mlp", "student"):
         assert set(record["runs"][0][model]) == {"val", "test_tran", "test_ind", "test_prod"}
         assert set(record["summary"][model]["test_prod"]) == {"mean", "std"}

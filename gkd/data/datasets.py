@@ -11,9 +11,9 @@ datasets with an official split also carry ``train_mask``, ``val_mask`` and
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 import torch

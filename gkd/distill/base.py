@@ -1,8 +1,9 @@
 """The interface every distiller shares."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Any, ClassVar, Iterator, Optional
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -41,15 +42,15 @@ class Distiller:
     dataset_defaults: ClassVar[dict[str, tuple[dict[str, Any], dict[str, Any]]]] = {}
 
     @classmethod
-    def defaults(cls, dataset: Optional[str] = None) -> dict[str, dict[str, Any]]:
+    def defaults(cls, dataset: str | None = None) -> dict[str, dict[str, Any]]:
         r"""``{"student": {...}, "distiller": {...}}`` for :obj:`dataset`: the MLP student's
         options and this distiller's options, before user overrides."""
         student, distiller = cls.dataset_defaults.get(dataset or "", ({}, {}))
-        base = {k: v for k, v in vars(cls()).items()}
-        return {"student": {**STUDENT_DEFAULTS, **student}, "distiller": {**base, **distiller}}
+        return {"student": {**STUDENT_DEFAULTS, **student},
+                "distiller": {**asdict(cls()), **distiller}}
 
     def fit(self, student: torch.nn.Module, task: NodeTask,
-            knowledge: Optional[Knowledge]) -> History:
+            knowledge: Knowledge | None) -> History:
         r"""Trains :obj:`student` in place (best validation state restored) and returns
         its :class:`~gkd.train.History`."""
         raise NotImplementedError

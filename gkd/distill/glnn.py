@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar, Optional
+from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
@@ -71,7 +71,7 @@ class GLNN(Distiller):
                            f"{', '.join(SCHEDULES)}")
 
     def fit(self, student: torch.nn.Module, task: NodeTask,
-            knowledge: Optional[Knowledge]) -> History:
+            knowledge: Knowledge | None) -> History:
         if self.lamb < 1.0:
             if knowledge is None:
                 raise GkdError("glnn with lamb < 1 needs the teacher's knowledge")

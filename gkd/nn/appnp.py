@@ -1,8 +1,6 @@
 """APPNP: an MLP followed by personalised-PageRank propagation."""
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 from torch import Tensor
 from torch_geometric.nn.conv import APPNP as APPNPProp
@@ -32,7 +30,7 @@ class APPNP(torch.nn.Module):
 
     def __init__(self, in_channels: int, hidden_channels: int, num_layers: int,
                  out_channels: int, dropout: float = 0.0, K: int = 10, alpha: float = 0.1,
-                 edge_dropout: float = 0.0, norm: Optional[str] = None) -> None:
+                 edge_dropout: float = 0.0, norm: str | None = None) -> None:
         super().__init__()
         self.mlp = MLP(in_channels, hidden_channels, out_channels, num_layers, dropout, norm)
         self.prop = APPNPProp(K, alpha, dropout=edge_dropout)

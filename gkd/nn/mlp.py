@@ -1,8 +1,6 @@
 """The graph-free MLP student."""
 from __future__ import annotations
 
-from typing import Optional
-
 import torch
 import torch.nn.functional as F
 from torch import Tensor
@@ -34,12 +32,13 @@ class MLP(torch.nn.Module):
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int,
-                 num_layers: int = 2, dropout: float = 0.0, norm: Optional[str] = None) -> None:
+                 num_layers: int = 2, dropout: float = 0.0, norm: str | None = None) -> None:
         super().__init__()
         if num_layers < 1:
             raise ValueError(f"'num_layers' must be at least 1 (got {num_layers})")
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
-        self.in_channels, self.hidden_channels, self.out_channels = sizes[0], hidden_channels, sizes[-1]
+        self.in_channels, self.hidden_channels, self.out_channels = (
+            in_channels, hidden_channels, out_channels)
         self.num_layers, self.dropout = num_layers, dropout
         self.lins = torch.nn.ModuleList(
             torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
@@ -53,7 +52,8 @@ class MLP(torch.nn.Module):
             if hasattr(module, "reset_parameters"):
                 module.reset_parameters()
 
-    def forward(self, x: Tensor, return_hidden: bool = False) -> Tensor | tuple[Tensor, list[Tensor]]:
+    def forward(self, x: Tensor,
+                return_hidden: bool = False) -> Tensor | tuple[Tensor, list[Tensor]]:
         r"""Returns the logits, and with :obj:`return_hidden=True` also the list of hidden
         representations (after activation, before dropout)."""
         hidden = []

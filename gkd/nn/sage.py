@@ -1,7 +1,7 @@
 """GraphSAGE with GLNN's "gcn" aggregator as an option."""
 from __future__ import annotations
 
-from typing import Any, Union
+from typing import Any
 
 import torch
 from torch import Tensor
@@ -32,7 +32,8 @@ class GCNAggregatorConv(torch.nn.Module):
     def __init__(self, in_channels: int, out_channels: int, self_weight: float = 2.0,
                  bias: bool = True) -> None:
         super().__init__()
-        self.in_channels, self.out_channels, self.self_weight = in_channels, out_channels, self_weight
+        self.in_channels, self.out_channels = in_channels, out_channels
+        self.self_weight = self_weight
         self.lin = torch.nn.Linear(in_channels, out_channels, bias=bias)
 
     def reset_parameters(self) -> None:
@@ -70,7 +71,7 @@ class SAGE(GraphSAGE):
             arguments.
     """
 
-    def init_conv(self, in_channels: Union[int, tuple[int, int]], out_channels: int,
+    def init_conv(self, in_channels: int | tuple[int, int], out_channels: int,
                   **kwargs: Any) -> MessagePassing:
         if kwargs.get("aggr") == "gcn":
             return GCNAggregatorConv(in_channels, out_channels)  # type: ignore[return-value]

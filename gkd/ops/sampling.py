@@ -1,0 +1,88 @@
+"""Neighbour sampling over a CSR graph, vectorised (no Python loop over nodes)."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+
+@dataclass
+class CSRGraph:
+    r"""In-neighbour lists in compressed form: the sources of the edges into node ``i`` are
+    ``col[rowptr[i]:rowptr[i + 1]]``.
+
+    Args:
+        rowptr (Tensor): offsets :math:`(N + 1)`.
+        col (Tensor): source nodes :math:`(|\mathcal{E}|)`.
+    """
+
+    rowptr: Tensor
+    col: Tensor
+
+    @classmethod
+    def from_edge_index(cls, edge_index: Tensor, num_nodes: int) -> CSRGraph:
+        r"""Builds the CSR form of :obj:`edge_index` (source, target), grouped by target."""
+        src, dst = edge_index
+        order = torch.argsort(dst, stable=True)
+        counts = torch.bincount(dst, minlength=num_nodes)
+        rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
+        torch.cumsum(counts, 0, out=rowptr[1:])
+        return cls(rowptr, src[order])
+
+    @property
+    def num_nodes(self) -> int:
+        return self.rowptr.numel() - 1
+
+
+def sample_neighbors(graph: CSRGraph, nodes: Tensor, fanout: int,
+                     generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    r"""Draws up to :obj:`fanout` distinct in-neighbours of every node in :obj:`nodes`,
+    uniformly without replacement (all of them when a node has no more); ``fanout < 0``
+    keeps every neighbour.
+
+    Each candidate edge gets a random key; sorting by (node, key) and keeping the first
+    :obj:`fanout` of each node is a uniform draw without replacement for every node at
+    once.
+
+    Returns:
+        ``(sources, targets)``: one entry per sampled edge, in global node ids.
+    """
+    start, end = graph.rowptr[nodes], graph.rowptr[nodes + 1]
+    degree = end - start
+    owner = torch.repeat_interleave(torch.arange(nodes.numel()), degree)
+    position = torch.arange(owner.numel()) - torch.repeat_interleave(
+        torch.cumsum(degree, 0) - degree, degree)
+    edge = start[owner] + position
+    if fanout >= 0:
+        keys = torch.rand(owner.numel(), generator=generator)
+        order = torch.argsort(owner.double() + keys.double(), stable=True)  # by node, then key
+        edge, owner = edge[order], owner[order]
+        keep = position < torch.minimum(degree, torch.full_like(degree, fanout))[owner]
+        edge, owner = edge[keep], owner[keep]
+    return graph.col[edge], nodes[owner]
+
+
+def sample_subgraph(graph: CSRGraph, seeds: Tensor, fanouts: list[int],
+                    generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
+    r"""The multi-hop sampled computation graph of :obj:`seeds` (GraphSAGE-style): hop
+    :math:`l` samples ``fanouts[l]`` in-neighbours of the nodes first reached at hop
+    :math:`l-1`.
+
+    Returns:
+        ``(nodes, edge_index)``: the global ids of the subgraph's nodes, seeds first in
+        their given order, and its sampled edges in local ids.
+    """
+    nodes, frontier = seeds, seeds
+    local = torch.full((graph.num_nodes,), -1, dtype=torch.long)
+    local[seeds] = torch.arange(seeds.numel())
+    sources, targets = [], []
+    for fanout in fanouts:
+        src, dst = sample_neighbors(graph, frontier, fanout, generator)
+        sources.append(src)
+        targets.append(dst)
+        new = torch.unique(src[local[src] < 0])
+        local[new] = torch.arange(nodes.numel(), nodes.numel() + new.numel())
+        nodes, frontier = torch.cat([nodes, new]), new
+    edge_index = torch.stack([local[torch.cat(sources)], local[torch.cat(targets)]])
+    return nodes, edge_index

@@ -1,0 +1,91 @@
+import pytest
+import torch
+from torch_geometric.utils import to_undirected
+
+from gkd.ops import CSRGraph, sample_neighbors, sample_subgraph
+
+
+def _star_and_path():
+    """Node 0 has in-neighbours 1..6; nodes 6-7-8 form a path; node 9 is isolated."""
+    edges = [(i, 0) for i in range(1, 7)] + [(6, 7), (7, 8)]
+    return to_undirected(torch.tensor(edges).t(), num_nodes=10)
+
+
+def test_csr_lists_in_neighbours():
+    graph = CSRGraph.from_edge_index(_star_and_path(), 10)
+    assert graph.num_nodes == 10
+    neighbours = graph.col[graph.rowptr[0]:graph.rowptr[1]]
+    assert sorted(neighbours.tolist()) == [1, 2, 3, 4, 5, 6]
+    assert graph.rowptr[9] == graph.rowptr[10]  # isolated
+
+
+@pytest.mark.parametrize("fanout", [0, 2, 4, 10, -1])
+def test_sample_neighbors_draws_distinct_existing_neighbours(fanout):
+    edge_index = _star_and_path()
+    graph = CSRGraph.from_edge_index(edge_index, 10)
+    nodes = torch.tensor([0, 7, 9])
+    src, dst = sample_neighbors(graph, nodes, fanout, torch.Generator().manual_seed(0))
+    existing = set(map(tuple, edge_index.t().tolist()))
+    assert all((s, d) in existing for s, d in zip(src.tolist(), dst.tolist()))
+    degree = {0: 6, 7: 2, 9: 0}
+    for node, deg in degree.items():
+        picked = src[dst == node]
+        assert picked.numel() == (deg if fanout < 0 else min(deg, fanout))
+        assert picked.unique().numel() == picked.numel()  # without replacement
+
+
+def test_sample_neighbors_is_uniform():
+    graph = CSRGraph.from_edge_index(_star_and_path(), 10)
+    gen = torch.Generator().manual_seed(0)
+    counts = torch.zeros(10)
+    for _ in range(3000):
+        src, _ = sample_neighbors(graph, torch.tensor([0]), 2, gen)
+        counts[src] += 1
+    # each of the 6 neighbours is drawn with probability 2/6
+    assert torch.allclose(counts[1:7] / 3000, torch.full((6,), 1 / 3), atol=0.04)
+
+
+def test_sample_subgraph_puts_seeds_first_and_relabels():
+    edge_index = _star_and_path()
+    graph = CSRGraph.from_edge_index(edge_index, 10)
+    nodes, local = sample_subgraph(graph, torch.tensor([8, 0]), [-1, -1])
+    assert nodes[:2].tolist() == [8, 0]
+    assert nodes.unique().numel() == nodes.numel()
+    # two full hops from {8, 0}: 8 <- 7 <- 6 and 0 <- 1..6 <- (0, 7)
+    assert set(nodes.tolist()) == {0, 1, 2, 3, 4, 5, 6, 7, 8}
+    global_edges = set(map(tuple, nodes[local].t().tolist()))
+    assert global_edges <= set(map(tuple, edge_index.t().tolist()))
+    assert (7, 8) in global_edges and (6, 7) in global_edges
+
+
+def test_sampled_teacher_training_learns(csbm):
+    from gkd.data import make_node_task
+    from gkd.evaluation import accuracy, evaluate
+    from gkd.ops import adjacency
+    from gkd.teachers import build_teacher, teacher_config, train_teacher
+
+    task = make_node_task(csbm, "cpf", seed=0)
+    config = teacher_config("sage", overrides={"hidden_channels": 32, "max_epochs": 60,
+                                               "batch_size": 16, "fanouts": [5, 5]})
+    model = build_teacher("sage", 16, 3, config)
+    history = train_teacher(model, task, config, "sage")
+    scores = evaluate(task, lambda g: model(g.x, adjacency(g.edge_index, g.num_nodes)))
+    assert history.epochs > 1 and scores["test"] > 80.0
+    assert accuracy(model(task.graph.x, task.graph.edge_index)[task.val_idx],
+                    task.graph.y[task.val_idx]) == pytest.approx(history.best_val)
+
+
+@pytest.mark.parametrize("options, message", [
+    ({"batch_size": 16}, "needs both"),
+    ({"batch_size": 16, "fanouts": [5]}, "one integer per layer"),
+    ({"batch_size": 0, "fanouts": [5, 5]}, "positive integer"),
+])
+def test_sampled_training_options_are_checked(csbm, options, message):
+    from gkd.data import make_node_task
+    from gkd.errors import GkdError
+    from gkd.teachers import build_teacher, teacher_config, train_teacher
+
+    config = teacher_config("gcn", overrides=options)
+    with pytest.raises(GkdError, match=message):
+        train_teacher(build_teacher("gcn", 16, 3, config), make_node_task(csbm, "cpf"), config,
+                      "gcn")
