@@ -1,3 +1,5 @@
+import os
+
 import pytest
 import torch
 
@@ -11,12 +13,17 @@ SMALL = {"hidden_channels": 16, "max_epochs": 30, "patience": 10}
 
 def test_save_load_round_trip(tmp_path):
     knowledge = Knowledge(torch.randn(5, 3), torch.randn(5, 4), {"teacher": "sage", "seed": 1})
-    path = knowledge.save(tmp_path / "k.pt")
+    old_mask = os.umask(0o022)
+    try:
+        path = knowledge.save(tmp_path / "k.pt")
+    finally:
+        os.umask(old_mask)
     loaded = Knowledge.load(path)
     assert torch.equal(loaded.logits, knowledge.logits)
     assert torch.equal(loaded.embeddings, knowledge.embeddings)
     assert loaded.meta == knowledge.meta
     assert not list(tmp_path.glob(".*tmp"))  # the atomic write left no temporary file
+    assert path.stat().st_mode & 0o777 == 0o644  # the umask's mode, as with a plain open()
     assert torch.allclose(loaded.soft_labels(2.0).sum(-1), torch.ones(5))
 
 
