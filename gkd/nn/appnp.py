@@ -2,18 +2,29 @@
 from __future__ import annotations
 
 import torch
+import torch.nn.functional as F
 from torch import Tensor
-from torch_geometric.nn.conv import APPNP as APPNPProp
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
 from torch_geometric.typing import Adj
+from torch_geometric.utils import to_edge_index
 
 from gkd.nn.mlp import MLP
+from gkd.ops import adjacency
 
 
 class APPNP(torch.nn.Module):
     r"""The APPNP model ("Predict then Propagate", Klicpera et al., ICLR 2019): an MLP
-    predicts per node, then :math:`K` steps of personalised PageRank propagation
-    :math:`\mathbf{Z}^{(k+1)} = (1-\alpha)\hat{\mathbf{A}}\mathbf{Z}^{(k)} +
-    \alpha\mathbf{H}` smooth the predictions. PyG has the propagation layer but no model.
+    predicts :math:`\mathbf{H}` per node, then :math:`K` steps of personalised PageRank
+
+    .. math::
+        \mathbf{Z}^{(k+1)} = (1-\alpha)\,\mathrm{drop}(\hat{\mathbf{A}})\,\mathbf{Z}^{(k)} +
+        \alpha\mathbf{H}, \qquad \mathbf{Z}^{(0)} = \mathbf{H},
+
+    with :math:`\hat{\mathbf{A}}` the symmetrically normalised adjacency with self-loops.
+    Edge dropout draws a fresh mask over the *original* weights at every step, as DGL's
+    APPNPConv (used by GLNN) does. PyG's :class:`~torch_geometric.nn.conv.APPNP` layer
+    instead drops from the already-dropped weights, so the surviving weights grow as
+    :math:`(1-p)^{-k}` and the output diverges for GLNN's :math:`p = 0.5, K = 10`.
 
     Args:
         in_channels (int): input feature size.
@@ -23,8 +34,8 @@ class APPNP(torch.nn.Module):
         dropout (float, optional): MLP dropout. (default: ``0.0``)
         K (int, optional): propagation steps. (default: ``10``)
         alpha (float, optional): teleport probability. (default: ``0.1``)
-        edge_dropout (float, optional): dropout on the normalised edge weights during
-            propagation. (default: ``0.0``)
+        edge_dropout (float, optional): dropout on the normalised edge weights at each
+            propagation step during training. (default: ``0.0``)
         norm (str, optional): MLP normalisation. (default: ``None``)
     """
 
@@ -33,14 +44,32 @@ class APPNP(torch.nn.Module):
                  edge_dropout: float = 0.0, norm: str | None = None) -> None:
         super().__init__()
         self.mlp = MLP(in_channels, hidden_channels, out_channels, num_layers, dropout, norm)
-        self.prop = APPNPProp(K, alpha, dropout=edge_dropout)
+        self.K, self.alpha, self.edge_dropout = K, alpha, edge_dropout
 
     def reset_parameters(self) -> None:
         self.mlp.reset_parameters()
 
+    def normalized_adjacency(self, edge_index: Adj, num_nodes: int) -> Tensor:
+        r""":math:`\hat{\mathbf{A}} = \mathbf{D}^{-1/2}(\mathbf{A}+\mathbf{I})\mathbf{D}^{-1/2}`
+        as a sparse CSR ``adj_t``, from an ``edge_index`` or an ``adj_t``."""
+        if edge_index.layout == torch.sparse_csr:
+            edge_index = to_edge_index(edge_index)[0].flip(0)
+        edge_index, weight = gcn_norm(edge_index, None, num_nodes, add_self_loops=True)
+        return adjacency(edge_index, num_nodes, weight)
+
     def forward(self, x: Tensor, edge_index: Adj) -> Tensor:
-        return self.prop(self.mlp(x), edge_index)
+        h = self.mlp(x)
+        adj = self.normalized_adjacency(edge_index, x.size(0))
+        z = h
+        for _ in range(self.K):
+            step = adj
+            if self.training and self.edge_dropout > 0:
+                step = torch.sparse_csr_tensor(
+                    adj.crow_indices(), adj.col_indices(),
+                    F.dropout(adj.values(), self.edge_dropout), adj.size())
+            z = (1 - self.alpha) * (step @ z) + self.alpha * h
+        return z
 
     def __repr__(self) -> str:
         return (f"{self.__class__.__name__}({self.mlp.in_channels}, {self.mlp.hidden_channels},"
-                f" {self.mlp.out_channels}, num_layers={self.mlp.num_layers}, K={self.prop.K})")
+                f" {self.mlp.out_channels}, num_layers={self.mlp.num_layers}, K={self.K})")

@@ -57,11 +57,28 @@ def test_teachers_train_on_sparse_adjacency(name):
     assert all(p.grad is not None for p in model.parameters() if p.requires_grad)
 
 
-def test_appnp_propagates_predictions():
+def test_appnp_matches_pyg_propagation_in_eval():
+    from torch_geometric.nn.conv import APPNP as PyGAPPNP
+
     data = _graph()
-    model = APPNP(8, 16, 2, 3, K=0)
+    model = APPNP(8, 16, 2, 3, K=5, alpha=0.2, edge_dropout=0.5)
     model.eval()
-    assert torch.allclose(model(data.x, data.edge_index), model.mlp(data.x))
+    expected = PyGAPPNP(5, 0.2)(model.mlp(data.x), data.edge_index)
+    assert torch.allclose(model(data.x, data.edge_index), expected, atol=1e-6)
+    assert torch.allclose(model(data.x, adjacency(data.edge_index, 30)), expected, atol=1e-6)
+
+
+def test_appnp_edge_dropout_does_not_compound():
+    """Each step drops from the original weights, so the expectation over masks stays at
+    the eval output (PyG's layer compounds the dropout and diverges)."""
+    data = _graph()
+    model = APPNP(8, 16, 2, 3, K=10, alpha=0.1, edge_dropout=0.5)
+    model.eval()
+    expected = model(data.x, data.edge_index)
+    model.train()
+    model.mlp.eval()  # no feature dropout: only the edges are random
+    draws = torch.stack([model(data.x, data.edge_index) for _ in range(400)])
+    assert (draws.mean(0) - expected).abs().mean() < 0.05 * expected.abs().mean()
 
 
 def test_teacher_config_overrides_are_checked():
