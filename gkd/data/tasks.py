@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import Tensor
-from torch_geometric.data import Data
+from torch_geometric.data import Data, HeteroData
 from torch_geometric.transforms import LargestConnectedComponents
 
 from gkd.data.datasets import load_dataset
@@ -145,6 +145,9 @@ class NodeTask:
 
 
 def _check_graph(data: Data) -> None:
+    if isinstance(data, HeteroData):
+        raise GkdError("heterogeneous graphs (HeteroData) are not supported; convert to a "
+                       "homogeneous Data first (HeteroData.to_homogeneous())")
     x, y, edge_index = data.x, data.y, data.edge_index
     if x is None or x.dim() != 2:
         raise GkdError(f"node features must have shape [num_nodes, num_features]; got "

@@ -64,6 +64,13 @@ def test_bad_graphs_are_rejected_with_a_message(triangle_plus_one, change, messa
         NodeTask(triangle_plus_one, torch.tensor([0]), torch.tensor([1]), torch.tensor([2]))
 
 
+def test_hetero_data_is_rejected():
+    from torch_geometric.data import HeteroData
+
+    with pytest.raises(GkdError, match="HeteroData"):
+        NodeTask(HeteroData(), torch.tensor([0]), torch.tensor([1]), torch.tensor([2]))
+
+
 def test_bad_splits_are_rejected(triangle_plus_one):
     empty, one = torch.tensor([], dtype=torch.long), torch.tensor([0])
     with pytest.raises(GkdError, match="val split is empty"):
