@@ -50,8 +50,10 @@ class GLNN(Distiller):
     schedule: str = "combined"
 
     name: ClassVar[str] = "glnn"
+    # The reference configuration, except Cora: dropout and weight decay chosen on the mean
+    # validation accuracy of both settings (benchmarks/sweeps/student_regularisation_cora_*).
     dataset_defaults: ClassVar = {
-        "cora": ({"dropout": 0.6}, {"lr": 0.01, "weight_decay": 5e-3}),
+        "cora": ({"dropout": 0.8}, {"lr": 0.01, "weight_decay": 5e-4}),
         "citeseer": ({"dropout": 0.1}, {"lr": 0.01, "weight_decay": 1e-3}),
         "pubmed": ({"dropout": 0.4}, {"lr": 0.005, "weight_decay": 0.0}),
         "a-computer": ({"dropout": 0.3}, {"lr": 0.001, "weight_decay": 2e-3}),
