@@ -146,7 +146,7 @@ def teacher_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
     seed_everything(task.seed)
     model = build_teacher(teacher, task.num_features, task.num_classes, config)
     start = time.perf_counter()
-    history = train_teacher(model, task, config, teacher)
+    history = train_teacher(model, task, config)
     metrics = evaluate(task, lambda g: model(g.x, adjacency(g.edge_index, g.num_nodes)))
     adj = adjacency(task.graph.edge_index, task.graph.num_nodes)
     knowledge = extract_knowledge(model, task.graph.x, adj, meta={

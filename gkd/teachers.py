@@ -13,6 +13,7 @@ sparse adjacency.
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import torch
@@ -80,13 +81,13 @@ def build_teacher(name: str, in_channels: int, out_channels: int,
     return _BUILDERS[name](in_channels, out_channels, hidden, layers, **kwargs)
 
 
-def _check_sampling(name: str, config: dict[str, Any]) -> None:
+def _check_sampling(model: torch.nn.Module, config: dict[str, Any]) -> None:
     batch_size, fanouts = config["batch_size"], config["fanouts"]
     if (batch_size is None) != (fanouts is None):
         raise GkdError("sampled teacher training needs both batch_size and fanouts")
     if fanouts is None:
         return
-    if name == "appnp":
+    if isinstance(model, APPNP):
         raise GkdError("sampled training needs one hop per layer; teacher appnp propagates "
                        "K hops in one layer: train it full-batch")
     if (not isinstance(fanouts, list) or len(fanouts) != config["num_layers"]
@@ -97,8 +98,7 @@ def _check_sampling(name: str, config: dict[str, Any]) -> None:
         raise GkdError(f"batch_size must be a positive integer; got {batch_size!r}")
 
 
-def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any],
-                  name: str = "") -> History:
+def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]) -> History:
     r"""Trains :obj:`model` with cross-entropy on the training nodes of the observed graph,
     selecting the epoch of best validation accuracy (full-graph inference).
 
@@ -107,13 +107,12 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
     (``fanouts[l]`` distinct in-neighbours per node at hop :math:`l+1`, GraphSAGE-style,
     via :func:`gkd.ops.sample_subgraph`), for graphs too large for full-batch training.
     """
-    _check_sampling(name, config)
+    _check_sampling(model, config)
     graph = task.graph
     adj = adjacency(graph.edge_index, graph.num_nodes)
     optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"],
                                  weight_decay=config["weight_decay"])
     train_y, val_y = graph.y[task.train_idx], graph.y[task.val_idx]
-    csr = CSRGraph.from_edge_index(graph.edge_index, graph.num_nodes)
 
     def step(loss: torch.Tensor) -> float:
         optimizer.zero_grad()
@@ -124,7 +123,7 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
     def full_batch_epoch() -> float:
         return step(F.cross_entropy(model(graph.x, adj)[task.train_idx], train_y))
 
-    def sampled_epoch() -> float:
+    def sampled_epoch(csr: CSRGraph) -> float:
         seeds = task.train_idx[torch.randperm(task.train_idx.numel())]
         losses = []
         for batch in seeds.split(config["batch_size"]):
@@ -136,6 +135,9 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
     def validate() -> float:
         return accuracy(model(graph.x, adj)[task.val_idx], val_y)
 
-    train_epoch = full_batch_epoch if config["fanouts"] is None else sampled_epoch
+    train_epoch: Callable[[], float] = full_batch_epoch
+    if config["fanouts"] is not None:
+        train_epoch = partial(sampled_epoch, CSRGraph.from_edge_index(graph.edge_index,
+                                                                      graph.num_nodes))
     return fit(model, train_epoch, validate, max_epochs=config["max_epochs"],
                patience=config["patience"])

@@ -68,7 +68,7 @@ def test_sampled_teacher_training_learns(csbm):
     config = teacher_config("sage", overrides={"hidden_channels": 32, "max_epochs": 60,
                                                "batch_size": 16, "fanouts": [5, 5]})
     model = build_teacher("sage", 16, 3, config)
-    history = train_teacher(model, task, config, "sage")
+    history = train_teacher(model, task, config)
     scores = evaluate(task, lambda g: model(g.x, adjacency(g.edge_index, g.num_nodes)))
     assert history.epochs > 1 and scores["test"] > 80.0
     assert accuracy(model(task.graph.x, task.graph.edge_index)[task.val_idx],
@@ -87,5 +87,14 @@ def test_sampled_training_options_are_checked(csbm, options, message):
 
     config = teacher_config("gcn", overrides=options)
     with pytest.raises(GkdError, match=message):
-        train_teacher(build_teacher("gcn", 16, 3, config), make_node_task(csbm, "cpf"), config,
-                      "gcn")
+        train_teacher(build_teacher("gcn", 16, 3, config), make_node_task(csbm, "cpf"), config)
+
+
+def test_sampled_training_rejects_multi_hop_layers(csbm):
+    from gkd.data import make_node_task
+    from gkd.errors import GkdError
+    from gkd.teachers import build_teacher, teacher_config, train_teacher
+
+    config = teacher_config("appnp", overrides={"batch_size": 16, "fanouts": [5, 5]})
+    with pytest.raises(GkdError, match="appnp propagates K hops"):
+        train_teacher(build_teacher("appnp", 16, 3, config), make_node_task(csbm, "cpf"), config)
