@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
-from gkd.config import merge_overrides, parse_value
+from gkd.config import parse_value
 from gkd.errors import GkdError
 
 NAMESPACES = ("teacher", "student", "distiller")
@@ -60,22 +60,20 @@ def _check_writable(path: str | None) -> None:
 def _distill(args: argparse.Namespace) -> None:
     from gkd.data.datasets import load_dataset
     from gkd.data.tasks import dataset_for_protocol, make_node_task
-    from gkd.distill import get_distiller
-    from gkd.experiment import environment, format_summary, run_node_distillation, summarize
+    from gkd.evaluation import HEADLINE_METRIC
+    from gkd.experiment import (
+        environment,
+        format_summary,
+        node_config,
+        run_node_distillation,
+        summarize,
+    )
     from gkd.io import write_json
-    from gkd.teachers import teacher_config
 
     started = time.perf_counter()
     args.dataset = args.dataset.lower()
     _check_writable(args.output)
-    overrides = _parse_sets(args.set)
-    defaults = get_distiller(args.method).defaults(args.dataset)
-    config = {
-        "teacher": teacher_config(args.teacher, args.dataset, overrides["teacher"]),
-        "student": merge_overrides(defaults["student"], overrides["student"], "student"),
-        "distiller": merge_overrides(defaults["distiller"], overrides["distiller"], args.method),
-    }
-    get_distiller(args.method)(**config["distiller"])  # validate before any training
+    config = node_config(args.dataset, args.teacher, args.method, _parse_sets(args.set))
     data = load_dataset(dataset_for_protocol(args.dataset, args.protocol), args.root)
     described = {"dataset": args.dataset, "protocol": args.protocol, "setting": args.setting,
                  "teacher": args.teacher, "method": args.method}
@@ -89,7 +87,7 @@ def _distill(args: argparse.Namespace) -> None:
         run = run_node_distillation(task, args.teacher, args.method, config,
                                     use_cache=not args.no_cache)
         runs.append(run)
-        metric = "test" if args.setting == "transductive" else "test_prod"
+        metric = HEADLINE_METRIC[args.setting]
         scores = "  ".join(f"{m} {run[m][metric]:.2f}" for m in ("teacher", "mlp", "student"))
         cached = " (teacher cached)" if run["details"]["teacher"]["cached"] else ""
         print(f"  seed {seed + 1}/{args.seeds}  {metric}: {scores}  "
@@ -107,6 +105,76 @@ def _distill(args: argparse.Namespace) -> None:
                                  "seconds": round(time.perf_counter() - started, 1),
                                  "command": shlex.join(["gkd", *args.argv])})
         print(f"\nwrote {args.output}")
+
+
+def _batch_sizes(text: str) -> tuple[int, ...]:
+    return tuple(_positive_int(part) for part in text.split(","))
+
+
+def _speed(args: argparse.Namespace) -> None:
+    import torch
+
+    from gkd.bench.speed import compare_speed, format_speed
+    from gkd.bench.timing import TimingBudget
+    from gkd.data.tasks import load_node_task
+    from gkd.experiment import environment, hardware_line, node_config
+    from gkd.io import write_json
+    from gkd.nn import MLP
+    from gkd.teachers import build_teacher
+
+    args.dataset = args.dataset.lower()
+    _check_writable(args.output)
+    if args.device.startswith("cuda") and not torch.cuda.is_available():
+        raise GkdError(f"--device {args.device}: CUDA is not available on this machine")
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    config = node_config(args.dataset, args.teacher, "glnn", _parse_sets(args.set))
+    task = load_node_task(args.dataset, args.protocol, setting=args.setting, seed=args.seed,
+                          root=args.root)
+    torch.manual_seed(args.seed)
+    teacher = build_teacher(args.teacher, task.num_features, task.num_classes,
+                            config["teacher"])
+    student = MLP(task.num_features, out_channels=task.num_classes, **config["student"])
+    hops = config["teacher"]["K"] if args.teacher == "appnp" else config["teacher"]["num_layers"]
+    env = environment(args.device)
+    print(f"gkd speed: {args.dataset} · {args.setting} · teacher {args.teacher} "
+          f"({hops} hops) vs MLP\n{hardware_line(env)}", file=sys.stderr)
+    result = compare_speed(task, teacher, student, num_hops=hops, batch_sizes=args.batch_sizes,
+                           device=args.device, seed=args.seed,
+                           budget=TimingBudget(max_seconds=args.max_seconds))
+    print(format_speed(result))
+    if args.output:
+        write_json(args.output, {"task": {"dataset": args.dataset, "protocol": args.protocol,
+                                          "setting": args.setting, "teacher": args.teacher},
+                                 "config": config, "env": env, **result,
+                                 "command": shlex.join(["gkd", *args.argv])})
+        print(f"\nwrote {args.output}")
+
+
+def _bench(args: argparse.Namespace) -> None:
+    from gkd.bench.config import BenchConfig
+    from gkd.bench.runner import NODE_RESULTS, run_bench
+    from gkd.bench.summary import format_rows, summary_rows
+    from gkd.io import write_json
+
+    config = BenchConfig.from_toml(args.config)
+    results = Path(args.results or config.results or Path("results") / Path(args.config).stem)
+    records = run_bench(config, results, root=args.root, progress=not args.no_progress)
+    rows = summary_rows(records)
+    print(f"{len(records)} runs in {results / NODE_RESULTS} · accuracy % "
+          f"(mean ± sample std over seeds)")
+    print(format_rows(rows))
+    write_json(results / "summary.json", {"config": str(args.config), "rows": rows})
+
+
+def _report(args: argparse.Namespace) -> None:
+    from gkd.bench.report import load_results, write_report
+
+    results = load_results(args.results)
+    files = write_report(results, args.out)
+    print(f"{len(results.records)} run record(s), {len(results.speeds)} speed result(s)")
+    for name, path in files.items():
+        print(f"wrote {path}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -137,6 +205,56 @@ def build_parser() -> argparse.ArgumentParser:
     distill.add_argument("--no-cache", action="store_true",
                          help="train teachers afresh and do not store them")
     distill.set_defaults(run=_distill)
+
+    speed = commands.add_parser(
+        "speed", help="time a teacher GNN against its student MLP on unseen-node queries",
+        description="Inference-speed comparison (protocols.md section 9): per-query latency "
+                    "for batches of unseen nodes, the teacher's time including L-hop "
+                    "neighbourhood gathering, and full-graph throughput. Models are "
+                    "untrained: timing does not depend on the weights.")
+    speed.add_argument("--dataset", required=True,
+                       help="dataset name, e.g. cora or synthetic:products")
+    speed.add_argument("--protocol", default="cpf", choices=PROTOCOLS)
+    speed.add_argument("--setting", default="inductive", choices=SETTINGS,
+                       help="queries come from test_ind when inductive (default)")
+    speed.add_argument("--teacher", default="sage", choices=TEACHERS)
+    speed.add_argument("--batch-sizes", type=_batch_sizes, default=(1, 10, 1000),
+                       metavar="K,K,...", help="query sizes (default: 1,10,1000)")
+    speed.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default: cpu)")
+    speed.add_argument("--threads", type=_positive_int,
+                       help="intra-op CPU threads (default: torch's current setting)")
+    speed.add_argument("--max-seconds", type=float, default=60.0,
+                       help="cap on timed seconds per measurement; at least 5 repeats "
+                            "still run (default: 60)")
+    speed.add_argument("--seed", type=int, default=0, help="split and query seed (default: 0)")
+    speed.add_argument("--root", help="data root (default: $GKD_DATA_ROOT or ./datasets)")
+    speed.add_argument("--output", help="write the timings as JSON to this path")
+    speed.add_argument("--set", action="append", default=[], metavar="NS.OPTION=VALUE",
+                       help="model options, e.g. teacher.num_layers=3, "
+                            "student.hidden_channels=2048")
+    speed.set_defaults(run=_speed)
+
+    bench = commands.add_parser(
+        "bench", help="run a grid of distillation experiments, resumably",
+        description="Run every (dataset, protocol, setting, teacher, method, seed) of a TOML "
+                    "grid. Each finished run is appended to RESULTS/node.jsonl; rerunning "
+                    "skips finished runs, so an interrupted benchmark resumes.")
+    bench.add_argument("--config", required=True, help="the grid, a TOML file")
+    bench.add_argument("--results", help="results folder (default: the config's 'results' "
+                                         "key, else ./results/CONFIG-NAME)")
+    bench.add_argument("--root", help="data root (default: $GKD_DATA_ROOT or ./datasets)")
+    bench.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    bench.set_defaults(run=_bench)
+
+    report = commands.add_parser(
+        "report", help="write a Markdown/HTML report with plots from result files",
+        description="Accuracy tables (with published numbers), speed tables and PNG plots "
+                    "from gkd bench/distill/speed results; folders are searched for them. "
+                    "Needs matplotlib (pip install 'gkd[report]').")
+    report.add_argument("results", nargs="+", metavar="RESULTS",
+                        help="result files or folders")
+    report.add_argument("--out", required=True, help="the report folder")
+    report.set_defaults(run=_report)
     return parser
 
 

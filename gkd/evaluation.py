@@ -9,6 +9,9 @@ from torch_geometric.data import Data
 
 from gkd.data.tasks import NodeTask
 
+# The test metric a setting is summarised by: all test nodes, or the production mix.
+HEADLINE_METRIC = {"transductive": "test", "inductive": "test_prod"}
+
 
 def accuracy(logits: Tensor, y: Tensor) -> float:
     r"""Accuracy in percent of the arg-max of :obj:`logits` :math:`(N, C)` against

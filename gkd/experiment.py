@@ -15,13 +15,34 @@ from typing import Any
 import torch
 from torch_geometric.seed import seed_everything
 
+from gkd.config import merge_overrides
 from gkd.data.tasks import NodeTask
 from gkd.distill import GLNN, Distiller, get_distiller
 from gkd.evaluation import evaluate
 from gkd.knowledge import Knowledge, parameter_count, teacher_knowledge
 from gkd.nn import MLP
+from gkd.teachers import teacher_config
 
 MODELS = ("teacher", "mlp", "student")
+
+
+def node_config(dataset: str, teacher: str, method: str,
+                overrides: dict[str, dict[str, Any]] | None = None
+                ) -> dict[str, dict[str, Any]]:
+    r"""The full configuration ``{"teacher", "student", "distiller"}`` of one node
+    distillation: per-dataset defaults with :obj:`overrides` (same namespaces) applied and
+    checked, so a bad option fails before any training."""
+    overrides = overrides or {}
+    defaults = get_distiller(method).defaults(dataset)
+    config = {
+        "teacher": teacher_config(teacher, dataset, overrides.get("teacher", {})),
+        "student": merge_overrides(defaults["student"], overrides.get("student", {}),
+                                   "student"),
+        "distiller": merge_overrides(defaults["distiller"], overrides.get("distiller", {}),
+                                     method),
+    }
+    get_distiller(method)(**config["distiller"])
+    return config
 
 
 def _train_student(task: NodeTask, distiller: Distiller, student_config: dict[str, Any],
@@ -106,9 +127,12 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
-def environment() -> dict[str, Any]:
-    r"""Versions, hardware and threads, recorded with every result."""
+def environment(device: str | torch.device = "cpu") -> dict[str, Any]:
+    r"""Versions, hardware, threads and active accelerators, recorded with every result."""
+    from torch_geometric import typing as pyg_typing
+
     from gkd import __version__
+    from gkd.ops import get_backend
 
     def version(package: str) -> str | None:
         try:
@@ -121,8 +145,28 @@ def environment() -> dict[str, Any]:
                                 text=True, cwd=Path(__file__).parent, timeout=5).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         commit = ""
-    return {"gkd": __version__, "commit": commit or None, "python": platform.python_version(),
-            "torch": torch.__version__, "torch_geometric": version("torch_geometric"),
-            "ogb": version("ogb"), "torch_scatter": version("torch_scatter"),
-            "cpu": _cpu_model(), "threads": torch.get_num_threads(),
-            "device": "cpu", "date": time.strftime("%Y-%m-%d")}
+    device = torch.device(device)
+    env = {"gkd": __version__, "commit": commit or None, "python": platform.python_version(),
+           "torch": torch.__version__, "torch_geometric": version("torch_geometric"),
+           "ogb": version("ogb"), "torch_scatter": version("torch_scatter"),
+           "ops_backend": get_backend(), "pyg_lib": pyg_typing.WITH_PYG_LIB,
+           "cpu": _cpu_model(), "cpu_count": os.cpu_count(),
+           "threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
+           "device": str(device), "date": time.strftime("%Y-%m-%d")}
+    if device.type == "cuda":
+        props = torch.cuda.get_device_properties(device)
+        env.update(gpu=props.name, gpu_memory_gib=round(props.total_memory / 2**30, 1),
+                   cuda=torch.version.cuda)
+    return env
+
+
+def hardware_line(env: dict[str, Any]) -> str:
+    r"""The one-line hardware and software description printed with every speed table."""
+    parts = [f"{env['cpu']} ({env['threads']} threads, {env['interop_threads']} inter-op)"]
+    if "gpu" in env:
+        parts.append(f"{env['gpu']} {env['gpu_memory_gib']} GiB, CUDA {env['cuda']}")
+    parts += [f"device {env['device']}", f"torch {env['torch']}",
+              f"torch_geometric {env['torch_geometric']}", f"ogb {env['ogb']}",
+              f"ops backend {env['ops_backend']}", f"pyg-lib {'on' if env['pyg_lib'] else 'off'}",
+              f"gkd {env['gkd']} ({env['commit'] or 'no commit'})"]
+    return " · ".join(parts)

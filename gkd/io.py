@@ -34,10 +34,14 @@ def _write_atomic(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
     return path
 
 
+def write_bytes(path: str | Path, data: bytes) -> Path:
+    r"""Writes :obj:`data` to :obj:`path`, atomically."""
+    return _write_atomic(path, lambda f: f.write(data))
+
+
 def write_json(path: str | Path, obj: Any) -> Path:
     r"""Writes :obj:`obj` as indented JSON to :obj:`path`, atomically."""
-    text = json.dumps(obj, indent=2, sort_keys=False) + "\n"
-    return _write_atomic(path, lambda f: f.write(text.encode()))
+    return write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
 
 
 def save_torch(path: str | Path, obj: Any) -> Path:
@@ -48,3 +52,45 @@ def save_torch(path: str | Path, obj: Any) -> Path:
 def load_torch(path: str | Path) -> Any:
     r"""Loads a file written by :func:`save_torch` with ``weights_only=True``."""
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
+    r"""Appends :obj:`record` to :obj:`path` as one JSON line, with a single ``write`` to a
+    file opened for appending, flushed to disk: a reader sees the whole line or, after a
+    crash mid-write, a torn last line that :func:`read_jsonl` discards."""
+    line = (json.dumps(record, sort_keys=False) + "\n").encode()
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
+    try:
+        written = os.write(fd, line)
+        if written != len(line):
+            raise OSError(f"short write to {path}: {written} of {len(line)} bytes")
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def read_jsonl(path: str | Path, repair: bool = False) -> list[dict[str, Any]]:
+    r"""The records of a JSON-lines file (none when it does not exist). A last line without
+    its newline is the remnant of an interrupted append: it is ignored, and with
+    :obj:`repair` cut from the file so that the next append starts on a fresh line. Any
+    other unreadable line raises a :class:`ValueError` naming it."""
+    path = Path(path)
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    complete = data[:data.rfind(b"\n") + 1]
+    if repair and len(complete) < len(data):
+        with open(path, "r+b") as f:
+            f.truncate(len(complete))
+            os.fsync(f.fileno())
+    records = []
+    for number, line in enumerate(complete.decode().splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            records.append(json.loads(line))
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path}, line {number}: not a JSON record ({error.msg})") from None
+    return records

@@ -25,6 +25,7 @@ from gkd.data.tasks import NodeTask
 from gkd.errors import GkdError
 from gkd.evaluation import accuracy
 from gkd.nn import APPNP, GAT, SAGE
+from gkd.nn.sage import GCNAggregatorConv
 from gkd.ops import CSRGraph, adjacency, sample_subgraph
 from gkd.train import History, fit
 
@@ -139,5 +140,13 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
     if config["fanouts"] is not None:
         train_epoch = partial(sampled_epoch, CSRGraph.from_edge_index(graph.edge_index,
                                                                       graph.num_nodes))
-    return fit(model, train_epoch, validate, max_epochs=config["max_epochs"],
-               patience=config["patience"])
+    # The first layer sees the same fixed features every full-batch epoch: aggregate once.
+    first = next((m for m in model.modules() if isinstance(m, GCNAggregatorConv)), None)
+    if first is not None:
+        first.set_input_cache(True)
+    try:
+        return fit(model, train_epoch, validate, max_epochs=config["max_epochs"],
+                   patience=config["patience"])
+    finally:
+        if first is not None:
+            first.set_input_cache(False)

@@ -47,7 +47,8 @@ def test_console_entry_point_reports_errors_without_traceback(tmp_path):
                             stdin=subprocess.DEVNULL, timeout=300, env=dict(os.environ))
     assert result.returncode == 2
     assert result.stderr.strip() == ("gkd distill: error: unknown dataset 'kora'; known "
-                                     "datasets: " + ", ".join(DATASETS))
+                                     "datasets: " + ", ".join(DATASETS) + ", or synthetic:NAME "
+                                     "(cora, a-computer, arxiv, products)")
 
 
 @pytest.mark.datasets

@@ -22,6 +22,7 @@ from torch_geometric.data import Data
 from torch_geometric.utils import remove_self_loops, to_undirected
 
 from gkd.data.ogb import open_ogb_dataset
+from gkd.data.synthetic import SYNTHETIC_PREFIX, SYNTHETIC_PRESETS, synthetic_dataset
 from gkd.errors import DatasetNotFoundError, GkdError
 
 DATA_ROOT_ENV = "GKD_DATA_ROOT"
@@ -172,8 +173,8 @@ def dataset_spec(name: str) -> DatasetSpec:
     try:
         return DATASETS[name.lower()]
     except KeyError:
-        raise GkdError(f"unknown dataset '{name}'; known datasets: "
-                       f"{', '.join(DATASETS)}") from None
+        raise GkdError(f"unknown dataset '{name}'; known datasets: {', '.join(DATASETS)}, "
+                       f"or synthetic:NAME ({', '.join(SYNTHETIC_PRESETS)})") from None
 
 
 def load_dataset(name: str, root: str | os.PathLike | None = None,
@@ -181,7 +182,8 @@ def load_dataset(name: str, root: str | os.PathLike | None = None,
     r"""Loads the dataset :obj:`name` from the data root.
 
     Args:
-        name (str): a name from :data:`DATASETS`.
+        name (str): a name from :data:`DATASETS`, or ``synthetic:NAME`` for a generated
+            graph (:func:`~gkd.data.synthetic.synthetic_dataset`; needs no data root).
         root (str, optional): the data root. (default: ``$GKD_DATA_ROOT`` or
             ``./datasets``)
         cache (str, optional): the writable cache dir. (default: ``$GKD_CACHE_DIR`` or
@@ -191,6 +193,8 @@ def load_dataset(name: str, root: str | os.PathLike | None = None,
         DatasetNotFoundError: the data root or one of the dataset's files is missing;
             the message names the folder, the files and where to get them.
     """
+    if name.lower().startswith(SYNTHETIC_PREFIX):
+        return synthetic_dataset(name.lower())
     spec = dataset_spec(name)
     base = data_root(root)
     if not base.is_dir():

@@ -5,6 +5,8 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import remove_self_loops, to_undirected
 
+from gkd.errors import GkdError
+
 
 def contextual_sbm(num_nodes: int, num_classes: int = 3, avg_degree: float = 8.0,
                    num_features: int = 16, homophily: float = 0.8, signal: float = 1.0,
@@ -42,3 +44,51 @@ def contextual_sbm(num_nodes: int, num_classes: int = 3, avg_degree: float = 8.0
     dst = torch.where(torch.rand(num_edges, generator=gen) < homophily, same, anyone)
     edge_index, _ = remove_self_loops(torch.stack([src, dst]))
     return Data(x=x, y=y, edge_index=to_undirected(edge_index, num_nodes=num_nodes))
+
+
+# Sizes and shapes of real benchmarks: nodes, average degree (directed edges per node),
+# features, classes. Class means are scaled to 1.5 / sqrt(features) so that features alone
+# classify only part of the nodes and the graph helps.
+SYNTHETIC_PRESETS: dict[str, dict[str, float]] = {
+    "cora": {"nodes": 2_708, "degree": 3.9, "features": 1_433, "classes": 7},
+    "a-computer": {"nodes": 13_752, "degree": 35.8, "features": 767, "classes": 10},
+    "arxiv": {"nodes": 169_343, "degree": 13.7, "features": 128, "classes": 40},
+    "products": {"nodes": 2_449_029, "degree": 25.3, "features": 100, "classes": 47},
+}
+_SYNTHETIC_KEYS = ("nodes", "degree", "features", "classes", "homophily", "seed")
+SYNTHETIC_PREFIX = "synthetic:"
+
+
+def synthetic_dataset(spec: str) -> Data:
+    r"""The graph named by :obj:`spec`: a preset of :data:`SYNTHETIC_PRESETS`
+    (``"products"``), or comma-separated ``key=value`` pairs over ``nodes``, ``degree``,
+    ``features``, ``classes``, ``homophily`` (default ``0.8``) and ``seed`` (default ``0``),
+    e.g. ``"nodes=100000,degree=20,features=64,classes=10"``; the ``synthetic:`` prefix is
+    optional. Built by :func:`contextual_sbm`.
+    """
+    name = spec[len(SYNTHETIC_PREFIX):] if spec.startswith(SYNTHETIC_PREFIX) else spec
+    if name in SYNTHETIC_PRESETS:
+        params = dict(SYNTHETIC_PRESETS[name])
+    else:
+        params = {}
+        for item in filter(None, name.split(",")):
+            key, sep, value = item.partition("=")
+            if not sep or key not in _SYNTHETIC_KEYS:
+                raise GkdError(f"unknown synthetic dataset '{spec}'; use a preset "
+                               f"({', '.join(SYNTHETIC_PRESETS)}) or key=value pairs over "
+                               f"{', '.join(_SYNTHETIC_KEYS)}")
+            try:
+                params[key] = float(value)
+            except ValueError:
+                raise GkdError(f"synthetic dataset '{spec}': {key} must be a number, "
+                               f"got '{value}'") from None
+        missing = [k for k in _SYNTHETIC_KEYS[:4] if k not in params]
+        if missing:
+            raise GkdError(f"synthetic dataset '{spec}' lacks {', '.join(missing)}")
+    nodes, features, classes = (int(params[k]) for k in ("nodes", "features", "classes"))
+    if nodes < 2 or features < 1 or classes < 2 or params["degree"] <= 0:
+        raise GkdError(f"synthetic dataset '{spec}' needs at least 2 nodes and 2 classes, "
+                       f"1 feature and a positive degree")
+    return contextual_sbm(nodes, classes, params["degree"], features,
+                          homophily=params.get("homophily", 0.8),
+                          signal=1.5 / features ** 0.5, seed=int(params.get("seed", 0)))

@@ -1,5 +1,16 @@
-r"""Graph primitives shared by teachers, distillers and the speed protocol."""
-from gkd.ops.sampling import CSRGraph, sample_neighbors, sample_subgraph
+r"""Graph primitives shared by teachers, distillers and the speed protocol.
+
+Reductions and propagation dispatch through :mod:`gkd.ops.backend`: torch-scatter
+kernels where installed, plain torch otherwise, with the same results.
+"""
+from gkd.ops.backend import BACKENDS, available_backends, get_backend, use_backend
+from gkd.ops.csr import CSRGraph
+from gkd.ops.propagate import normalized_weights, propagate
+from gkd.ops.random_walk import random_walk
+from gkd.ops.reduce import REDUCTIONS, scatter, segment
+from gkd.ops.sampling import k_hop_subgraph, sample_neighbors, sample_subgraph
 from gkd.ops.sparse import adjacency
 
-__all__ = ["CSRGraph", "adjacency", "sample_neighbors", "sample_subgraph"]
+__all__ = ["BACKENDS", "CSRGraph", "REDUCTIONS", "adjacency", "available_backends",
+           "get_backend", "k_hop_subgraph", "normalized_weights", "propagate", "random_walk",
+           "sample_neighbors", "sample_subgraph", "scatter", "segment", "use_backend"]

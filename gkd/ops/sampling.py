@@ -1,38 +1,10 @@
 """Neighbour sampling over a CSR graph, vectorised (no Python loop over nodes)."""
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import torch
 from torch import Tensor
 
-
-@dataclass
-class CSRGraph:
-    r"""In-neighbour lists in compressed form: the sources of the edges into node ``i`` are
-    ``col[rowptr[i]:rowptr[i + 1]]``.
-
-    Args:
-        rowptr (Tensor): offsets :math:`(N + 1)`.
-        col (Tensor): source nodes :math:`(|\mathcal{E}|)`.
-    """
-
-    rowptr: Tensor
-    col: Tensor
-
-    @classmethod
-    def from_edge_index(cls, edge_index: Tensor, num_nodes: int) -> CSRGraph:
-        r"""Builds the CSR form of :obj:`edge_index` (source, target), grouped by target."""
-        src, dst = edge_index
-        order = torch.argsort(dst, stable=True)
-        counts = torch.bincount(dst, minlength=num_nodes)
-        rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
-        torch.cumsum(counts, 0, out=rowptr[1:])
-        return cls(rowptr, src[order])
-
-    @property
-    def num_nodes(self) -> int:
-        return self.rowptr.numel() - 1
+from gkd.ops.csr import CSRGraph
 
 
 def sample_neighbors(graph: CSRGraph, nodes: Tensor, fanout: int,
@@ -86,3 +58,16 @@ def sample_subgraph(graph: CSRGraph, seeds: Tensor, fanouts: list[int],
         nodes, frontier = torch.cat([nodes, new]), new
     edge_index = torch.stack([local[torch.cat(sources)], local[torch.cat(targets)]])
     return nodes, edge_index
+
+
+def k_hop_subgraph(graph: CSRGraph, seeds: Tensor, num_hops: int) -> tuple[Tensor, Tensor]:
+    r"""The full :obj:`num_hops`-hop computation graph of :obj:`seeds`: every in-neighbour
+    of every node within ``num_hops - 1`` hops, with the edges into those nodes. An
+    :obj:`num_hops`-layer message-passing GNN run on it gives the seeds the outputs they
+    have on the whole graph (for aggregations normalised by the target's degree).
+
+    Returns:
+        ``(nodes, edge_index)``: global ids of the nodes within :obj:`num_hops` hops,
+        seeds first, and the edges in local ids.
+    """
+    return sample_subgraph(graph, seeds, [-1] * num_hops)

@@ -1,10 +1,10 @@
 """Sparse adjacency construction."""
 from __future__ import annotations
 
-import warnings
-
 from torch import Tensor
 from torch_geometric.utils import to_torch_csr_tensor
+
+from gkd.ops.csr import quiet_sparse_csr
 
 
 def adjacency(edge_index: Tensor, num_nodes: int, edge_weight: Tensor | None = None) -> Tensor:
@@ -21,8 +21,6 @@ def adjacency(edge_index: Tensor, num_nodes: int, edge_weight: Tensor | None = N
         - **input:** edge indices :math:`(2, |\mathcal{E}|)`
         - **output:** sparse CSR :math:`(|\mathcal{V}|, |\mathcal{V}|)`
     """
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
-        warnings.filterwarnings("ignore", message="Sparse invariant checks")
+    with quiet_sparse_csr():
         return to_torch_csr_tensor(edge_index.flip(0), edge_weight,
                                    size=(num_nodes, num_nodes))

@@ -109,3 +109,37 @@ def test_sage_gcn_aggregator_matches_hand_computation(sparse):
     expected = torch.tensor([(2 + 2 * 1) / 3, (1 + 4 + 2 * 2) / 4, (2 + 2 * 4) / 3])
     assert torch.allclose(model(x, graph).view(-1), expected)
     assert not hasattr(model.convs[0], "lin_r")  # no separate root weight
+
+
+def test_input_cache_recomputes_on_new_or_modified_input():
+    from gkd.nn.sage import GCNAggregatorConv
+
+    data = _graph()
+    conv = GCNAggregatorConv(8, 4)
+    conv.set_input_cache(True)
+    x = data.x.clone()
+    first = conv(x, data.edge_index)
+    assert torch.equal(conv(x, data.edge_index), first)
+    x.mul_(2)  # in place: the cached aggregation is stale
+    torch.testing.assert_close(conv(x, data.edge_index) - conv.lin.bias,
+                               2 * (first - conv.lin.bias))
+    conv.set_input_cache(False)
+    assert conv._cache is None
+
+
+def test_teacher_training_with_the_input_cache_is_bit_identical(csbm, monkeypatch):
+    from gkd.data import make_node_task
+    from gkd.nn.sage import GCNAggregatorConv
+    from gkd.teachers import train_teacher
+
+    task = make_node_task(csbm, "cpf", seed=0)
+    config = teacher_config("sage", overrides={"max_epochs": 25})
+    states = []
+    for cached in (True, False):
+        if not cached:
+            monkeypatch.setattr(GCNAggregatorConv, "set_input_cache", lambda self, on: None)
+        torch.manual_seed(0)
+        model = build_teacher("sage", task.num_features, task.num_classes, config)
+        train_teacher(model, task, config)
+        states.append(model.state_dict())
+    assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])

@@ -2,7 +2,7 @@ import pytest
 import torch
 from torch_geometric.utils import to_undirected
 
-from gkd.ops import CSRGraph, sample_neighbors, sample_subgraph
+from gkd.ops import CSRGraph, k_hop_subgraph, sample_neighbors, sample_subgraph
 
 
 def _star_and_path():
@@ -98,3 +98,32 @@ def test_sampled_training_rejects_multi_hop_layers(csbm):
     config = teacher_config("appnp", overrides={"batch_size": 16, "fanouts": [5, 5]})
     with pytest.raises(GkdError, match="appnp propagates K hops"):
         train_teacher(build_teacher("appnp", 16, 3, config), make_node_task(csbm, "cpf"), config)
+
+
+def test_k_hop_subgraph_gathers_the_l_hop_set():
+    # path 0-1-2-3-4 plus an edge 2-5; node 6 isolated
+    edge_index = to_undirected(torch.tensor([[0, 1, 2, 3, 2], [1, 2, 3, 4, 5]]), num_nodes=7)
+    graph = CSRGraph.from_edge_index(edge_index, 7)
+    expected = {1: {0, 1}, 2: {0, 1, 2}, 3: {0, 1, 2, 3, 5}, 4: {0, 1, 2, 3, 4, 5}}
+    for hops, members in expected.items():
+        nodes, local = k_hop_subgraph(graph, torch.tensor([0]), hops)
+        assert nodes[0] == 0 and set(nodes.tolist()) == members
+        # every edge into a node closer than `hops` is present, and no other edge
+        targets = set(nodes[local[1]].tolist())
+        assert targets == {n for n, d in {0: 0, 1: 1, 2: 2, 3: 3, 5: 3}.items() if d < hops}
+        assert local.size(1) == sum(int(graph.degree()[t]) for t in targets)
+
+
+def test_k_hop_subgraph_gives_the_full_graph_output_of_a_gnn():
+    from gkd.data.synthetic import contextual_sbm
+    from gkd.nn import SAGE
+
+    data = contextual_sbm(300, avg_degree=6, seed=1)
+    graph = CSRGraph.from_edge_index(data.edge_index, data.num_nodes)
+    torch.manual_seed(0)
+    model = SAGE(data.num_features, 16, 3, 4, aggr="gcn").eval()
+    full = model(data.x, data.edge_index)
+    seeds = torch.tensor([5, 17, 250])
+    nodes, local = k_hop_subgraph(graph, seeds, 3)
+    part = model(data.x[nodes], local)[:seeds.numel()]
+    torch.testing.assert_close(part, full[seeds])

@@ -1,0 +1,121 @@
+r"""Benchmark grids read from TOML.
+
+.. code-block:: toml
+
+    datasets = ["cora", "citeseer"]
+    protocols = ["cpf"]                  # default ["cpf"]
+    settings = ["transductive", "inductive"]  # default ["transductive"]
+    teachers = ["sage"]                  # default ["sage"]
+    methods = ["glnn"]                   # default ["glnn"]
+    seeds = 10                           # seeds 0..9, default 10
+    results = "../results/cpf"           # optional, relative to this file
+
+    [set.student]                        # optional overrides, as --set
+    dropout = 0.5
+"""
+from __future__ import annotations
+
+import itertools
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gkd.errors import GkdError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+_LISTS = ("datasets", "protocols", "settings", "teachers", "methods")
+_KEYS = (*_LISTS, "seeds", "results", "set")
+NAMESPACES = ("teacher", "student", "distiller")
+
+
+@dataclass(frozen=True)
+class RunKey:
+    r"""One (task, method, seed) run of a grid."""
+
+    dataset: str
+    protocol: str
+    setting: str
+    teacher: str
+    method: str
+    seed: int
+
+    def fields(self) -> dict[str, Any]:
+        return {"dataset": self.dataset, "protocol": self.protocol, "setting": self.setting,
+                "teacher": self.teacher, "method": self.method, "seed": self.seed}
+
+
+@dataclass
+class BenchConfig:
+    r"""A grid of node-distillation runs: every combination of the lists, seeds
+    ``0..seeds-1``.
+
+    Args:
+        datasets (list[str]): dataset names, as ``gkd distill --dataset`` takes them.
+        protocols (list[str], optional): split protocols. (default: ``["cpf"]``)
+        settings (list[str], optional): ``transductive`` / ``inductive``.
+            (default: ``["transductive"]``)
+        teachers (list[str], optional): teacher names. (default: ``["sage"]``)
+        methods (list[str], optional): distiller names. (default: ``["glnn"]``)
+        seeds (int, optional): number of seeds. (default: ``10``)
+        overrides (dict, optional): ``{"teacher": {...}, "student": {...},
+            "distiller": {...}}`` applied to every run.
+        results (Path, optional): the results folder named by the file.
+    """
+
+    datasets: list[str]
+    protocols: list[str] = field(default_factory=lambda: ["cpf"])
+    settings: list[str] = field(default_factory=lambda: ["transductive"])
+    teachers: list[str] = field(default_factory=lambda: ["sage"])
+    methods: list[str] = field(default_factory=lambda: ["glnn"])
+    seeds: int = 10
+    overrides: dict[str, dict[str, Any]] = field(default_factory=dict)
+    results: Path | None = None
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> BenchConfig:
+        r"""Reads and checks a grid file; errors name the file and the offending key."""
+        path = Path(path)
+        try:
+            raw = tomllib.loads(path.read_text())
+        except FileNotFoundError:
+            raise GkdError(f"config file '{path}' does not exist") from None
+        except tomllib.TOMLDecodeError as error:
+            raise GkdError(f"config file '{path}' is not valid TOML: {error}") from None
+        unknown = sorted(set(raw) - set(_KEYS))
+        if unknown:
+            raise GkdError(f"{path}: unknown key(s) {', '.join(unknown)}; known: "
+                           f"{', '.join(_KEYS)}")
+        if "datasets" not in raw:
+            raise GkdError(f"{path}: the grid needs a 'datasets' list")
+        kwargs: dict[str, Any] = {}
+        for key in _LISTS:
+            if key in raw:
+                value = raw[key]
+                if (not isinstance(value, list) or not value
+                        or not all(isinstance(v, str) for v in value)):
+                    raise GkdError(f"{path}: '{key}' must be a non-empty list of names")
+                kwargs[key] = [v.lower() for v in value]
+        if "seeds" in raw:
+            if not isinstance(raw["seeds"], int) or isinstance(raw["seeds"], bool) \
+                    or raw["seeds"] < 1:
+                raise GkdError(f"{path}: 'seeds' must be a positive integer (a count)")
+            kwargs["seeds"] = raw["seeds"]
+        overrides = raw.get("set", {})
+        if not isinstance(overrides, dict) or not set(overrides) <= set(NAMESPACES) or \
+                not all(isinstance(v, dict) for v in overrides.values()):
+            raise GkdError(f"{path}: [set] holds tables named {', '.join(NAMESPACES)}")
+        if "results" in raw:
+            kwargs["results"] = path.parent / raw["results"]
+        return cls(**kwargs, overrides=overrides)
+
+    def runs(self) -> list[RunKey]:
+        r"""Every run of the grid, ordered so that a task and its teacher serve all
+        methods of a seed in a row."""
+        grid = itertools.product(self.datasets, self.protocols, self.settings, self.teachers,
+                                 range(self.seeds), self.methods)
+        return [RunKey(d, p, s, t, m, seed) for d, p, s, t, seed, m in grid]

@@ -1,0 +1,340 @@
+r"""``gkd report``: Markdown and self-contained HTML reports with PNG plots from result
+files (``gkd bench`` JSON lines, ``gkd distill`` and ``gkd speed`` JSON).
+
+matplotlib (the ``report`` extra) is imported only when plots are drawn.
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from gkd.bench.published import GLNN_SOURCE, PUBLISHED, PUBLISHED_SPEED
+from gkd.bench.summary import TASK_FIELDS, mean_std, summary_rows
+from gkd.errors import GkdError
+from gkd.experiment import MODELS, hardware_line
+from gkd.io import read_jsonl, write_bytes
+
+MODEL_LABELS = {"teacher": "Teacher", "mlp": "MLP", "student": "Student"}
+
+
+@dataclass
+class Results:
+    r"""Everything read from result files: run records and speed comparisons."""
+
+    records: list[dict[str, Any]] = field(default_factory=list)
+    speeds: list[dict[str, Any]] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+
+
+def _read_file(path: Path, results: Results, strict: bool) -> None:
+    if path.suffix == ".jsonl":
+        try:
+            records = read_jsonl(path)
+        except ValueError as error:
+            raise GkdError(str(error)) from None
+        results.records += records
+        results.sources.append(str(path))
+        return
+    try:
+        obj = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise GkdError(f"{path}: not JSON ({error.msg})") from None
+    if isinstance(obj, dict) and "rows" in obj and "full_graph" in obj:
+        results.speeds.append(obj)
+    elif isinstance(obj, dict) and "runs" in obj and "task" in obj:
+        results.records += [{"task": obj["task"], **run} for run in obj["runs"]]
+    elif strict:
+        raise GkdError(f"{path}: not a gkd result file (expected gkd bench JSON lines, or "
+                       f"gkd distill / gkd speed JSON)")
+    else:
+        return
+    results.sources.append(str(path))
+
+
+def load_results(paths: list[str | Path]) -> Results:
+    r"""Reads result files; a folder contributes every result file below it (other JSON
+    files there are skipped). Later records of the same (task, method, seed) replace
+    earlier ones."""
+    results = Results()
+    for path in map(Path, paths):
+        if path.is_dir():
+            for child in sorted([*path.rglob("*.jsonl"), *path.rglob("*.json")]):
+                _read_file(child, results, strict=False)
+        elif path.is_file():
+            _read_file(path, results, strict=True)
+        else:
+            raise GkdError(f"result file or folder '{path}' does not exist")
+    unique = {(tuple(r["task"][f] for f in TASK_FIELDS), r["seed"]): r for r in results.records}
+    results.records = list(unique.values())
+    if not results.records and not results.speeds:
+        raise GkdError(f"no results found in {', '.join(map(str, paths))}")
+    return results
+
+
+# --- document blocks, rendered to Markdown and HTML -------------------------------------
+
+
+def _accuracy_table(rows: list[dict[str, Any]]) -> list[list[str]]:
+    table = [["Dataset", "Setting", "Teacher", "Method", "Seeds", "Metric", "Teacher acc.",
+              "MLP", "Student", "Paper student", "Δ vs paper"]]
+    for row in rows:
+        metric = row["metric"]
+        cells = [mean_std(row["summary"][m][metric]) for m in MODELS]
+        paper = PUBLISHED.get((row["method"], row["dataset"], row["setting"]), {}).get("student")
+        if paper and row["teacher"] == "sage" and row["protocol"] == "cpf":
+            mean, std, label = paper
+            ours = row["summary"]["student"][metric]["mean"]
+            published = f"{mean:.2f}" + ("" if std is None else f" ± {std:.2f}") + f" ({label})"
+            delta = f"{ours - mean:+.2f}"
+        else:
+            published, delta = "—", "—"
+        table.append([row["dataset"], row["setting"], row["teacher"], row["method"],
+                      str(row["seeds"]), metric, *cells, published, delta])
+    return table
+
+
+def _speed_tables(speed: dict[str, Any]) -> tuple[str, list[list[str]]]:
+    task, models = speed["task"], speed["models"]
+
+    def describe(m: dict[str, Any]) -> str:
+        return f"{m['model']} ({m['layers']} layers, width {m['hidden']}, {m['params']:,} params)"
+
+    title = (f"{task['dataset']} · {task['setting']} queries · {describe(models['teacher'])} "
+             f"against {describe(models['student'])} · {hardware_line(speed['env'])}")
+    table = [["Query nodes", "Teacher ms (IQR)", "Student ms (IQR)", "Speed-up", "Repeats"]]
+    for row in speed["rows"]:
+        t, s = row["teacher_ms"], row["student_ms"]
+        table.append([str(row["batch"]), f"{t['median']:.3f} ({t['iqr']:.3f})",
+                      f"{s['median']:.4f} ({s['iqr']:.4f})", f"{row['speedup']:.1f}×",
+                      f"{t['repeats']} / {s['repeats']}"])
+    full = speed["full_graph"]
+    table.append([f"all {full['nodes']:,} (throughput)",
+                  f"{full['teacher']['nodes_per_second']:,.0f} nodes/s",
+                  f"{full['student']['nodes_per_second']:,.0f} nodes/s "
+                  f"(batch {full['student_batch']:,})", f"{full['speedup']:.1f}×",
+                  f"{full['teacher']['repeats']} / {full['student']['repeats']}"])
+    return title, table
+
+
+def _markdown_table(table: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(table[0]) + " |", "|" + "---|" * len(table[0])]
+    lines += ["| " + " | ".join(row) + " |" for row in table[1:]]
+    return "\n".join(lines)
+
+
+def _html_table(table: list[list[str]]) -> str:
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in table[0])
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                   for row in table[1:])
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+# --- plots --------------------------------------------------------------------------------
+
+
+def _pyplot() -> Any:
+    try:
+        import matplotlib
+    except ImportError:
+        raise GkdError("gkd report draws plots with matplotlib: pip install 'gkd[report]'"
+                       ) from None
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
+
+
+def _save(plt: Any, fig: Any, path: Path) -> Path:
+    buffer = io.BytesIO()
+    fig.tight_layout()
+    fig.savefig(buffer, format="png", dpi=120)
+    plt.close(fig)
+    return write_bytes(path, buffer.getvalue())
+
+
+def plot_accuracy_bars(rows: list[dict[str, Any]], path: Path) -> Path:
+    r"""Per-(dataset, setting) bars of teacher, MLP and each method's student, mean with
+    std error bars."""
+    plt = _pyplot()
+    groups: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = {}
+    for row in rows:
+        bars = groups.setdefault((row["dataset"], row["setting"], row["teacher"]), {})
+        metric = row["metric"]
+        bars.setdefault(f"teacher ({row['teacher']})", row["summary"]["teacher"][metric])
+        bars.setdefault("MLP", row["summary"]["mlp"][metric])
+        bars[f"student ({row['method']})"] = row["summary"]["student"][metric]
+    labels = list(dict.fromkeys(label for bars in groups.values() for label in bars))
+    width = 0.8 / len(labels)
+    fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(groups)), 4.2))
+    for i, label in enumerate(labels):
+        xs = [g + (i - (len(labels) - 1) / 2) * width for g, bars in enumerate(groups.values())
+              if label in bars]
+        cells = [bars[label] for bars in groups.values() if label in bars]
+        ax.bar(xs, [c["mean"] for c in cells], width,
+               yerr=[c["std"] or 0.0 for c in cells], capsize=3, label=label)
+    ax.set_xticks(range(len(groups)),
+                  [f"{d}\n{s}" for d, s, _ in groups], fontsize=8)
+    low = min(c["mean"] for bars in groups.values() for c in bars.values())
+    ax.set_ylim(max(0.0, low - 10), 100)
+    ax.set_ylabel("test accuracy % (inductive: production mix)")
+    ax.set_title("Accuracy, mean ± std over seeds")
+    ax.legend(fontsize=8, loc="lower right")
+    ax.grid(axis="y", alpha=0.3)
+    return _save(plt, fig, path)
+
+
+def _latency_row(speed: dict[str, Any], batch: int = 10) -> dict[str, Any]:
+    rows = speed["rows"]
+    return min(rows, key=lambda r: abs(r["batch"] - batch))
+
+
+def plot_accuracy_vs_latency(rows: list[dict[str, Any]], speeds: list[dict[str, Any]],
+                             path: Path) -> Path | None:
+    r"""Accuracy against per-query latency (10 nodes, log scale) for every dataset that
+    has both accuracy and speed results: the teacher at the GNN's latency, the MLP and
+    the students at the MLP's."""
+    points = []
+    for speed in speeds:
+        dataset, setting = speed["task"]["dataset"], speed["task"]["setting"]
+        matching = [r for r in rows if r["dataset"] == dataset and r["setting"] == setting] or \
+            [r for r in rows if r["dataset"] == dataset]
+        if not matching:
+            continue
+        latency = _latency_row(speed)
+        first, metric = matching[0], matching[0]["metric"]
+        points.append((dataset, f"{first['teacher']} teacher", latency["teacher_ms"]["median"],
+                       first["summary"]["teacher"][metric]["mean"], "o"))
+        points.append((dataset, "MLP", latency["student_ms"]["median"],
+                       first["summary"]["mlp"][metric]["mean"], "s"))
+        for row in matching:
+            points.append((dataset, f"{row['method']} student", latency["student_ms"]["median"],
+                           row["summary"]["student"][metric]["mean"], "^"))
+    if not points:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    colors = {d: f"C{i}" for i, d in enumerate(dict.fromkeys(p[0] for p in points))}
+    for dataset, label, ms, acc, marker in points:
+        ax.scatter(ms, acc, marker=marker, color=colors[dataset], s=45)
+        ax.annotate(f"{dataset}: {label}", (ms, acc), fontsize=7, xytext=(4, 3),
+                    textcoords="offset points")
+    ax.set_xscale("log")
+    ax.set_xlabel("inference latency for 10 unseen nodes, ms (log scale)")
+    ax.set_ylabel("test accuracy %")
+    ax.set_title("Accuracy against latency (GNN includes neighbourhood fetching)")
+    ax.grid(alpha=0.3, which="both")
+    return _save(plt, fig, path)
+
+
+def plot_latency_by_batch(speeds: list[dict[str, Any]], path: Path) -> Path | None:
+    r"""Per-query latency against the number of query nodes, teacher and student, one
+    colour per dataset, log-log."""
+    if not speeds:
+        return None
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    for i, speed in enumerate(speeds):
+        batches = [r["batch"] for r in speed["rows"]]
+        name = speed["task"]["dataset"]
+        for key, style, who in (("teacher_ms", "-o", "teacher"), ("student_ms", "--s", "MLP")):
+            ax.errorbar(batches, [r[key]["median"] for r in speed["rows"]],
+                        yerr=[[r[key]["median"] - r[key]["q25"] for r in speed["rows"]],
+                              [r[key]["q75"] - r[key]["median"] for r in speed["rows"]]],
+                        fmt=style, color=f"C{i}", capsize=3, label=f"{name} {who}")
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel("query nodes")
+    ax.set_ylabel("latency ms (median, IQR bars)")
+    ax.set_title("Per-query latency")
+    ax.legend(fontsize=7)
+    ax.grid(alpha=0.3, which="both")
+    return _save(plt, fig, path)
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def write_report(results: Results, out: str | Path) -> dict[str, Path]:
+    r"""Writes ``report.md``, ``report.html`` (plots embedded) and the PNG plots to
+    :obj:`out`.
+
+    Returns:
+        The written files by name.
+    """
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    rows = summary_rows(results.records)
+    plots: list[tuple[str, Path]] = []
+    if rows:
+        plots.append(("Accuracy by dataset", plot_accuracy_bars(rows, out / "accuracy.png")))
+    for title, drawn in (
+            ("Accuracy against latency",
+             plot_accuracy_vs_latency(rows, results.speeds, out / "accuracy_vs_latency.png")),
+            ("Latency by query size",
+             plot_latency_by_batch(results.speeds, out / "latency.png"))):
+        if drawn is not None:
+            plots.append((title, drawn))
+
+    blocks: list[tuple[str, Any]] = [
+        ("h1", "gkd report"),
+        ("p", f"Generated {time.strftime('%Y-%m-%d %H:%M')} from {len(results.sources)} "
+              f"result file(s): {', '.join(results.sources)}."),
+    ]
+    if rows:
+        blocks += [("h2", "Accuracy"),
+                   ("p", "Test accuracy in percent, mean ± sample std (ddof = 1) over seeds, "
+                         "each model selected on validation. Inductive rows report the "
+                         f"production mix 0.8·tran + 0.2·ind. Paper numbers: {GLNN_SOURCE}; "
+                         "Δ = ours − paper for the student."),
+                   ("table", _accuracy_table(rows))]
+    if results.speeds:
+        blocks += [("h2", "Inference speed"),
+                   ("p", "Median and interquartile range over repeats after warm-up; the "
+                         "teacher's time includes gathering each query's full L-hop "
+                         "neighbourhood from the host CSR graph, the student's is one MLP "
+                         "forward on the query features. For reference, GLNN's figure gives "
+                         f"{PUBLISHED_SPEED['teacher_ms']} ms against "
+                         f"{PUBLISHED_SPEED['student_ms']} ms "
+                         f"({PUBLISHED_SPEED['speedup']:.0f}×) on "
+                         f"{PUBLISHED_SPEED['dataset']} ({PUBLISHED_SPEED['label']}).")]
+        for speed in results.speeds:
+            title, table = _speed_tables(speed)
+            blocks += [("p", title), ("table", table)]
+    if plots:
+        blocks.append(("h2", "Plots"))
+        blocks += [("img", (title, file)) for title, file in plots]
+
+    markdown, body = [], []
+    for kind, content in blocks:
+        if kind in ("h1", "h2"):
+            markdown.append(f"{'#' * int(kind[1])} {content}")
+            body.append(f"<{kind}>{html.escape(content)}</{kind}>")
+        elif kind == "p":
+            markdown.append(content)
+            body.append(f"<p>{html.escape(content)}</p>")
+        elif kind == "table":
+            markdown.append(_markdown_table(content))
+            body.append(_html_table(content))
+        else:
+            title, file = content
+            markdown.append(f"![{title}]({file.name})")
+            data = base64.b64encode(file.read_bytes()).decode()
+            body.append(f'<figure><img alt="{html.escape(title)}" '
+                        f'src="data:image/png;base64,{data}"><figcaption>'
+                        f"{html.escape(title)}</figcaption></figure>")
+    page = ("<!DOCTYPE html><html><head><meta charset=\"utf-8\"><title>gkd report</title>"
+            "<style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}"
+            "table{border-collapse:collapse;margin:1em 0;font-size:90%}"
+            "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}"
+            "img{max-width:100%}</style></head><body>" + "".join(body) + "</body></html>\n")
+    files = {"report.md": out / "report.md", "report.html": out / "report.html"}
+    write_bytes(files["report.md"], ("\n\n".join(markdown) + "\n").encode())
+    write_bytes(files["report.html"], page.encode())
+    files.update({file.name: file for _, file in plots})
+    return files

@@ -1,0 +1,167 @@
+r"""``gkd bench``: runs a grid, one JSON line per finished run, resumable.
+
+Each finished (task, method, seed) run is appended to ``RESULTS/node.jsonl`` as one line
+(:func:`gkd.io.append_jsonl`). A rerun of the same grid skips the runs already there, so
+an interrupted benchmark resumes where it stopped; teachers come back from the knowledge
+cache. A run is identified by its task fields, method, seed and a digest of its full
+configuration, so changing a default or an override reruns what it affects.
+"""
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+from gkd.bench.config import BenchConfig, RunKey
+from gkd.errors import GkdError
+
+NODE_RESULTS = "node.jsonl"
+
+
+def config_id(config: dict[str, Any]) -> str:
+    r"""A short digest of a run configuration."""
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def record_key(record: dict[str, Any]) -> tuple:
+    r"""What identifies a run record: task fields, method, seed and config digest."""
+    task = record["task"]
+    return (task["dataset"], task["protocol"], task["setting"], task["teacher"],
+            task["method"], record["seed"], record["config_id"])
+
+
+@contextlib.contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        yield
+        return
+    with open(folder / ".lock", "w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise GkdError(f"another gkd bench is writing to '{folder}'") from None
+        yield
+
+
+def plan(config: BenchConfig) -> list[tuple[RunKey, dict[str, Any]]]:
+    r"""Every run of :obj:`config` with its full configuration, checked before anything
+    trains (unknown names or options raise a :class:`~gkd.errors.GkdError`)."""
+    from gkd.data.datasets import DATASETS
+    from gkd.data.synthetic import SYNTHETIC_PREFIX
+    from gkd.data.tasks import PROTOCOLS, SETTINGS, dataset_for_protocol
+    from gkd.experiment import node_config
+
+    for name, known in (("protocols", PROTOCOLS), ("settings", SETTINGS)):
+        unknown = sorted(set(getattr(config, name)) - set(known))
+        if unknown:
+            raise GkdError(f"unknown {name} {', '.join(unknown)}; choose from {', '.join(known)}")
+    for dataset in config.datasets:
+        if dataset not in DATASETS and not dataset.startswith(SYNTHETIC_PREFIX):
+            raise GkdError(f"unknown dataset '{dataset}'; known datasets: {', '.join(DATASETS)}"
+                           f", or synthetic:NAME")
+        for protocol in config.protocols:
+            dataset_for_protocol(dataset, protocol)
+    configs: dict[tuple[str, str, str], dict[str, Any]] = {}
+    runs = []
+    for key in config.runs():
+        ident = (key.dataset, key.teacher, key.method)
+        if ident not in configs:
+            configs[ident] = node_config(*ident, config.overrides)
+        runs.append((key, configs[ident]))
+    return runs
+
+
+class _Tasks:
+    r"""Builds each task once and keeps only the current dataset and task in memory."""
+
+    def __init__(self, root: str | os.PathLike | None) -> None:
+        self.root = root
+        self.data: tuple[str, Any] | None = None
+        self.task: tuple[tuple, Any] | None = None
+
+    def get(self, key: RunKey) -> Any:
+        from gkd.data.datasets import load_dataset
+        from gkd.data.tasks import dataset_for_protocol, make_node_task
+
+        ident = (key.dataset, key.protocol, key.setting, key.seed)
+        if self.task is None or self.task[0] != ident:
+            source = dataset_for_protocol(key.dataset, key.protocol)
+            if self.data is None or self.data[0] != source:
+                self.data = None  # free the previous graph first
+                self.data = (source, load_dataset(source, self.root))
+            task = make_node_task(self.data[1], key.protocol, setting=key.setting,
+                                  seed=key.seed, info={"dataset": key.dataset})
+            self.task = (ident, task)
+        return self.task[1]
+
+
+def run_bench(config: BenchConfig, results: str | os.PathLike, *,
+              root: str | os.PathLike | None = None, progress: bool = True,
+              log: IO[str] = sys.stderr) -> list[dict[str, Any]]:
+    r"""Runs every unfinished run of :obj:`config`, appending each record to
+    ``results/node.jsonl`` as it finishes.
+
+    Args:
+        config (BenchConfig): the grid.
+        results (str): the results folder.
+        root (str, optional): the data root. (default: ``$GKD_DATA_ROOT`` or
+            ``./datasets``)
+        progress (bool, optional): show a progress bar with the time left.
+            (default: ``True``)
+        log (IO, optional): where progress goes. (default: standard error)
+
+    Returns:
+        The records of every run of the grid, in grid order.
+    """
+    from tqdm import tqdm
+
+    from gkd.experiment import environment, run_node_distillation
+    from gkd.io import append_jsonl, read_jsonl
+
+    planned = plan(config)
+    folder = Path(results)
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / NODE_RESULTS
+    with _exclusive(folder):
+        try:
+            stored = {record_key(r): r for r in read_jsonl(path, repair=True)}
+        except (ValueError, KeyError, TypeError) as error:
+            raise GkdError(f"cannot resume from {path}: {error}") from None
+        keys = [(key, cfg, (key.dataset, key.protocol, key.setting, key.teacher, key.method,
+                            key.seed, config_id(cfg))) for key, cfg in planned]
+        todo = [(key, cfg, ident) for key, cfg, ident in keys if ident not in stored]
+        env = environment()
+        tasks = _Tasks(root)
+        bar = tqdm(total=len(keys), initial=len(keys) - len(todo), desc="gkd bench",
+                   unit="run", file=log, disable=not progress, mininterval=1.0,
+                   dynamic_ncols=True)
+        try:
+            for key, cfg, ident in todo:
+                start = time.perf_counter()
+                task = tasks.get(key)
+                run = run_node_distillation(task, key.teacher, key.method, cfg)
+                fields = key.fields()
+                record = {"task": {k: v for k, v in fields.items() if k != "seed"},
+                          "seed": key.seed, "config_id": ident[-1], **run, "config": cfg,
+                          "seconds": round(time.perf_counter() - start, 3), "env": env}
+                append_jsonl(path, record)
+                stored[ident] = record
+                bar.update()
+                bar.set_postfix_str(f"{key.dataset} {key.setting[:4]} {key.method} "
+                                    f"seed {key.seed}", refresh=False)
+        except KeyboardInterrupt:
+            bar.close()
+            done = sum(ident in stored for _, _, ident in keys)
+            print(f"interrupted: {done} of {len(keys)} runs saved in {path}; rerun the same "
+                  f"command to resume", file=log)
+            raise
+        bar.close()
+    return [stored[ident] for _, _, ident in keys]

@@ -1,0 +1,44 @@
+r"""Summaries of run records: one row per (task, method), mean ± std over seeds."""
+from __future__ import annotations
+
+from typing import Any
+
+from gkd.evaluation import HEADLINE_METRIC
+from gkd.experiment import MODELS, summarize
+
+TASK_FIELDS = ("dataset", "protocol", "setting", "teacher", "method")
+
+
+def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    r"""Groups :obj:`records` by task fields and method (in order of first appearance)
+    and summarises each group with :func:`gkd.experiment.summarize`.
+
+    Returns:
+        Rows ``{**task fields, "seeds", "metric", "summary"}`` where ``metric`` is the
+        setting's headline test metric and ``summary`` maps model -> metric -> mean/std.
+    """
+    groups: dict[tuple, list[dict[str, Any]]] = {}
+    for record in records:
+        groups.setdefault(tuple(record["task"][f] for f in TASK_FIELDS), []).append(record)
+    rows = []
+    for ident, runs in groups.items():
+        runs = sorted(runs, key=lambda r: r["seed"])
+        rows.append({**dict(zip(TASK_FIELDS, ident)), "seeds": len(runs),
+                     "metric": HEADLINE_METRIC[ident[2]], "summary": summarize(runs, MODELS)})
+    return rows
+
+
+def mean_std(cell: dict[str, float | None]) -> str:
+    r"""``mean ± std`` with two decimals (the mean alone for one seed)."""
+    std = cell["std"]
+    return f"{cell['mean']:.2f}" + ("" if std is None else f" ± {std:.2f}")
+
+
+def format_rows(rows: list[dict[str, Any]]) -> str:
+    r"""Summary rows as an aligned text table of headline test accuracy in percent."""
+    table = [[*TASK_FIELDS, "seeds", "metric", *MODELS]]
+    for row in rows:
+        table.append([str(row[f]) for f in TASK_FIELDS] + [str(row["seeds"]), row["metric"]]
+                     + [mean_std(row["summary"][m][row["metric"]]) for m in MODELS])
+    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table)

@@ -1,0 +1,79 @@
+r"""Wall-clock timing under the speed protocol: warm-up, repeats, median and IQR."""
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+
+
+@dataclass
+class TimingBudget:
+    r"""How long one measurement runs.
+
+    Args:
+        warmup (int, optional): discarded runs before timing. (default: ``10``)
+        min_repeats (int, optional): timed runs at least. (default: ``100``)
+        min_seconds (float, optional): timed seconds at least. (default: ``1.0``)
+        max_seconds (float, optional): stop once this much time is timed, even before
+            :obj:`min_repeats` (never before :obj:`floor_repeats`); warm-up then also stops
+            at a tenth of it. Keeps near-full-graph queries on large graphs affordable;
+            the repeats actually run are recorded. (default: ``60.0``)
+        floor_repeats (int, optional): timed runs in any case. (default: ``5``)
+    """
+
+    warmup: int = 10
+    min_repeats: int = 100
+    min_seconds: float = 1.0
+    max_seconds: float = 60.0
+    floor_repeats: int = 5
+
+
+def _synchronize(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
+def time_calls(run: Callable[[int], Any], device: torch.device,
+               budget: TimingBudget | None = None) -> dict[str, Any]:
+    r"""Times ``run(i)`` for ``i = 0, 1, ...`` (warm-up calls first), synchronising the
+    device before starting and before stopping the clock of every call.
+
+    Returns:
+        ``{"median", "iqr", "q25", "q75", "repeats", "warmup", "raw"}``, times in ms.
+    """
+    budget = budget or TimingBudget()
+    call, warm_time = 0, 0.0
+    while call < budget.warmup and warm_time < budget.max_seconds / 10:
+        start = time.perf_counter()
+        run(call)
+        _synchronize(device)
+        warm_time += time.perf_counter() - start
+        call += 1
+    warmup, times = call, []
+    while True:
+        _synchronize(device)
+        start = time.perf_counter()
+        run(call)
+        _synchronize(device)
+        times.append(time.perf_counter() - start)
+        call += 1
+        total = sum(times)
+        enough = len(times) >= budget.min_repeats and total >= budget.min_seconds
+        capped = total >= budget.max_seconds and len(times) >= budget.floor_repeats
+        if enough or capped:
+            break
+    return {**summarize_ms([t * 1e3 for t in times]), "warmup": warmup}
+
+
+def summarize_ms(times_ms: list[float]) -> dict[str, Any]:
+    r"""Median, quartiles and interquartile range of per-repeat times in ms."""
+    if len(times_ms) > 1:
+        q25, _, q75 = statistics.quantiles(times_ms, n=4, method="inclusive")
+    else:
+        q25 = q75 = times_ms[0]
+    return {"median": statistics.median(times_ms), "iqr": q75 - q25, "q25": q25, "q75": q75,
+            "repeats": len(times_ms), "raw": [round(t, 4) for t in times_ms]}

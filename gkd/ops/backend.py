@@ -1,0 +1,54 @@
+r"""The one dispatch point between torch-scatter kernels and plain torch.
+
+gkd uses torch-scatter when PyG found a working installation
+(:obj:`torch_geometric.typing.WITH_TORCH_SCATTER`, which also guards against broken
+binaries) and plain torch otherwise. ``GKD_OPS_BACKEND=torch`` forces plain torch;
+:func:`use_backend` switches within a block (tests and benchmarks compare both).
+"""
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from torch_geometric import typing as pyg_typing
+
+from gkd.errors import GkdError
+
+BACKENDS = ("torch", "torch_scatter")
+_forced: list[str] = []
+
+
+def available_backends() -> tuple[str, ...]:
+    r"""The backends usable here: always ``"torch"``, and ``"torch_scatter"`` when it is
+    installed and loads."""
+    return BACKENDS if pyg_typing.WITH_TORCH_SCATTER else BACKENDS[:1]
+
+
+def _check(name: str) -> str:
+    if name not in BACKENDS:
+        raise GkdError(f"unknown ops backend '{name}'; choose from {', '.join(BACKENDS)}")
+    if name not in available_backends():
+        raise GkdError(f"ops backend '{name}' is not available: torch-scatter is not "
+                       f"installed or failed to load")
+    return name
+
+
+def get_backend() -> str:
+    r"""The backend in force: the innermost :func:`use_backend`, else
+    ``GKD_OPS_BACKEND``, else the fastest available one."""
+    if _forced:
+        return _forced[-1]
+    requested = os.environ.get("GKD_OPS_BACKEND")
+    return _check(requested) if requested else available_backends()[-1]
+
+
+@contextmanager
+def use_backend(name: str) -> Iterator[None]:
+    r"""Runs the enclosed block on backend :obj:`name` (``"torch"`` or
+    ``"torch_scatter"``)."""
+    _forced.append(_check(name))
+    try:
+        yield
+    finally:
+        _forced.pop()

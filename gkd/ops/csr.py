@@ -1,0 +1,70 @@
+"""Compressed sparse row (CSR) graphs."""
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+
+
+@contextmanager
+def quiet_sparse_csr() -> Iterator[None]:
+    r"""Silences torch's beta and invariant-check notices for sparse CSR tensors."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        warnings.filterwarnings("ignore", message="Sparse invariant checks")
+        yield
+
+
+@dataclass
+class CSRGraph:
+    r"""In-neighbour lists in compressed form: the sources of the edges into node ``i`` are
+    ``col[rowptr[i]:rowptr[i + 1]]``.
+
+    Args:
+        rowptr (Tensor): offsets :math:`(N + 1)`.
+        col (Tensor): source nodes :math:`(|\mathcal{E}|)`.
+    """
+
+    rowptr: Tensor
+    col: Tensor
+
+    @classmethod
+    def from_edge_index(cls, edge_index: Tensor, num_nodes: int) -> CSRGraph:
+        r"""Builds the CSR form of :obj:`edge_index` (source, target), grouped by target."""
+        src, dst = edge_index
+        order = torch.argsort(dst, stable=True)
+        counts = torch.bincount(dst, minlength=num_nodes)
+        rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
+        torch.cumsum(counts, 0, out=rowptr[1:])
+        return cls(rowptr, src[order])
+
+    @property
+    def num_nodes(self) -> int:
+        return self.rowptr.numel() - 1
+
+    @property
+    def num_edges(self) -> int:
+        return self.col.numel()
+
+    def degree(self) -> Tensor:
+        r"""The in-degree of every node :math:`(N)`."""
+        return self.rowptr.diff()
+
+    def targets(self) -> Tensor:
+        r"""The target node of every stored edge :math:`(|\mathcal{E}|)`, aligned with
+        :obj:`col`."""
+        return torch.repeat_interleave(torch.arange(self.num_nodes, device=self.col.device),
+                                       self.degree())
+
+    def to_sparse(self, values: Tensor | None = None) -> Tensor:
+        r"""The graph as a ``torch.sparse_csr`` matrix whose row ``i`` holds the edges into
+        node ``i``, with :obj:`values` aligned with :obj:`col` (default: ones)."""
+        if values is None:
+            values = torch.ones(self.num_edges, device=self.col.device)
+        with quiet_sparse_csr():
+            return torch.sparse_csr_tensor(self.rowptr, self.col, values,
+                                           size=(self.num_nodes, self.num_nodes))

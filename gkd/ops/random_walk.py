@@ -1,0 +1,35 @@
+r"""Uniform random walks over a CSR graph, all walks advanced together."""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from gkd.ops.csr import CSRGraph
+
+
+def random_walk(graph: CSRGraph, start: Tensor, walk_length: int,
+                generator: torch.Generator | None = None) -> Tensor:
+    r"""Walks :obj:`walk_length` steps from every node in :obj:`start`, each step to a
+    uniformly drawn in-neighbour (for an undirected graph: any neighbour). A walk at a
+    node without neighbours stays there.
+
+    Args:
+        graph (CSRGraph): the graph.
+        start (Tensor): start nodes :math:`(W)`.
+        walk_length (int): number of steps.
+        generator (torch.Generator, optional): the random source. (default: ``None``)
+
+    Returns:
+        The visited nodes :math:`(W, \text{walk\_length} + 1)`, the start in column 0.
+    """
+    walks = [start]
+    current = start
+    for _ in range(walk_length):
+        begin = graph.rowptr[current]
+        degree = graph.rowptr[current + 1] - begin
+        offset = (torch.rand(current.numel(), generator=generator, device=start.device)
+                  * degree).long()
+        step = graph.col[(begin + offset).clamp(max=max(graph.num_edges - 1, 0))]
+        current = torch.where(degree > 0, step, current)
+        walks.append(current)
+    return torch.stack(walks, dim=1)

@@ -1,0 +1,79 @@
+r"""Scatter and segment reductions along the first dimension.
+
+Both backends agree exactly: a position no element reaches gets ``0`` for every
+reduction, and ``mean`` divides by the number of elements (at least one).
+"""
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from gkd.errors import GkdError
+from gkd.ops.backend import get_backend
+
+REDUCTIONS = ("sum", "mean", "max", "min")
+
+
+def _check_reduce(reduce: str) -> None:
+    if reduce not in REDUCTIONS:
+        raise GkdError(f"unknown reduction '{reduce}'; choose from {', '.join(REDUCTIONS)}")
+
+
+def _broadcast(index: Tensor, src: Tensor) -> Tensor:
+    return index.view(-1, *([1] * (src.dim() - 1))).expand_as(src)
+
+
+def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str = "sum") -> Tensor:
+    r"""Reduces the rows of :obj:`src` that share an :obj:`index` value:
+    ``out[i] = reduce(src[j] for j with index[j] == i)``.
+
+    Args:
+        src (Tensor): values :math:`(E, *)`.
+        index (Tensor): target row of each value :math:`(E)`, in ``[0, dim_size)``.
+        dim_size (int): number of output rows (always given: inferring it forces a
+            device sync).
+        reduce (str, optional): ``"sum"``, ``"mean"``, ``"max"`` or ``"min"``.
+            (default: ``"sum"``)
+
+    Shapes:
+        - **output:** :math:`(\text{dim\_size}, *)`
+    """
+    _check_reduce(reduce)
+    if get_backend() == "torch_scatter":
+        import torch_scatter
+
+        return torch_scatter.scatter(src, index, 0, dim_size=dim_size, reduce=reduce)
+    out = src.new_zeros((dim_size, *src.shape[1:]))
+    if reduce in ("sum", "mean"):
+        out.index_add_(0, index, src)
+        if reduce == "mean":
+            count = torch.bincount(index, minlength=dim_size).clamp_(min=1)
+            out /= count.view(-1, *([1] * (src.dim() - 1))).to(out.dtype)
+        return out
+    return out.scatter_reduce_(0, _broadcast(index, src), src, "amax" if reduce == "max"
+                               else "amin", include_self=False)
+
+
+def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
+    r"""Reduces consecutive runs of rows: ``out[i] = reduce(src[ptr[i]:ptr[i + 1]])``,
+    the CSR form of :func:`scatter` for sorted indices (no atomics, no index tensor).
+
+    Args:
+        src (Tensor): values :math:`(E, *)`, grouped by segment.
+        ptr (Tensor): segment offsets :math:`(S + 1)`, from ``0`` to ``E``.
+        reduce (str, optional): ``"sum"``, ``"mean"``, ``"max"`` or ``"min"``.
+            (default: ``"sum"``)
+
+    Shapes:
+        - **output:** :math:`(S, *)`
+    """
+    _check_reduce(reduce)
+    if get_backend() == "torch_scatter":
+        import torch_scatter
+
+        return torch_scatter.segment_csr(src, ptr, reduce=reduce)
+    out = torch.segment_reduce(src, reduce, offsets=ptr, axis=0)
+    if reduce != "sum":  # empty segments give nan / -inf / inf here
+        empty = (ptr[1:] == ptr[:-1]).view(-1, *([1] * (src.dim() - 1)))
+        out = out.masked_fill(empty, 0)
+    return out

@@ -1,0 +1,130 @@
+import json
+
+import pytest
+
+from gkd import experiment
+from gkd.bench import runner
+from gkd.bench.config import BenchConfig
+from gkd.bench.runner import NODE_RESULTS, run_bench
+from gkd.bench.summary import summary_rows
+from gkd.errors import GkdError
+
+GRID = """
+datasets = ["synthetic:nodes=300,degree=6,features=12,classes=3"]
+settings = ["transductive", "inductive"]
+seeds = 2
+
+[set.teacher]
+max_epochs = 15
+
+[set.distiller]
+max_epochs = 15
+"""
+
+
+@pytest.fixture
+def grid(tmp_path):
+    path = tmp_path / "grid.toml"
+    path.write_text(GRID)
+    return BenchConfig.from_toml(path)
+
+
+def _metrics(records):
+    return [{k: v for k, v in r.items() if k not in ("seconds", "details", "env")}
+            for r in records]
+
+
+def _lines(path):
+    return path.read_text().splitlines()
+
+
+def test_grid_runs_once_and_a_rerun_skips_everything(grid, tmp_path, monkeypatch):
+    records = run_bench(grid, tmp_path / "out", progress=False)
+    assert len(records) == 4
+    assert [(r["task"]["setting"], r["seed"]) for r in records] == [
+        ("transductive", 0), ("transductive", 1), ("inductive", 0), ("inductive", 1)]
+    assert {"teacher", "mlp", "student", "config_id", "env"} <= set(records[0])
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("a finished run was trained again")
+
+    monkeypatch.setattr("gkd.experiment.run_node_distillation", no_training)
+    again = run_bench(grid, tmp_path / "out", progress=False)
+    assert again == records
+    assert len(_lines(tmp_path / "out" / NODE_RESULTS)) == 4
+
+
+def test_an_interrupted_grid_resumes_with_one_record_per_run(grid, tmp_path, monkeypatch):
+    full = run_bench(grid, tmp_path / "full", progress=False)
+
+    calls = {"n": 0}
+    real = experiment.run_node_distillation
+
+    def interrupted(*args, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr("gkd.experiment.run_node_distillation", interrupted)
+    out = tmp_path / "resumed"
+    with pytest.raises(KeyboardInterrupt):
+        run_bench(grid, out, progress=False)
+    assert len(_lines(out / NODE_RESULTS)) == 1
+    # a kill in the middle of an append leaves a torn last line
+    with open(out / NODE_RESULTS, "a") as f:
+        f.write('{"task": {"dataset": "synth')
+    monkeypatch.setattr("gkd.experiment.run_node_distillation", real)
+    resumed = run_bench(grid, out, progress=False)
+    lines = _lines(out / NODE_RESULTS)
+    assert len(lines) == 4 and all(json.loads(line) for line in lines)
+    assert _metrics(resumed) == _metrics(full)
+    assert summary_rows(resumed) == summary_rows(full)
+
+
+def test_a_changed_option_reruns_only_what_it_affects(grid, tmp_path):
+    run_bench(grid, tmp_path / "out", progress=False)
+    grid.overrides["student"] = {"dropout": 0.5}
+    records = run_bench(grid, tmp_path / "out", progress=False)
+    assert len(_lines(tmp_path / "out" / NODE_RESULTS)) == 8
+    assert all(r["config"]["student"]["dropout"] == 0.5 for r in records)
+
+
+@pytest.mark.parametrize("text, message", [
+    ('datasets = ["cora"]\nseed = 3\n', "unknown key(s) seed"),
+    ('seeds = 3\n', "needs a 'datasets' list"),
+    ('datasets = ["cora"]\nseeds = 0\n', "'seeds' must be a positive integer"),
+    ('datasets = "cora"\n', "'datasets' must be a non-empty list"),
+    ('datasets = [\n', "not valid TOML"),
+    ('datasets = ["cora"]\n[set.model]\nx = 1\n', "[set] holds tables"),
+])
+def test_bad_grid_files_are_named(tmp_path, text, message):
+    path = tmp_path / "bad.toml"
+    path.write_text(text)
+    with pytest.raises(GkdError, match=message.replace("(", r"\(").replace(")", r"\)")
+                       .replace("[", r"\[").replace("]", r"\]")):
+        BenchConfig.from_toml(path)
+
+
+@pytest.mark.parametrize("change, message", [
+    ({"datasets": ["coraa"]}, "unknown dataset 'coraa'"),
+    ({"settings": ["semi"]}, "unknown settings semi"),
+    ({"methods": ["nope"]}, "unknown distiller 'nope'|unknown method 'nope'"),
+    ({"overrides": {"student": {"widthh": 3}}}, "unknown student option"),
+])
+def test_bad_grids_fail_before_training(grid, tmp_path, change, message):
+    for key, value in change.items():
+        setattr(grid, key, value)
+    with pytest.raises(GkdError, match=message):
+        runner.plan(grid)
+
+
+def test_a_second_writer_is_refused(grid, tmp_path):
+    import fcntl
+
+    out = tmp_path / "out"
+    out.mkdir()
+    with open(out / ".lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        with pytest.raises(GkdError, match="another gkd bench is writing"):
+            run_bench(grid, out, progress=False)

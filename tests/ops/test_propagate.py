@@ -1,0 +1,58 @@
+import pytest
+import torch
+from torch_geometric.nn.conv.gcn_conv import gcn_norm
+from torch_geometric.utils import add_self_loops, to_dense_adj, to_undirected
+
+from gkd.data.synthetic import contextual_sbm
+from gkd.errors import GkdError
+from gkd.ops import CSRGraph, available_backends, normalized_weights, propagate, use_backend
+
+
+def _graph():
+    data = contextual_sbm(60, avg_degree=4, seed=3)
+    edge_index, _ = add_self_loops(data.edge_index, num_nodes=60)
+    return edge_index, CSRGraph.from_edge_index(edge_index, 60)
+
+
+def test_symmetric_propagation_equals_dense_gcn_normalisation():
+    edge_index, graph = _graph()
+    x = torch.randn(60, 4)
+    dense = to_dense_adj(edge_index, max_num_nodes=60)[0]
+    deg = dense.sum(1)
+    expected = (dense.t() / torch.outer(deg, deg).sqrt()) @ x
+    with use_backend("torch"):
+        out = propagate(graph, x, normalized_weights(graph, "sym"))
+    torch.testing.assert_close(out, expected)
+    # agrees with PyG's gcn_norm on the same (already self-looped) graph
+    index, weight = gcn_norm(edge_index, num_nodes=60, add_self_loops=False)
+    pyg = torch.zeros(60, 4).index_add_(0, index[1], weight.unsqueeze(-1) * x[index[0]])
+    torch.testing.assert_close(out, pyg)
+
+
+def test_mean_propagation_averages_in_neighbours():
+    edge_index = to_undirected(torch.tensor([[0, 0, 1], [1, 2, 2]]))
+    graph = CSRGraph.from_edge_index(edge_index, 4)
+    x = torch.tensor([[1.0], [2.0], [4.0], [8.0]])
+    with use_backend("torch"):
+        out = propagate(graph, x, normalized_weights(graph, "mean"))
+    torch.testing.assert_close(out, torch.tensor([[3.0], [2.5], [1.5], [0.0]]))
+
+
+def test_wrong_feature_rows_are_named():
+    _, graph = _graph()
+    with pytest.raises(GkdError, match="x has 5 rows but the graph has 60 nodes"):
+        propagate(graph, torch.ones(5, 2))
+
+
+@pytest.mark.skipif("torch_scatter" not in available_backends(),
+                    reason="torch-scatter is not installed")
+def test_propagation_agrees_exactly_across_backends():
+    _, graph = _graph()
+    gen = torch.Generator().manual_seed(0)
+    x = torch.randint(-9, 9, (60, 6), generator=gen).float()
+    weight = torch.randint(1, 4, (graph.num_edges,), generator=gen).float()
+    with use_backend("torch"):
+        plain = propagate(graph, x, weight)
+    with use_backend("torch_scatter"):
+        fast = propagate(graph, x, weight)
+    assert torch.equal(plain, fast)

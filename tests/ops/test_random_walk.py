@@ -1,0 +1,35 @@
+import torch
+from torch_geometric.utils import to_undirected
+
+from gkd.ops import CSRGraph, random_walk
+
+
+def test_walks_follow_edges_and_stay_at_isolated_nodes():
+    edge_index = to_undirected(torch.tensor([[0, 1, 2, 0], [1, 2, 3, 3]]), num_nodes=5)
+    graph = CSRGraph.from_edge_index(edge_index, 5)
+    start = torch.tensor([0, 1, 2, 3, 4] * 20)
+    walks = random_walk(graph, start, 6, torch.Generator().manual_seed(0))
+    assert walks.shape == (100, 7) and torch.equal(walks[:, 0], start)
+    edges = set(map(tuple, edge_index.t().tolist()))
+    steps = torch.stack([walks[:, :-1], walks[:, 1:]], -1).view(-1, 2)
+    moving = steps[steps[:, 0] != 4]
+    assert all((b, a) in edges for a, b in moving.tolist())
+    assert (walks[start == 4] == 4).all()
+
+
+def test_steps_are_uniform_over_neighbours():
+    star = to_undirected(torch.tensor([[0, 0, 0, 0], [1, 2, 3, 4]]))
+    graph = CSRGraph.from_edge_index(star, 5)
+    walks = random_walk(graph, torch.zeros(8000, dtype=torch.long), 1,
+                        torch.Generator().manual_seed(1))
+    share = torch.bincount(walks[:, 1], minlength=5)[1:] / 8000
+    assert torch.allclose(share, torch.full((4,), 0.25), atol=0.02)
+
+
+def test_walks_are_seeded():
+    star = to_undirected(torch.tensor([[0, 0, 0], [1, 2, 3]]))
+    graph = CSRGraph.from_edge_index(star, 4)
+    start = torch.arange(4).repeat(5)
+    first = random_walk(graph, start, 5, torch.Generator().manual_seed(7))
+    again = random_walk(graph, start, 5, torch.Generator().manual_seed(7))
+    assert torch.equal(first, again)

@@ -1,0 +1,84 @@
+import pytest
+import torch
+
+from gkd.errors import GkdError
+from gkd.ops import REDUCTIONS, available_backends, get_backend, scatter, segment, use_backend
+
+needs_torch_scatter = pytest.mark.skipif("torch_scatter" not in available_backends(),
+                                         reason="torch-scatter is not installed")
+
+
+def _naive(src, index, dim_size, reduce):
+    out = torch.zeros(dim_size, *src.shape[1:])
+    for i in range(dim_size):
+        rows = src[index == i]
+        if rows.numel():
+            out[i] = {"sum": rows.sum(0), "mean": rows.mean(0), "max": rows.amax(0),
+                      "min": rows.amin(0)}[reduce]
+    return out
+
+
+def _inputs(seed, rows=200, size=37, width=5):
+    gen = torch.Generator().manual_seed(seed)
+    # integer-valued floats: every summation order gives the same bits
+    src = torch.randint(-50, 50, (rows, width), generator=gen).float()
+    index = torch.randint(size - 3, (rows,), generator=gen)  # the last rows stay empty
+    return src, index, size
+
+
+@pytest.mark.parametrize("reduce", REDUCTIONS)
+def test_plain_torch_scatter_matches_a_naive_loop(reduce):
+    src, index, size = _inputs(0)
+    with use_backend("torch"):
+        out = scatter(src, index, size, reduce)
+    torch.testing.assert_close(out, _naive(src, index, size, reduce))
+
+
+@pytest.mark.parametrize("reduce", REDUCTIONS)
+def test_plain_torch_segment_matches_scatter_on_sorted_indices(reduce):
+    src, index, size = _inputs(1)
+    index, order = index.sort(stable=True)
+    src = src[order]
+    ptr = torch.cat([torch.zeros(1, dtype=torch.long),
+                     torch.bincount(index, minlength=size).cumsum(0)])
+    with use_backend("torch"):
+        torch.testing.assert_close(segment(src, ptr, reduce), scatter(src, index, size, reduce))
+
+
+def test_reductions_pass_gradients():
+    src = torch.randn(6, 2, requires_grad=True)
+    index = torch.tensor([0, 0, 1, 1, 1, 3])
+    ptr = torch.tensor([0, 2, 5, 5, 6])
+    with use_backend("torch"):
+        (scatter(src, index, 4, "mean").sum() + segment(src, ptr, "max").sum()).backward()
+    assert src.grad is not None and torch.isfinite(src.grad).all()
+
+
+def test_unknown_reduction_and_backend_are_named():
+    with pytest.raises(GkdError, match="unknown reduction 'prod'"):
+        scatter(torch.ones(2), torch.zeros(2, dtype=torch.long), 1, "prod")
+    with pytest.raises(GkdError, match="unknown ops backend 'cuda'"):
+        with use_backend("cuda"):
+            pass
+
+
+def test_environment_variable_forces_plain_torch(monkeypatch):
+    monkeypatch.setenv("GKD_OPS_BACKEND", "torch")
+    assert get_backend() == "torch"
+
+
+@needs_torch_scatter
+@pytest.mark.parametrize("reduce", REDUCTIONS)
+@pytest.mark.parametrize("seed", range(3))
+def test_scatter_and_segment_agree_exactly_across_backends(reduce, seed):
+    src, index, size = _inputs(seed, width=7)
+    sorted_index, order = index.sort(stable=True)
+    ptr = torch.cat([torch.zeros(1, dtype=torch.long),
+                     torch.bincount(sorted_index, minlength=size).cumsum(0)])
+    results = {}
+    for backend in ("torch", "torch_scatter"):
+        with use_backend(backend):
+            results[backend] = (scatter(src, index, size, reduce),
+                                segment(src[order], ptr, reduce))
+    for plain, fast in zip(results["torch"], results["torch_scatter"]):
+        assert torch.equal(plain, fast)
