@@ -4,6 +4,7 @@ import subprocess
 import sys
 
 import pytest
+import torch
 
 from gkd.cli import main
 from gkd.data import DATASETS
@@ -67,3 +68,45 @@ def test_distill_writes_the_json_contract(capsys, data_root, tmp_path):
     for model in ("teacher", "mlp", "student"):
         assert set(record["runs"][0][model]) == {"val", "test_tran", "test_ind", "test_prod"}
         assert set(record["summary"][model]["test_prod"]) == {"mean", "std"}
+
+
+SMALL = "synthetic:nodes=300,degree=6,features=12,classes=3"
+
+
+def test_bench_then_report_from_the_command_line(capsys, tmp_path):
+    pytest.importorskip("matplotlib")
+    grid = tmp_path / "grid.toml"
+    grid.write_text(f'datasets = ["{SMALL}"]\nseeds = 2\nresults = "out"\n'
+                    "[set.teacher]\nmax_epochs = 10\n[set.distiller]\nmax_epochs = 10\n")
+    assert main(["bench", "--config", str(grid), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "2 runs in" in out and "glnn" in out and "test" in out
+    assert (tmp_path / "out" / "node.jsonl").is_file()
+    assert (tmp_path / "out" / "summary.json").is_file()
+    speed = tmp_path / "speed.json"
+    threads = torch.get_num_threads()
+    try:
+        assert main(["speed", "--dataset", SMALL, "--batch-sizes", "1,4", "--max-seconds",
+                     "0.2", "--threads", "1", "--output", str(speed)]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    record = json.loads(speed.read_text())
+    assert [row["batch"] for row in record["rows"]] == [1, 4]
+    assert record["env"]["threads"] == 1 and record["models"]["teacher"]["model"] == "SAGE"
+    assert main(["report", str(tmp_path / "out"), str(speed), "--out",
+                 str(tmp_path / "report")]) == 0
+    assert (tmp_path / "report" / "report.html").is_file()
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["bench", "--config", "missing.toml"], "config file 'missing.toml' does not exist"),
+    (["speed", "--dataset", "synthetic:nope"], "unknown synthetic dataset"),
+    (["speed", "--dataset", SMALL, "--device", "cuda:7"], "CUDA is not available"),
+    (["report", "nowhere", "--out", "x"], "'nowhere' does not exist"),
+])
+def test_new_commands_report_bad_input_in_one_line(capsys, argv, message):
+    if "cuda:7" in argv and torch.cuda.is_available():
+        pytest.skip("CUDA present")
+    assert main(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and message in err

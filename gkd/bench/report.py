@@ -9,6 +9,7 @@ import base64
 import html
 import io
 import json
+import textwrap
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -153,7 +154,7 @@ def _pyplot() -> Any:
 def _save(plt: Any, fig: Any, path: Path) -> Path:
     buffer = io.BytesIO()
     fig.tight_layout()
-    fig.savefig(buffer, format="png", dpi=120)
+    fig.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
     plt.close(fig)
     return write_bytes(path, buffer.getvalue())
 
@@ -178,13 +179,14 @@ def plot_accuracy_bars(rows: list[dict[str, Any]], path: Path) -> Path:
         cells = [bars[label] for bars in groups.values() if label in bars]
         ax.bar(xs, [c["mean"] for c in cells], width,
                yerr=[c["std"] or 0.0 for c in cells], capsize=3, label=label)
-    ax.set_xticks(range(len(groups)),
-                  [f"{d}\n{s}" for d, s, _ in groups], fontsize=8)
+    ax.set_xticks(range(len(groups)), ["\n".join([*textwrap.wrap(d, 16), s])
+                                       for d, s, _ in groups], fontsize=8)
     low = min(c["mean"] for bars in groups.values() for c in bars.values())
     ax.set_ylim(max(0.0, low - 10), 100)
     ax.set_ylabel("test accuracy % (inductive: production mix)")
-    ax.set_title("Accuracy, mean ± std over seeds")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.set_title("Accuracy, mean ± std over seeds", pad=24)
+    ax.legend(fontsize=8, ncol=len(labels), loc="lower center", bbox_to_anchor=(0.5, 1.0),
+              frameon=False)
     ax.grid(axis="y", alpha=0.3)
     return _save(plt, fig, path)
 

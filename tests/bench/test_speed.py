@@ -1,0 +1,59 @@
+import pytest
+import torch
+
+from gkd.bench.speed import compare_speed, draw_queries, query_pool
+from gkd.bench.timing import TimingBudget, summarize_ms, time_calls
+from gkd.data import make_node_task
+from gkd.nn import MLP, SAGE
+
+FAST = TimingBudget(warmup=2, min_repeats=3, min_seconds=0.0, max_seconds=5.0)
+
+
+def test_summary_statistics_use_inclusive_quartiles():
+    stats = summarize_ms([1.0, 2.0, 3.0, 4.0, 100.0])
+    assert stats["median"] == 3.0
+    assert (stats["q25"], stats["q75"], stats["iqr"]) == (2.0, 4.0, 2.0)
+    assert stats["repeats"] == 5
+
+
+def test_timing_runs_warmup_then_at_least_the_minimum_repeats():
+    calls = []
+    stats = time_calls(calls.append, torch.device("cpu"),
+                       TimingBudget(warmup=4, min_repeats=7, min_seconds=0.0))
+    assert stats["warmup"] == 4 and stats["repeats"] == 7
+    assert calls == list(range(11))  # warm-up calls first, each call a new index
+
+
+def test_queries_come_from_unseen_nodes_and_are_seeded(csbm):
+    task = make_node_task(csbm, "cpf", setting="inductive", seed=0)
+    pool = query_pool(task)
+    assert torch.equal(pool, task.test_ind_idx)
+    first = draw_queries(pool, 10, count=4, seed=3)
+    assert all(q.numel() == 10 and q.unique().numel() == 10 for q in first)
+    assert all(torch.isin(q, pool).all() for q in first)
+    assert all(torch.equal(a, b) for a, b in zip(first, draw_queries(pool, 10, count=4, seed=3)))
+    assert draw_queries(pool, 10 ** 6, count=1)[0].numel() == pool.numel()
+
+
+def test_transductive_queries_are_test_nodes(csbm):
+    task = make_node_task(csbm, "cpf", seed=0)
+    assert torch.equal(query_pool(task), task.observed_nodes[task.test_idx])
+
+
+def test_compare_speed_reports_every_batch_and_the_full_graph(csbm):
+    task = make_node_task(csbm, "cpf", setting="inductive", seed=0)
+    teacher = SAGE(task.num_features, 16, 2, task.num_classes, aggr="gcn")
+    student = MLP(task.num_features, 32, task.num_classes)
+    result = compare_speed(task, teacher, student, num_hops=2, batch_sizes=(1, 5),
+                           budget=FAST, full_budget=FAST)
+    assert [row["batch"] for row in result["rows"]] == [1, 5]
+    for row in result["rows"]:
+        for key in ("teacher_ms", "student_ms"):
+            stats = row[key]
+            assert stats["q25"] <= stats["median"] <= stats["q75"]
+            assert len(stats["raw"]) == stats["repeats"] >= 3
+        assert row["speedup"] == pytest.approx(row["teacher_ms"]["median"]
+                                               / row["student_ms"]["median"])
+    assert result["full_graph"]["nodes"] == csbm.num_nodes
+    assert result["full_graph"]["teacher"]["nodes_per_second"] > 0
+    assert result["models"]["student"]["params"] == sum(p.numel() for p in student.parameters())

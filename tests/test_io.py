@@ -1,0 +1,42 @@
+import json
+import os
+
+import pytest
+
+from gkd.io import append_jsonl, read_jsonl, write_json
+
+
+def test_appended_records_read_back_in_order(tmp_path):
+    path = tmp_path / "sub" / "runs.jsonl"
+    assert read_jsonl(path) == []
+    for i in range(3):
+        append_jsonl(path, {"i": i, "text": "line\nbreak"})
+    assert [r["i"] for r in read_jsonl(path)] == [0, 1, 2]
+    assert len(path.read_text().splitlines()) == 3
+
+
+def test_a_torn_last_line_is_ignored_and_repaired(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    append_jsonl(path, {"i": 0})
+    with open(path, "a") as f:
+        f.write('{"i": 1, "unfini')
+    assert read_jsonl(path) == [{"i": 0}]
+    assert path.read_text().endswith("unfini")  # reading alone changes nothing
+    assert read_jsonl(path, repair=True) == [{"i": 0}]
+    append_jsonl(path, {"i": 2})
+    assert [json.loads(line)["i"] for line in path.read_text().splitlines()] == [0, 2]
+
+
+def test_a_corrupt_middle_line_is_named(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    path.write_text('{"i": 0}\nnot json\n{"i": 2}\n')
+    with pytest.raises(ValueError, match="line 2: not a JSON record"):
+        read_jsonl(path)
+
+
+def test_write_json_replaces_atomically_and_leaves_no_temporary(tmp_path):
+    path = tmp_path / "out.json"
+    write_json(path, {"a": 1})
+    write_json(path, {"a": 2})
+    assert json.loads(path.read_text()) == {"a": 2}
+    assert os.listdir(tmp_path) == ["out.json"]
