@@ -177,6 +177,17 @@ def _report(args: argparse.Namespace) -> None:
         print(f"wrote {path}")
 
 
+def _add_root(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--root", help="data root (default: $GKD_DATA_ROOT or ./datasets)")
+
+
+def _add_common(parser: argparse.ArgumentParser, written: str, set_help: str) -> None:
+    _add_root(parser)
+    parser.add_argument("--output", help=f"write {written} as JSON to this path")
+    parser.add_argument("--set", action="append", default=[], metavar="NS.OPTION=VALUE",
+                        help=set_help)
+
+
 def build_parser() -> argparse.ArgumentParser:
     from gkd import __version__
     from gkd.data.tasks import PROTOCOLS, SETTINGS
@@ -197,11 +208,8 @@ def build_parser() -> argparse.ArgumentParser:
     distill.add_argument("--setting", default="transductive", choices=SETTINGS)
     distill.add_argument("--seeds", type=_positive_int, default=10,
                          help="run seeds 0..N-1 (default: 10)")
-    distill.add_argument("--root", help="data root (default: $GKD_DATA_ROOT or ./datasets)")
-    distill.add_argument("--output", help="write the runs and summary as JSON to this path")
-    distill.add_argument("--set", action="append", default=[], metavar="NS.OPTION=VALUE",
-                         help="override a default, e.g. teacher.dropout=0.5, "
-                              "student.hidden_channels=256, distiller.lamb=0.5")
+    _add_common(distill, "the runs and summary", "override a default, e.g. teacher.dropout=0.5, "
+                "student.hidden_channels=256, distiller.lamb=0.5")
     distill.add_argument("--no-cache", action="store_true",
                          help="train teachers afresh and do not store them")
     distill.set_defaults(run=_distill)
@@ -227,11 +235,8 @@ def build_parser() -> argparse.ArgumentParser:
                        help="cap on timed seconds per measurement; at least 5 repeats "
                             "still run (default: 60)")
     speed.add_argument("--seed", type=int, default=0, help="split and query seed (default: 0)")
-    speed.add_argument("--root", help="data root (default: $GKD_DATA_ROOT or ./datasets)")
-    speed.add_argument("--output", help="write the timings as JSON to this path")
-    speed.add_argument("--set", action="append", default=[], metavar="NS.OPTION=VALUE",
-                       help="model options, e.g. teacher.num_layers=3, "
-                            "student.hidden_channels=2048")
+    _add_common(speed, "the timings", "model options, e.g. teacher.num_layers=3, "
+                "student.hidden_channels=2048")
     speed.set_defaults(run=_speed)
 
     bench = commands.add_parser(
@@ -242,7 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--config", required=True, help="the grid, a TOML file")
     bench.add_argument("--results", help="results folder (default: the config's 'results' "
                                          "key, else ./results/CONFIG-NAME)")
-    bench.add_argument("--root", help="data root (default: $GKD_DATA_ROOT or ./datasets)")
+    _add_root(bench)
     bench.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     bench.set_defaults(run=_bench)
 
