@@ -32,7 +32,7 @@ from gkd.ops import (
 MB = 1 << 20
 
 
-def median_seconds(fn, repeats: int = 10, warmup: int = 3) -> float:
+def median_seconds(fn, repeats: int = 20, warmup: int = 5) -> float:
     for _ in range(warmup):
         fn()
     times = []

@@ -60,11 +60,12 @@ class CSRGraph:
         return torch.repeat_interleave(torch.arange(self.num_nodes, device=self.col.device),
                                        self.degree())
 
-    def to_sparse(self, values: Tensor | None = None) -> Tensor:
+    def to_sparse(self, values: Tensor | None = None, num_cols: int | None = None) -> Tensor:
         r"""The graph as a ``torch.sparse_csr`` matrix whose row ``i`` holds the edges into
-        node ``i``, with :obj:`values` aligned with :obj:`col` (default: ones)."""
+        node ``i``, with :obj:`values` aligned with :obj:`col` (default: ones) and
+        :obj:`num_cols` columns (default: the number of nodes)."""
         if values is None:
             values = torch.ones(self.num_edges, device=self.col.device)
+        size = (self.num_nodes, self.num_nodes if num_cols is None else num_cols)
         with quiet_sparse_csr():
-            return torch.sparse_csr_tensor(self.rowptr, self.col, values,
-                                           size=(self.num_nodes, self.num_nodes))
+            return torch.sparse_csr_tensor(self.rowptr, self.col, values, size=size)

@@ -50,7 +50,8 @@ def test_reductions_pass_gradients():
     index = torch.tensor([0, 0, 1, 1, 1, 3])
     ptr = torch.tensor([0, 2, 5, 5, 6])
     with use_backend("torch"):
-        (scatter(src, index, 4, "mean").sum() + segment(src, ptr, "max").sum()).backward()
+        (scatter(src, index, 4, "mean").sum() + segment(src, ptr, "max").sum()
+         + segment(src, ptr, "mean").sum() + segment(src[:, 0], ptr, "sum").sum()).backward()
     assert src.grad is not None and torch.isfinite(src.grad).all()
 
 
