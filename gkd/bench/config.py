@@ -31,6 +31,7 @@ else:  # pragma: no cover
 _LISTS = ("datasets", "protocols", "settings", "teachers", "methods")
 _KEYS = (*_LISTS, "seeds", "results", "set")
 NAMESPACES = ("teacher", "student", "distiller")
+TASK_FIELDS = ("dataset", "protocol", "setting", "teacher", "method")
 
 
 @dataclass(frozen=True)
@@ -44,9 +45,9 @@ class RunKey:
     method: str
     seed: int
 
-    def fields(self) -> dict[str, Any]:
-        return {"dataset": self.dataset, "protocol": self.protocol, "setting": self.setting,
-                "teacher": self.teacher, "method": self.method, "seed": self.seed}
+    def task(self) -> dict[str, str]:
+        r"""The task fields and method, as run records store them under ``"task"``."""
+        return {f: getattr(self, f) for f in TASK_FIELDS}
 
 
 @dataclass

@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from gkd.bench.config import TASK_FIELDS
 from gkd.bench.published import GLNN_SOURCE, PUBLISHED, PUBLISHED_SPEED
-from gkd.bench.summary import TASK_FIELDS, mean_std, summary_rows
+from gkd.bench.summary import mean_std, summary_rows
 from gkd.errors import GkdError
 from gkd.experiment import MODELS, hardware_line
 from gkd.io import read_jsonl, write_bytes
@@ -33,13 +34,24 @@ class Results:
     sources: list[str] = field(default_factory=list)
 
 
+def _checked(records: list[Any], path: Path) -> list[dict[str, Any]]:
+    for number, record in enumerate(records, start=1):
+        task = record.get("task") if isinstance(record, dict) else None
+        if (not isinstance(task, dict) or any(f not in task for f in TASK_FIELDS)
+                or "seed" not in record or any(not isinstance(record.get(m), dict)
+                                               for m in MODELS)):
+            raise GkdError(f"{path}, record {number}: not a run record (needs task fields "
+                           f"{', '.join(TASK_FIELDS)}, seed and {', '.join(MODELS)} metrics)")
+    return records
+
+
 def _read_file(path: Path, results: Results, strict: bool) -> None:
     if path.suffix == ".jsonl":
         try:
             records = read_jsonl(path)
         except ValueError as error:
             raise GkdError(str(error)) from None
-        results.records += records
+        results.records += _checked(records, path)
         results.sources.append(str(path))
         return
     try:
@@ -49,7 +61,7 @@ def _read_file(path: Path, results: Results, strict: bool) -> None:
     if isinstance(obj, dict) and "rows" in obj and "full_graph" in obj:
         results.speeds.append(obj)
     elif isinstance(obj, dict) and "runs" in obj and "task" in obj:
-        results.records += [{"task": obj["task"], **run} for run in obj["runs"]]
+        results.records += _checked([{"task": obj["task"], **run} for run in obj["runs"]], path)
     elif strict:
         raise GkdError(f"{path}: not a gkd result file (expected gkd bench JSON lines, or "
                        f"gkd distill / gkd speed JSON)")

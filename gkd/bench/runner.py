@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from gkd.bench.config import BenchConfig, RunKey
+from gkd.bench.config import TASK_FIELDS, BenchConfig, RunKey
 from gkd.errors import GkdError
 
 NODE_RESULTS = "node.jsonl"
@@ -31,9 +31,7 @@ def config_id(config: dict[str, Any]) -> str:
 
 def record_key(record: dict[str, Any]) -> tuple:
     r"""What identifies a run record: task fields, method, seed and config digest."""
-    task = record["task"]
-    return (task["dataset"], task["protocol"], task["setting"], task["teacher"],
-            task["method"], record["seed"], record["config_id"])
+    return (*(record["task"][f] for f in TASK_FIELDS), record["seed"], record["config_id"])
 
 
 @contextlib.contextmanager
@@ -54,8 +52,8 @@ def _exclusive(folder: Path) -> Iterator[None]:
 def plan(config: BenchConfig) -> list[tuple[RunKey, dict[str, Any]]]:
     r"""Every run of :obj:`config` with its full configuration, checked before anything
     trains (unknown names or options raise a :class:`~gkd.errors.GkdError`)."""
-    from gkd.data.datasets import DATASETS
-    from gkd.data.synthetic import SYNTHETIC_PREFIX
+    from gkd.data.datasets import dataset_spec
+    from gkd.data.synthetic import SYNTHETIC_PREFIX, synthetic_params
     from gkd.data.tasks import PROTOCOLS, SETTINGS, dataset_for_protocol
     from gkd.experiment import node_config
 
@@ -64,9 +62,10 @@ def plan(config: BenchConfig) -> list[tuple[RunKey, dict[str, Any]]]:
         if unknown:
             raise GkdError(f"unknown {name} {', '.join(unknown)}; choose from {', '.join(known)}")
     for dataset in config.datasets:
-        if dataset not in DATASETS and not dataset.startswith(SYNTHETIC_PREFIX):
-            raise GkdError(f"unknown dataset '{dataset}'; known datasets: {', '.join(DATASETS)}"
-                           f", or synthetic:NAME")
+        if dataset.startswith(SYNTHETIC_PREFIX):
+            synthetic_params(dataset)
+        else:
+            dataset_spec(dataset)
         for protocol in config.protocols:
             dataset_for_protocol(dataset, protocol)
     configs: dict[tuple[str, str, str], dict[str, Any]] = {}
@@ -135,8 +134,8 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
             stored = {record_key(r): r for r in read_jsonl(path, repair=True)}
         except (ValueError, KeyError, TypeError) as error:
             raise GkdError(f"cannot resume from {path}: {error}") from None
-        keys = [(key, cfg, (key.dataset, key.protocol, key.setting, key.teacher, key.method,
-                            key.seed, config_id(cfg))) for key, cfg in planned]
+        keys = [(key, cfg, record_key({"task": key.task(), "seed": key.seed,
+                                       "config_id": config_id(cfg)})) for key, cfg in planned]
         todo = [(key, cfg, ident) for key, cfg, ident in keys if ident not in stored]
         env = environment()
         tasks = _Tasks(root)
@@ -148,9 +147,8 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
                 start = time.perf_counter()
                 task = tasks.get(key)
                 run = run_node_distillation(task, key.teacher, key.method, cfg)
-                fields = key.fields()
-                record = {"task": {k: v for k, v in fields.items() if k != "seed"},
-                          "seed": key.seed, "config_id": ident[-1], **run, "config": cfg,
+                record = {"task": key.task(), "seed": key.seed, "config_id": ident[-1],
+                          **run, "config": cfg,
                           "seconds": round(time.perf_counter() - start, 3), "env": env}
                 append_jsonl(path, record)
                 stored[ident] = record

@@ -3,10 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from gkd.bench.config import TASK_FIELDS
 from gkd.evaluation import HEADLINE_METRIC
 from gkd.experiment import MODELS, summarize
-
-TASK_FIELDS = ("dataset", "protocol", "setting", "teacher", "method")
 
 
 def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

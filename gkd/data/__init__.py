@@ -2,13 +2,13 @@ r"""Datasets, splits and tasks."""
 from gkd.data.datasets import DATASETS, cache_dir, data_root, load_dataset, read_npz_graph
 from gkd.data.splits import inductive_split, mask_split, per_class_split, random_split
 from gkd.data.tasks import (
-                            PROTOCOLS,
-                            SETTINGS,
-                            EvalSet,
-                            NodeTask,
-                            largest_connected_component,
-                            load_node_task,
-                            make_node_task,
+    PROTOCOLS,
+    SETTINGS,
+    EvalSet,
+    NodeTask,
+    largest_connected_component,
+    load_node_task,
+    make_node_task,
 )
 
 __all__ = [

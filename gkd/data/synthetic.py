@@ -59,13 +59,9 @@ _SYNTHETIC_KEYS = ("nodes", "degree", "features", "classes", "homophily", "seed"
 SYNTHETIC_PREFIX = "synthetic:"
 
 
-def synthetic_dataset(spec: str) -> Data:
-    r"""The graph named by :obj:`spec`: a preset of :data:`SYNTHETIC_PRESETS`
-    (``"products"``), or comma-separated ``key=value`` pairs over ``nodes``, ``degree``,
-    ``features``, ``classes``, ``homophily`` (default ``0.8``) and ``seed`` (default ``0``),
-    e.g. ``"nodes=100000,degree=20,features=64,classes=10"``; the ``synthetic:`` prefix is
-    optional. Built by :func:`contextual_sbm`.
-    """
+def synthetic_params(spec: str) -> dict[str, float]:
+    r"""The parameters named by :obj:`spec` (see :func:`synthetic_dataset`), checked;
+    raises a :class:`~gkd.errors.GkdError` naming what is wrong."""
     name = spec[len(SYNTHETIC_PREFIX):] if spec.startswith(SYNTHETIC_PREFIX) else spec
     if name in SYNTHETIC_PRESETS:
         params = dict(SYNTHETIC_PRESETS[name])
@@ -89,6 +85,18 @@ def synthetic_dataset(spec: str) -> Data:
     if nodes < 2 or features < 1 or classes < 2 or params["degree"] <= 0:
         raise GkdError(f"synthetic dataset '{spec}' needs at least 2 nodes and 2 classes, "
                        f"1 feature and a positive degree")
+    return params
+
+
+def synthetic_dataset(spec: str) -> Data:
+    r"""The graph named by :obj:`spec`: a preset of :data:`SYNTHETIC_PRESETS`
+    (``"products"``), or comma-separated ``key=value`` pairs over ``nodes``, ``degree``,
+    ``features``, ``classes``, ``homophily`` (default ``0.8``) and ``seed`` (default ``0``),
+    e.g. ``"nodes=100000,degree=20,features=64,classes=10"``; the ``synthetic:`` prefix is
+    optional. Built by :func:`contextual_sbm`.
+    """
+    params = synthetic_params(spec)
+    nodes, features, classes = (int(params[k]) for k in ("nodes", "features", "classes"))
     return contextual_sbm(nodes, classes, params["degree"], features,
                           homophily=params.get("homophily", 0.8),
                           signal=1.5 / features ** 0.5, seed=int(params.get("seed", 0)))

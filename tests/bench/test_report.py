@@ -75,6 +75,9 @@ def test_unusable_inputs_are_named(tmp_path):
     (tmp_path / "other.json").write_text('{"a": 1}')
     with pytest.raises(GkdError, match="not a gkd result file"):
         load_results([tmp_path / "other.json"])
+    (tmp_path / "odd.jsonl").write_text('{"x": 1}\n')
+    with pytest.raises(GkdError, match="record 1: not a run record"):
+        load_results([tmp_path / "odd.jsonl"])
     (tmp_path / "empty").mkdir()
     with pytest.raises(GkdError, match="no results found"):
         load_results([tmp_path / "empty"])

@@ -108,6 +108,7 @@ def test_bad_grid_files_are_named(tmp_path, text, message):
 
 @pytest.mark.parametrize("change, message", [
     ({"datasets": ["coraa"]}, "unknown dataset 'coraa'"),
+    ({"datasets": ["synthetic:huge"]}, "unknown synthetic dataset"),
     ({"settings": ["semi"]}, "unknown settings semi"),
     ({"methods": ["nope"]}, "unknown distiller 'nope'|unknown method 'nope'"),
     ({"overrides": {"student": {"widthh": 3}}}, "unknown student option"),
