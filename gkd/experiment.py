@@ -52,7 +52,7 @@ def _train_student(task: NodeTask, distiller: Distiller, student_config: dict[st
     history = distiller.fit(student, task, knowledge)
     metrics = evaluate(task, lambda g: student(g.x))
     return metrics, {"epoch": history.best_epoch, "params": parameter_count(student),
-                     "seconds": round(history.seconds, 3)}
+                     "seconds": round(history.seconds, 3), **history.extras}
 
 
 def run_node_distillation(task: NodeTask, teacher: str, method: str,

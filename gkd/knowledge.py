@@ -41,11 +41,15 @@ class Knowledge:
         embeddings (Tensor, optional): hidden node representations :math:`(N_{obs}, D)`.
             (default: ``None``)
         meta (dict, optional): JSON-compatible description (teacher, config, metrics).
+        model (torch.nn.Module, optional): the trained teacher itself, for distillers
+            that query it again (KRD perturbs its input); not saved with the knowledge.
+            (default: ``None``)
     """
 
     logits: Tensor
     embeddings: Tensor | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    model: torch.nn.Module | None = field(default=None, repr=False, compare=False)
 
     def soft_labels(self, temperature: float = 1.0) -> Tensor:
         r"""The teacher's class distributions :math:`\mathrm{softmax}(z / \tau)`."""
@@ -135,12 +139,17 @@ def teacher_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
     setting), its seed, the teacher and its configuration, so one trained teacher serves
     every distiller.
 
+    The returned knowledge carries the trained teacher as :attr:`Knowledge.model`.
     ``meta`` holds ``teacher``, ``config``, ``metrics`` (as :func:`~gkd.evaluation.
     evaluate` returns them), ``epoch``, ``params``, ``seconds`` and ``cached``.
     """
     path = cache_dir(cache) / "knowledge" / f"{_cache_key(task, teacher, config)}.pt"
-    if use_cache and path.is_file():
+    weights = path.with_suffix(".teacher.pt")
+    if use_cache and path.is_file() and weights.is_file():
         knowledge = Knowledge.load(path)
+        model = build_teacher(teacher, task.num_features, task.num_classes, config)
+        model.load_state_dict(load_torch(weights))
+        knowledge.model = model.eval()
         knowledge.meta["cached"] = True
         return knowledge
     seed_everything(task.seed)
@@ -154,7 +163,8 @@ def teacher_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
         "epoch": history.best_epoch, "params": parameter_count(model),
         "seconds": time.perf_counter() - start})
     if use_cache:
-        save_torch(path.with_suffix(".teacher.pt"), model.state_dict())
+        save_torch(weights, model.state_dict())
         knowledge.save(path)
+    knowledge.model = model
     knowledge.meta["cached"] = False
     return knowledge

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import torch
 
@@ -20,6 +21,7 @@ class History:
         seconds (float): wall-clock training time.
         loss (list[float]): mean training loss per epoch.
         val (list[float]): validation metric per epoch.
+        extras (dict): method-specific figures for the run record (JSON values).
     """
 
     best_epoch: int = 0
@@ -28,6 +30,7 @@ class History:
     seconds: float = 0.0
     loss: list[float] = field(default_factory=list)
     val: list[float] = field(default_factory=list)
+    extras: dict[str, Any] = field(default_factory=dict)
 
 
 def fit(model: torch.nn.Module, train_epoch: Callable[[], float],

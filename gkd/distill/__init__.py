@@ -1,9 +1,10 @@
 r"""Distillers: each turns a task and a teacher's knowledge into a trained student."""
 from gkd.distill.base import Distiller
 from gkd.distill.glnn import GLNN
+from gkd.distill.krd import KRD
 from gkd.errors import GkdError
 
-DISTILLERS: dict[str, type[Distiller]] = {cls.name: cls for cls in (GLNN,)}
+DISTILLERS: dict[str, type[Distiller]] = {cls.name: cls for cls in (GLNN, KRD)}
 
 
 def get_distiller(name: str) -> type[Distiller]:
@@ -14,4 +15,4 @@ def get_distiller(name: str) -> type[Distiller]:
         raise GkdError(f"unknown method '{name}'; choose from {', '.join(DISTILLERS)}") from None
 
 
-__all__ = ["DISTILLERS", "Distiller", "GLNN", "get_distiller"]
+__all__ = ["DISTILLERS", "Distiller", "GLNN", "KRD", "get_distiller"]
