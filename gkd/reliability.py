@@ -44,14 +44,17 @@ def prediction_entropy(logits: Tensor) -> Tensor:
     return -torch.where(log_p == -math.inf, 0.0, terms).sum(dim=-1)  # 0 ln 0 = 0
 
 
+RELIABILITY_SCALES = ("max", "rank")
+
+
 def knowledge_reliability(predict: Callable[[Tensor], Tensor], x: Tensor, *,
-                          noise_std: float = 1.0, draws: int = 5,
+                          noise_std: float = 1.0, draws: int = 5, scale: str = "max",
                           generator: torch.Generator | None = None) -> Tensor:
     r"""The reliability score :math:`\rho` of the teacher's knowledge at every node: the
     absolute change of its prediction entropy when Gaussian noise
     :math:`\mathcal{N}(0, \sigma^2)` is added to all features, averaged over :obj:`draws`
-    independent draws and divided by its maximum over nodes (all zeros when no entropy
-    changes). Small :math:`\rho` means reliable.
+    independent draws and scaled to :math:`[0, 1]` (all zeros when no entropy changes).
+    Small :math:`\rho` means reliable.
 
     Args:
         predict (Callable[[Tensor], Tensor]): logits :math:`(N, C)` of the teacher for
@@ -60,6 +63,10 @@ def knowledge_reliability(predict: Callable[[Tensor], Tensor], x: Tensor, *,
         x (Tensor): clean node features :math:`(N, F)`.
         noise_std (float, optional): :math:`\sigma`. (default: ``1.0``)
         draws (int, optional): number of noise draws to average. (default: ``5``)
+        scale (str, optional): ``"max"``: divided by the largest change, as in the paper;
+            ``"rank"``: the share of nodes whose change is strictly smaller, so that
+            :math:`\rho` spreads evenly over :math:`[0, 1]` however heavy the tail of the
+            changes is. (default: ``"max"``)
         generator (torch.Generator, optional): source of the noise, on :obj:`x`'s device.
             (default: :obj:`None`)
 
@@ -70,6 +77,9 @@ def knowledge_reliability(predict: Callable[[Tensor], Tensor], x: Tensor, *,
         raise GkdError(f"draws must be at least 1 (got {draws})")
     if not (noise_std > 0 and math.isfinite(noise_std)):
         raise GkdError(f"noise_std must be positive and finite (got {noise_std})")
+    if scale not in RELIABILITY_SCALES:
+        raise GkdError(f"unknown reliability scale '{scale}'; choose from "
+                       f"{', '.join(RELIABILITY_SCALES)}")
     if not x.is_floating_point():
         x = x.to(torch.get_default_dtype())
     if not bool(torch.isfinite(x).all()):
@@ -81,9 +91,18 @@ def knowledge_reliability(predict: Callable[[Tensor], Tensor], x: Tensor, *,
             noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
             change += (prediction_entropy(predict(x + noise_std * noise)) - clean).abs()
         change /= draws
-        top = change.max() if change.numel() > 0 else change.new_zeros(())
-        rho = (change / top).clamp(0.0, 1.0) if top > 0 else torch.zeros_like(change)
+        rho = _rank_scale(change) if scale == "rank" else _max_scale(change)
     return rho.clone()  # an ordinary tensor outside inference mode
+
+
+def _max_scale(change: Tensor) -> Tensor:
+    top = change.max() if change.numel() > 0 else change.new_zeros(())
+    return (change / top).clamp(0.0, 1.0) if top > 0 else torch.zeros_like(change)
+
+
+def _rank_scale(change: Tensor) -> Tensor:
+    below = torch.searchsorted(change.sort().values, change)  # ties share the lowest rank
+    return below.to(change.dtype) / max(change.numel() - 1, 1)
 
 
 def sampling_probability(rho: Tensor, alpha: float) -> Tensor:

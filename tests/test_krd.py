@@ -6,7 +6,9 @@ from gkd.distill import KRD
 from gkd.errors import GkdError
 from gkd.experiment import run_node_distillation
 from gkd.knowledge import Knowledge, teacher_knowledge
+from gkd.losses import kl_divergence
 from gkd.nn import MLP
+from gkd.ops import CSRGraph
 from gkd.teachers import teacher_config
 
 
@@ -57,6 +59,32 @@ def test_krd_needs_the_teacher_model_and_valid_options(csbm):
         KRD(lamb=1.0)
     with pytest.raises(GkdError, match="resample_every"):
         KRD(resample_every=0)
+    with pytest.raises(GkdError, match="pair_weighting 'edge'"):
+        KRD(pair_weighting="edge")
+    with pytest.raises(GkdError, match="reliability_scale 'min'"):
+        KRD(reliability_scale="min")
+    with pytest.raises(GkdError, match="self_weight needs pair_weighting 'node'"):
+        KRD(self_weight=0.5)
+
+
+@pytest.mark.parametrize("weighting,self_weight", [("pair", None), ("node", None),
+                                                   ("node", 0.25)])
+def test_pair_loss_weights_pairs_or_nodes(weighting, self_weight):
+    # student node 0 learns from teachers 0, 1 and 2; node 1 from itself only
+    pairs = CSRGraph.from_edge_index(torch.tensor([[0, 1, 2, 1], [0, 0, 0, 1]]), 3)
+    out = torch.tensor([[1.0, 0.0], [0.0, 2.0]])
+    teacher = torch.tensor([[2.0, 0.0], [0.0, 1.0], [1.0, 1.0]])
+    batch, local = torch.tensor([0, 1]), torch.tensor([0, 1, -1])
+    krd = KRD(pair_weighting=weighting, self_weight=self_weight)
+    loss = krd._pair_loss(out, local, batch, pairs, teacher)
+    kl = [kl_divergence(out[[s]], teacher[[t]]) for s, t in [(0, 0), (0, 1), (0, 2), (1, 1)]]
+    if weighting == "pair":
+        expected = sum(kl) / 4
+    elif self_weight is None:
+        expected = (sum(kl[:3]) / 3 + kl[3]) / 2
+    else:  # node 1 has no neighbour, so its own output keeps full weight
+        expected = (0.25 * kl[0] + 0.75 * (kl[1] + kl[2]) / 2 + kl[3]) / 2
+    assert loss.item() == pytest.approx(expected.item(), rel=1e-6)
 
 
 def test_cached_knowledge_brings_back_the_trained_teacher(csbm):

@@ -60,6 +60,23 @@ def test_reliability_is_positive_and_normalised_for_feature_teacher():
     assert not rho.is_inference()
 
 
+def test_rank_scale_orders_changes_evenly_with_shared_ranks_for_ties():
+    x = torch.zeros(5, 1)
+    clean = torch.tensor([[0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [0.0, 0.0], [5.0, 0.0]])
+    # any noise shifts the first logit of nodes 1-3: the same for 1 and 2, most for 3
+    shift = torch.tensor([[0.0, 0.0], [0.3, 0.0], [0.3, 0.0], [2.0, 0.0], [0.0, 0.0]])
+
+    def teacher(f):
+        return clean + (f != x).to(f.dtype) * shift
+
+    rho = knowledge_reliability(teacher, x, scale="rank",
+                                generator=torch.Generator().manual_seed(0))
+    # nodes 0 and 4 do not change (rank 0); 1 and 2 tie above them; 3 changes most
+    assert torch.equal(rho, torch.tensor([0.0, 0.5, 0.5, 1.0, 0.0]))
+    unchanged = knowledge_reliability(lambda _: clean, x, scale="rank")
+    assert torch.equal(unchanged, torch.zeros(5))
+
+
 def test_reliability_is_seeded_and_averages_draws():
     x, weight = _features_and_map()
 
@@ -177,6 +194,8 @@ def test_bad_inputs_raise_gkd_error():
         knowledge_reliability(lambda f: f @ weight, x, draws=0)
     with pytest.raises(GkdError, match="noise_std"):
         knowledge_reliability(lambda f: f @ weight, x, noise_std=0.0)
+    with pytest.raises(GkdError, match="reliability scale 'mean'"):
+        knowledge_reliability(lambda f: f @ weight, x, scale="mean")
     x_nan = x.clone()
     x_nan[3, 2] = float("nan")
     with pytest.raises(GkdError, match="NaN"):

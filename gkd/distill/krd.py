@@ -16,12 +16,19 @@ from gkd.knowledge import Knowledge
 from gkd.losses import kl_divergence
 from gkd.ops import CSRGraph, adjacency, sample_neighbors
 from gkd.reliability import (
+    RELIABILITY_SCALES,
     fit_alpha,
     knowledge_reliability,
     sample_reliable_pairs,
     sampling_probability,
 )
 from gkd.train import History, fit
+
+PAIR_WEIGHTINGS = ("pair", "node")
+# On A-computer (37 neighbours per node) the pairs as drawn crowd out each node's own
+# knowledge; validation accuracy preferred node weighting with most of it on the node itself.
+TUNED: dict[str, dict] = {"a-computer": {"pair_weighting": "node", "reliability_scale": "rank",
+                                         "self_weight": 0.75}}
 
 
 @dataclass
@@ -62,6 +69,17 @@ class KRD(Distiller):
         noise_std (float, optional): std of the reliability noise. (default: ``1.0``)
         noise_draws (int, optional): noise draws averaged into :math:`\rho`.
             (default: ``5``)
+        reliability_scale (str, optional): how entropy changes become :math:`\rho`,
+            ``"max"`` or ``"rank"`` (see :func:`~gkd.reliability.knowledge_reliability`).
+            (default: ``"max"``)
+        pair_weighting (str, optional): ``"pair"``: the KL is averaged over pairs, as in
+            the formula above, so a node weighs as much as its number of pairs;
+            ``"node"``: averaged over each student node's pairs first, then over nodes,
+            so every node weighs the same. (default: ``"pair"``)
+        self_weight (float, optional): with ``"node"`` weighting, the share of a node's
+            loss on its own teacher output, the rest spread evenly over its kept
+            neighbours; :obj:`None` counts the node's own output as one of its pairs.
+            (default: :obj:`None`)
         **kwargs: training options of :class:`~gkd.distill.base.Distiller`.
     """
 
@@ -74,10 +92,16 @@ class KRD(Distiller):
     resample_every: int = 1
     noise_std: float = 1.0
     noise_draws: int = 5
+    reliability_scale: str = "max"
+    pair_weighting: str = "pair"
+    self_weight: float | None = None
 
     name: ClassVar[str] = "krd"
-    # GLNN's students and their training settings, for a like-for-like comparison.
-    dataset_defaults: ClassVar = GLNN.dataset_defaults
+    # GLNN's students and their training settings, for a like-for-like comparison, plus
+    # the KRD options chosen on validation (benchmarks/sweeps/student_krd.py).
+    dataset_defaults: ClassVar = {
+        dataset: (student, {**training, **TUNED.get(dataset, {})})
+        for dataset, (student, training) in GLNN.dataset_defaults.items()}
 
     def __post_init__(self) -> None:
         if not 0.0 <= self.lamb < 1.0:
@@ -86,6 +110,16 @@ class KRD(Distiller):
             raise GkdError(f"krd momentum must lie in [0, 1]; got {self.momentum}")
         if self.warmup < 0 or self.resample_every < 1:
             raise GkdError("krd needs warmup >= 0 and resample_every >= 1")
+        if self.reliability_scale not in RELIABILITY_SCALES:
+            raise GkdError(f"unknown krd reliability_scale '{self.reliability_scale}'; "
+                           f"choose from {', '.join(RELIABILITY_SCALES)}")
+        if self.pair_weighting not in PAIR_WEIGHTINGS:
+            raise GkdError(f"unknown krd pair_weighting '{self.pair_weighting}'; choose "
+                           f"from {', '.join(PAIR_WEIGHTINGS)}")
+        if self.self_weight is not None and (self.pair_weighting != "node"
+                                             or not 0.0 <= self.self_weight <= 1.0):
+            raise GkdError(f"krd self_weight needs pair_weighting 'node' and a value in "
+                           f"[0, 1]; got {self.self_weight} with '{self.pair_weighting}'")
 
     def reliability(self, task: NodeTask, knowledge: Knowledge) -> Tensor:
         r""":math:`\rho` of every node of the task's observed graph, from the teacher in
@@ -98,6 +132,7 @@ class KRD(Distiller):
         adj = adjacency(graph.edge_index, graph.num_nodes)
         return knowledge_reliability(lambda x: teacher(x, adj), graph.x,
                                      noise_std=self.noise_std, draws=self.noise_draws,
+                                     scale=self.reliability_scale,
                                      generator=torch.Generator().manual_seed(task.seed))
 
     def fit(self, student: torch.nn.Module, task: NodeTask,
@@ -119,14 +154,8 @@ class KRD(Distiller):
                  "graph": self._pairs(csr, torch.ones(n), generator)}
 
         def resample() -> None:
-            with torch.no_grad():
-                student.eval()
-                agree = student(x).argmax(-1) == teacher_class
-                student.train()
-            fitted = fit_alpha(rho, agree, bins=self.bins, initial=state["alpha"])
-            state["alpha"] = self.momentum * state["alpha"] + (1 - self.momentum) * fitted
-            state["graph"] = self._pairs(csr, sampling_probability(rho, state["alpha"]),
-                                         generator)
+            state["alpha"], state["graph"] = self.resample(student, x, teacher_class, rho, csr,
+                                                           state["alpha"], generator)
             state["pairs"].append(state["graph"].num_edges / n)
 
         def epoch() -> float:
@@ -139,10 +168,8 @@ class KRD(Distiller):
             for batch in self.batches(torch.arange(n)):
                 out = student(x[batch])
                 local[batch] = torch.arange(batch.numel())
-                teacher_nodes, student_nodes = sample_neighbors(state["graph"], batch, -1)
-                loss = (1 - self.lamb) * kl_divergence(out[local[student_nodes]],
-                                                       teacher_logits[teacher_nodes],
-                                                       self.temperature)
+                loss = (1 - self.lamb) * self._pair_loss(out, local, batch, state["graph"],
+                                                         teacher_logits)
                 has_label = labelled[batch]
                 if self.lamb > 0 and has_label.any():
                     loss = loss + self.lamb * F.cross_entropy(out[has_label], y[batch][has_label])
@@ -159,10 +186,46 @@ class KRD(Distiller):
                           "pairs_per_node": round(sum(pairs) / len(pairs), 3)}
         return history
 
+    def resample(self, student: torch.nn.Module, x: Tensor, teacher_class: Tensor,
+                 rho: Tensor, graph: CSRGraph, alpha: float,
+                 generator: torch.Generator | None = None) -> tuple[float, CSRGraph]:
+        r"""One refit and redraw: the student's agreement with the teacher's classes,
+        :math:`\alpha` refitted and moved with momentum, and new pairs drawn with
+        probability :math:`1 - \rho^\alpha`.
+
+        Returns:
+            ``(alpha, pairs)``: the new exponent and the pairs as a CSR graph whose row
+            ``i`` lists the teacher nodes whose knowledge the student learns at ``i``.
+        """
+        was_training = student.training
+        with torch.no_grad():
+            student.eval()
+            agree = student(x).argmax(-1) == teacher_class
+        student.train(was_training)
+        fitted = fit_alpha(rho, agree, bins=self.bins, initial=alpha)
+        alpha = self.momentum * alpha + (1 - self.momentum) * fitted
+        return alpha, self._pairs(graph, sampling_probability(rho, alpha), generator)
+
+    def _pair_loss(self, out: Tensor, local: Tensor, batch: Tensor, pairs: CSRGraph,
+                   teacher_logits: Tensor) -> Tensor:
+        teacher_nodes, student_nodes = sample_neighbors(pairs, batch, -1)
+        kl = kl_divergence(out[local[student_nodes]], teacher_logits[teacher_nodes],
+                           self.temperature, reduction="none")
+        if self.pair_weighting == "pair":
+            return kl.mean()
+        pair_count = pairs.degree()[student_nodes]
+        if self.self_weight is None:
+            return (kl / pair_count).sum() / batch.numel()
+        is_self = teacher_nodes == student_nodes
+        neighbours = (pair_count - 1).clamp(min=1)
+        alone = pair_count == 1  # no neighbour kept: the node's own output takes it all
+        weight = torch.where(is_self, torch.where(alone, 1.0, self.self_weight),
+                             (1 - self.self_weight) / neighbours)
+        return (kl * weight).sum() / batch.numel()
+
     @staticmethod
-    def _pairs(csr: CSRGraph, probability: Tensor, generator: torch.Generator) -> CSRGraph:
-        r"""Drawn supervision pairs as a CSR graph: row ``i`` lists the teacher nodes whose
-        knowledge the student learns at ``i``."""
+    def _pairs(csr: CSRGraph, probability: Tensor,
+               generator: torch.Generator | None) -> CSRGraph:
         student_nodes, teacher_nodes = sample_reliable_pairs(csr, probability, generator)
         return CSRGraph.from_edge_index(torch.stack([teacher_nodes, student_nodes]),
                                         csr.num_nodes)

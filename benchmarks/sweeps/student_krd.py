@@ -1,0 +1,70 @@
+"""Validation sweeps of the KRD student (SAGE teacher, cached teachers, seeds 0..N-1).
+
+Selects on mean validation accuracy; each variant's GLNN student on the same seeds is the
+reference. Test metrics are written for the record only. Run:
+
+    GKD_DATA_ROOT=../shared/datasets python benchmarks/sweeps/student_krd.py \
+        OUT.jsonl DATASET SETTING PROTOCOL SEEDS GRID
+
+GRID names a list in GRIDS below; every line of OUT is one variant with its mean metrics.
+"""
+import json
+import statistics
+import sys
+import time
+
+from torch_geometric.seed import seed_everything
+
+from gkd.data import load_dataset, make_node_task
+from gkd.data.tasks import dataset_for_protocol
+from gkd.distill import GLNN, KRD
+from gkd.evaluation import evaluate
+from gkd.knowledge import teacher_knowledge
+from gkd.nn import MLP
+from gkd.teachers import teacher_config
+
+
+def krd(weighting: str, scale: str = "max", self_weight: float | None = None,
+        warmup: int = 50) -> dict:
+    """A KRD variant with every swept option explicit, whatever the dataset defaults."""
+    return {"distiller": {"pair_weighting": weighting, "reliability_scale": scale,
+                          "self_weight": self_weight, "warmup": warmup}}
+
+
+GRIDS = {
+    "glnn": [{"method": "glnn"}],
+    "weighting": [krd("pair"), krd("node")],
+    "scale": [krd("node", "rank"), krd("node", "rank", warmup=0)],
+    "self": [krd("node", "rank", w) for w in (0.5, 0.75)],
+    "amazon": [krd("pair")] + [krd("node", "rank", w) for w in (None, 0.5, 0.75)],
+}
+
+out, dataset, setting, protocol, seeds, grid = sys.argv[1:7]
+data = load_dataset(dataset_for_protocol(dataset, protocol))
+tasks = [make_node_task(data, protocol, setting=setting, seed=seed, info={"dataset": dataset})
+         for seed in range(int(seeds))]
+knowledge = [teacher_knowledge(task, "sage", teacher_config("sage", dataset)) for task in tasks]
+for options in GRIDS[grid]:
+    method = {"glnn": GLNN, "krd": KRD}[options.get("method", "krd")]
+    defaults = method.defaults(dataset)
+    scores: dict[str, list[float]] = {}
+    start = time.perf_counter()
+    for task, known in zip(tasks, knowledge):
+        seed_everything(task.seed)
+        student = MLP(task.num_features, out_channels=task.num_classes,
+                      **{**defaults["student"], **options.get("student", {})})
+        history = method(**{**defaults["distiller"], **options.get("distiller", {})}).fit(
+            student, task, known)
+        scores.setdefault("epoch", []).append(history.best_epoch)
+        print(f"  seed {task.seed}: val {history.best_val:.2f} at epoch {history.best_epoch}",
+              file=sys.stderr, flush=True)
+        for metric, value in evaluate(task, lambda g: student(g.x)).items():
+            scores.setdefault(metric, []).append(value)
+    row = {"dataset": dataset, "setting": setting, "protocol": protocol, "seeds": int(seeds),
+           **options, "seconds": round(time.perf_counter() - start, 1),
+           **{k: round(statistics.fmean(v), 3) for k, v in scores.items()},
+           "val_per_seed": scores["val"]}
+    print(json.dumps({k: v for k, v in row.items()
+                      if k != "val_per_seed" and not k.startswith("test")}), flush=True)
+    with open(out, "a") as f:
+        f.write(json.dumps(row) + "\n")
