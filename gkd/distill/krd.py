@@ -213,7 +213,7 @@ class KRD(Distiller):
                            self.temperature, reduction="none")
         if self.pair_weighting == "pair":
             return kl.mean()
-        pair_count = pairs.degree()[student_nodes]
+        pair_count = (pairs.rowptr[batch + 1] - pairs.rowptr[batch])[local[student_nodes]]
         if self.self_weight is None:
             return (kl / pair_count).sum() / batch.numel()
         is_self = teacher_nodes == student_nodes
