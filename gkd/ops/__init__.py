@@ -8,9 +8,10 @@ from gkd.ops.csr import CSRGraph
 from gkd.ops.propagate import normalized_weights, propagate
 from gkd.ops.random_walk import random_walk
 from gkd.ops.reduce import REDUCTIONS, scatter, segment
-from gkd.ops.sampling import k_hop_subgraph, sample_neighbors, sample_subgraph
+from gkd.ops.sampling import k_hop_subgraph, sample_neighbors, sample_non_edges, sample_subgraph
 from gkd.ops.sparse import adjacency
 
 __all__ = ["BACKENDS", "CSRGraph", "REDUCTIONS", "adjacency", "available_backends",
            "get_backend", "k_hop_subgraph", "normalized_weights", "propagate", "random_walk",
-           "sample_neighbors", "sample_subgraph", "scatter", "segment", "use_backend"]
+           "sample_neighbors", "sample_non_edges", "sample_subgraph", "scatter", "segment",
+           "use_backend"]

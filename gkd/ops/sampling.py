@@ -71,3 +71,42 @@ def k_hop_subgraph(graph: CSRGraph, seeds: Tensor, num_hops: int) -> tuple[Tenso
         seeds first, and the edges in local ids.
     """
     return sample_subgraph(graph, seeds, [-1] * num_hops)
+
+
+def sample_non_edges(graph: CSRGraph, count: int,
+                     generator: torch.Generator | None = None) -> Tensor:
+    r"""Draws :obj:`count` ordered node pairs :math:`(u, v)`, :math:`u \neq v`, uniformly
+    among those that are not edges of :obj:`graph`, with replacement (negative samples for
+    structure reconstruction; nothing of size :math:`N^2` is built).
+
+    Pairs are drawn uniformly and those that hit an edge are redrawn: each round draws
+    enough to finish in expectation, and the edges are looked up as sorted
+    :math:`u \cdot N + v` keys.
+
+    Args:
+        graph (CSRGraph): the graph whose edges are excluded.
+        count (int): the number of pairs.
+        generator (torch.Generator, optional): the random source. (default: the global
+            RNG)
+
+    Returns:
+        ``(2, count)`` pairs (source, target).
+    """
+    n = graph.num_nodes
+    keys = torch.sort(graph.col * n + graph.targets()).values.unique_consecutive()
+    free = n * (n - 1) - int((keys // n != keys % n).sum())  # self-loops are never drawn
+    if count > 0 and free <= 0:
+        raise ValueError(f"the graph on {n} nodes has no non-edges to sample")
+    keys = torch.cat([keys, keys.new_full((1,), n * n)])  # a sentinel above every pair
+    found: list[Tensor] = [torch.empty(2, 0, dtype=torch.long)]
+    missing = count
+    while missing > 0:
+        draw = int(missing * n * (n - 1) / free * 1.1) + 16
+        src = torch.randint(n, (draw,), generator=generator)
+        dst = torch.randint(n - 1, (draw,), generator=generator)
+        dst = dst + (dst >= src).long()  # uniform over v != u
+        pair = src * n + dst
+        kept = torch.stack([src, dst])[:, keys[torch.searchsorted(keys, pair)] != pair]
+        found.append(kept[:, :missing])
+        missing -= found[-1].size(1)
+    return torch.cat(found, dim=1)

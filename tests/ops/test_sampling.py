@@ -127,3 +127,43 @@ def test_k_hop_subgraph_gives_the_full_graph_output_of_a_gnn():
     nodes, local = k_hop_subgraph(graph, seeds, 3)
     part = model(data.x[nodes], local)[:seeds.numel()]
     torch.testing.assert_close(part, full[seeds])
+
+
+def test_sample_non_edges_draws_uniformly_among_non_edges():
+    from gkd.ops import sample_non_edges
+
+    edge_index = _star_and_path()
+    graph = CSRGraph.from_edge_index(edge_index, 10)
+    pairs = sample_non_edges(graph, 30_000, torch.Generator().manual_seed(0))
+    assert pairs.shape == (2, 30_000)
+    assert (pairs[0] != pairs[1]).all()
+    edges = set(map(tuple, edge_index.t().tolist()))
+    assert not edges & set(map(tuple, pairs.t().tolist()))
+    # 90 ordered pairs without self-loops, 16 of them edges: 74 equally likely non-edges
+    counts = torch.bincount(pairs[0] * 10 + pairs[1], minlength=100).float()
+    drawn = counts[counts > 0]
+    assert drawn.numel() == 74
+    assert torch.allclose(drawn / 30_000, torch.full((74,), 1 / 74), atol=0.004)
+    again = sample_non_edges(graph, 30_000, torch.Generator().manual_seed(0))
+    assert torch.equal(pairs, again)
+
+
+def test_sample_non_edges_scales_without_a_dense_matrix():
+    from gkd.ops import sample_non_edges
+
+    n = 1_000_000  # a dense N x N float matrix would take 4 TB
+    path = torch.arange(n - 1)
+    edge_index = to_undirected(torch.stack([path, path + 1]), num_nodes=n)
+    graph = CSRGraph.from_edge_index(edge_index, n)
+    pairs = sample_non_edges(graph, 1000, torch.Generator().manual_seed(0))
+    assert pairs.shape == (2, 1000) and ((pairs[0] - pairs[1]).abs() > 1).all()
+
+
+def test_sample_non_edges_fails_on_a_complete_graph():
+    from gkd.ops import sample_non_edges
+
+    full = torch.ones(4, 4).nonzero().t()  # with self-loops, which are never drawn anyway
+    graph = CSRGraph.from_edge_index(full, 4)
+    assert sample_non_edges(graph, 0).shape == (2, 0)
+    with pytest.raises(ValueError, match="no non-edges"):
+        sample_non_edges(graph, 1)
