@@ -19,9 +19,8 @@ from gkd.config import merge_overrides
 from gkd.data.tasks import NodeTask
 from gkd.distill import GLNN, Distiller, get_distiller
 from gkd.evaluation import evaluate
-from gkd.knowledge import Knowledge, parameter_count, teacher_knowledge
+from gkd.knowledge import Knowledge, parameter_count
 from gkd.nn import MLP
-from gkd.teachers import teacher_config
 
 MODELS = ("teacher", "mlp", "student")
 
@@ -33,15 +32,16 @@ def node_config(dataset: str, teacher: str, method: str,
     distillation: per-dataset defaults with :obj:`overrides` (same namespaces) applied and
     checked, so a bad option fails before any training."""
     overrides = overrides or {}
-    defaults = get_distiller(method).defaults(dataset)
+    distiller_cls = get_distiller(method)
+    defaults = distiller_cls.defaults(dataset)
     config = {
-        "teacher": teacher_config(teacher, dataset, overrides.get("teacher", {})),
+        "teacher": distiller_cls.configure_teacher(teacher, dataset, overrides.get("teacher", {})),
         "student": merge_overrides(defaults["student"], overrides.get("student", {}),
                                    "student"),
         "distiller": merge_overrides(defaults["distiller"], overrides.get("distiller", {}),
                                      method),
     }
-    get_distiller(method)(**config["distiller"])
+    distiller_cls(**config["distiller"])
     return config
 
 
@@ -60,7 +60,9 @@ def run_node_distillation(task: NodeTask, teacher: str, method: str,
                           cache: str | os.PathLike | None = None,
                           use_cache: bool = True) -> dict[str, Any]:
     r"""Trains (or reuses) the teacher, a plain MLP of the student's size on labels
-    only, and the distilled student for one task, and scores all three.
+    only, and the distilled student for one task, and scores all three. The teacher is
+    the one the method distils from (:meth:`~gkd.distill.Distiller.knowledge`, e.g.
+    VQGraph's tokenizer on backbone :obj:`teacher`).
 
     Args:
         task (NodeTask): the task of one seed.
@@ -74,9 +76,9 @@ def run_node_distillation(task: NodeTask, teacher: str, method: str,
         A run record ``{"seed", "teacher", "mlp", "student", "details", "split"}`` where
         each model maps metric names to accuracies in percent.
     """
-    knowledge = teacher_knowledge(task, teacher, config["teacher"], cache=cache,
-                                  use_cache=use_cache)
     distiller = get_distiller(method)(**config["distiller"])
+    knowledge = distiller.knowledge(task, teacher, config["teacher"], cache=cache,
+                                    use_cache=use_cache)
     training = {f.name: getattr(distiller, f.name) for f in fields(Distiller)}
     mlp, mlp_details = _train_student(task, GLNN(**training, lamb=1.0), config["student"], None)
     student, student_details = _train_student(task, distiller, config["student"], knowledge)

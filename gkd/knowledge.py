@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -25,8 +26,10 @@ from gkd.data.tasks import NodeTask
 from gkd.errors import GkdError
 from gkd.evaluation import evaluate
 from gkd.io import load_torch, save_torch
+from gkd.nn.vq import SIMILARITIES, code_scores
 from gkd.ops import adjacency
 from gkd.teachers import build_teacher, train_teacher
+from gkd.train import History
 
 FORMAT = 1  # bump when the meaning of a saved knowledge file changes
 
@@ -41,6 +44,13 @@ class Knowledge:
         embeddings (Tensor, optional): hidden node representations :math:`(N_{obs}, D)`.
             (default: ``None``)
         meta (dict, optional): JSON-compatible description (teacher, config, metrics).
+        codebook (Tensor, optional): the codes :math:`(M, D)` of a tokenizer teacher
+            (:class:`~gkd.nn.GraphTokenizer`); :attr:`embeddings` then holds its
+            quantiser inputs, and :meth:`code_scores` scores them against every code.
+            (default: ``None``)
+        similarity (str, optional): how embeddings meet codes, ``"cosine"`` or
+            ``"euclidean"`` (see :func:`~gkd.nn.code_scores`); required with a codebook.
+            (default: ``None``)
         model (torch.nn.Module, optional): the trained teacher itself, for distillers
             that query it again (KRD perturbs its input); not saved with the knowledge.
             (default: ``None``)
@@ -49,26 +59,58 @@ class Knowledge:
     logits: Tensor
     embeddings: Tensor | None = None
     meta: dict[str, Any] = field(default_factory=dict)
+    codebook: Tensor | None = None
+    similarity: str | None = None
     model: torch.nn.Module | None = field(default=None, repr=False, compare=False)
 
     def soft_labels(self, temperature: float = 1.0) -> Tensor:
         r"""The teacher's class distributions :math:`\mathrm{softmax}(z / \tau)`."""
         return torch.softmax(self.logits / temperature, dim=-1)
 
+    def code_scores(self, index: Tensor | None = None) -> Tensor:
+        r"""The scores of nodes :obj:`index` (default: all) against every code,
+        :math:`(|index|, M)`, higher meaning closer: :func:`~gkd.nn.code_scores` of their
+        :attr:`embeddings` and the :attr:`codebook` with :attr:`similarity`. Computed on
+        demand, so only :math:`N_{obs} \cdot D + M \cdot D` floats are stored."""
+        if self.codebook is None or self.embeddings is None or self.similarity is None:
+            raise GkdError("this knowledge has no codebook: it comes from a plain teacher, "
+                           "not a tokenizer (see gkd.tokenizer.tokenizer_knowledge)")
+        embeddings = self.embeddings if index is None else self.embeddings[index]
+        return code_scores(embeddings, self.codebook, self.similarity)
+
+    def code_assignments(self, temperature: float = 1.0, index: Tensor | None = None) -> Tensor:
+        r"""The teacher's soft code assignments
+        :math:`\mathrm{softmax}_k(s(\mathbf{h}_v, \mathbf{e}_k) / \tau)` of nodes
+        :obj:`index` (default: all) over all :math:`M` codes, from :meth:`code_scores`."""
+        return torch.softmax(self.code_scores(index) / temperature, dim=-1)
+
     def check(self, task: NodeTask) -> None:
         r"""Raises a :class:`~gkd.errors.GkdError` unless this knowledge fits
-        :obj:`task` (one row per observed node, one column per class)."""
+        :obj:`task` (one row per observed node, one column per class) and its codebook,
+        if any, fits its embeddings."""
         n, c = self.logits.shape
         if n != task.graph.num_nodes:
             raise GkdError(f"knowledge covers {n} nodes but the task's observed graph has "
                            f"{task.graph.num_nodes}")
         if c != task.num_classes:
             raise GkdError(f"knowledge has {c} classes but the task has {task.num_classes}")
+        if self.codebook is None:
+            return
+        if self.embeddings is None or self.embeddings.shape[0] != n or \
+                self.embeddings.dim() != 2 or self.codebook.dim() != 2 or \
+                self.embeddings.shape[1] != self.codebook.shape[1]:
+            shape = None if self.embeddings is None else tuple(self.embeddings.shape)
+            raise GkdError(f"knowledge embeddings {shape} do not fit its codebook "
+                           f"{tuple(self.codebook.shape)} and {n} nodes")
+        if self.similarity not in SIMILARITIES:
+            raise GkdError(f"knowledge similarity must be one of {', '.join(SIMILARITIES)}; "
+                           f"got {self.similarity!r}")
 
     def save(self, path: str | os.PathLike) -> Path:
         r"""Writes the knowledge to :obj:`path` atomically."""
         return save_torch(path, {"format": FORMAT, "logits": self.logits,
-                                 "embeddings": self.embeddings, "meta": json.dumps(self.meta)})
+                                 "embeddings": self.embeddings, "meta": json.dumps(self.meta),
+                                 "codebook": self.codebook, "similarity": self.similarity})
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Knowledge:
@@ -81,7 +123,8 @@ class Knowledge:
             raise GkdError(f"'{path}' is not a readable knowledge file ({error})") from None
         if not isinstance(obj, dict) or obj.get("format") != FORMAT:
             raise GkdError(f"'{path}' is not a gkd knowledge file of format {FORMAT}")
-        return cls(obj["logits"], obj["embeddings"], json.loads(obj["meta"]))
+        return cls(obj["logits"], obj["embeddings"], json.loads(obj["meta"]),
+                   obj.get("codebook"), obj.get("similarity"))
 
 
 def extract_knowledge(model: torch.nn.Module, x: Tensor, edge_index: Adj, *,
@@ -143,25 +186,61 @@ def teacher_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
     ``meta`` holds ``teacher``, ``config``, ``metrics`` (as :func:`~gkd.evaluation.
     evaluate` returns them), ``epoch``, ``params``, ``seconds`` and ``cached``.
     """
+    def extract(model: torch.nn.Module) -> Knowledge:
+        graph = task.graph
+        return extract_knowledge(model, graph.x, adjacency(graph.edge_index, graph.num_nodes))
+
+    return cached_knowledge(
+        task, teacher, config,
+        build=lambda: build_teacher(teacher, task.num_features, task.num_classes, config),
+        train=lambda model: train_teacher(model, task, config), extract=extract,
+        cache=cache, use_cache=use_cache)
+
+
+def cached_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
+                     build: Callable[[], torch.nn.Module],
+                     train: Callable[[torch.nn.Module], History],
+                     extract: Callable[[torch.nn.Module], Knowledge],
+                     cache: str | os.PathLike | None = None,
+                     use_cache: bool = True) -> Knowledge:
+    r"""The knowledge of a model trained on :obj:`task`, from the cache when present: the
+    shared path of :func:`teacher_knowledge` and other teacher kinds (e.g.
+    :func:`gkd.tokenizer.tokenizer_knowledge`).
+
+    Seeds with the task's seed, builds, trains, scores the model as
+    ``model(x, adj)`` on every evaluation set and extracts its knowledge; the knowledge
+    and the model's weights are cached under a key of the task, :obj:`teacher` and
+    :obj:`config` (which must tell different kinds of model apart).
+
+    Args:
+        task (NodeTask): the task.
+        teacher (str): the teacher's name.
+        config (dict): its full configuration.
+        build (callable): returns the untrained model.
+        train (callable): trains it in place with validation selection.
+        extract (callable): its :class:`Knowledge` on the observed graph.
+        cache (str, optional): the cache dir. (default: :func:`~gkd.data.cache_dir`)
+        use_cache (bool, optional): reuse and store trained models. (default: ``True``)
+    """
     path = cache_dir(cache) / "knowledge" / f"{_cache_key(task, teacher, config)}.pt"
     weights = path.with_suffix(".teacher.pt")
     if use_cache and path.is_file() and weights.is_file():
         knowledge = Knowledge.load(path)
-        model = build_teacher(teacher, task.num_features, task.num_classes, config)
+        model = build()
         model.load_state_dict(load_torch(weights))
         knowledge.model = model.eval()
         knowledge.meta["cached"] = True
         return knowledge
     seed_everything(task.seed)
-    model = build_teacher(teacher, task.num_features, task.num_classes, config)
+    model = build()
     start = time.perf_counter()
-    history = train_teacher(model, task, config)
+    history = train(model)
     metrics = evaluate(task, lambda g: model(g.x, adjacency(g.edge_index, g.num_nodes)))
-    adj = adjacency(task.graph.edge_index, task.graph.num_nodes)
-    knowledge = extract_knowledge(model, task.graph.x, adj, meta={
-        "teacher": teacher, "config": config, "task": task.info, "metrics": metrics,
-        "epoch": history.best_epoch, "params": parameter_count(model),
-        "seconds": time.perf_counter() - start})
+    knowledge = extract(model)
+    knowledge.meta = {"teacher": teacher, "config": config, "task": task.info,
+                      "metrics": metrics, "epoch": history.best_epoch,
+                      "params": parameter_count(model),
+                      "seconds": time.perf_counter() - start, **knowledge.meta}
     if use_cache:
         save_torch(weights, model.state_dict())
         knowledge.save(path)

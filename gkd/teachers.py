@@ -12,7 +12,8 @@ sparse adjacency.
 """
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from typing import Any
 
@@ -140,13 +141,21 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
     if config["fanouts"] is not None:
         train_epoch = partial(sampled_epoch, CSRGraph.from_edge_index(graph.edge_index,
                                                                       graph.num_nodes))
-    # The first layer sees the same fixed features every full-batch epoch: aggregate once.
+    with input_aggregation_cache(model):
+        return fit(model, train_epoch, validate, max_epochs=config["max_epochs"],
+                   patience=config["patience"])
+
+
+@contextmanager
+def input_aggregation_cache(model: torch.nn.Module) -> Iterator[None]:
+    r"""Within the block, the first :class:`~gkd.nn.GCNAggregatorConv` of :obj:`model`
+    (if any), which sees the same fixed features every full-batch epoch, aggregates
+    them once (:meth:`~gkd.nn.GCNAggregatorConv.set_input_cache`)."""
     first = next((m for m in model.modules() if isinstance(m, GCNAggregatorConv)), None)
     if first is not None:
         first.set_input_cache(True)
     try:
-        return fit(model, train_epoch, validate, max_epochs=config["max_epochs"],
-                   patience=config["patience"])
+        yield
     finally:
         if first is not None:
             first.set_input_cache(False)

@@ -1,6 +1,7 @@
 """The interface every distiller shares."""
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
@@ -10,7 +11,8 @@ from torch import Tensor
 
 from gkd.data.tasks import NodeTask
 from gkd.evaluation import accuracy
-from gkd.knowledge import Knowledge
+from gkd.knowledge import Knowledge, teacher_knowledge
+from gkd.teachers import teacher_config
 from gkd.train import History
 
 STUDENT_DEFAULTS: dict[str, Any] = {"hidden_channels": 128, "num_layers": 2, "dropout": 0.0,
@@ -48,6 +50,23 @@ class Distiller:
         student, distiller = cls.dataset_defaults.get(dataset or "", ({}, {}))
         return {"student": {**STUDENT_DEFAULTS, **student},
                 "distiller": {**asdict(cls()), **distiller}}
+
+    @classmethod
+    def configure_teacher(cls, teacher: str, dataset: str | None = None,
+                          overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        r"""The configuration of the teacher this method distils from, with
+        :obj:`overrides` applied: by default the plain teacher's
+        (:func:`~gkd.teachers.teacher_config`). A method that needs another kind of
+        teacher overrides this and :meth:`knowledge` together."""
+        return teacher_config(teacher, dataset, overrides)
+
+    @classmethod
+    def knowledge(cls, task: NodeTask, teacher: str, config: dict[str, Any], *,
+                  cache: str | os.PathLike | None = None, use_cache: bool = True) -> Knowledge:
+        r"""The knowledge this method distils from, for a teacher configured by
+        :meth:`configure_teacher`: by default :func:`~gkd.knowledge.teacher_knowledge`
+        (trained once and cached)."""
+        return teacher_knowledge(task, teacher, config, cache=cache, use_cache=use_cache)
 
     def fit(self, student: torch.nn.Module, task: NodeTask,
             knowledge: Knowledge | None) -> History:
