@@ -2,9 +2,10 @@ r"""Distillers: each turns a task and a teacher's knowledge into a trained stude
 from gkd.distill.base import Distiller
 from gkd.distill.glnn import GLNN
 from gkd.distill.krd import KRD
+from gkd.distill.vqgraph import VQGraph
 from gkd.errors import GkdError
 
-DISTILLERS: dict[str, type[Distiller]] = {cls.name: cls for cls in (GLNN, KRD)}
+DISTILLERS: dict[str, type[Distiller]] = {cls.name: cls for cls in (GLNN, KRD, VQGraph)}
 
 
 def get_distiller(name: str) -> type[Distiller]:
@@ -15,4 +16,4 @@ def get_distiller(name: str) -> type[Distiller]:
         raise GkdError(f"unknown method '{name}'; choose from {', '.join(DISTILLERS)}") from None
 
 
-__all__ = ["DISTILLERS", "Distiller", "GLNN", "KRD", "get_distiller"]
+__all__ = ["DISTILLERS", "Distiller", "GLNN", "KRD", "VQGraph", "get_distiller"]
