@@ -209,7 +209,9 @@ def build_parser() -> argparse.ArgumentParser:
     distill.add_argument("--seeds", type=_positive_int, default=10,
                          help="run seeds 0..N-1 (default: 10)")
     _add_common(distill, "the runs and summary", "override a default, e.g. teacher.dropout=0.5, "
-                "student.hidden_channels=256, distiller.lamb=0.5")
+                "student.hidden_channels=256, distiller.lamb=0.5; with --method vqgraph the "
+                "teacher is a tokenizer and teacher.* also takes num_codes, code_dim, "
+                "similarity, feature_weight, edge_weight, ...")
     distill.add_argument("--no-cache", action="store_true",
                          help="train teachers afresh and do not store them")
     distill.set_defaults(run=_distill)

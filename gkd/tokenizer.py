@@ -10,6 +10,7 @@ kind is the classification head.
 """
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import torch
@@ -26,7 +27,9 @@ from gkd.ops import CSRGraph, adjacency, sample_non_edges
 from gkd.teachers import build_teacher, input_aggregation_cache, teacher_config
 from gkd.train import History, fit
 
-#: The tokenizer's own options, added to its backbone teacher's.
+#: The tokenizer's own options, added to its backbone teacher's. Chosen on Cora's mean
+#: validation accuracy of the distilled student (CPF, SAGE, seeds 0-3), against dead-code
+#: revival (which spread the codes but lowered it) and feature weights 0 and 1.
 TOKENIZER_DEFAULTS: dict[str, Any] = {
     "num_codes": 512,  # codebook size M
     "code_dim": 64,  # code space width D (the encoder's output)
@@ -36,7 +39,7 @@ TOKENIZER_DEFAULTS: dict[str, Any] = {
     "commitment_weight": 0.25,
     "kmeans_init": True,  # k-means codebook from the first epoch's embeddings
     "dead_code_threshold": 0.0,  # revive codes whose EMA count falls below; 0: off
-    "feature_weight": 1.0,  # weight of the feature reconstruction (MSE)
+    "feature_weight": 10.0,  # weight of the feature reconstruction (MSE)
     "edge_weight": 1.0,  # weight of the edge reconstruction (BCE, sampled non-edges)
 }
 
@@ -129,7 +132,8 @@ def train_tokenizer(model: GraphTokenizer, task: NodeTask, config: dict[str, Any
 
 
 def tokenizer_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
-                        cache: str | None = None, use_cache: bool = True) -> Knowledge:
+                        cache: str | os.PathLike | None = None,
+                        use_cache: bool = True) -> Knowledge:
     r"""The knowledge of the tokenizer on backbone :obj:`teacher` trained on :obj:`task`
     (cached like :func:`~gkd.knowledge.teacher_knowledge`, keyed by the full
     :obj:`config` from :func:`tokenizer_config`).

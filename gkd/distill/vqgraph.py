@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -49,16 +50,18 @@ class VQGraph(Distiller):
     Args:
         lamb (float, optional): weight :math:`\lambda` of the label loss. (default: ``0.0``)
         temperature (float, optional): :math:`\tau` of the soft labels. (default: ``1.0``)
-        code_weight (float, optional): :math:`\beta`. (default: ``1.0``)
+        code_weight (float, optional): :math:`\beta`. (default: ``10.0``)
         code_temperature (float, optional): :math:`\tau_c`; cosine scores lie in
-            :math:`[-1, 1]`, so it should be well below 1. (default: ``0.1``)
+            :math:`[-1, 1]`, so it should lie below 1. (default: ``0.3``)
         **kwargs: training options of :class:`~gkd.distill.base.Distiller`.
     """
 
     lamb: float = 0.0
     temperature: float = 1.0
-    code_weight: float = 1.0
-    code_temperature: float = 0.1
+    # Chosen on Cora's mean validation accuracy (CPF, SAGE, seeds 0-1, then 0-3) over
+    # beta in {0, 1, 10, 100} and tau_c in {0.03, 0.1, 0.3}; beta = 0 was within noise.
+    code_weight: float = 10.0
+    code_temperature: float = 0.3
 
     name: ClassVar[str] = "vqgraph"
     # GLNN's students and their training settings, for a like-for-like comparison.
@@ -84,9 +87,8 @@ class VQGraph(Distiller):
 
     def fit(self, student: torch.nn.Module, task: NodeTask,
             knowledge: Knowledge | None) -> History:
-        _check_inputs(student, task, knowledge)
-        assert knowledge is not None and knowledge.codebook is not None
-        codebook, similarity = knowledge.codebook.detach(), knowledge.similarity
+        knowledge, codebook = _checked(student, task, knowledge)
+        similarity = knowledge.similarity
         x, y, n = task.graph.x, task.graph.y, task.graph.num_nodes
         labelled = torch.zeros(n, dtype=torch.bool)
         labelled[task.train_idx] = True
@@ -119,20 +121,27 @@ class VQGraph(Distiller):
         history = fit(model, epoch, lambda: validation_accuracy(student, task),
                       max_epochs=self.max_epochs, patience=self.patience)
         with torch.no_grad():
-            chunks = torch.arange(n).split(self.batch_size)
-            student_codes = torch.cat([forward(c)[1].argmax(-1) for c in chunks])
-            teacher_codes = torch.cat([knowledge.code_scores(c).argmax(-1) for c in chunks])
-        usage = codebook_usage(teacher_codes, codebook.size(0))
-        history.extras = {
-            "num_codes": codebook.size(0),
-            "code_perplexity": round(usage["perplexity"], 2),
-            "dead_code_fraction": round(usage["dead_fraction"], 4),
-            "code_agreement": round(float((student_codes == teacher_codes).double().mean()), 4),
-        }
+            history.extras = _code_statistics(lambda batch: forward(batch)[1], knowledge,
+                                              codebook.size(0),
+                                              torch.arange(n).split(self.batch_size))
         return history
 
 
-def _check_inputs(student: torch.nn.Module, task: NodeTask, knowledge: Knowledge | None) -> None:
+def _code_statistics(student_scores: Callable[[Tensor], Tensor], knowledge: Knowledge,
+                     num_codes: int, chunks: tuple[Tensor, ...]) -> dict[str, Any]:
+    r"""Usage of the teacher's codebook by its nodes' codes, and the share of nodes whose
+    nearest code is the same for the student's projection and the teacher."""
+    teacher = torch.cat([knowledge.code_scores(c).argmax(-1) for c in chunks])
+    student = torch.cat([student_scores(c).argmax(-1) for c in chunks])
+    usage = codebook_usage(teacher, num_codes)
+    return {"num_codes": num_codes, "code_perplexity": round(usage["perplexity"], 2),
+            "dead_code_fraction": round(usage["dead_fraction"], 4),
+            "code_agreement": round(float((student == teacher).double().mean()), 4)}
+
+
+def _checked(student: torch.nn.Module, task: NodeTask,
+             knowledge: Knowledge | None) -> tuple[Knowledge, Tensor]:
+    r"""The knowledge and its frozen codebook, once both fit the student and task."""
     if knowledge is None:
         raise GkdError("vqgraph needs the tokenizer's knowledge")
     knowledge.check(task)
@@ -142,3 +151,4 @@ def _check_inputs(student: torch.nn.Module, task: NodeTask, knowledge: Knowledge
     if not isinstance(student, MLP) or student.num_layers < 2:
         raise GkdError("vqgraph projects the student's last hidden layer: the student must be "
                        "a gkd.nn.MLP with num_layers >= 2")
+    return knowledge, knowledge.codebook.detach()
