@@ -209,7 +209,7 @@ class KRD(Distiller):
     def _pair_loss(self, out: Tensor, local: Tensor, batch: Tensor, pairs: CSRGraph,
                    teacher_logits: Tensor) -> Tensor:
         teacher_nodes, student_nodes = sample_neighbors(pairs, batch, -1)
-        kl = kl_divergence(out[local[student_nodes]], teacher_logits[teacher_nodes],
+        kl = kl_divergence(out.index_select(0, local[student_nodes]), teacher_logits[teacher_nodes],
                            self.temperature, reduction="none")
         if self.pair_weighting == "pair":
             return kl.mean()

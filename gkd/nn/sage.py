@@ -69,7 +69,7 @@ class GCNAggregatorConv(torch.nn.Module):
             deg = edge_index.crow_indices().diff().to(x.dtype)
         else:
             src, dst = edge_index
-            summed = scatter(x[src], dst, x.size(0), "sum")
+            summed = scatter(x.index_select(0, src), dst, x.size(0), "sum")
             deg = scatter(torch.ones_like(dst, dtype=x.dtype), dst, x.size(0), "sum")
         s = self.self_weight
         return (summed + s * x) / (deg + s).unsqueeze(-1)

@@ -78,6 +78,8 @@ class GraphTokenizer(torch.nn.Module):
         all pairs. Memory is linear in the number of pairs."""
         z = self.edge_decoder(out.vq.quantized)
         pairs = torch.cat([edges, non_edges], dim=1)
-        scores = (z[pairs[0]] * z[pairs[1]]).sum(dim=-1)
+        # index_select, not z[pairs]: its backward adds repeated rows in a fixed order,
+        # where the indexing backward's parallel accumulation varies from run to run
+        scores = (z.index_select(0, pairs[0]) * z.index_select(0, pairs[1])).sum(dim=-1)
         labels = torch.cat([scores.new_ones(edges.size(1)), scores.new_zeros(non_edges.size(1))])
         return F.binary_cross_entropy_with_logits(scores, labels)
