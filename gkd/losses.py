@@ -90,3 +90,29 @@ def logit_mse(student: Tensor, teacher: Tensor, reduction: str = "mean") -> Tens
     matching, "Do Deep Nets Really Need to be Deep?", Ba & Caruana, 2014)."""
     _check(student, teacher, 1.0)
     return _reduce((student - teacher).pow(2).mean(dim=-1), reduction)
+
+
+# --- relational losses over an anchor's context scores (LLP) -------------------------
+
+
+def rank_margin_loss(student: Tensor, teacher: Tensor, margin: float) -> Tensor:
+    r"""Rank-based matching of LLP ("Linkless Link Prediction via Relational
+    Distillation", Guo et al., ICML 2023): for every pair :math:`(i, j)` of an anchor's
+    contexts that the teacher orders by more than :obj:`margin`
+    (:math:`r_{ij} = \mathrm{sign}(t_i - t_j)`), the hinge
+    :math:`\max(0, \delta - r_{ij}\,(s_i - s_j))`, averaged over those pairs. Pairs the
+    teacher ties (within :math:`\delta`) carry no target and are left out of the mean.
+
+    Args:
+        student (Tensor): student scores :math:`(A, K)`, one row per anchor.
+        teacher (Tensor): teacher scores :math:`(A, K)`.
+        margin (float): :math:`\delta`, both the tie threshold and the hinge margin.
+    """
+    _check(student, teacher, 1.0)
+    t_diff = teacher.unsqueeze(-1) - teacher.unsqueeze(-2)  # (A, K, K): t_i - t_j
+    s_diff = student.unsqueeze(-1) - student.unsqueeze(-2)
+    upper = torch.ones(teacher.size(-1), teacher.size(-1), dtype=torch.bool,
+                       device=teacher.device).triu(1)
+    ordered = (t_diff.abs() > margin) & upper
+    hinge = (margin - torch.sign(t_diff) * s_diff).clamp(min=0)
+    return (hinge * ordered).sum() / ordered.sum().clamp(min=1)

@@ -3,7 +3,13 @@ import math
 import pytest
 import torch
 
-from gkd.losses import js_divergence, kl_divergence, logit_mse, reverse_kl_divergence
+from gkd.losses import (
+    js_divergence,
+    kl_divergence,
+    logit_mse,
+    rank_margin_loss,
+    reverse_kl_divergence,
+)
 
 STUDENT = torch.tensor([[0.0, math.log(3.0)]])   # softmax -> (1/4, 3/4)
 TEACHER = torch.tensor([[0.0, 0.0]])             # softmax -> (1/2, 1/2)
@@ -54,3 +60,18 @@ def test_divergences_vanish_on_equal_inputs_and_reject_bad_input():
         kl_divergence(z, z[:, :3])
     with pytest.raises(ValueError, match="temperature"):
         kl_divergence(z, z, temperature=0.0)
+
+
+def test_rank_loss_is_zero_when_the_student_orders_like_the_teacher_beyond_the_margin():
+    teacher = torch.tensor([[0.9, 0.5, 0.1, 0.52], [0.2, 0.8, 0.6, 0.4]])
+    student = 3 * teacher  # same order, every teacher-ordered gap now exceeds the margin
+    assert rank_margin_loss(student, teacher, margin=0.1) == 0
+    assert rank_margin_loss(student.flip(-1), teacher, margin=0.1) > 0
+    assert rank_margin_loss(0.1 * teacher, teacher, margin=0.1) > 0  # same order, gaps < margin
+
+
+def test_rank_loss_leaves_teacher_ties_out_of_the_mean():
+    teacher = torch.tensor([[0.9, 0.1, 0.1]])  # (1, 2) is tied
+    student = torch.tensor([[0.1, 0.9, 0.5]])  # (0, 1) and (0, 2) reversed
+    expected = ((0.1 + 0.8) + (0.1 + 0.4)) / 2
+    assert rank_margin_loss(student, teacher, margin=0.1) == pytest.approx(expected)

@@ -1,0 +1,242 @@
+r"""Mirage (Gupta et al., ICLR 2024): condense a graph-classification dataset into the
+sets of computation trees that frequently occur together in the graphs of a class.
+
+1. Every node of every training graph gets the exact code of its L-hop computation
+   tree (:func:`gkd.ops.tree_hash.tree_codes`); isolated nodes are skipped.
+2. Each training graph becomes a transaction: the set of its tree codes.
+3. Per class, all itemsets of trees contained in at least
+   :math:`\theta_c = \lceil s \cdot n_c \rceil` of the class's :math:`n_c` graphs are
+   mined (:mod:`gkd.condense.mining`), optionally only the closed or maximal ones, and
+   optionally only those not also frequent in another class.
+4. Each itemset becomes one small training graph with the class as label: its trees
+   merged into a DAG (identical subtrees at the same depth stored once; a node's
+   children are its tree children, edges point child -> parent), the roots first and
+   marked by ``root_mask``. An L-layer GNN computes on this DAG exactly the root
+   embeddings it computes on the trees (and so on the real graphs) for sum, mean, GIN
+   and GAT aggregation; for GCN, whose normalisation uses sender degrees, only
+   approximately.
+"""
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+
+from gkd.condense.mining import ITEMSET_KINDS, bitsets_from_pairs, frequent_itemsets
+from gkd.condense.storage import storage_bytes
+from gkd.data.graphsets import GraphSetTask
+from gkd.errors import GkdError
+from gkd.ops.tree_hash import feature_labels, tree_codes
+
+
+@dataclass
+class DistilledSet:
+    r"""A condensed training set.
+
+    Attributes:
+        graphs (list[Data]): the training graphs, each with a class ``y`` of shape ``[1]``
+            (and for Mirage a ``root_mask``).
+        num_bytes (int): their stored size (:func:`~gkd.condense.storage.storage_bytes`).
+        seconds (float): the wall-clock time to build them.
+        info (dict): method-specific figures for the run record (JSON values).
+    """
+
+    graphs: list[Data]
+    num_bytes: int
+    seconds: float
+    info: dict[str, Any] = field(default_factory=dict)
+
+
+class ComputationTrees:
+    r"""The computation trees of all nodes of a task's training graphs.
+
+    Args:
+        task (GraphSetTask): the task; only its training graphs are read.
+        num_hops (int): the tree depth (the number of GNN layers).
+
+    Attributes:
+        codes (np.ndarray): tree codes :math:`(L + 1, N)` of the training nodes, per depth.
+        graph (np.ndarray): the training graph (``0..n-1``) of every node.
+        labels (Tensor): the class of every training graph.
+        seconds (float): the time taken to compute the codes.
+    """
+
+    def __init__(self, task: GraphSetTask, num_hops: int) -> None:
+        start = time.perf_counter()
+        data, train = task.data, task.index["train"]
+        in_train = torch.zeros(task.num_graphs, dtype=torch.bool)
+        in_train[train] = True
+        local_graph = torch.full((task.num_graphs,), -1, dtype=torch.long)
+        local_graph[train] = torch.arange(train.numel())
+        node_mask = in_train[data.batch]
+        nodes = node_mask.nonzero().view(-1)
+        local_node = torch.full((data.num_nodes,), -1, dtype=torch.long)
+        local_node[nodes] = torch.arange(nodes.numel())
+        edge_mask = node_mask[data.edge_index[0]]
+        edges = edge_mask.nonzero().view(-1)
+        edge_index = local_node[data.edge_index[:, edges]]
+        edge_attr = data.get("edge_attr")
+        self.num_hops = num_hops
+        self.x = data.x[nodes]
+        self.edge_attr = None if edge_attr is None else edge_attr[edges]
+        node_labels = feature_labels(self.x, nodes.numel())
+        edge_labels = feature_labels(self.edge_attr, edges.numel())
+        codes = tree_codes(node_labels, edge_index, num_hops, edge_labels)
+        self.codes = codes.numpy()
+        self.graph = local_graph[data.batch[nodes]].numpy()
+        self.labels = task.y[train]
+        self.num_graphs = train.numel()
+        degree = torch.bincount(edge_index[1], minlength=nodes.numel())
+        self.isolated = (degree == 0).numpy()
+        # receiver-sorted edges (CSR) to read a tree's children back from the graph
+        order = torch.sort(edge_index[1], stable=True).indices
+        self._senders = edge_index[0, order].numpy()
+        self._edge_ids = order.numpy()
+        self._ptr = np.concatenate([[0], np.cumsum(degree.numpy())])
+        self._representative = [_first_index(row) for row in self.codes]
+        self.seconds = time.perf_counter() - start
+
+    def transactions(self, label: int) -> tuple[np.ndarray, np.ndarray, int]:
+        r"""The (tree code, transaction) pairs of the class :obj:`label`'s graphs, each
+        graph's set of distinct full-depth trees, and the number of transactions."""
+        in_class = (self.labels == label).numpy()
+        keep = in_class[self.graph] & ~self.isolated
+        graph_ids = np.unique(self.graph[in_class[self.graph]])
+        transaction = np.searchsorted(graph_ids, self.graph[keep])
+        pairs = np.unique(np.stack([self.codes[-1][keep], transaction]), axis=1)
+        return pairs[0], pairs[1], graph_ids.size
+
+    def materialise(self, trees: tuple[int, ...], label: int) -> Data:
+        r"""One training graph holding the full-depth trees :obj:`trees` as a DAG, roots
+        first (``root_mask``), edges child -> parent, class :obj:`label`."""
+        depth = self.num_hops
+        order = [(depth, code) for code in trees]
+        ids = {node: i for i, node in enumerate(order)}
+        senders, receivers, edge_ids = [], [], []
+        i = 0
+        while i < len(order):
+            t, code = order[i]
+            if t > 0:
+                v = self._representative[t][code]
+                for e in range(self._ptr[v], self._ptr[v + 1]):
+                    child = (t - 1, int(self.codes[t - 1][self._senders[e]]))
+                    if child not in ids:
+                        ids[child] = len(order)
+                        order.append(child)
+                    senders.append(ids[child])
+                    receivers.append(i)
+                    edge_ids.append(self._edge_ids[e])
+            i += 1
+        rep = torch.tensor([self._representative[t][code] for t, code in order])
+        root_mask = torch.zeros(len(order), dtype=torch.bool)
+        root_mask[:len(trees)] = True
+        graph = Data(x=self.x[rep], edge_index=torch.tensor([senders, receivers]).view(2, -1),
+                     y=torch.tensor([label]), root_mask=root_mask)
+        if self.edge_attr is not None:
+            graph.edge_attr = self.edge_attr[torch.tensor(edge_ids, dtype=torch.long)]
+        return graph
+
+
+def _first_index(codes: np.ndarray) -> np.ndarray:
+    # the first node carrying each code: any node with the code has the same tree
+    _, first = np.unique(codes, return_index=True)
+    return first
+
+
+class Mirage:
+    r"""The Mirage condenser.
+
+    Args:
+        num_hops (int, optional): the computation-tree depth; train GNNs with this many
+            layers. (default: ``3``)
+        min_support (float, optional): the support threshold as a share :math:`s` of
+            each class's training graphs; class :math:`c` keeps the itemsets found in at
+            least :math:`\lceil s \cdot n_c \rceil` of its :math:`n_c` graphs.
+            (default: ``0.1``)
+        itemsets (str, optional): keep ``"all"`` frequent itemsets (as the reference
+            does), only ``"closed"`` or only ``"maximal"`` ones. (default: ``"all"``)
+        exclusive (bool, optional): drop itemsets that are also frequent in another
+            class. (default: ``False``)
+        max_itemsets (int, optional): fail beyond this many frequent itemsets per class.
+            (default: ``10000``)
+    """
+
+    def __init__(self, num_hops: int = 3, min_support: float = 0.1, itemsets: str = "all",
+                 exclusive: bool = False, max_itemsets: int = 10_000) -> None:
+        if num_hops < 1:
+            raise GkdError(f"num_hops must be at least 1; got {num_hops}")
+        if not 0 < min_support <= 1:
+            raise GkdError(f"min_support is a share of a class's graphs in (0, 1]; "
+                           f"got {min_support}")
+        if itemsets not in ITEMSET_KINDS:
+            raise GkdError(f"unknown itemsets '{itemsets}'; choose from "
+                           f"{', '.join(ITEMSET_KINDS)}")
+        self.num_hops, self.min_support, self.itemsets = num_hops, min_support, itemsets
+        self.exclusive, self.max_itemsets = exclusive, max_itemsets
+
+    def condense(self, task: GraphSetTask, trees: ComputationTrees | None = None
+                 ) -> DistilledSet:
+        r"""Condenses the training graphs of :obj:`task`.
+
+        Args:
+            task (GraphSetTask): the task.
+            trees (ComputationTrees, optional): the task's trees at :attr:`num_hops`,
+                when already computed (their time is counted either way).
+        """
+        start = time.perf_counter()
+        reused = trees is not None
+        if trees is None:
+            trees = ComputationTrees(task, self.num_hops)
+        elif trees.num_hops != self.num_hops:
+            raise GkdError(f"trees of depth {trees.num_hops} given to Mirage with "
+                           f"num_hops={self.num_hops}")
+        mined, bitsets, thresholds = {}, {}, {}
+        for label in range(task.num_classes):
+            codes, transaction, count = trees.transactions(label)
+            if count == 0:
+                raise GkdError(f"class {label} has no training graph with an edge")
+            thresholds[label] = max(1, math.ceil(self.min_support * count))
+            support = np.bincount(codes)
+            frequent = support[codes] >= thresholds[label]
+            bitsets[label] = bitsets_from_pairs(codes[frequent], transaction[frequent], count)
+            mined[label] = frequent_itemsets(bitsets[label], thresholds[label],
+                                             kind=self.itemsets, max_itemsets=self.max_itemsets)
+        if self.exclusive:
+            mined = _exclusive(mined, bitsets, thresholds)
+        graphs = [trees.materialise(items, label)
+                  for label, itemsets in mined.items() for items, _ in itemsets]
+        if not graphs:
+            raise GkdError(f"no frequent itemsets at min_support {self.min_support}; "
+                           f"lower it")
+        seconds = time.perf_counter() - start + (trees.seconds if reused else 0.0)
+        info = {"min_support": {str(c): t for c, t in thresholds.items()},
+                "itemsets": {str(c): len(m) for c, m in mined.items()},
+                "trees": len({code for m in mined.values() for items, _ in m for code in items}),
+                "nodes": sum(g.num_nodes for g in graphs),
+                "edges": sum(g.num_edges for g in graphs),
+                "tree_seconds": round(trees.seconds, 3)}
+        return DistilledSet(graphs, storage_bytes(graphs), seconds, info)
+
+
+def _exclusive(mined: dict[int, list], bitsets: dict[int, dict[int, int]],
+               thresholds: dict[int, int]) -> dict[int, list]:
+    def frequent_elsewhere(items: tuple[int, ...], label: int) -> bool:
+        for other, other_bits in bitsets.items():
+            if other == label or any(item not in other_bits for item in items):
+                continue
+            joint = -1
+            for item in items:
+                joint &= other_bits[item]
+            if joint.bit_count() >= thresholds[other]:
+                return True
+        return False
+
+    return {label: [(items, support) for items, support in itemsets
+                    if not frequent_elsewhere(items, label)]
+            for label, itemsets in mined.items()}

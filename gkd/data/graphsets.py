@@ -1,0 +1,301 @@
+"""Graph-classification tasks: a set of graphs with one label each, a split and a metric.
+
+TU datasets (``mutag``, ``proteins``, ``nci1``) get a stratified 80/10/10 split with a
+fixed split seed; OGB molecule datasets (``ogbg-molhiv``, ``ogbg-molbace``) keep their
+official scaffold split and are scored with OGB's ``Evaluator``. Binary tasks are scored
+by ROC-AUC (Mirage's metric, accuracy is logged beside it), multi-class ones by accuracy.
+As for node datasets, the data root is only read: processing happens in the cache dir.
+"""
+from __future__ import annotations
+
+import copy
+import os
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch import Tensor
+from torch_geometric.data import Batch, Data, InMemoryDataset
+
+from gkd.data.datasets import DATA_ROOT_ENV, cache_dir, data_root
+from gkd.data.ogb import mirror_folder, open_ogb_dataset
+from gkd.errors import DatasetNotFoundError, GkdError
+
+SPLIT_NAMES = ("train", "val", "test")
+
+
+@dataclass(frozen=True)
+class GraphSetSpec:
+    r"""Where a graph-classification dataset lives under the data root.
+
+    Args:
+        name (str): the public name, e.g. ``"mutag"`` or ``"ogbg-molhiv"``.
+        folder (str): its folder under the data root.
+        files (tuple[str, ...]): files (relative to :obj:`folder`) that must exist.
+        source (str): where a user gets the files.
+    """
+
+    name: str
+    folder: str
+    files: tuple[str, ...]
+    source: str
+
+    @property
+    def is_ogb(self) -> bool:
+        return self.name.startswith("ogbg-")
+
+
+def _tu(name: str, tu_name: str, extra: tuple[str, ...] = ()) -> GraphSetSpec:
+    files = tuple(f"raw/{tu_name}_{part}.txt" for part in
+                  ("A", "graph_indicator", "graph_labels", "node_labels") + extra)
+    return GraphSetSpec(name, f"TU/{tu_name}", files,
+                        f"{tu_name}.zip from chrsmrrs.github.io/datasets (TUDataset), unzipped "
+                        f"into TU/{tu_name}/raw/; see datasets/README.md")
+
+
+def _ogbg(name: str) -> GraphSetSpec:
+    raw = ("edge", "edge-feat", "node-feat", "graph-label", "num-node-list", "num-edge-list")
+    files = (("RELEASE_v1.txt",) + tuple(f"raw/{r}.csv.gz" for r in raw)
+             + tuple(f"split/scaffold/{s}.csv.gz" for s in ("train", "valid", "test")))
+    folder = name.replace("-", "_")
+    return GraphSetSpec(name, f"ogb/{folder}", files,
+                        f"snap.stanford.edu/ogb/data/graphproppred/csv_mol_download/"
+                        f"{name.split('-')[1]}.zip, unzipped and renamed to ogb/{folder}/")
+
+
+GRAPH_DATASETS: dict[str, GraphSetSpec] = {spec.name: spec for spec in (
+    _tu("mutag", "MUTAG", extra=("edge_labels",)),
+    _tu("proteins", "PROTEINS"),
+    _tu("nci1", "NCI1"),
+    _ogbg("ogbg-molhiv"),
+    _ogbg("ogbg-molbace"),
+)}
+
+
+class GraphSetTask:
+    r"""A graph-classification task: graphs, one class per graph, and a split.
+
+    All graphs are also held collated in one ``Data`` (:attr:`data`, with a ``batch``
+    vector and node offsets ``ptr``), so vectorised code (computation-tree hashing) sees
+    every node at once; :meth:`graphs` hands out the graphs for training loaders.
+
+    Args:
+        graphs (Sequence[Data]): the graphs (a PyG dataset or a list), each with ``x``,
+            ``edge_index``, optional ``edge_attr`` and a class index ``y``.
+        train_idx (Tensor): training graphs.
+        val_idx (Tensor): validation graphs.
+        test_idx (Tensor): test graphs.
+        evaluator (str, optional): an OGB graph dataset name whose ``Evaluator`` scores
+            ROC-AUC; otherwise binary tasks are scored with scikit-learn's ROC-AUC.
+            (default: ``None``)
+        atom_features (bool, optional): ``x`` and ``edge_attr`` are OGB's integer atom and
+            bond features (models embed them with ``AtomEncoder`` / ``BondEncoder``).
+            (default: ``False``)
+        info (dict, optional): descriptive fields kept in :attr:`info`. (default: ``None``)
+    """
+
+    def __init__(self, graphs: Sequence[Data], train_idx: Tensor, val_idx: Tensor,
+                 test_idx: Tensor, *, evaluator: str | None = None, atom_features: bool = False,
+                 info: dict | None = None) -> None:
+        self.dataset = graphs
+        self.data = _collate(graphs)
+        self.y = _graph_labels(self.data.y)
+        self.num_graphs = self.y.numel()
+        self.num_classes = int(self.y.max()) + 1
+        self.index = {"train": train_idx.long(), "val": val_idx.long(), "test": test_idx.long()}
+        _check_split(self.index, self.num_graphs)
+        self.evaluator, self.atom_features = evaluator, atom_features
+        self.metric = "rocauc" if self.num_classes == 2 else "acc"
+        self.info = dict(info or {}, metric=self.metric, **self.sizes())
+
+    @property
+    def num_features(self) -> int:
+        return self.data.x.size(1)
+
+    @property
+    def edge_dim(self) -> int | None:
+        edge_attr = self.data.get("edge_attr")
+        return None if edge_attr is None else edge_attr.view(edge_attr.size(0), -1).size(1)
+
+    def sizes(self) -> dict[str, int]:
+        r"""Graph counts of the dataset and of every split."""
+        return {"num_graphs": self.num_graphs, **{k: v.numel() for k, v in self.index.items()}}
+
+    def graphs(self, split: str | Tensor) -> list[Data]:
+        r"""The graphs of a split (``"train"``, ``"val"``, ``"test"``) or of an index
+        tensor, each with a class index ``y`` of shape ``[1]``."""
+        index = self.index[split] if isinstance(split, str) else split
+        out = []
+        for i in index.tolist():
+            graph = copy.copy(self.dataset[i])
+            graph.y = graph.y.view(-1)[:1].long()
+            out.append(graph)
+        return out
+
+    def score(self, logits: Tensor, y: Tensor) -> dict[str, float]:
+        r"""Metrics in percent of :obj:`logits` :math:`(N, C)` against classes :obj:`y`:
+        ``{"rocauc", "acc"}`` for binary tasks (score: the class-1 log-odds), ``{"acc"}``
+        otherwise."""
+        logits, y = logits.detach().float().cpu(), y.view(-1).cpu()
+        scores = {"acc": 100.0 * float((logits.argmax(-1) == y).float().mean())}
+        if self.num_classes == 2:
+            margin = (logits[:, 1] - logits[:, 0]).view(-1, 1)
+            scores = {"rocauc": self._rocauc(y.view(-1, 1), margin), **scores}
+        return scores
+
+    def _rocauc(self, y_true: Tensor, y_pred: Tensor) -> float:
+        if self.evaluator is not None:
+            from ogb.graphproppred import Evaluator
+
+            result = Evaluator(self.evaluator).eval({"y_true": y_true, "y_pred": y_pred})
+            return 100.0 * result["rocauc"]
+        from sklearn.metrics import roc_auc_score
+
+        if y_true.unique().numel() < 2:
+            raise GkdError("ROC-AUC needs both classes among the scored graphs")
+        return 100.0 * float(roc_auc_score(y_true.numpy(), y_pred.numpy()))
+
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={v}" for k, v in self.sizes().items())
+        return f"GraphSetTask({self.info.get('dataset', 'graphs')}, {self.metric}, {sizes})"
+
+
+def _collate(graphs: Sequence[Data]) -> Data:
+    if isinstance(graphs, InMemoryDataset) and graphs._indices is None:
+        return _from_in_memory(graphs)  # much faster than collating 40k Data objects again
+    if len(graphs) == 0:
+        raise GkdError("a graph-classification task needs at least one graph")
+    batch = Batch.from_data_list(list(graphs))
+    return Data(**{key: batch[key] for key in batch.keys()})
+
+
+def _from_in_memory(dataset: InMemoryDataset) -> Data:
+    data, slices = dataset._data, dataset.slices
+    node_ptr = slices["x"] if "x" in slices else torch.tensor([0, data.num_nodes])
+    edge_ptr = slices["edge_index"]
+    num_graphs = node_ptr.numel() - 1
+    batch = torch.repeat_interleave(torch.arange(num_graphs), node_ptr.diff())
+    edge_graph = torch.repeat_interleave(torch.arange(num_graphs), edge_ptr.diff())
+    # InMemoryDataset keeps each graph's edge_index local; a Batch needs global node ids.
+    out = Data(x=data.x, edge_index=data.edge_index + node_ptr[edge_graph], y=data.y,
+               batch=batch, ptr=node_ptr)
+    if data.get("edge_attr") is not None:
+        out.edge_attr = data.edge_attr
+    return out
+
+
+def _graph_labels(y: Tensor | None) -> Tensor:
+    if y is None:
+        raise GkdError("graphs need a class label y")
+    if y.dim() == 2 and y.size(1) != 1:
+        raise GkdError(f"one class per graph expected; got labels of shape {tuple(y.shape)} "
+                       f"(multi-task datasets are not supported)")
+    y = y.view(-1)
+    if y.is_floating_point() and torch.isnan(y).any():
+        raise GkdError("graph labels contain NaN (missing labels are not supported)")
+    return y.long()
+
+
+def _check_split(index: dict[str, Tensor], num_graphs: int) -> None:
+    for name, idx in index.items():
+        if idx.numel() == 0:
+            raise GkdError(f"the {name} split is empty")
+        if int(idx.min()) < 0 or int(idx.max()) >= num_graphs:
+            raise GkdError(f"the {name} split has graph ids outside [0, {num_graphs})")
+    seen = torch.cat(list(index.values()))
+    if seen.unique().numel() != seen.numel():
+        raise GkdError("the train, val and test splits overlap")
+
+
+def stratified_split(y: Tensor, train: float = 0.8, val: float = 0.1,
+                     seed: int = 0) -> tuple[Tensor, Tensor, Tensor]:
+    r"""A random split with the class proportions of :obj:`y` in every part: per class,
+    a seeded permutation gives the first :obj:`train` share to training, the next
+    :obj:`val` share to validation and the rest to test.
+
+    Args:
+        y (Tensor): a class index per graph.
+        train (float, optional): the training share. (default: ``0.8``)
+        val (float, optional): the validation share. (default: ``0.1``)
+        seed (int, optional): the split seed. (default: ``0``)
+    """
+    if not (0 < train and 0 < val and train + val < 1):
+        raise GkdError(f"split fractions must be positive and sum below 1; got train={train}, "
+                       f"val={val}")
+    rng = np.random.RandomState(seed)
+    labels = y.view(-1).cpu().numpy()
+    parts: tuple[list, list, list] = ([], [], [])
+    for c in np.unique(labels):
+        members = rng.permutation(np.flatnonzero(labels == c))
+        n_train = int(round(train * members.size))
+        n_val = int(round(val * members.size))
+        for part, chunk in zip(parts, np.split(members, [n_train, n_train + n_val])):
+            part.append(chunk)
+    return tuple(torch.from_numpy(np.sort(np.concatenate(p))).long()  # type: ignore[return-value]
+                 for p in parts)
+
+
+def graph_dataset_spec(name: str) -> GraphSetSpec:
+    r"""The registry entry for :obj:`name`; a :class:`GkdError` lists the known names."""
+    try:
+        return GRAPH_DATASETS[name.lower()]
+    except KeyError:
+        raise GkdError(f"unknown graph dataset '{name}'; known graph datasets: "
+                       f"{', '.join(GRAPH_DATASETS)}") from None
+
+
+def load_graph_task(name: str, root: str | os.PathLike | None = None,
+                    cache: str | os.PathLike | None = None, split_seed: int = 0) -> GraphSetTask:
+    r"""Loads the graph-classification task :obj:`name` from the data root.
+
+    Args:
+        name (str): a name from :data:`GRAPH_DATASETS`.
+        root (str, optional): the data root. (default: ``$GKD_DATA_ROOT`` or
+            ``./datasets``)
+        cache (str, optional): the writable cache dir for processed files.
+        split_seed (int, optional): the seed of the stratified TU split (OGB datasets use
+            their official split). (default: ``0``)
+
+    Raises:
+        DatasetNotFoundError: the data root or one of the dataset's files is missing.
+    """
+    spec = graph_dataset_spec(name)
+    base = data_root(root)
+    if not base.is_dir():
+        raise DatasetNotFoundError(
+            f"data root '{base}' does not exist; pass --root DIR or set {DATA_ROOT_ENV}")
+    folder = base / spec.folder
+    missing = [f for f in spec.files if not (folder / f).is_file()]
+    if missing:
+        raise DatasetNotFoundError(
+            f"graph dataset '{spec.name}' not found: missing {', '.join(missing)} in "
+            f"'{folder}'; get {spec.source}")
+    info = {"dataset": spec.name}
+    if spec.is_ogb:
+        dataset = _open_ogbg(spec.name, folder, cache_dir(cache))
+        split = dataset.get_idx_split()
+        info["split"] = "ogb scaffold"
+        return GraphSetTask(dataset, split["train"], split["valid"], split["test"],
+                            evaluator=spec.name, atom_features=True, info=info)
+    dataset = _open_tu(folder, cache_dir(cache))
+    train, val, test = stratified_split(dataset.y, seed=split_seed)
+    info.update(split="stratified 80/10/10", split_seed=split_seed)
+    return GraphSetTask(dataset, train, val, test, info=info)
+
+
+def _open_ogbg(name: str, folder: Path, cache: Path) -> InMemoryDataset:
+    def make(root: str) -> InMemoryDataset:
+        from ogb.graphproppred import PygGraphPropPredDataset
+
+        return PygGraphPropPredDataset(name, root=root)
+
+    return open_ogb_dataset(make, name, folder, cache)
+
+
+def _open_tu(folder: Path, cache: Path) -> InMemoryDataset:
+    from torch_geometric.datasets import TUDataset
+
+    mirror = mirror_folder(folder, cache)  # links raw/ so processed/ lands in the cache
+    return TUDataset(str(mirror.parent), folder.name)

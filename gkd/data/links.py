@@ -1,0 +1,243 @@
+"""Link-prediction tasks: positive and negative node pairs for training, validation and
+test over a node graph, in the transductive or the production setting.
+
+A :class:`LinkTask` hands out the *observed* graph (its edges are the training
+positives, the only edges message passing may use while training) and the evaluation
+pairs. Validation pairs live in the observed graph; test pairs live in
+:attr:`LinkTask.full_graph`, the graph at inference time, which never contains a test
+edge. In the production setting (LLP, Appendix C.2) a share of the nodes is held out as
+*new* nodes: they and all their edges are absent from the observed graph, and the test
+edges are reported by group (old–old, old–new, new–new).
+"""
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+import torch
+from torch import Tensor
+from torch_geometric.data import Data
+from torch_geometric.utils import subgraph, to_undirected
+
+from gkd.data.datasets import load_dataset
+from gkd.errors import GkdError
+from gkd.ops import CSRGraph, sample_non_edges
+
+LINK_SETTINGS = ("transductive", "production")
+# LLP holds out 30 % of the nodes of the small citation graphs and 10 % elsewhere.
+_NEW_RATIOS = {"cora": 0.3, "citeseer": 0.3}
+
+
+def production_new_ratio(dataset: str) -> float:
+    r"""LLP's share of new nodes in the production split of :obj:`dataset`."""
+    return _NEW_RATIOS.get(dataset, 0.1)
+
+
+@dataclass(frozen=True)
+class LinkPairs:
+    r"""Positive and negative node pairs :math:`(2, P)` and :math:`(2, Q)` of one
+    evaluation set."""
+
+    pos: Tensor
+    neg: Tensor
+
+
+class LinkTask:
+    r"""A link-prediction task: the observed graph with its training positives, and the
+    validation and test pairs.
+
+    Use :func:`make_link_task` to draw one from a graph.
+
+    Args:
+        graph (Data): the observed graph with ``x`` and the training edges (both
+            directions) as ``edge_index``.
+        val (LinkPairs): validation pairs, in :obj:`graph`'s node ids.
+        full_graph (Data): the graph at inference time: every node and every non-test
+            edge. The same object as :obj:`graph` when no node is held out.
+        tests (dict[str, LinkPairs]): test pairs by name (``"test"`` and, in the
+            production setting, ``"test_old_old"``, ``"test_old_new"``,
+            ``"test_new_new"``), in :obj:`full_graph`'s node ids.
+        observed_nodes (Tensor): the ids in :obj:`full_graph` of :obj:`graph`'s nodes.
+        setting (str, optional): ``"transductive"`` or ``"production"``.
+            (default: ``"transductive"``)
+        seed (int, optional): the split seed. (default: ``0``)
+        info (dict, optional): descriptive fields (dataset, ratios). (default: ``None``)
+    """
+
+    def __init__(self, graph: Data, val: LinkPairs, full_graph: Data,
+                 tests: dict[str, LinkPairs], observed_nodes: Tensor, *,
+                 setting: str = "transductive", seed: int = 0, info: dict | None = None) -> None:
+        if setting not in LINK_SETTINGS:
+            raise GkdError(f"unknown setting '{setting}'; choose from {', '.join(LINK_SETTINGS)}")
+        self.graph, self.val, self.full_graph, self.tests = graph, val, full_graph, tests
+        self.observed_nodes = observed_nodes
+        self.setting, self.seed, self.info = setting, seed, dict(info or {})
+        src, dst = graph.edge_index
+        self.train_pos = graph.edge_index[:, src < dst]
+
+    @property
+    def num_features(self) -> int:
+        return self.graph.num_features
+
+    def fingerprint(self) -> str:
+        r"""A digest of the split's content: features' shape, setting and every pair set."""
+        digest = hashlib.sha256(f"{self.setting}:{tuple(self.full_graph.x.shape)}".encode())
+        pairs = [self.train_pos, self.val.pos, self.val.neg, self.full_graph.edge_index]
+        for test in self.tests.values():
+            pairs += [test.pos, test.neg]
+        for tensor in pairs:
+            digest.update(tensor.contiguous().numpy().tobytes())
+        return digest.hexdigest()[:24]
+
+    def sizes(self) -> dict[str, int]:
+        r"""Node and edge counts of the split, for the run record (negatives per set are
+        as many as positives unless stated)."""
+        sizes = {"num_nodes": self.full_graph.num_nodes,
+                 "observed_nodes": self.graph.num_nodes,
+                 "train": self.train_pos.size(1), "val": self.val.pos.size(1),
+                 "val_neg": self.val.neg.size(1)}
+        for name, pairs in self.tests.items():
+            sizes[name] = pairs.pos.size(1)
+        sizes["test_neg"] = self.tests["test"].neg.size(1)
+        return sizes
+
+
+def _unique_edges(edge_index: Tensor) -> Tensor:
+    r"""Each undirected edge once, as :math:`u < v`."""
+    src, dst = edge_index
+    return edge_index[:, src < dst]
+
+
+def _cut(edges: Tensor, shares: list[float], generator: torch.Generator) -> list[Tensor]:
+    r"""A random partition of the columns of :obj:`edges`: one part per share (rounded
+    down), the rest last."""
+    perm = edges[:, torch.randperm(edges.size(1), generator=generator)]
+    counts = [int(share * edges.size(1)) for share in shares]
+    return list(perm.split([*counts, edges.size(1) - sum(counts)], dim=1))
+
+
+def _negatives(edges: Tensor, num_nodes: int, count: int,
+               generator: torch.Generator) -> Tensor:
+    r""":obj:`count` uniformly drawn node pairs that are not edges of :obj:`edges`."""
+    graph = CSRGraph.from_edge_index(to_undirected(edges, num_nodes=num_nodes), num_nodes)
+    return sample_non_edges(graph, count, generator)
+
+
+def _graph(x: Tensor, edges: Tensor) -> Data:
+    return Data(x=x, edge_index=to_undirected(edges, num_nodes=x.size(0)))
+
+
+def transductive_link_split(data: Data, val_ratio: float = 0.05, test_ratio: float = 0.15,
+                            seed: int = 0) -> LinkTask:
+    r"""The random edge split of LLP: a share of the edges for validation and for test,
+    each with as many sampled non-edges of the whole graph; the rest are the training
+    positives and the only edges of the observed graph.
+
+    Args:
+        data (Data): an undirected graph with ``x`` and ``edge_index``.
+        val_ratio (float, optional): validation share of the edges. (default: ``0.05``)
+        test_ratio (float, optional): test share of the edges. (default: ``0.15``)
+        seed (int, optional): the split seed. (default: ``0``)
+    """
+    _check_ratios(val_ratio, test_ratio)
+    generator = torch.Generator().manual_seed(seed)
+    edges = _unique_edges(data.edge_index)
+    val, test, train = _cut(edges, [val_ratio, test_ratio], generator)
+    neg = _negatives(edges, data.num_nodes, val.size(1) + test.size(1), generator)
+    graph = _graph(data.x, train)
+    return LinkTask(graph, LinkPairs(val, neg[:, :val.size(1)]), graph,
+                    {"test": LinkPairs(test, neg[:, val.size(1):])},
+                    torch.arange(data.num_nodes), setting="transductive", seed=seed,
+                    info={"val_ratio": val_ratio, "test_ratio": test_ratio})
+
+
+def production_link_split(data: Data, new_ratio: float = 0.3, inference_ratio: float = 0.1,
+                          seed: int = 0) -> LinkTask:
+    r"""The production split of LLP (Appendix C.2).
+
+    A share :obj:`new_ratio` of the nodes is held out as new nodes. The old–old edges are
+    cut into test (:obj:`new_ratio`), extra inference-time edges (:obj:`inference_ratio`)
+    and observed edges, which are cut again into validation (:obj:`new_ratio`) and
+    training. A share :obj:`new_ratio` of the old–new and of the new–new edges is test;
+    the rest are visible at inference. Training sees only the old-node subgraph of the
+    training edges; inference sees every node and every non-test edge. One set of
+    negatives, non-edges of the whole graph as many as the test positives, is shared by
+    every test group; validation negatives are non-edges among old nodes.
+
+    Args:
+        data (Data): an undirected graph with ``x`` and ``edge_index``.
+        new_ratio (float, optional): share of new nodes, and the test (and validation)
+            share of each edge group. LLP uses 0.3 on Cora and CiteSeer, 0.1 elsewhere.
+            (default: ``0.3``)
+        inference_ratio (float, optional): share of old–old edges visible only at
+            inference. (default: ``0.1``)
+        seed (int, optional): the split seed. (default: ``0``)
+    """
+    _check_ratios(new_ratio, inference_ratio)
+    generator = torch.Generator().manual_seed(seed)
+    n = data.num_nodes
+    is_new = torch.zeros(n, dtype=torch.bool)
+    is_new[torch.randperm(n, generator=generator)[:int(new_ratio * n)]] = True
+    edges = _unique_edges(data.edge_index)
+    group = is_new[edges].sum(dim=0)  # 0: old-old, 1: old-new, 2: new-new
+    old_test, extra, observed = _cut(edges[:, group == 0], [new_ratio, inference_ratio],
+                                     generator)
+    val, train = _cut(observed, [new_ratio], generator)
+    cross_test, cross_seen = _cut(edges[:, group == 1], [new_ratio], generator)
+    new_test, new_seen = _cut(edges[:, group == 2], [new_ratio], generator)
+
+    old = (~is_new).nonzero().view(-1)
+    local = torch.full((n,), -1, dtype=torch.long)
+    local[old] = torch.arange(old.numel())
+    old_edges = subgraph(old, edges, relabel_nodes=True, num_nodes=n)[0]
+    val_neg = _negatives(old_edges, old.numel(), val.size(1), generator)
+    test = torch.cat([old_test, cross_test, new_test], dim=1)
+    neg = _negatives(edges, n, test.size(1), generator)
+    graph = _graph(data.x[old], local[train])
+    full_graph = _graph(data.x, torch.cat([train, val, extra, cross_seen, new_seen], dim=1))
+    tests = {"test": LinkPairs(test, neg), "test_old_old": LinkPairs(old_test, neg),
+             "test_old_new": LinkPairs(cross_test, neg), "test_new_new": LinkPairs(new_test, neg)}
+    return LinkTask(graph, LinkPairs(local[val], val_neg), full_graph, tests, old,
+                    setting="production", seed=seed,
+                    info={"new_ratio": new_ratio, "inference_ratio": inference_ratio})
+
+
+def _check_ratios(*ratios: float) -> None:
+    if any(not 0 < r < 1 for r in ratios) or sum(ratios) >= 1:
+        raise GkdError(f"split ratios must lie in (0, 1) and sum to less than 1; got "
+                       f"{', '.join(map(str, ratios))}")
+
+
+def make_link_task(data: Data, setting: str = "transductive", *, seed: int = 0,
+                   test_ratio: float = 0.15, new_ratio: float = 0.3,
+                   info: dict | None = None) -> LinkTask:
+    r"""Draws the link split of :obj:`setting` from :obj:`data`.
+
+    Args:
+        data (Data): an undirected graph with ``x`` and ``edge_index``.
+        setting (str, optional): ``"transductive"`` (5 % validation, :obj:`test_ratio`
+            test edges) or ``"production"`` (:obj:`new_ratio` new nodes).
+            (default: ``"transductive"``)
+        seed (int, optional): the split seed. (default: ``0``)
+        test_ratio (float, optional): the transductive test share; LLP's paper states
+            0.15, its code uses 0.10. (default: ``0.15``)
+        new_ratio (float, optional): the production share of new nodes. (default: ``0.3``)
+        info (dict, optional): descriptive fields merged into :attr:`LinkTask.info`.
+    """
+    if setting not in LINK_SETTINGS:
+        raise GkdError(f"unknown setting '{setting}'; choose from {', '.join(LINK_SETTINGS)}")
+    if data.x is None or data.edge_index is None:
+        raise GkdError("a link task needs node features 'x' and an 'edge_index'")
+    if setting == "transductive":
+        task = transductive_link_split(data, test_ratio=test_ratio, seed=seed)
+    else:
+        task = production_link_split(data, new_ratio=new_ratio, seed=seed)
+    task.info.update(info or {})
+    return task
+
+
+def load_link_task(name: str, setting: str = "transductive", *, seed: int = 0,
+                   root: str | None = None, **kwargs: float) -> LinkTask:
+    r"""Loads dataset :obj:`name` and draws its link split (see :func:`make_link_task`)."""
+    return make_link_task(load_dataset(name, root), setting, seed=seed,
+                          info={"dataset": name}, **kwargs)

@@ -1,0 +1,121 @@
+"""Graph-level GNNs (GIN, GCN, GAT) with sum or mean pooling."""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+from torch_geometric.nn import (
+    GATConv,
+    GCNConv,
+    GINConv,
+    GINEConv,
+    global_add_pool,
+    global_mean_pool,
+)
+
+from gkd.errors import GkdError
+
+GRAPH_CONVS = ("gin", "gcn", "gat")
+POOLS = {"sum": global_add_pool, "mean": global_mean_pool}
+
+
+class GraphGNN(torch.nn.Module):
+    r"""A message-passing GNN with a graph readout, for graph classification.
+
+    Node (and edge) features are embedded, :obj:`num_layers` convolutions with ReLU and
+    dropout follow, then the node embeddings are pooled per graph, and a dropout and a
+    linear layer give the class logits. Given a ``root_mask``, only the marked nodes are
+    pooled: that is how a model trains on distilled computation trees and still applies
+    unchanged to real graphs.
+
+    Args:
+        in_channels (int): node feature size (ignored with :obj:`atom_features`).
+        hidden_channels (int): hidden size.
+        out_channels (int): number of classes.
+        num_layers (int): number of convolutions (the computation-tree depth).
+        conv (str, optional): ``"gin"`` (GINE with edge features), ``"gcn"`` (edge
+            features unused) or ``"gat"``. (default: ``"gin"``)
+        pool (str, optional): ``"sum"`` or ``"mean"``. (default: ``"sum"``)
+        dropout (float, optional): dropout after every layer and before the classifier.
+            (default: ``0.0``)
+        edge_dim (int, optional): edge feature size; ``None`` for graphs without edge
+            features. (default: ``None``)
+        atom_features (bool, optional): the features are OGB's integer atom and bond
+            features, embedded with OGB's ``AtomEncoder`` and ``BondEncoder``.
+            (default: ``False``)
+        heads (int, optional): attention heads of GAT (their outputs are concatenated to
+            :obj:`hidden_channels`). (default: ``4``)
+    """
+
+    def __init__(self, in_channels: int, hidden_channels: int, out_channels: int,
+                 num_layers: int, conv: str = "gin", pool: str = "sum", dropout: float = 0.0,
+                 edge_dim: int | None = None, atom_features: bool = False,
+                 heads: int = 4) -> None:
+        super().__init__()
+        if conv not in GRAPH_CONVS:
+            raise GkdError(f"unknown graph model '{conv}'; choose from {', '.join(GRAPH_CONVS)}")
+        if pool not in POOLS:
+            raise GkdError(f"unknown pooling '{pool}'; choose from {', '.join(POOLS)}")
+        if num_layers < 1:
+            raise GkdError(f"a graph GNN needs at least one layer; got {num_layers}")
+        if conv == "gat" and hidden_channels % heads:
+            raise GkdError(f"GAT: hidden_channels {hidden_channels} is not divisible by "
+                           f"heads {heads}")
+        self.conv, self.pool, self.dropout = conv, pool, dropout
+        uses_edges = (edge_dim is not None or atom_features) and conv != "gcn"
+        if atom_features:
+            from ogb.graphproppred.mol_encoder import AtomEncoder, BondEncoder
+
+            self.node_encoder: torch.nn.Module = AtomEncoder(hidden_channels)
+            make_edge_encoder = lambda: BondEncoder(hidden_channels)  # noqa: E731
+        else:
+            self.node_encoder = torch.nn.Linear(in_channels, hidden_channels)
+            make_edge_encoder = lambda: torch.nn.Linear(edge_dim, hidden_channels)  # noqa: E731
+        self.edge_encoders = torch.nn.ModuleList(
+            [make_edge_encoder() for _ in range(num_layers)] if uses_edges else [])
+        self.convs = torch.nn.ModuleList(
+            [self._make_conv(conv, hidden_channels, uses_edges, heads) for _ in range(num_layers)])
+        self.classifier = torch.nn.Linear(hidden_channels, out_channels)
+
+    @staticmethod
+    def _make_conv(conv: str, channels: int, uses_edges: bool, heads: int) -> torch.nn.Module:
+        if conv == "gin":
+            mlp = torch.nn.Sequential(torch.nn.Linear(channels, channels), torch.nn.ReLU(),
+                                      torch.nn.Linear(channels, channels))
+            return GINEConv(mlp, train_eps=True) if uses_edges else GINConv(mlp, train_eps=True)
+        if conv == "gcn":
+            return GCNConv(channels, channels)
+        return GATConv(channels, channels // heads, heads=heads,
+                       edge_dim=channels if uses_edges else None)
+
+    def reset_parameters(self) -> None:
+        for module in self.modules():
+            if module is not self and hasattr(module, "reset_parameters"):
+                module.reset_parameters()
+
+    def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor,
+                edge_attr: Tensor | None = None, root_mask: Tensor | None = None,
+                num_graphs: int | None = None) -> Tensor:
+        r"""Class logits :math:`(B, C)` for the :math:`B` graphs of a batch.
+
+        Args:
+            x (Tensor): node features.
+            edge_index (Tensor): edges, messages flow from ``edge_index[0]`` to
+                ``edge_index[1]``.
+            batch (Tensor): the graph of every node.
+            edge_attr (Tensor, optional): edge features.
+            root_mask (Tensor, optional): pool only these nodes (bool, per node).
+            num_graphs (int, optional): :math:`B`. (default: ``batch.max() + 1``)
+        """
+        h = self.node_encoder(x)
+        for i, conv in enumerate(self.convs):
+            if self.edge_encoders:
+                h = conv(h, edge_index, self.edge_encoders[i](edge_attr))
+            else:
+                h = conv(h, edge_index)
+            h = F.dropout(F.relu(h), self.dropout, self.training)
+        if root_mask is not None:
+            h, batch = h[root_mask], batch[root_mask]
+        num_graphs = int(batch.max()) + 1 if num_graphs is None else num_graphs
+        h = POOLS[self.pool](h, batch, size=num_graphs)
+        return self.classifier(F.dropout(h, self.dropout, self.training))

@@ -1,0 +1,92 @@
+import pytest
+import torch
+from torch_geometric.data import Batch
+
+from gkd.condense import (
+    ComputationTrees,
+    EvalBatches,
+    Mirage,
+    random_subset,
+    run_condensation,
+    storage_bytes,
+    summarize_condensation,
+)
+from gkd.condense.training import build_graph_model, graph_model_config, train_config
+from gkd.errors import GkdError
+
+HOPS = 2
+
+
+@pytest.mark.parametrize("conv, pool", [("gin", "sum"), ("gin", "mean"), ("gat", "sum")])
+def test_a_gnn_computes_the_same_root_outputs_on_tree_dags_as_on_real_graphs(
+        tiny_task, conv, pool):
+    trees = ComputationTrees(tiny_task, HOPS)
+    model = build_graph_model(conv, tiny_task, HOPS, graph_model_config({"pool": pool})).eval()
+    train = Batch.from_data_list(tiny_task.graphs("train"))
+    codes = torch.from_numpy(trees.codes[-1])
+    generator = torch.Generator().manual_seed(0)
+    for size in (1, 2, 4):
+        items = codes.unique()[torch.randperm(codes.unique().numel(), generator=generator)[:size]]
+        graph = trees.materialise(tuple(items.tolist()), 0)
+        # one real node per tree, pooled as a single graph
+        mask = torch.zeros(train.num_nodes, dtype=torch.bool)
+        for code in items:
+            mask[(codes == code).nonzero()[0]] = True
+        with torch.no_grad():
+            real = model(train.x, train.edge_index, torch.zeros_like(train.batch),
+                         train.edge_attr, root_mask=mask, num_graphs=1)
+            dag = model(graph.x, graph.edge_index, torch.zeros(graph.num_nodes, dtype=torch.long),
+                        graph.edge_attr, root_mask=graph.root_mask, num_graphs=1)
+        assert torch.allclose(real, dag, atol=1e-5)
+        assert graph.num_nodes < size * (1 + 4 + 16)  # shared subtrees are stored once
+
+
+def test_distilled_set_is_small_and_counted(tiny_task):
+    distilled = Mirage(HOPS, 0.3, itemsets="closed").condense(tiny_task)
+    every = Mirage(HOPS, 0.3, itemsets="all").condense(tiny_task)
+    assert 0 < len(distilled.graphs) <= len(every.graphs)
+    assert distilled.num_bytes == storage_bytes(distilled.graphs) > 0
+    assert distilled.info["min_support"] == {"0": 6, "1": 6}  # ceil(0.3 * 18) per class
+    assert {int(g.y) for g in distilled.graphs} == {0, 1}
+    for graph in distilled.graphs:  # roots first, edges point child -> parent
+        roots = int(graph.root_mask.sum())
+        assert graph.root_mask[:roots].all() and not graph.root_mask[roots:].any()
+        assert not graph.root_mask[graph.edge_index[0]].any()
+
+
+def test_random_subset_fits_the_budget(tiny_task):
+    subset = random_subset(tiny_task, 800, seed=1)
+    assert subset.num_bytes <= 800
+    more = tiny_task.graphs(tiny_task.index["train"])
+    assert len(subset.graphs) < len(more)
+    assert abs(subset.info["per_class"][0] - subset.info["per_class"][1]) <= 1
+    with pytest.raises(GkdError, match="no training graph fits"):
+        random_subset(tiny_task, 10)
+
+
+def test_a_gnn_trained_on_a_tiny_distilled_set_runs_end_to_end(tiny_task):
+    config = {"model": graph_model_config({"hidden_channels": 16}),
+              "train": train_config({"max_epochs": 3, "patience": 3}),
+              "condenser": {"itemsets": "closed", "exclusive": False, "max_itemsets": 1000}}
+    evaluation = EvalBatches(tiny_task)
+    runs = [run_condensation(tiny_task, "mirage", "gin", HOPS, seed, supports=(0.3, 0.5),
+                             config=config, evaluation=evaluation, full=True)
+            for seed in range(2)]
+    runs.append(run_condensation(tiny_task, "random", "gcn", HOPS, 0, supports=(), config=config,
+                                 evaluation=evaluation, budget=2000))
+    for run in runs:
+        assert 0 <= run["condensed"]["test"] <= 100
+        assert run["cost"]["distilled_bytes"] > 0
+    assert len(runs[0]["distill"]["selection"]) == 2
+    summary = summarize_condensation(runs[:2])
+    assert set(summary) == {"condensed", "full", "distill_seconds", "distilled_bytes"}
+    assert summary["condensed"]["test"]["std"] is not None
+
+
+def test_bad_options_are_errors(tiny_task):
+    with pytest.raises(GkdError, match="min_support"):
+        Mirage(2, 0.0)
+    with pytest.raises(GkdError, match="no frequent itemsets"):
+        Mirage(2, 1.0).condense(tiny_task)
+    with pytest.raises(GkdError, match="depth 2"):
+        Mirage(3, 0.3).condense(tiny_task, ComputationTrees(tiny_task, 2))

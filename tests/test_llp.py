@@ -1,0 +1,96 @@
+import json
+
+import pytest
+import torch
+
+from gkd.cli import main
+from gkd.data.links import make_link_task
+from gkd.data.synthetic import contextual_sbm
+from gkd.distill.llp import LLP, LinkDistiller, ReprMatching
+from gkd.errors import GkdError
+from gkd.link_teachers import link_teacher_knowledge
+from gkd.linkpred import build_link_student, link_config, run_link_prediction
+
+FAST = {"teacher": {"hidden_channels": 16, "max_epochs": 8, "patience": 3},
+        "student": {"hidden_channels": 16},
+        "distiller": {"max_epochs": 8, "patience": 3, "anchor_batch_size": 64}}
+
+
+@pytest.fixture
+def graph():
+    return contextual_sbm(150, num_classes=3, avg_degree=6, num_features=8, seed=0)
+
+
+@pytest.mark.parametrize("method", ["llp", "logit", "repr"])
+def test_one_seed_scores_teacher_mlp_and_student(graph, method):
+    task = make_link_task(graph, "production", seed=0, info={"dataset": "tiny"})
+    config = link_config("tiny", "sage", method, FAST)
+    run = run_link_prediction(task, "sage", method, config, seed=1)
+    metrics = {"val", "test", "test_old_old", "test_old_new", "test_new_new"}
+    for model in ("teacher", "mlp", "student"):
+        assert set(run[model]) == metrics
+        assert all(0 <= value <= 100 for value in run[model].values())
+    assert run["details"]["student"]["params"] == run["details"]["mlp"]["params"]
+    again = run_link_prediction(task, "sage", method, config, seed=1)
+    assert again["details"]["teacher"]["cached"] and again["teacher"] == run["teacher"]
+    assert again["student"] == run["student"]
+
+
+def test_llp_pulls_the_student_towards_the_teacher_order(graph):
+    task = make_link_task(graph, seed=0)
+    config = link_config("tiny", "gcn", "llp", FAST)
+    knowledge = link_teacher_knowledge(task, "gcn", config["teacher"], use_cache=False)
+    anchors = torch.arange(task.graph.num_nodes)
+    pairs = torch.stack([anchors.repeat_interleave(20), torch.randint(150, (3000,))])
+    teacher = knowledge.score(pairs)
+
+    def agreement(distiller):
+        torch.manual_seed(0)
+        student = build_link_student(task.num_features, config["student"])
+        distiller.fit(student, task, knowledge)
+        with torch.no_grad():
+            scores = student.score(student.encode(task.graph.x), pairs)
+        return torch.corrcoef(torch.stack([scores, teacher]))[0, 1]
+
+    options = {"max_epochs": 30, "patience": 30, "anchor_batch_size": 64, "label_weight": 0.0}
+    assert agreement(LLP(**options)) > agreement(LinkDistiller(max_epochs=0)) + 0.2
+
+
+def test_representation_matching_needs_equal_widths(graph):
+    task = make_link_task(graph, seed=0)
+    config = link_config("tiny", "sage", "repr", FAST)
+    knowledge = link_teacher_knowledge(task, "sage", config["teacher"], use_cache=False)
+    student = build_link_student(task.num_features, {**config["student"], "hidden_channels": 8})
+    with pytest.raises(GkdError, match="embedding size"):
+        ReprMatching(max_epochs=1).fit(student, task, knowledge)
+
+
+def test_linkpred_writes_the_json_contract(capsys, tmp_path):
+    out = tmp_path / "links.json"
+    sets = [f"--set={ns}.{k}={v}" for ns, options in FAST.items() for k, v in options.items()]
+    code = main(["linkpred", "--dataset", "synthetic:nodes=120,degree=6,features=8,classes=3",
+                 "--setting", "production", "--new-ratio", "0.3", "--seeds", "2",
+                 "--output", str(out), *sets])
+    stdout = capsys.readouterr().out
+    assert code == 0 and "test_old_new" in stdout and "Hits@20" in stdout
+    result = json.loads(out.read_text())
+    assert set(result) == {"task", "config", "runs", "summary", "env", "seconds", "command"}
+    assert result["task"]["setting"] == "production" and result["task"]["new_ratio"] == 0.3
+    assert [run["seed"] for run in result["runs"]] == [0, 1]
+    assert set(result["summary"]) == {"teacher", "mlp", "student"}
+    assert set(result["summary"]["student"]) == {"val", "test", "test_old_old", "test_old_new",
+                                                 "test_new_new"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "distiller.bogus=1"], "unknown llp option(s) bogus"),
+    (["--set", "teacher.heads=2"], "unknown link teacher sage option(s) heads"),
+    (["--test-ratio", "1.5"], "must lie strictly between 0 and 1"),
+])
+def test_linkpred_bad_input_exits_with_one_line(capsys, args, message):
+    try:
+        code = main(["linkpred", "--dataset", "synthetic:nodes=50", *args])
+    except SystemExit as exit_:
+        code = exit_.code
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code != 0 and len(err) == 1 and message in err[0], err
