@@ -5,7 +5,15 @@ student -> evaluation.
 """
 __version__ = "0.1.0"
 
-from gkd.data import NodeTask, load_dataset, load_node_task, make_node_task  # noqa: E402
+from gkd.condense import Mirage  # noqa: E402
+from gkd.data import (  # noqa: E402
+    GraphSetTask,
+    NodeTask,
+    load_dataset,
+    load_graph_task,
+    load_node_task,
+    make_node_task,
+)
 from gkd.distill import GLNN, Distiller  # noqa: E402
 from gkd.errors import DatasetNotFoundError, GkdError  # noqa: E402
 from gkd.evaluation import accuracy, evaluate  # noqa: E402
@@ -14,7 +22,8 @@ from gkd.nn import MLP  # noqa: E402
 from gkd.teachers import build_teacher, teacher_config, train_teacher  # noqa: E402
 
 __all__ = [
-    "DatasetNotFoundError", "Distiller", "GLNN", "GkdError", "Knowledge", "MLP", "NodeTask",
+    "DatasetNotFoundError", "Distiller", "GLNN", "GkdError", "GraphSetTask", "Knowledge", "MLP",
+    "Mirage", "NodeTask", "load_graph_task",
     "accuracy", "build_teacher", "evaluate", "extract_knowledge", "load_dataset",
     "load_node_task", "make_node_task", "teacher_config", "teacher_knowledge", "train_teacher",
     "__version__",

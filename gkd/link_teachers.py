@@ -34,7 +34,7 @@ from gkd.teachers import build_teacher, teacher_config
 from gkd.train import History, fit
 
 LINK_TEACHERS = ("sage", "gcn")
-FORMAT = 1  # bump when the meaning of a cached link teacher changes
+FORMAT = 2  # bump when the meaning of a cached link teacher changes
 
 _LINK_TRAINING = {"lr": 0.005, "weight_decay": 0.0, "max_epochs": 1000, "patience": 100,
                   "edge_batch_size": 65536, "grad_clip": 1.0, "hits_k": 20}

@@ -94,3 +94,22 @@ def test_linkpred_bad_input_exits_with_one_line(capsys, args, message):
         code = exit_.code
     err = capsys.readouterr().err.strip().splitlines()
     assert code != 0 and len(err) == 1 and message in err[0], err
+
+
+def test_context_scoring_runs_in_anchor_batches(graph, monkeypatch):
+    import gkd.distill.llp as llp
+
+    task = make_link_task(graph, seed=0)
+    config = link_config("tiny", "sage", "llp", FAST)
+    knowledge = link_teacher_knowledge(task, "sage", config["teacher"], use_cache=False)
+    sizes = []
+
+    def recording(graph, anchors, *args, **kwargs):
+        sizes.append(anchors.numel())
+        return sample_context(graph, anchors, *args, **kwargs)
+
+    sample_context = llp.sample_context
+    monkeypatch.setattr(llp, "sample_context", recording)
+    student = build_link_student(task.num_features, config["student"])
+    LLP(max_epochs=2, anchor_batch_size=40).fit(student, task, knowledge)
+    assert max(sizes) <= 40 and sum(sizes) == 2 * task.graph.num_nodes

@@ -43,7 +43,7 @@ def run_condensation(task: GraphSetTask, method: str, model_name: str, hops: int
 
     For ``mirage`` with several :obj:`supports`, each is condensed and trained, and the
     one with the best validation metric is kept (its distillation time and size are
-    reported). ``random`` draws real training graphs up to :obj:`budget` bytes.
+    reported); supports that leave a class without itemsets are skipped. ``random`` draws real training graphs up to :obj:`budget` bytes.
 
     Args:
         task (GraphSetTask): the task.
@@ -63,13 +63,22 @@ def run_condensation(task: GraphSetTask, method: str, model_name: str, hops: int
     """
     if method not in CONDENSERS:
         raise GkdError(f"unknown condenser '{method}'; choose from {', '.join(CONDENSERS)}")
-    candidates = []
+    candidates, failed = [], []
     if method == "mirage":
         for support in supports:
-            distilled = Mirage(hops, support, **config["condenser"]).condense(task, trees)
+            try:
+                distilled = Mirage(hops, support, **config["condenser"]).condense(task, trees)
+            except GkdError as error:
+                if len(supports) == 1:
+                    raise
+                failed.append({"support": support, "error": str(error)})
+                continue
             metrics, details = _train(task, model_name, hops, distilled.graphs, evaluation,
                                       config, seed)
             candidates.append((metrics, details, distilled, support))
+        if not candidates:
+            raise GkdError(f"no support in {list(supports)} gives a usable set: "
+                           f"{failed[0]['error']}")
     else:
         if budget is None:
             raise GkdError("the random baseline needs a byte budget")
@@ -87,9 +96,9 @@ def run_condensation(task: GraphSetTask, method: str, model_name: str, hops: int
     distill = _distill_record(distilled)
     if support is not None:
         distill["support"] = support
-        if len(candidates) > 1:
+        if len(supports) > 1:
             distill["selection"] = [{"support": c[3], "val": c[0]["val"],
-                                     "bytes": c[2].num_bytes} for c in candidates]
+                                     "bytes": c[2].num_bytes} for c in candidates] + failed
     record.update(cost={"distill_seconds": distill["seconds"],
                         "distilled_bytes": distill["bytes"]},
                   distill=distill, details=run_details)

@@ -62,7 +62,6 @@ class ComputationTrees:
 
     Attributes:
         codes (np.ndarray): tree codes :math:`(L + 1, N)` of the training nodes, per depth.
-        graph (np.ndarray): the training graph (``0..n-1``) of every node.
         labels (Tensor): the class of every training graph.
         seconds (float): the time taken to compute the codes.
     """
@@ -89,28 +88,29 @@ class ComputationTrees:
         edge_labels = feature_labels(self.edge_attr, edges.numel())
         codes = tree_codes(node_labels, edge_index, num_hops, edge_labels)
         self.codes = codes.numpy()
-        self.graph = local_graph[data.batch[nodes]].numpy()
         self.labels = task.y[train]
         self.num_graphs = train.numel()
         degree = torch.bincount(edge_index[1], minlength=nodes.numel())
-        self.isolated = (degree == 0).numpy()
+        # (tree, graph) pairs: every graph's set of distinct trees, isolated nodes skipped
+        graph = local_graph[data.batch[nodes]]
+        pairs = torch.unique((codes[-1] * self.num_graphs + graph)[degree > 0])
+        self._items, self._owners = pairs // self.num_graphs, pairs % self.num_graphs
         # receiver-sorted edges (CSR) to read a tree's children back from the graph
         order = torch.sort(edge_index[1], stable=True).indices
         self._senders = edge_index[0, order].numpy()
         self._edge_ids = order.numpy()
         self._ptr = np.concatenate([[0], np.cumsum(degree.numpy())])
-        self._representative = [_first_index(row) for row in self.codes]
+        self._representative = [_first_index(row) for row in codes]
         self.seconds = time.perf_counter() - start
 
     def transactions(self, label: int) -> tuple[np.ndarray, np.ndarray, int]:
-        r"""The (tree code, transaction) pairs of the class :obj:`label`'s graphs, each
-        graph's set of distinct full-depth trees, and the number of transactions."""
-        in_class = (self.labels == label).numpy()
-        keep = in_class[self.graph] & ~self.isolated
-        graph_ids = np.unique(self.graph[in_class[self.graph]])
-        transaction = np.searchsorted(graph_ids, self.graph[keep])
-        pairs = np.unique(np.stack([self.codes[-1][keep], transaction]), axis=1)
-        return pairs[0], pairs[1], graph_ids.size
+        r"""The (tree code, transaction) pairs of the class :obj:`label`'s graphs (each
+        graph's set of distinct full-depth trees), and the number of transactions."""
+        in_class = self.labels == label
+        transaction = torch.cumsum(in_class, 0) - 1  # graph -> its rank within the class
+        keep = in_class[self._owners]
+        return (self._items[keep].numpy(), transaction[self._owners[keep]].numpy(),
+                int(in_class.sum()))
 
     def materialise(self, trees: tuple[int, ...], label: int) -> Data:
         r"""One training graph holding the full-depth trees :obj:`trees` as a DAG, roots
@@ -143,10 +143,11 @@ class ComputationTrees:
         return graph
 
 
-def _first_index(codes: np.ndarray) -> np.ndarray:
+def _first_index(codes: Tensor) -> np.ndarray:
     # the first node carrying each code: any node with the code has the same tree
-    _, first = np.unique(codes, return_index=True)
-    return first
+    first = torch.full((int(codes.max()) + 1,), codes.numel(), dtype=torch.long)
+    first.scatter_reduce_(0, codes, torch.arange(codes.numel()), "amin")
+    return first.numpy()
 
 
 class Mirage:
@@ -158,16 +159,18 @@ class Mirage:
         min_support (float, optional): the support threshold as a share :math:`s` of
             each class's training graphs; class :math:`c` keeps the itemsets found in at
             least :math:`\lceil s \cdot n_c \rceil` of its :math:`n_c` graphs.
-            (default: ``0.1``)
-        itemsets (str, optional): keep ``"all"`` frequent itemsets (as the reference
-            does), only ``"closed"`` or only ``"maximal"`` ones. (default: ``"all"``)
+            (default: ``0.05``)
+        itemsets (str, optional): keep only ``"closed"`` itemsets (no superset has the
+            same support: the same information as all of them, far fewer), ``"all"``
+            frequent itemsets (as the reference does) or only ``"maximal"`` ones.
+            (default: ``"closed"``)
         exclusive (bool, optional): drop itemsets that are also frequent in another
             class. (default: ``False``)
         max_itemsets (int, optional): fail beyond this many frequent itemsets per class.
             (default: ``10000``)
     """
 
-    def __init__(self, num_hops: int = 3, min_support: float = 0.1, itemsets: str = "all",
+    def __init__(self, num_hops: int = 3, min_support: float = 0.05, itemsets: str = "closed",
                  exclusive: bool = False, max_itemsets: int = 10_000) -> None:
         if num_hops < 1:
             raise GkdError(f"num_hops must be at least 1; got {num_hops}")
@@ -209,11 +212,12 @@ class Mirage:
                                              kind=self.itemsets, max_itemsets=self.max_itemsets)
         if self.exclusive:
             mined = _exclusive(mined, bitsets, thresholds)
+        empty = [str(label) for label, itemsets in mined.items() if not itemsets]
+        if empty:  # a training set without some class cannot teach a classifier
+            raise GkdError(f"no frequent itemsets for class(es) {', '.join(empty)} at "
+                           f"min_support {self.min_support}; lower it")
         graphs = [trees.materialise(items, label)
                   for label, itemsets in mined.items() for items, _ in itemsets]
-        if not graphs:
-            raise GkdError(f"no frequent itemsets at min_support {self.min_support}; "
-                           f"lower it")
         seconds = time.perf_counter() - start + (trees.seconds if reused else 0.0)
         info = {"min_support": {str(c): t for c, t in thresholds.items()},
                 "itemsets": {str(c): len(m) for c, m in mined.items()},

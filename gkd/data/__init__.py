@@ -1,5 +1,6 @@
 r"""Datasets, splits and tasks."""
 from gkd.data.datasets import DATASETS, cache_dir, data_root, load_dataset, read_npz_graph
+from gkd.data.graphsets import GRAPH_DATASETS, GraphSetTask, load_graph_task, stratified_split
 from gkd.data.splits import inductive_split, mask_split, per_class_split, random_split
 from gkd.data.tasks import (
     PROTOCOLS,
@@ -12,7 +13,9 @@ from gkd.data.tasks import (
 )
 
 __all__ = [
-    "DATASETS", "PROTOCOLS", "SETTINGS", "EvalSet", "NodeTask", "cache_dir", "data_root",
+    "DATASETS", "GRAPH_DATASETS", "GraphSetTask", "PROTOCOLS", "SETTINGS", "EvalSet",
+    "NodeTask", "cache_dir", "data_root",
     "inductive_split", "largest_connected_component", "load_dataset", "load_node_task",
     "make_node_task", "mask_split", "per_class_split", "random_split", "read_npz_graph",
+    "load_graph_task", "stratified_split",
 ]

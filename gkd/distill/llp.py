@@ -28,6 +28,7 @@ from gkd.nn.link_predictor import LinkPredictor
 from gkd.ops import CSRGraph, sample_non_edges
 from gkd.ops.context import sample_context
 from gkd.ops.csr import quiet_sparse_csr
+from gkd.train import History, fit
 
 # Below this share of non-zero features the student's first layer reads them as a sparse
 # CSR matrix: bag-of-words features (Cora: 1.3 %) then cost several times less per step.
@@ -41,7 +42,6 @@ def student_features(x: Tensor) -> Tensor:
         return x
     with quiet_sparse_csr():
         return x.to_sparse_csr()
-from gkd.train import History, fit
 
 
 @dataclass

@@ -3,7 +3,6 @@ embeddings."""
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.typing import Adj
 
@@ -18,14 +17,12 @@ class HadamardDecoder(torch.nn.Module):
         in_channels (int): node embedding size.
         hidden_channels (int): width of the hidden layers.
         num_layers (int, optional): number of linear layers. (default: ``2``)
-        dropout (float, optional): dropout on the product and after each hidden layer.
-            (default: ``0.0``)
+        dropout (float, optional): dropout after each hidden layer. (default: ``0.0``)
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, num_layers: int = 2,
                  dropout: float = 0.0) -> None:
         super().__init__()
-        self.dropout = dropout
         self.mlp = MLP(in_channels, hidden_channels, 1, num_layers=num_layers, dropout=dropout)
 
     def reset_parameters(self) -> None:
@@ -34,8 +31,7 @@ class HadamardDecoder(torch.nn.Module):
     def forward(self, h_src: Tensor, h_dst: Tensor) -> Tensor:
         r"""Logits :math:`(P)` of the pairs whose endpoint embeddings are the rows of
         :obj:`h_src` and :obj:`h_dst` :math:`(P, F)`."""
-        h = F.dropout(h_src * h_dst, p=self.dropout, training=self.training)
-        return self.mlp(h).view(-1)
+        return self.mlp(h_src * h_dst).view(-1)
 
 
 class LinkPredictor(torch.nn.Module):

@@ -32,24 +32,30 @@ def dense_rank(values: Tensor) -> Tensor:
 
 def row_ids(rows: Tensor) -> Tensor:
     r"""Numbers the distinct rows of an integer matrix :math:`(N, K)` with non-negative
-    entries: equal rows get equal ids in ``[0, number of distinct rows)``.
+    entries: equal rows get equal ids in ``[0, number of distinct rows)``, ordered
+    lexicographically.
 
-    The columns are folded in one at a time (``id * base + column``, then re-ranked),
-    which is exact and several times faster than ``torch.unique(rows, dim=0)``.
+    Columns are folded into one integer (``id * base + column``) for as long as the
+    result fits in int64, then re-ranked; exact, and several times faster than
+    ``torch.unique(rows, dim=0)``.
     """
     if rows.dim() != 2 or rows.is_floating_point():
         raise GkdError(f"row_ids takes an integer matrix; got {rows.dtype} of shape "
                        f"{tuple(rows.shape)}")
     if rows.size(0) == 0:
         return rows.new_zeros(0)
-    ids = dense_rank(rows[:, 0].long())
+    rows = rows.long()
+    bases = (rows.max(dim=0).values + 1).tolist()
+    ids, bound = rows[:, 0], bases[0]
     for j in range(1, rows.size(1)):
-        column = rows[:, j].long()
-        base = int(column.max()) + 1
-        if int(ids.max()) * base + base >= _INT64_LIMIT:
-            raise GkdError("row_ids: too many distinct values to fold exactly into int64")
-        ids = dense_rank(ids * base + column)
-    return ids
+        if bound * bases[j] >= _INT64_LIMIT:
+            ids = dense_rank(ids)
+            bound = int(ids.max()) + 1
+            if bound * bases[j] >= _INT64_LIMIT:
+                raise GkdError("row_ids: too many distinct values to fold exactly into int64")
+        ids = ids * bases[j] + rows[:, j]
+        bound *= bases[j]
+    return dense_rank(ids)
 
 
 def feature_labels(features: Tensor | None, num_rows: int) -> Tensor:
@@ -109,12 +115,15 @@ def tree_codes(labels: Tensor, edge_index: Tensor, num_hops: int,
     codes = [dense_rank(labels.long().view(-1))]
     for _ in range(num_hops):
         previous = codes[-1]
-        key = edge_labels * (int(previous.max()) + 1) + previous[src]
-        # Sort each receiver's keys so that the row is the multiset, not an ordering.
-        key_order = torch.sort(key, stable=True).indices
-        key_order = key_order[torch.sort(dst[key_order], stable=True).indices]
+        key = edge_labels * (int(previous.max()) + 1) + previous[src] + 1  # 0: empty slot
+        # Sort each receiver's keys so that the row is the multiset, not an ordering;
+        # dst is sorted, so sorting (dst, key) as one integer keeps the receiver groups.
+        span = int(key.max()) + 1 if key.numel() else 1
+        if num_nodes * span >= _INT64_LIMIT:
+            raise GkdError("tree_codes: too many distinct trees to sort exactly in int64")
+        sorted_key = torch.sort(dst * span + key).values - dst * span
         rows = torch.zeros(num_nodes, width, dtype=torch.long, device=previous.device)
         rows[:, 0] = previous
-        rows[dst, slot] = key[key_order] + 1  # 0 marks an empty slot
+        rows[dst, slot] = sorted_key
         codes.append(row_ids(rows))
     return torch.stack(codes)

@@ -86,7 +86,34 @@ def test_a_gnn_trained_on_a_tiny_distilled_set_runs_end_to_end(tiny_task):
 def test_bad_options_are_errors(tiny_task):
     with pytest.raises(GkdError, match="min_support"):
         Mirage(2, 0.0)
-    with pytest.raises(GkdError, match="no frequent itemsets"):
-        Mirage(2, 1.0).condense(tiny_task)
     with pytest.raises(GkdError, match="depth 2"):
         Mirage(3, 0.3).condense(tiny_task, ComputationTrees(tiny_task, 2))
+
+
+def test_storage_bytes_of_a_hand_made_set():
+    from torch_geometric.data import Data
+
+    graphs = [Data(x=torch.tensor([[0.0, 1.0], [1.0, 0.0]]), edge_index=torch.tensor([[0], [1]]),
+                   y=torch.tensor([0])),
+              Data(x=torch.tensor([[0.0, 1.0]]), edge_index=torch.zeros(2, 0, dtype=torch.long),
+                   y=torch.tensor([1]))]
+    # 2 distinct rows x 2 one-byte cells + 3 one-byte row indices, 2 one-byte endpoints,
+    # per graph one byte each for nodes, edges and class
+    assert storage_bytes(graphs) == 4 + 3 + 2 + 2 * 3
+    for graph in graphs:
+        graph.root_mask = torch.ones(graph.num_nodes, dtype=torch.bool)
+    assert storage_bytes(graphs) == 4 + 3 + 2 + 2 * 4
+
+
+def test_supports_that_drop_a_class_are_skipped_in_selection(tiny_task):
+    # only class-1 graphs share their pendant trees in every graph: at support 1.0 class 0
+    # has no itemsets
+    with pytest.raises(GkdError, match="no frequent itemsets for class"):
+        Mirage(HOPS, 1.0).condense(tiny_task)
+    config = {"model": graph_model_config({"hidden_channels": 8}),
+              "train": train_config({"max_epochs": 1, "patience": 1}),
+              "condenser": {"itemsets": "closed", "exclusive": False, "max_itemsets": 1000}}
+    run = run_condensation(tiny_task, "mirage", "gin", HOPS, 0, supports=(1.0, 0.3),
+                           config=config, evaluation=EvalBatches(tiny_task))
+    assert run["distill"]["support"] == 0.3
+    assert run["distill"]["selection"][-1]["support"] == 1.0

@@ -1,0 +1,48 @@
+import json
+
+import pytest
+
+from gkd.cli import main
+from gkd.data.graphsets import GRAPH_DATASETS
+
+
+def _gkd(capsys, *args):
+    try:
+        code = main(list(args))
+    except SystemExit as exit_:
+        code = exit_.code
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--dataset", "kora"], "known graph datasets: " + ", ".join(GRAPH_DATASETS)),
+    (["--dataset", "mutag", "--support", "0"], "supports are shares in (0, 1]"),
+    (["--dataset", "mutag", "--model", "sage"], "argument --model: invalid choice: 'sage'"),
+    (["--dataset", "mutag", "--set", "model.depth=2"], "unknown model option(s) depth"),
+    (["--dataset", "mutag", "--set", "condenser.itemsets=top"], "unknown itemsets 'top'"),
+    (["--dataset", "mutag", "--method", "random", "--support", "0.1,0.2"], "one --support"),
+])
+def test_bad_input_exits_with_one_line(capsys, tmp_path, args, message):
+    code, _, err = _gkd(capsys, "condense", "--root", str(tmp_path), *args)
+    assert code != 0
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], err
+
+
+@pytest.mark.datasets
+def test_condense_writes_the_json_contract(capsys, data_root, tmp_path):
+    out = tmp_path / "mutag.json"
+    code, stdout, _ = _gkd(capsys, "condense", "--dataset", "mutag", "--seeds", "2", "--full",
+                           "--support", "0.2,0.3", "--root", str(data_root), "--output", str(out),
+                           "--set", "train.max_epochs=2", "--set", "model.hidden_channels=16")
+    assert code == 0 and "distill_seconds" in stdout
+    result = json.loads(out.read_text())
+    assert result["task"]["dataset"] == "mutag" and len(result["runs"]) == 2
+    summary = result["summary"]
+    assert set(summary) == {"condensed", "full", "distill_seconds", "distilled_bytes"}
+    assert {"val", "test"} <= set(summary["condensed"])
+    assert summary["distilled_bytes"]["mean"] > 0
+    run = result["runs"][0]
+    assert run["distill"]["support"] in (0.2, 0.3) and run["distill"]["graphs"] > 0
+    assert result["command"].startswith("gkd condense --dataset mutag")

@@ -1,0 +1,65 @@
+import pytest
+import torch
+
+from gkd.data.graphsets import (
+    GRAPH_DATASETS,
+    GraphSetTask,
+    load_graph_task,
+    stratified_split,
+)
+from gkd.errors import DatasetNotFoundError, GkdError
+
+
+def test_stratified_split_keeps_class_shares_and_is_seeded():
+    y = torch.tensor([0] * 80 + [1] * 20)
+    train, val, test = stratified_split(y, seed=3)
+    assert (train.numel(), val.numel(), test.numel()) == (80, 10, 10)
+    assert int(y[train].sum()) == 16 and int(y[val].sum()) == 2 and int(y[test].sum()) == 2
+    assert torch.cat([train, val, test]).sort().values.tolist() == list(range(100))
+    again = stratified_split(y, seed=3)
+    assert all(torch.equal(a, b) for a, b in zip((train, val, test), again))
+    assert not torch.equal(train, stratified_split(y, seed=4)[0])
+
+
+def test_task_checks_its_split_and_scores(tiny_graphs):
+    train, val, test = torch.arange(0, 6), torch.arange(6, 8), torch.arange(8, 10)
+    task = GraphSetTask(tiny_graphs, train, val, test)
+    assert task.metric == "rocauc" and task.sizes() == {"num_graphs": 10, "train": 6,
+                                                        "val": 2, "test": 2}
+    logits = torch.tensor([[0.0, 1.0], [1.0, 0.0], [0.0, 2.0]])
+    scores = task.score(logits, torch.tensor([1, 0, 0]))
+    assert scores["rocauc"] == pytest.approx(50.0) and scores["acc"] == pytest.approx(200 / 3)
+    with pytest.raises(GkdError, match="the val split is empty"):
+        GraphSetTask(tiny_graphs, train, torch.tensor([], dtype=torch.long), test)
+    with pytest.raises(GkdError, match="overlap"):
+        GraphSetTask(tiny_graphs, train, torch.tensor([0]), test)
+
+
+@pytest.fixture
+def tiny_graphs():
+    from torch_geometric.data import Data
+
+    edge_index = torch.tensor([[0, 1], [1, 0]])
+    return [Data(x=torch.eye(2), edge_index=edge_index, y=torch.tensor([i % 2]))
+            for i in range(10)]
+
+
+def test_unknown_and_missing_datasets_are_named(tmp_path):
+    with pytest.raises(GkdError, match="known graph datasets: " + ", ".join(GRAPH_DATASETS)):
+        load_graph_task("mutagg", tmp_path)
+    with pytest.raises(DatasetNotFoundError, match="missing raw/MUTAG_A.txt"):
+        load_graph_task("mutag", tmp_path)
+    with pytest.raises(DatasetNotFoundError, match="does not exist"):
+        load_graph_task("mutag", tmp_path / "absent")
+
+
+@pytest.mark.datasets
+@pytest.mark.parametrize("name, sizes", [
+    ("mutag", {"num_graphs": 188, "train": 150, "val": 18, "test": 20}),
+    ("ogbg-molbace", {"num_graphs": 1513, "train": 1210, "val": 151, "test": 152}),
+])
+def test_real_graph_datasets_load_into_the_cache(data_root, name, sizes):
+    before = sorted(p.name for p in data_root.rglob("processed"))
+    task = load_graph_task(name, data_root)
+    assert task.sizes() == sizes and task.num_classes == 2
+    assert sorted(p.name for p in data_root.rglob("processed")) == before
