@@ -43,7 +43,8 @@ def run_condensation(task: GraphSetTask, method: str, model_name: str, hops: int
 
     For ``mirage`` with several :obj:`supports`, each is condensed and trained, and the
     one with the best validation metric is kept (its distillation time and size are
-    reported); supports that leave a class without itemsets are skipped. ``random`` draws real training graphs up to :obj:`budget` bytes.
+    reported); supports that leave a class without itemsets are skipped. ``random``
+    draws real training graphs up to :obj:`budget` bytes.
 
     Args:
         task (GraphSetTask): the task.

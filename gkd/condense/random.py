@@ -12,16 +12,21 @@ from gkd.data.graphsets import GraphSetTask
 from gkd.errors import GkdError
 
 
-def random_subset(task: GraphSetTask, budget: int, seed: int = 0) -> DistilledSet:
-    r"""The most real training graphs whose stored size
-    (:func:`~gkd.condense.storage.storage_bytes`) fits :obj:`budget`, drawn class by
-    class in turn (each class's graphs in a seeded random order), so that every class
-    is represented as evenly as the budget allows.
+def random_subset(task: GraphSetTask, budget: int, seed: int = 0,
+                  max_misses: int = 50) -> DistilledSet:
+    r"""Real training graphs drawn at random up to a byte budget (stored size by
+    :func:`~gkd.condense.storage.storage_bytes`).
+
+    The classes take turns (each class's graphs in a seeded random order), so that every
+    class is represented as evenly as the budget allows; a graph that would overflow the
+    budget is skipped, and drawing stops after :obj:`max_misses` skips in a row.
 
     Args:
         task (GraphSetTask): the task.
         budget (int): the byte budget.
         seed (int, optional): the sampling seed. (default: ``0``)
+        max_misses (int, optional): consecutive skipped graphs before stopping.
+            (default: ``50``)
     """
     start = time.perf_counter()
     rng = np.random.RandomState(seed)
@@ -29,28 +34,20 @@ def random_subset(task: GraphSetTask, budget: int, seed: int = 0) -> DistilledSe
     labels = task.y[train].numpy()
     queues = [rng.permutation(train[labels == c]) for c in range(task.num_classes)]
     depth = max(q.size for q in queues)
-    # round-robin over classes: graph k of every class, then graph k + 1, ...
-    order = np.array([q[k] for k in range(depth) for q in queues if k < q.size])
-    order = torch.from_numpy(order).long()
-
-    def fits(count: int) -> bool:
-        return storage_bytes(task.graphs(order[:count])) <= budget
-
-    # the longest prefix that fits (sizes grow with the prefix): double, then bisect
-    high = 1
-    while high < order.numel() and fits(high):
-        high = min(2 * high, order.numel())
-    low = high if fits(high) else high // 2
-    while low < high:
-        mid = (low + high + 1) // 2
-        if fits(mid):
-            low = mid
+    order = [int(q[k]) for k in range(depth) for q in queues if k < q.size]
+    chosen: list = []
+    misses = 0
+    for index in order:
+        graph = task.graphs(torch.tensor([index]))[0]
+        if storage_bytes(chosen + [graph]) <= budget:
+            chosen.append(graph)
+            misses = 0
         else:
-            high = mid - 1
-    if low == 0:
+            misses += 1
+            if misses >= max_misses:
+                break
+    if not chosen:
         raise GkdError(f"no training graph fits the budget of {budget} bytes")
-    chosen = task.graphs(order[:low])
     counts = np.bincount([int(g.y) for g in chosen], minlength=task.num_classes)
     return DistilledSet(chosen, storage_bytes(chosen), time.perf_counter() - start,
                         {"budget": budget, "per_class": counts.tolist()})
-
