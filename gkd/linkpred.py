@@ -10,6 +10,7 @@ import torch
 from gkd.config import merge_overrides
 from gkd.data.links import LinkTask
 from gkd.distill.llp import LinkDistiller, get_link_distiller
+from gkd.errors import GkdError
 from gkd.knowledge import parameter_count
 from gkd.link_evaluation import evaluate_links
 from gkd.link_teachers import LinkKnowledge, link_teacher_config, link_teacher_knowledge
@@ -27,6 +28,9 @@ def link_config(dataset: str, teacher: str, method: str,
     distillation, defaults with :obj:`overrides` (same namespaces) applied and checked."""
     overrides = overrides or {}
     distiller_cls = get_link_distiller(method)
+    k = overrides.get("distiller", {}).get("hits_k")
+    if k is not None:  # one metric for every model: the teacher is selected on it too
+        overrides = {**overrides, "teacher": {"hits_k": k, **overrides.get("teacher", {})}}
     config = {
         "teacher": link_teacher_config(teacher, dataset, overrides.get("teacher", {})),
         "student": merge_overrides(LINK_STUDENT_DEFAULTS, overrides.get("student", {}),
@@ -35,6 +39,10 @@ def link_config(dataset: str, teacher: str, method: str,
                                      method),
     }
     distiller_cls(**config["distiller"])
+    if config["teacher"]["hits_k"] != config["distiller"]["hits_k"]:
+        raise GkdError(f"teacher.hits_k ({config['teacher']['hits_k']}) and distiller.hits_k "
+                       f"({config['distiller']['hits_k']}) must agree: every model is scored "
+                       f"and selected with the same Hits@K")
     return config
 
 

@@ -86,6 +86,7 @@ def test_linkpred_writes_the_json_contract(capsys, tmp_path):
     (["--set", "distiller.bogus=1"], "unknown llp option(s) bogus"),
     (["--set", "teacher.heads=2"], "unknown link teacher sage option(s) heads"),
     (["--test-ratio", "1.5"], "must lie strictly between 0 and 1"),
+    (["--set", "teacher.hits_k=50"], "must agree"),
 ])
 def test_linkpred_bad_input_exits_with_one_line(capsys, args, message):
     try:

@@ -158,7 +158,7 @@ class LLP(LinkDistiller):
 
     Args:
         rank_weight (float, optional): weight of the rank loss. (default: ``1.0``)
-        dist_weight (float, optional): weight of the distribution loss. (default: ``1.0``)
+        dist_weight (float, optional): weight of the distribution loss. (default: ``0.1``)
         margin (float, optional): :math:`\delta`, on probabilities. (default: ``0.05``)
         temperature (float, optional): :math:`\tau`. (default: ``1.0``)
         num_walks (int, optional): random walks per anchor. (default: ``3``)
@@ -168,7 +168,7 @@ class LLP(LinkDistiller):
     """
 
     rank_weight: float = 1.0
-    dist_weight: float = 1.0
+    dist_weight: float = 0.1
     margin: float = 0.05
     temperature: float = 1.0
     num_walks: int = 3
