@@ -96,11 +96,18 @@ def frequent_itemsets(bitsets: dict[int, int], min_support: int, *, kind: str = 
 
 
 def _filter(itemsets: list[Itemset], kind: str) -> list[Itemset]:
-    sets = [frozenset(items) for items, _ in itemsets]
+    # By downward closure, X has a frequent superset (of equal support) exactly when it has
+    # a one-item extension that is frequent (of equal support): only those are checked.
+    support = {frozenset(items): count for items, count in itemsets}
+    items = set().union(*support) if support else set()
     kept = []
-    for (items, support), members in zip(itemsets, sets):
-        covered = any(members < other and (kind == "maximal" or support == other_support)
-                      for other, (_, other_support) in zip(sets, itemsets))
+    for itemset, count in itemsets:
+        members = frozenset(itemset)
+        extended = (support.get(members | {item}) for item in items - members)
+        if kind == "maximal":
+            covered = any(other is not None for other in extended)
+        else:
+            covered = any(other == count for other in extended)
         if not covered:
-            kept.append((items, support))
+            kept.append((itemset, count))
     return kept

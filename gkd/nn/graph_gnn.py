@@ -19,6 +19,14 @@ GRAPH_CONVS = ("gin", "gcn", "gat")
 POOLS = {"sum": global_add_pool, "mean": global_mean_pool}
 
 
+def _edge_encoder(channels: int, edge_dim: int | None, atom_features: bool) -> torch.nn.Module:
+    if atom_features:
+        from ogb.graphproppred.mol_encoder import BondEncoder
+
+        return BondEncoder(channels)
+    return torch.nn.Linear(edge_dim, channels)
+
+
 class GraphGNN(torch.nn.Module):
     r"""A message-passing GNN with a graph readout, for graph classification.
 
@@ -64,15 +72,14 @@ class GraphGNN(torch.nn.Module):
         self.conv, self.pool, self.dropout = conv, pool, dropout
         uses_edges = (edge_dim is not None or atom_features) and conv != "gcn"
         if atom_features:
-            from ogb.graphproppred.mol_encoder import AtomEncoder, BondEncoder
+            from ogb.graphproppred.mol_encoder import AtomEncoder
 
             self.node_encoder: torch.nn.Module = AtomEncoder(hidden_channels)
-            make_edge_encoder = lambda: BondEncoder(hidden_channels)  # noqa: E731
         else:
             self.node_encoder = torch.nn.Linear(in_channels, hidden_channels)
-            make_edge_encoder = lambda: torch.nn.Linear(edge_dim, hidden_channels)  # noqa: E731
         self.edge_encoders = torch.nn.ModuleList(
-            [make_edge_encoder() for _ in range(num_layers)] if uses_edges else [])
+            [_edge_encoder(hidden_channels, edge_dim, atom_features) for _ in range(num_layers)]
+            if uses_edges else [])
         self.convs = torch.nn.ModuleList(
             [self._make_conv(conv, hidden_channels, uses_edges, heads) for _ in range(num_layers)])
         self.classifier = torch.nn.Linear(hidden_channels, out_channels)
