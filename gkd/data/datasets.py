@@ -34,6 +34,26 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
     return Path(root or os.environ.get(DATA_ROOT_ENV) or "datasets").expanduser()
 
 
+def dataset_folder(root: str | os.PathLike | None, folder: str, files: tuple[str, ...],
+                   description: str, source: str) -> Path:
+    r"""The folder of a dataset under the data root, once every file it needs is there.
+
+    Raises:
+        DatasetNotFoundError: the data root or a file is missing; the message names the
+            folder, the missing files and :obj:`source`, where to get them.
+    """
+    base = data_root(root)
+    if not base.is_dir():
+        raise DatasetNotFoundError(
+            f"data root '{base}' does not exist; pass --root DIR or set {DATA_ROOT_ENV}")
+    path = base / folder
+    missing = [f for f in files if not (path / f).is_file()]
+    if missing:
+        raise DatasetNotFoundError(f"{description} not found: missing {', '.join(missing)} in "
+                                   f"'{path}'; get {source}")
+    return path
+
+
 def cache_dir(path: str | os.PathLike | None = None) -> Path:
     r"""The writable cache dir: :obj:`path`, ``$GKD_CACHE_DIR``, or the user cache folder."""
     if path or os.environ.get(CACHE_DIR_ENV):
@@ -196,14 +216,5 @@ def load_dataset(name: str, root: str | os.PathLike | None = None,
     if name.lower().startswith(SYNTHETIC_PREFIX):
         return synthetic_dataset(name.lower())
     spec = dataset_spec(name)
-    base = data_root(root)
-    if not base.is_dir():
-        raise DatasetNotFoundError(
-            f"data root '{base}' does not exist; pass --root DIR or set {DATA_ROOT_ENV}")
-    folder = base / spec.folder
-    missing = [f for f in spec.files if not (folder / f).is_file()]
-    if missing:
-        raise DatasetNotFoundError(
-            f"dataset '{spec.name}' not found: missing {', '.join(missing)} in '{folder}'; "
-            f"get {spec.source}")
+    folder = dataset_folder(root, spec.folder, spec.files, f"dataset '{spec.name}'", spec.source)
     return spec.read(folder, cache_dir(cache))

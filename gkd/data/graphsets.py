@@ -19,9 +19,9 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data, InMemoryDataset
 
-from gkd.data.datasets import DATA_ROOT_ENV, cache_dir, data_root
+from gkd.data.datasets import cache_dir, dataset_folder
 from gkd.data.ogb import mirror_folder, open_ogb_dataset
-from gkd.errors import DatasetNotFoundError, GkdError
+from gkd.errors import GkdError
 
 SPLIT_NAMES = ("train", "val", "test")
 
@@ -262,16 +262,8 @@ def load_graph_task(name: str, root: str | os.PathLike | None = None,
         DatasetNotFoundError: the data root or one of the dataset's files is missing.
     """
     spec = graph_dataset_spec(name)
-    base = data_root(root)
-    if not base.is_dir():
-        raise DatasetNotFoundError(
-            f"data root '{base}' does not exist; pass --root DIR or set {DATA_ROOT_ENV}")
-    folder = base / spec.folder
-    missing = [f for f in spec.files if not (folder / f).is_file()]
-    if missing:
-        raise DatasetNotFoundError(
-            f"graph dataset '{spec.name}' not found: missing {', '.join(missing)} in "
-            f"'{folder}'; get {spec.source}")
+    folder = dataset_folder(root, spec.folder, spec.files, f"graph dataset '{spec.name}'",
+                            spec.source)
     info = {"dataset": spec.name}
     if spec.is_ogb:
         dataset = _open_ogbg(spec.name, folder, cache_dir(cache))
