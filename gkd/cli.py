@@ -58,6 +58,19 @@ def _check_writable(path: str | None) -> None:
         raise GkdError(f"cannot write --output {path}")
 
 
+def _write_output(args: argparse.Namespace, record: dict[str, Any],
+                  started: float | None = None) -> None:
+    r"""Writes :obj:`record` with the command line (and the wall-clock seconds since
+    :obj:`started`) atomically to ``--output``, if given."""
+    if args.output is None:
+        return
+    from gkd.io import write_json
+
+    seconds = {} if started is None else {"seconds": round(time.perf_counter() - started, 1)}
+    write_json(args.output, {**record, **seconds, "command": shlex.join(["gkd", *args.argv])})
+    print(f"\nwrote {args.output}")
+
+
 def _distill(args: argparse.Namespace) -> None:
     from gkd.data.datasets import load_dataset
     from gkd.data.tasks import dataset_for_protocol, make_node_task
@@ -69,7 +82,6 @@ def _distill(args: argparse.Namespace) -> None:
         run_node_distillation,
         summarize,
     )
-    from gkd.io import write_json
 
     started = time.perf_counter()
     args.dataset = args.dataset.lower()
@@ -100,19 +112,14 @@ def _distill(args: argparse.Namespace) -> None:
     print(f"\n{' · '.join(described.values())} · {args.seeds} seed(s) · "
           f"accuracy % (mean ± {std_note})")
     print(format_summary(summary))
-    if args.output:
-        write_json(args.output, {"task": described, "config": config, "runs": runs,
-                                 "summary": summary, "env": environment(),
-                                 "seconds": round(time.perf_counter() - started, 1),
-                                 "command": shlex.join(["gkd", *args.argv])})
-        print(f"\nwrote {args.output}")
+    _write_output(args, {"task": described, "config": config, "runs": runs,
+                         "summary": summary, "env": environment()}, started)
 
 
 def _linkpred(args: argparse.Namespace) -> None:
     from gkd.data.datasets import load_dataset
     from gkd.data.links import make_link_task, production_new_ratio
     from gkd.experiment import environment, format_summary, summarize
-    from gkd.io import write_json
     from gkd.linkpred import link_config, run_link_prediction
 
     started = time.perf_counter()
@@ -144,12 +151,8 @@ def _linkpred(args: argparse.Namespace) -> None:
           f"{args.seeds} seed(s) · Hits@{k} % (mean ± sample std over seeds (ddof=1), "
           f"one split, teacher per seed)")
     print(format_summary(summary))
-    if args.output:
-        write_json(args.output, {"task": described, "config": config, "runs": runs,
-                                 "summary": summary, "env": environment(),
-                                 "seconds": round(time.perf_counter() - started, 1),
-                                 "command": shlex.join(["gkd", *args.argv])})
-        print(f"\nwrote {args.output}")
+    _write_output(args, {"task": described, "config": config, "runs": runs,
+                         "summary": summary, "env": environment()}, started)
 
 
 def _ratio(text: str) -> float:
@@ -173,7 +176,6 @@ def _speed(args: argparse.Namespace) -> None:
     from gkd.bench.timing import TimingBudget
     from gkd.data.tasks import load_node_task
     from gkd.experiment import environment, hardware_line, node_config
-    from gkd.io import write_json
     from gkd.nn import MLP
     from gkd.teachers import build_teacher
 
@@ -198,12 +200,9 @@ def _speed(args: argparse.Namespace) -> None:
                            device=args.device, seed=args.seed,
                            budget=TimingBudget(max_seconds=args.max_seconds))
     print(format_speed(result))
-    if args.output:
-        write_json(args.output, {"task": {"dataset": args.dataset, "protocol": args.protocol,
-                                          "setting": args.setting, "teacher": args.teacher},
-                                 "config": config, "env": env, **result,
-                                 "command": shlex.join(["gkd", *args.argv])})
-        print(f"\nwrote {args.output}")
+    _write_output(args, {"task": {"dataset": args.dataset, "protocol": args.protocol,
+                                  "setting": args.setting, "teacher": args.teacher},
+                         "config": config, "env": env, **result})
 
 
 def _bench(args: argparse.Namespace) -> None:

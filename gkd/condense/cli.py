@@ -2,12 +2,11 @@
 from __future__ import annotations
 
 import argparse
-import shlex
 import sys
 import time
 from typing import Any
 
-from gkd.cli import _add_common, _check_writable, _parse_sets, _positive_int
+from gkd.cli import _add_common, _check_writable, _parse_sets, _positive_int, _write_output
 from gkd.errors import GkdError
 
 NAMESPACES = ("model", "train", "condenser")
@@ -44,7 +43,6 @@ def _condense(args: argparse.Namespace) -> None:
     from gkd.condense.training import EvalBatches
     from gkd.data.graphsets import load_graph_task
     from gkd.experiment import environment, format_summary
-    from gkd.io import write_json
 
     started = time.perf_counter()
     args.dataset = args.dataset.lower()
@@ -90,13 +88,8 @@ def _condense(args: argparse.Namespace) -> None:
     if trees is not None:
         print(f"(trees computed once in {trees.seconds:.2f}s and counted in every seed's "
               f"distill_seconds)", file=sys.stderr)
-    if args.output:
-        write_json(args.output, {"task": described, "config": config,
-                                 "support": list(args.support), "runs": runs,
-                                 "summary": summary, "env": environment(),
-                                 "seconds": round(time.perf_counter() - started, 1),
-                                 "command": shlex.join(["gkd", *args.argv])})
-        print(f"\nwrote {args.output}")
+    _write_output(args, {"task": described, "config": config, "support": list(args.support),
+                         "runs": runs, "summary": summary, "env": environment()}, started)
 
 
 def add_condense_command(commands: argparse._SubParsersAction) -> None:

@@ -57,7 +57,7 @@ class LinkDistiller:
         patience (int, optional): epochs without a validation Hits@K gain before
             stopping. (default: ``100``)
         anchor_batch_size (int, optional): anchor nodes per step; the training edges are
-            spread over the same number of steps. (default: ``1024``)
+            spread over the same number of steps. (default: ``4096``)
         label_weight (float, optional): weight of the cross-entropy. (default: ``1.0``)
         grad_clip (float, optional): gradient-norm clip. (default: ``1.0``)
         hits_k (int, optional): the :math:`K` of the validation Hits@K. (default: ``20``)
