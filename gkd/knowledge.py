@@ -161,11 +161,15 @@ def parameter_count(model: torch.nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
-def _cache_key(task: NodeTask, teacher: str, config: dict[str, Any]) -> str:
+def cache_key(fingerprint: str, seed: int, teacher: str, config: dict[str, Any],
+              file_format: int = FORMAT) -> str:
+    r"""The cache file name of a teacher trained on the task with :obj:`fingerprint`: a
+    digest of the task, :obj:`seed`, :obj:`teacher`, :obj:`config`, the file format and
+    the gkd version."""
     from gkd import __version__
 
-    described = {"task": task.fingerprint(), "seed": task.seed, "teacher": teacher,
-                 "config": config, "format": FORMAT, "gkd": __version__}
+    described = {"task": fingerprint, "seed": seed, "teacher": teacher, "config": config,
+                 "format": file_format, "gkd": __version__}
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:24]
 
 
@@ -222,7 +226,8 @@ def cached_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
         cache (str, optional): the cache dir. (default: :func:`~gkd.data.cache_dir`)
         use_cache (bool, optional): reuse and store trained models. (default: ``True``)
     """
-    path = cache_dir(cache) / "knowledge" / f"{_cache_key(task, teacher, config)}.pt"
+    key = cache_key(task.fingerprint(), task.seed, teacher, config)
+    path = cache_dir(cache) / "knowledge" / f"{key}.pt"
     weights = path.with_suffix(".teacher.pt")
     if use_cache and path.is_file() and weights.is_file():
         knowledge = Knowledge.load(path)

@@ -9,7 +9,6 @@ gradient-norm clip 1.0, early stopping after 100 epochs without a validation Hit
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import time
@@ -26,7 +25,7 @@ from gkd.data.datasets import cache_dir
 from gkd.data.links import LinkTask
 from gkd.errors import GkdError
 from gkd.io import load_torch, save_torch
-from gkd.knowledge import parameter_count
+from gkd.knowledge import cache_key, parameter_count
 from gkd.link_evaluation import evaluate_links, hits_at_k
 from gkd.nn.link_predictor import LinkPredictor
 from gkd.ops import CSRGraph, adjacency, sample_non_edges
@@ -136,14 +135,6 @@ class LinkKnowledge:
         return logits.view(pairs.shape[1:])
 
 
-def _cache_key(task: LinkTask, teacher: str, config: dict[str, Any], seed: int) -> str:
-    from gkd import __version__
-
-    described = {"task": task.fingerprint(), "seed": seed, "teacher": teacher,
-                 "config": config, "format": FORMAT, "gkd": __version__}
-    return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:24]
-
-
 def link_teacher_knowledge(task: LinkTask, teacher: str, config: dict[str, Any], *,
                            seed: int = 0, cache: str | os.PathLike | None = None,
                            use_cache: bool = True) -> LinkKnowledge:
@@ -154,7 +145,8 @@ def link_teacher_knowledge(task: LinkTask, teacher: str, config: dict[str, Any],
     the seed, the teacher and its configuration, so every student of a seed shares one
     teacher.
     """
-    path = cache_dir(cache) / "link-teachers" / f"{_cache_key(task, teacher, config, seed)}.pt"
+    key = cache_key(task.fingerprint(), seed, teacher, config, FORMAT)
+    path = cache_dir(cache) / "link-teachers" / f"{key}.pt"
     torch.manual_seed(seed)
     model = build_link_teacher(teacher, task.num_features, config)
     if use_cache and path.is_file():
