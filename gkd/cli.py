@@ -143,7 +143,8 @@ def _linkpred(args: argparse.Namespace) -> None:
                                   use_cache=not args.no_cache)
         runs.append(run)
         scores = "  ".join(f"{m} {run[m]['test']:.2f}" for m in ("teacher", "mlp", "student"))
-        cached = " (teacher cached)" if run["details"]["teacher"]["cached"] else ""
+        cached = [m for m in ("teacher", "mlp") if run["details"][m]["cached"]]
+        cached = f" ({' and '.join(cached)} cached)" if cached else ""
         print(f"  seed {seed + 1}/{args.seeds}  test: {scores}  "
               f"[{time.perf_counter() - start:.1f}s]{cached}", file=sys.stderr, flush=True)
     summary = summarize(runs)

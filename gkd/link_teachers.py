@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -119,7 +120,7 @@ class LinkKnowledge:
         embeddings (Tensor): node embeddings :math:`(N_{obs}, D)` on the observed graph,
             in eval mode.
         model (LinkPredictor): the trained teacher, in eval mode.
-        meta (dict, optional): ``teacher``, ``config``, ``metrics`` (Hits@K in percent),
+        meta (dict, optional): ``name``, ``config``, ``metrics`` (Hits@K in percent),
             ``epoch``, ``params``, ``seconds`` and ``cached``.
     """
 
@@ -135,35 +136,52 @@ class LinkKnowledge:
         return logits.view(pairs.shape[1:])
 
 
-def link_teacher_knowledge(task: LinkTask, teacher: str, config: dict[str, Any], *,
-                           seed: int = 0, cache: str | os.PathLike | None = None,
-                           use_cache: bool = True) -> LinkKnowledge:
-    r"""The knowledge of link teacher :obj:`teacher` trained on :obj:`task` with seed
-    :obj:`seed`: trained with validation selection, scored on every evaluation set, and
-    its embeddings of the observed graph kept. The trained weights and metrics are
-    cached under ``<cache dir>/link-teachers/<key>.pt``, keyed by the task's content,
-    the seed, the teacher and its configuration, so every student of a seed shares one
-    teacher.
+def cached_link_model(task: LinkTask, name: str, config: dict[str, Any], *, seed: int,
+                      build: Callable[[], LinkPredictor],
+                      train: Callable[[LinkPredictor], History], folder: str,
+                      cache: str | os.PathLike | None = None,
+                      use_cache: bool = True) -> tuple[LinkPredictor, dict[str, Any]]:
+    r"""A link predictor trained on :obj:`task`, from the cache when present: seeded
+    with :obj:`seed`, built, trained in place with validation selection and scored on
+    every evaluation set. The weights and the metadata (``metrics`` in Hits@K percent,
+    ``epoch``, ``params``, ``seconds``; ``cached`` tells whether they came from the
+    cache) are stored under ``<cache dir>/<folder>/<key>.pt``, keyed by the task's
+    content, :obj:`seed`, :obj:`name` and :obj:`config`. Returns the model in eval mode
+    and its metadata.
     """
-    key = cache_key(task.fingerprint(), seed, teacher, config, FORMAT)
-    path = cache_dir(cache) / "link-teachers" / f"{key}.pt"
+    key = cache_key(task.fingerprint(), seed, name, config, FORMAT)
+    path = cache_dir(cache) / folder / f"{key}.pt"
     torch.manual_seed(seed)
-    model = build_link_teacher(teacher, task.num_features, config)
+    model = build()
     if use_cache and path.is_file():
         saved = load_torch(path)
         model.load_state_dict(saved["state"])
         meta = {**json.loads(saved["meta"]), "cached": True}
     else:
         start = time.perf_counter()
-        history = train_link_teacher(model, task, config)
+        history = train(model)
         metrics = evaluate_links(task, lambda g: _embed(model, g), model.score, config["hits_k"])
-        meta = {"teacher": teacher, "config": config, "metrics": metrics,
+        meta = {"name": name, "config": config, "metrics": metrics,
                 "epoch": history.best_epoch, "params": parameter_count(model),
                 "seconds": round(time.perf_counter() - start, 3)}
         if use_cache:
             save_torch(path, {"state": model.state_dict(), "meta": json.dumps(meta)})
         meta["cached"] = False
-    model.eval()
+    return model.eval(), meta
+
+
+def link_teacher_knowledge(task: LinkTask, teacher: str, config: dict[str, Any], *,
+                           seed: int = 0, cache: str | os.PathLike | None = None,
+                           use_cache: bool = True) -> LinkKnowledge:
+    r"""The knowledge of link teacher :obj:`teacher` trained on :obj:`task` with seed
+    :obj:`seed` (:func:`cached_link_model`, under ``link-teachers``), with its
+    embeddings of the observed graph, so every student of a seed shares one teacher.
+    """
+    model, meta = cached_link_model(
+        task, teacher, config, seed=seed,
+        build=lambda: build_link_teacher(teacher, task.num_features, config),
+        train=lambda m: train_link_teacher(m, task, config), folder="link-teachers",
+        cache=cache, use_cache=use_cache)
     with torch.no_grad():
         embeddings = _embed(model, task.graph)
     return LinkKnowledge(embeddings, model, meta)

@@ -13,7 +13,12 @@ from gkd.distill.llp import LinkDistiller, get_link_distiller
 from gkd.errors import GkdError
 from gkd.knowledge import parameter_count
 from gkd.link_evaluation import evaluate_links
-from gkd.link_teachers import LinkKnowledge, link_teacher_config, link_teacher_knowledge
+from gkd.link_teachers import (
+    LinkKnowledge,
+    cached_link_model,
+    link_teacher_config,
+    link_teacher_knowledge,
+)
 from gkd.nn import MLP
 from gkd.nn.link_predictor import LinkPredictor
 
@@ -66,6 +71,21 @@ def _train_student(task: LinkTask, distiller: LinkDistiller, config: dict[str, A
                      "seconds": round(history.seconds, 3)}
 
 
+def _plain_mlp(task: LinkTask, distiller: LinkDistiller, config: dict[str, Any], seed: int,
+               cache: str | os.PathLike | None, use_cache: bool
+               ) -> tuple[dict[str, float], dict[str, Any]]:
+    # Trained on the labels alone with the distiller's training options, so it is the same
+    # model for every method of a seed: cached like the teacher.
+    baseline = LinkDistiller(**{k: v for k, v in distiller.options().items()
+                                if k in LinkDistiller().options()})
+    _, meta = cached_link_model(
+        task, "mlp", {**config, **baseline.options()}, seed=seed,
+        build=lambda: build_link_student(task.num_features, config),
+        train=lambda m: baseline.fit(m, task), folder="link-baselines", cache=cache,
+        use_cache=use_cache)
+    return meta["metrics"], {k: meta[k] for k in ("epoch", "params", "seconds", "cached")}
+
+
 def run_link_prediction(task: LinkTask, teacher: str, method: str,
                         config: dict[str, dict[str, Any]], *, seed: int = 0,
                         cache: str | os.PathLike | None = None,
@@ -79,8 +99,9 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
         method (str): ``"llp"``, ``"logit"`` or ``"repr"``.
         config (dict): ``{"teacher": {...}, "student": {...}, "distiller": {...}}``.
         seed (int, optional): seeds the teacher, the MLP and the student. (default: ``0``)
-        cache (str, optional): the cache dir for teachers.
-        use_cache (bool, optional): reuse and store trained teachers. (default: ``True``)
+        cache (str, optional): the cache dir for teachers and plain MLPs.
+        use_cache (bool, optional): reuse and store trained teachers and plain MLPs, which
+            do not depend on :obj:`method`. (default: ``True``)
 
     Returns:
         A run record ``{"seed", "teacher", "mlp", "student", "details", "split"}`` where
@@ -90,10 +111,7 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
     distiller = get_link_distiller(method)(**config["distiller"])
     knowledge = link_teacher_knowledge(task, teacher, config["teacher"], seed=seed,
                                        cache=cache, use_cache=use_cache)
-    label_only = {k: v for k, v in distiller.options().items()
-                  if k in LinkDistiller().options()}
-    mlp, mlp_details = _train_student(task, LinkDistiller(**label_only), config["student"],
-                                      None, seed)
+    mlp, mlp_details = _plain_mlp(task, distiller, config["student"], seed, cache, use_cache)
     student, student_details = _train_student(task, distiller, config["student"], knowledge,
                                               seed)
     teacher_details = {k: knowledge.meta[k] for k in ("epoch", "params", "seconds", "cached")}

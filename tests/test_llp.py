@@ -33,7 +33,20 @@ def test_one_seed_scores_teacher_mlp_and_student(graph, method):
     assert run["details"]["student"]["params"] == run["details"]["mlp"]["params"]
     again = run_link_prediction(task, "sage", method, config, seed=1)
     assert again["details"]["teacher"]["cached"] and again["teacher"] == run["teacher"]
+    assert again["details"]["mlp"]["cached"] and again["mlp"] == run["mlp"]
     assert again["student"] == run["student"]
+
+
+def test_every_method_of_a_seed_shares_one_plain_mlp(graph):
+    task = make_link_task(graph, seed=0)
+    runs = {method: run_link_prediction(task, "sage", method,
+                                        link_config("tiny", "sage", method, FAST), seed=2)
+            for method in ("llp", "repr")}
+    assert not runs["llp"]["details"]["mlp"]["cached"] and runs["repr"]["details"]["mlp"]["cached"]
+    assert runs["repr"]["mlp"] == runs["llp"]["mlp"]
+    fresh = run_link_prediction(task, "sage", "repr", link_config("tiny", "sage", "repr", FAST),
+                                seed=2, use_cache=False)
+    assert fresh["mlp"] == runs["llp"]["mlp"]
 
 
 def test_llp_pulls_the_student_towards_the_teacher_order(graph):

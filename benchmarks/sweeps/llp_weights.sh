@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Validation sweep of LLP's loss weights on DATASET (transductive, SAGE teacher, seeds
+# 0..SEEDS-1, default epoch budget): one `gkd linkpred --method llp` per variant, JSON in
+# benchmarks/sweeps/llp/. Teachers and plain MLPs come from the cache after the first
+# variant. Choose on the student's mean validation Hits@20 over datasets, never on test.
+#   GKD_DATA_ROOT=../shared/datasets bash benchmarks/sweeps/llp_weights.sh cora 5
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+dataset=$1 seeds=$2
+out=benchmarks/sweeps/llp
+declare -A variants=(
+  [default]=""
+  [rank1]="--set distiller.dist_weight=0"
+  [rank10]="--set distiller.rank_weight=10 --set distiller.dist_weight=0 --set distiller.margin=0.1"
+  [rank10-dist0.1]="--set distiller.rank_weight=10 --set distiller.margin=0.1"
+  [label0.1]="--set distiller.label_weight=0.1"
+)
+for name in ${VARIANTS:-${!variants[@]}}; do
+  file=$out/$dataset-$name.json
+  [ -f "$file" ] && continue
+  # shellcheck disable=SC2086
+  gkd linkpred --dataset "$dataset" --teacher sage --method llp --setting transductive \
+    --seeds "$seeds" ${variants[$name]} --output "$file" > /dev/null
+done
+python - "$out" "$dataset" <<'PY'
+import glob, json, sys
+for path in sorted(glob.glob(f"{sys.argv[1]}/{sys.argv[2]}-*.json")):
+    s = json.load(open(path))["summary"]
+    print(f"{path.rsplit('/', 1)[1]:35s} mlp val {s['mlp']['val']['mean']:.2f}  "
+          f"student val {s['student']['val']['mean']:.2f}")
+PY
