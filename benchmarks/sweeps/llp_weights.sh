@@ -22,10 +22,4 @@ for name in ${VARIANTS:-${!variants[@]}}; do
   gkd linkpred --dataset "$dataset" --teacher sage --method llp --setting transductive \
     --seeds "$seeds" ${variants[$name]} --output "$file" > /dev/null
 done
-python - "$out" "$dataset" <<'PY'
-import glob, json, sys
-for path in sorted(glob.glob(f"{sys.argv[1]}/{sys.argv[2]}-*.json")):
-    s = json.load(open(path))["summary"]
-    print(f"{path.rsplit('/', 1)[1]:35s} mlp val {s['mlp']['val']['mean']:.2f}  "
-          f"student val {s['student']['val']['mean']:.2f}")
-PY
+python benchmarks/sweeps/summarize.py "$out/$dataset-*.json" mlp student

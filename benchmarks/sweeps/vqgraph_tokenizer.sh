@@ -19,10 +19,4 @@ for name in ${VARIANTS:-${!variants[@]}}; do
   gkd distill --dataset "$dataset" --protocol cpf --teacher sage --method vqgraph \
     --setting "$setting" --seeds "$seeds" ${variants[$name]} --output "$file" > /dev/null
 done
-python - "$out" "$dataset-$setting" <<'PY'
-import glob, json, sys
-for path in sorted(glob.glob(f"{sys.argv[1]}/{sys.argv[2]}-*.json")):
-    s = json.load(open(path))["summary"]
-    print(f"{path.rsplit('/', 1)[1]:45s} teacher val {s['teacher']['val']['mean']:.2f}  "
-          f"student val {s['student']['val']['mean']:.2f}")
-PY
+python benchmarks/sweeps/summarize.py "$out/$dataset-$setting-*.json" teacher student
