@@ -10,6 +10,7 @@ from torch import Tensor
 from torch_geometric.typing import Adj
 
 from gkd.nn.vq import VectorQuantizer, VQOutput
+from gkd.ops.sparse import pair_dot
 
 
 class TokenizerOutput(NamedTuple):
@@ -77,9 +78,6 @@ class GraphTokenizer(torch.nn.Module):
         on :obj:`edges` and 0 on :obj:`non_edges` (both :math:`(2, \cdot)`), averaged over
         all pairs. Memory is linear in the number of pairs."""
         z = self.edge_decoder(out.vq.quantized)
-        pairs = torch.cat([edges, non_edges], dim=1)
-        # index_select, not z[pairs]: its backward adds repeated rows in a fixed order,
-        # where the indexing backward's parallel accumulation varies from run to run
-        scores = (z.index_select(0, pairs[0]) * z.index_select(0, pairs[1])).sum(dim=-1)
+        scores = pair_dot(z, torch.cat([edges, non_edges], dim=1))
         labels = torch.cat([scores.new_ones(edges.size(1)), scores.new_zeros(non_edges.size(1))])
         return F.binary_cross_entropy_with_logits(scores, labels)

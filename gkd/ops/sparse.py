@@ -1,6 +1,7 @@
-"""Sparse adjacency construction."""
+"""Sparse adjacency construction and sampled pair products."""
 from __future__ import annotations
 
+import torch
 from torch import Tensor
 from torch_geometric.utils import to_torch_csr_tensor
 
@@ -24,3 +25,28 @@ def adjacency(edge_index: Tensor, num_nodes: int, edge_weight: Tensor | None = N
     with quiet_sparse_csr():
         return to_torch_csr_tensor(edge_index.flip(0), edge_weight,
                                    size=(num_nodes, num_nodes))
+
+
+def pair_dot(x: Tensor, pairs: Tensor) -> Tensor:
+    r"""Inner products :math:`\langle \mathbf{x}_u, \mathbf{x}_v \rangle` of the node
+    pairs :math:`(u, v)` in :obj:`pairs`, differentiable in :obj:`x`.
+
+    Computed as one sampled dense-dense product (``torch.sparse.sampled_addmm``) over
+    the pairs sorted by :math:`u`: several times faster on CPU than gathering both
+    endpoints' rows, and its backward is two sparse-dense products with a fixed
+    summation order. Repeated pairs are allowed.
+
+    Shapes:
+        - **input:** node features :math:`(|\mathcal{V}|, F)`, node pairs :math:`(2, P)`
+        - **output:** scores :math:`(P)`, in the order of :obj:`pairs`
+    """
+    n = x.size(0)
+    order = torch.argsort(pairs[0] * n + pairs[1])
+    rows, cols = pairs[0, order], pairs[1, order]
+    with quiet_sparse_csr():
+        crow = torch.cat([rows.new_zeros(1), torch.bincount(rows, minlength=n).cumsum(0)])
+        mask = torch.sparse_csr_tensor(crow, cols, x.new_ones(rows.numel()), (n, n))
+        sorted_scores = torch.sparse.sampled_addmm(mask, x, x.t(), beta=0.0).values()
+    inverse = torch.empty_like(order)
+    inverse[order] = torch.arange(order.numel(), device=order.device)
+    return sorted_scores.index_select(0, inverse)
