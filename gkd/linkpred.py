@@ -74,10 +74,12 @@ def _train_student(task: LinkTask, distiller: LinkDistiller, config: dict[str, A
 def _plain_mlp(task: LinkTask, distiller: LinkDistiller, config: dict[str, Any], seed: int,
                cache: str | os.PathLike | None, use_cache: bool
                ) -> tuple[dict[str, float], dict[str, Any]]:
-    # Trained on the labels alone with the distiller's training options, so it is the same
-    # model for every method of a seed: cached like the teacher.
-    baseline = LinkDistiller(**{k: v for k, v in distiller.options().items()
-                                if k in LinkDistiller().options()})
+    # Trained on the labels alone with the distiller's training options (label_weight only
+    # weighs the labels against distillation), so it is the same model for every method
+    # and loss weighting of a seed: cached like the teacher.
+    training = {k: v for k, v in distiller.options().items()
+                if k in LinkDistiller().options() and k != "label_weight"}
+    baseline = LinkDistiller(**training)
     _, meta = cached_link_model(
         task, "mlp", {**config, **baseline.options()}, seed=seed,
         build=lambda: build_link_student(task.num_features, config),

@@ -44,6 +44,10 @@ def test_every_method_of_a_seed_shares_one_plain_mlp(graph):
             for method in ("llp", "repr")}
     assert not runs["llp"]["details"]["mlp"]["cached"] and runs["repr"]["details"]["mlp"]["cached"]
     assert runs["repr"]["mlp"] == runs["llp"]["mlp"]
+    weighted = {"distiller": {**FAST["distiller"], "label_weight": 0.1}}
+    reweighted = run_link_prediction(task, "sage", "llp", link_config("tiny", "sage", "llp", {
+        **FAST, **weighted}), seed=2)
+    assert reweighted["details"]["mlp"]["cached"] and reweighted["mlp"] == runs["llp"]["mlp"]
     fresh = run_link_prediction(task, "sage", "repr", link_config("tiny", "sage", "repr", FAST),
                                 seed=2, use_cache=False)
     assert fresh["mlp"] == runs["llp"]["mlp"]
