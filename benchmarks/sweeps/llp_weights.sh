@@ -8,12 +8,13 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 dataset=$1 seeds=$2
 out=benchmarks/sweeps/llp
+# Every variant sets all three knobs, so the sweep does not depend on the current defaults
+# (rank10-dist0.1 became the default; rank1-dist0.1 was the default before it).
 declare -A variants=(
-  [default]=""
-  [rank1]="--set distiller.dist_weight=0"
+  [rank1-dist0.1]="--set distiller.rank_weight=1 --set distiller.dist_weight=0.1 --set distiller.margin=0.05"
+  [rank1]="--set distiller.rank_weight=1 --set distiller.dist_weight=0 --set distiller.margin=0.05"
   [rank10]="--set distiller.rank_weight=10 --set distiller.dist_weight=0 --set distiller.margin=0.1"
-  [rank10-dist0.1]="--set distiller.rank_weight=10 --set distiller.margin=0.1"
-  [label0.1]="--set distiller.label_weight=0.1"
+  [rank10-dist0.1]="--set distiller.rank_weight=10 --set distiller.dist_weight=0.1 --set distiller.margin=0.1"
 )
 for name in ${VARIANTS:-${!variants[@]}}; do
   file=$out/$dataset-$name.json
