@@ -1,10 +1,11 @@
 """Atomic writes and safe loads: nothing a user saved is ever half-written."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import IO, Any
 
@@ -52,6 +53,51 @@ def save_torch(path: str | Path, obj: Any) -> Path:
 def load_torch(path: str | Path) -> Any:
     r"""Loads a file written by :func:`save_torch` with ``weights_only=True``."""
     return torch.load(path, map_location="cpu", weights_only=True)
+
+
+@contextlib.contextmanager
+def file_lock(path: str | Path, *, wait: bool = True) -> Iterator[bool]:
+    r"""Holds an exclusive advisory lock on the file :obj:`path` (created if missing)
+    for the block, so that processes sharing a cache or a results folder take turns.
+
+    Args:
+        path (str or Path): the lock file.
+        wait (bool, optional): wait while another process holds the lock; with
+            ``False`` the block runs at once and receives ``False`` if the lock is held
+            elsewhere. (default: ``True``)
+
+    Yields:
+        Whether the lock is held (always ``True`` where the system has no ``fcntl``:
+        there is no lock there).
+    """
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - not POSIX: no lock
+        yield True
+        return
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
+        except BlockingIOError:
+            yield False
+            return
+        try:
+            yield True
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def cache_lock(entry: str | Path, enabled: bool = True
+               ) -> contextlib.AbstractContextManager[bool]:
+    r"""The lock of the cache entry :obj:`entry` (the file beside it with suffix
+    ``.lock``): a process that looks the entry up and, if it is missing, trains and stores
+    it under this lock makes a concurrent process wanting the same entry wait, then load it
+    instead of training it again. A no-op when not :obj:`enabled` (caching is off)."""
+    if not enabled:
+        return contextlib.nullcontext(True)
+    return file_lock(Path(entry).with_suffix(".lock"))
 
 
 def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:

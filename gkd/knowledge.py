@@ -25,7 +25,7 @@ from gkd.data.datasets import cache_dir
 from gkd.data.tasks import NodeTask
 from gkd.errors import GkdError
 from gkd.evaluation import evaluate
-from gkd.io import load_torch, save_torch
+from gkd.io import cache_lock, load_torch, save_torch
 from gkd.nn.vq import SIMILARITIES, code_scores
 from gkd.ops import adjacency
 from gkd.teachers import build_teacher, train_teacher
@@ -214,7 +214,8 @@ def cached_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
     Seeds with the task's seed, builds, trains, scores the model as
     ``model(x, adj)`` on every evaluation set and extracts its knowledge; the knowledge
     and the model's weights are cached under a key of the task, :obj:`teacher` and
-    :obj:`config` (which must tell different kinds of model apart).
+    :obj:`config` (which must tell different kinds of model apart); a concurrent process
+    wanting the same model waits for this one and loads it (:func:`~gkd.io.cache_lock`).
 
     Args:
         task (NodeTask): the task.
@@ -229,26 +230,27 @@ def cached_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
     key = cache_key(task.fingerprint(), task.seed, teacher, config)
     path = cache_dir(cache) / "knowledge" / f"{key}.pt"
     weights = path.with_suffix(".teacher.pt")
-    if use_cache and path.is_file() and weights.is_file():
-        knowledge = Knowledge.load(path)
+    with cache_lock(path, use_cache):
+        if use_cache and path.is_file() and weights.is_file():
+            knowledge = Knowledge.load(path)
+            model = build()
+            model.load_state_dict(load_torch(weights))
+            knowledge.model = model.eval()
+            knowledge.meta["cached"] = True
+            return knowledge
+        seed_everything(task.seed)
         model = build()
-        model.load_state_dict(load_torch(weights))
-        knowledge.model = model.eval()
-        knowledge.meta["cached"] = True
-        return knowledge
-    seed_everything(task.seed)
-    model = build()
-    start = time.perf_counter()
-    history = train(model)
-    metrics = evaluate(task, lambda g: model(g.x, adjacency(g.edge_index, g.num_nodes)))
-    knowledge = extract(model)
-    knowledge.meta = {"teacher": teacher, "config": config, "task": task.info,
-                      "metrics": metrics, "epoch": history.best_epoch,
-                      "params": parameter_count(model),
-                      "seconds": time.perf_counter() - start, **knowledge.meta}
-    if use_cache:
-        save_torch(weights, model.state_dict())
-        knowledge.save(path)
+        start = time.perf_counter()
+        history = train(model)
+        metrics = evaluate(task, lambda g: model(g.x, adjacency(g.edge_index, g.num_nodes)))
+        knowledge = extract(model)
+        knowledge.meta = {"teacher": teacher, "config": config, "task": task.info,
+                          "metrics": metrics, "epoch": history.best_epoch,
+                          "params": parameter_count(model),
+                          "seconds": time.perf_counter() - start, **knowledge.meta}
+        if use_cache:
+            save_torch(weights, model.state_dict())
+            knowledge.save(path)
     knowledge.model = model
     knowledge.meta["cached"] = False
     return knowledge

@@ -25,7 +25,7 @@ from gkd.config import merge_overrides
 from gkd.data.datasets import cache_dir
 from gkd.data.links import LinkTask
 from gkd.errors import GkdError
-from gkd.io import load_torch, save_torch
+from gkd.io import cache_lock, load_torch, save_torch
 from gkd.knowledge import cache_key, parameter_count
 from gkd.link_evaluation import evaluate_links, hits_at_k
 from gkd.nn.link_predictor import LinkPredictor
@@ -146,18 +146,19 @@ def cached_link_model(task: LinkTask, name: str, config: dict[str, Any], *, seed
     every evaluation set. The weights and the metadata (``metrics`` in Hits@K percent,
     ``epoch``, ``params``, ``seconds``; ``cached`` tells whether they came from the
     cache) are stored under ``<cache dir>/<folder>/<key>.pt``, keyed by the task's
-    content, :obj:`seed`, :obj:`name` and :obj:`config`. Returns the model in eval mode
-    and its metadata.
+    content, :obj:`seed`, :obj:`name` and :obj:`config`; a concurrent process wanting
+    the same model waits for this one and loads it (:func:`~gkd.io.cache_lock`). Returns
+    the model in eval mode and its metadata.
     """
     key = cache_key(task.fingerprint(), seed, name, config, FORMAT)
     path = cache_dir(cache) / folder / f"{key}.pt"
-    torch.manual_seed(seed)
-    model = build()
-    if use_cache and path.is_file():
-        saved = load_torch(path)
-        model.load_state_dict(saved["state"])
-        meta = {**json.loads(saved["meta"]), "cached": True}
-    else:
+    with cache_lock(path, use_cache):
+        torch.manual_seed(seed)
+        model = build()
+        if use_cache and path.is_file():
+            saved = load_torch(path)
+            model.load_state_dict(saved["state"])
+            return model.eval(), {**json.loads(saved["meta"]), "cached": True}
         start = time.perf_counter()
         history = train(model)
         metrics = evaluate_links(task, lambda g: _embed(model, g), model.score, config["hits_k"])
@@ -166,8 +167,7 @@ def cached_link_model(task: LinkTask, name: str, config: dict[str, Any], *, seed
                 "seconds": round(time.perf_counter() - start, 3)}
         if use_cache:
             save_torch(path, {"state": model.state_dict(), "meta": json.dumps(meta)})
-        meta["cached"] = False
-    return model.eval(), meta
+    return model.eval(), {**meta, "cached": False}
 
 
 def link_teacher_knowledge(task: LinkTask, teacher: str, config: dict[str, Any], *,

@@ -71,12 +71,18 @@ def _train_student(task: LinkTask, distiller: LinkDistiller, config: dict[str, A
                      "seconds": round(history.seconds, 3)}
 
 
-def _plain_mlp(task: LinkTask, distiller: LinkDistiller, config: dict[str, Any], seed: int,
-               cache: str | os.PathLike | None, use_cache: bool
-               ) -> tuple[dict[str, float], dict[str, Any]]:
-    # Trained on the labels alone with the distiller's training options (label_weight only
-    # weighs the labels against distillation), so it is the same model for every method
-    # and loss weighting of a seed: cached like the teacher.
+def plain_link_mlp(task: LinkTask, distiller: LinkDistiller, config: dict[str, Any], *,
+                   seed: int = 0, cache: str | os.PathLike | None = None,
+                   use_cache: bool = True) -> tuple[dict[str, float], dict[str, Any]]:
+    r"""The plain MLP link predictor of a seed: :obj:`distiller`'s training options
+    (without ``label_weight``, which only weighs the labels against distillation) on the
+    labels alone, so every method and loss weighting of a seed shares it; cached like the
+    teacher (:func:`~gkd.link_teachers.cached_link_model`, under ``link-baselines``).
+
+    Returns:
+        Its metrics (Hits@K in percent) and details (``epoch``, ``params``, ``seconds``,
+        ``cached``).
+    """
     training = {k: v for k, v in distiller.options().items()
                 if k in LinkDistiller().options() and k != "label_weight"}
     baseline = LinkDistiller(**training)
@@ -113,7 +119,8 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
     distiller = get_link_distiller(method)(**config["distiller"])
     knowledge = link_teacher_knowledge(task, teacher, config["teacher"], seed=seed,
                                        cache=cache, use_cache=use_cache)
-    mlp, mlp_details = _plain_mlp(task, distiller, config["student"], seed, cache, use_cache)
+    mlp, mlp_details = plain_link_mlp(task, distiller, config["student"], seed=seed,
+                                      cache=cache, use_cache=use_cache)
     student, student_details = _train_student(task, distiller, config["student"], knowledge,
                                               seed)
     teacher_details = {k: knowledge.meta[k] for k in ("epoch", "params", "seconds", "cached")}

@@ -3,7 +3,7 @@ import os
 
 import pytest
 
-from gkd.io import append_jsonl, read_jsonl, write_json
+from gkd.io import append_jsonl, cache_lock, file_lock, read_jsonl, write_json
 
 
 def test_appended_records_read_back_in_order(tmp_path):
@@ -40,3 +40,22 @@ def test_write_json_replaces_atomically_and_leaves_no_temporary(tmp_path):
     write_json(path, {"a": 2})
     assert json.loads(path.read_text()) == {"a": 2}
     assert os.listdir(tmp_path) == ["out.json"]
+
+
+def test_a_held_lock_is_refused_without_waiting_and_free_afterwards(tmp_path):
+    path = tmp_path / "cache" / "entry.lock"
+    with file_lock(path) as held:
+        assert held
+        with file_lock(path, wait=False) as second:
+            assert not second
+    with file_lock(path, wait=False) as again:
+        assert again
+
+
+def test_a_disabled_cache_lock_creates_nothing(tmp_path):
+    with cache_lock(tmp_path / "entry.pt", enabled=False) as held:
+        assert held
+    assert not any(tmp_path.iterdir())
+    with cache_lock(tmp_path / "entry.pt"):
+        assert (tmp_path / "entry.lock").is_file()
+

@@ -1,4 +1,5 @@
 import json
+import threading
 
 import pytest
 import torch
@@ -8,7 +9,12 @@ from gkd.data.links import make_link_task
 from gkd.data.synthetic import contextual_sbm
 from gkd.distill.llp import LLP, LinkDistiller, ReprMatching
 from gkd.errors import GkdError
-from gkd.link_teachers import link_teacher_knowledge
+from gkd.link_teachers import (
+    build_link_teacher,
+    cached_link_model,
+    link_teacher_knowledge,
+    train_link_teacher,
+)
 from gkd.linkpred import build_link_student, link_config, run_link_prediction
 
 FAST = {"teacher": {"hidden_channels": 16, "max_epochs": 8, "patience": 3},
@@ -51,6 +57,34 @@ def test_every_method_of_a_seed_shares_one_plain_mlp(graph):
     fresh = run_link_prediction(task, "sage", "repr", link_config("tiny", "sage", "repr", FAST),
                                 seed=2, use_cache=False)
     assert fresh["mlp"] == runs["llp"]["mlp"]
+
+
+def test_a_concurrent_run_waits_for_the_model_in_training_and_loads_it(graph, tmp_path):
+    task = make_link_task(graph, seed=0)
+    config = link_config("tiny", "sage", "llp", FAST)["teacher"]
+    trained_by, training, results = [], threading.Event(), {}
+
+    def train(model):
+        trained_by.append(threading.current_thread().name)
+        training.set()
+        return train_link_teacher(model, task, config)
+
+    def run():
+        results[threading.current_thread().name] = cached_link_model(
+            task, "sage", config, seed=0, folder="teachers", cache=tmp_path, train=train,
+            build=lambda: build_link_teacher("sage", task.num_features, config))
+
+    first = threading.Thread(target=run, name="first")
+    first.start()
+    assert training.wait(timeout=60)
+    run()  # blocks on the entry's lock until the first run has stored its model
+    first.join()
+    assert trained_by == ["first"]
+    (model, meta), (loaded, loaded_meta) = results["first"], results["MainThread"]
+    assert not meta["cached"] and loaded_meta["cached"]
+    assert loaded_meta["metrics"] == meta["metrics"]
+    for name, value in model.state_dict().items():
+        assert torch.equal(loaded.state_dict()[name], value)
 
 
 def test_llp_pulls_the_student_towards_the_teacher_order(graph):

@@ -20,6 +20,7 @@ from typing import IO, Any
 
 from gkd.bench.config import TASK_FIELDS, BenchConfig, RunKey
 from gkd.errors import GkdError
+from gkd.io import file_lock
 
 NODE_RESULTS = "node.jsonl"
 
@@ -36,16 +37,9 @@ def record_key(record: dict[str, Any]) -> tuple:
 
 @contextlib.contextmanager
 def _exclusive(folder: Path) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX: no lock
-        yield
-        return
-    with open(folder / ".lock", "w") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise GkdError(f"another gkd bench is writing to '{folder}'") from None
+    with file_lock(folder / ".lock", wait=False) as held:
+        if not held:
+            raise GkdError(f"another gkd bench is writing to '{folder}'")
         yield
 
 
