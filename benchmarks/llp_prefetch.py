@@ -19,6 +19,7 @@ from gkd.cli import _parse_sets
 from gkd.data.datasets import load_dataset
 from gkd.data.links import make_link_task
 from gkd.distill.llp import get_link_distiller
+from gkd.errors import GkdError
 from gkd.link_teachers import link_teacher_knowledge
 from gkd.linkpred import link_config, plain_link_mlp
 
@@ -30,12 +31,15 @@ parser.add_argument("--split-seed", type=int, default=0)
 parser.add_argument("--set", action="append", default=[])
 args = parser.parse_args()
 
-config = link_config(args.dataset, args.teacher, "llp", _parse_sets(args.set))
-task = make_link_task(load_dataset(args.dataset), "transductive", seed=args.split_seed,
-                      info={"dataset": args.dataset})
-distiller = get_link_distiller("llp")(**config["distiller"])
-for seed in args.seeds:
-    teacher = link_teacher_knowledge(task, args.teacher, config["teacher"], seed=seed)
-    metrics, details = plain_link_mlp(task, distiller, config["student"], seed=seed)
-    print(f"seed {seed}: teacher {teacher.meta['metrics']} (cached {teacher.meta['cached']}), "
-          f"mlp {metrics} (cached {details['cached']})", file=sys.stderr, flush=True)
+try:
+    config = link_config(args.dataset, args.teacher, "llp", _parse_sets(args.set))
+    task = make_link_task(load_dataset(args.dataset), "transductive", seed=args.split_seed,
+                          info={"dataset": args.dataset})
+    distiller = get_link_distiller("llp")(**config["distiller"])
+    for seed in args.seeds:
+        teacher = link_teacher_knowledge(task, args.teacher, config["teacher"], seed=seed)
+        metrics, details = plain_link_mlp(task, distiller, config["student"], seed=seed)
+        print(f"seed {seed}: teacher {teacher.meta['metrics']} (cached {teacher.meta['cached']}), "
+              f"mlp {metrics} (cached {details['cached']})", file=sys.stderr, flush=True)
+except GkdError as error:
+    sys.exit(f"llp_prefetch: {error}")
