@@ -5,7 +5,7 @@ Pass the same dataset, teacher, split and ``--set`` options as the ``gkd linkpre
 command; the cache keys then agree and the command finds these models cached (a model
 already cached is skipped, and a model one process is training makes the other wait for
 it). The method only matters through the MLP's training options, which are the same for
-every method.
+every method, and the device (``--device``, default cpu) does not enter the keys.
 
     GKD_DATA_ROOT=../shared/datasets python benchmarks/llp_prefetch.py \
         --dataset a-photo --seeds 4 3 2 [--set teacher.patience=50 ...]
@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gkd.cli import _parse_sets
+from gkd.cli import _check_device, _parse_sets
 from gkd.data.datasets import load_dataset
 from gkd.data.links import make_link_task
 from gkd.distill.llp import get_link_distiller
@@ -29,12 +29,14 @@ parser.add_argument("--teacher", default="sage")
 parser.add_argument("--seeds", type=int, nargs="+", required=True)
 parser.add_argument("--split-seed", type=int, default=0)
 parser.add_argument("--set", action="append", default=[])
+parser.add_argument("--device", default="cpu")
 args = parser.parse_args()
 
 try:
+    _check_device(args.device)
     config = link_config(args.dataset, args.teacher, "llp", _parse_sets(args.set))
     task = make_link_task(load_dataset(args.dataset), "transductive", seed=args.split_seed,
-                          info={"dataset": args.dataset})
+                          info={"dataset": args.dataset}).to(args.device)
     distiller = get_link_distiller("llp")(**config["distiller"])
     for seed in args.seeds:
         teacher = link_teacher_knowledge(task, args.teacher, config["teacher"], seed=seed)

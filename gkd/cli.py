@@ -58,6 +58,19 @@ def _check_writable(path: str | None) -> None:
         raise GkdError(f"cannot write --output {path}")
 
 
+def _check_device(device: str) -> None:
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except RuntimeError:
+        kind = None
+    if kind not in ("cpu", "cuda"):
+        raise GkdError(f"--device {device}: expected cpu or cuda[:N]")
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise GkdError(f"--device {device}: CUDA is not available on this machine")
+
+
 def _write_output(args: argparse.Namespace, record: dict[str, Any],
                   started: float | None = None) -> None:
     r"""Writes :obj:`record` with the command line (and the wall-clock seconds since
@@ -125,11 +138,12 @@ def _linkpred(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     args.dataset = args.dataset.lower()
     _check_writable(args.output)
+    _check_device(args.device)
     config = link_config(args.dataset, args.teacher, args.method, _parse_sets(args.set))
     task = make_link_task(load_dataset(args.dataset, args.root), args.setting,
                           seed=args.split_seed, test_ratio=args.test_ratio,
                           new_ratio=args.new_ratio or production_new_ratio(args.dataset),
-                          info={"dataset": args.dataset})
+                          info={"dataset": args.dataset}).to(args.device)
     k = config["distiller"]["hits_k"]
     described = {"dataset": args.dataset, "setting": args.setting, "teacher": args.teacher,
                  "method": args.method, **task.info, "split_seed": args.split_seed,
@@ -153,7 +167,7 @@ def _linkpred(args: argparse.Namespace) -> None:
           f"one split, teacher per seed)")
     print(format_summary(summary))
     _write_output(args, {"task": described, "config": config, "runs": runs,
-                         "summary": summary, "env": environment()}, started)
+                         "summary": summary, "env": environment(args.device)}, started)
 
 
 def _ratio(text: str) -> float:
@@ -182,8 +196,7 @@ def _speed(args: argparse.Namespace) -> None:
 
     args.dataset = args.dataset.lower()
     _check_writable(args.output)
-    if args.device.startswith("cuda") and not torch.cuda.is_available():
-        raise GkdError(f"--device {args.device}: CUDA is not available on this machine")
+    _check_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     config = node_config(args.dataset, args.teacher, "glnn", _parse_sets(args.set))
@@ -293,6 +306,8 @@ def build_parser() -> argparse.ArgumentParser:
     linkpred.add_argument("--new-ratio", type=_ratio,
                           help="production share of new nodes (default: 0.3 on cora and "
                                "citeseer, 0.1 elsewhere)")
+    linkpred.add_argument("--device", default="cpu",
+                          help="train and score on cpu or cuda[:N] (default: cpu)")
     _add_common(linkpred, "the runs and summary", "override a default, e.g. "
                 "teacher.lr=0.001, student.dropout=0, distiller.rank_weight=0.5")
     linkpred.add_argument("--no-cache", action="store_true",

@@ -89,7 +89,7 @@ def train_link_teacher(model: LinkPredictor, task: LinkTask, config: dict[str, A
                                  weight_decay=config["weight_decay"])
 
     def train_epoch() -> float:
-        pos = task.train_pos[:, torch.randperm(task.train_pos.size(1))]
+        pos = task.train_pos[:, torch.randperm(task.train_pos.size(1), device=task.device)]
         losses = []
         for batch in pos.split(config["edge_batch_size"], dim=1):
             pairs = torch.cat([batch, sample_non_edges(csr, batch.size(1))], dim=1)
@@ -154,7 +154,7 @@ def cached_link_model(task: LinkTask, name: str, config: dict[str, Any], *, seed
     path = cache_dir(cache) / folder / f"{key}.pt"
     with cache_lock(path, use_cache):
         torch.manual_seed(seed)
-        model = build()
+        model = build().to(task.device)
         if use_cache and path.is_file():
             saved = load_torch(path)
             model.load_state_dict(saved["state"])
@@ -166,7 +166,8 @@ def cached_link_model(task: LinkTask, name: str, config: dict[str, Any], *, seed
                 "epoch": history.best_epoch, "params": parameter_count(model),
                 "seconds": round(time.perf_counter() - start, 3)}
         if use_cache:
-            save_torch(path, {"state": model.state_dict(), "meta": json.dumps(meta)})
+            state = {k: v.cpu() for k, v in model.state_dict().items()}
+            save_torch(path, {"state": state, "meta": json.dumps(meta)})
     return model.eval(), {**meta, "cached": False}
 
 

@@ -64,7 +64,7 @@ def _train_student(task: LinkTask, distiller: LinkDistiller, config: dict[str, A
                    knowledge: LinkKnowledge | None, seed: int
                    ) -> tuple[dict[str, float], dict[str, Any]]:
     torch.manual_seed(seed)
-    student = build_link_student(task.num_features, config)
+    student = build_link_student(task.num_features, config).to(task.device)
     history = distiller.fit(student, task, knowledge)
     metrics = evaluate_links(task, lambda g: student.encode(g.x), student.score, distiller.hits_k)
     return metrics, {"epoch": history.best_epoch, "params": parameter_count(student),

@@ -138,8 +138,12 @@ def test_linkpred_writes_the_json_contract(capsys, tmp_path):
     (["--set", "teacher.heads=2"], "unknown link teacher sage option(s) heads"),
     (["--test-ratio", "1.5"], "must lie strictly between 0 and 1"),
     (["--set", "teacher.hits_k=50"], "must agree"),
+    (["--device", "gpu"], "--device gpu: expected cpu or cuda[:N]"),
+    (["--device", "cuda:7"], "CUDA is not available"),
 ])
 def test_linkpred_bad_input_exits_with_one_line(capsys, args, message):
+    if "cuda:7" in args and torch.cuda.is_available():
+        pytest.skip("CUDA present")
     try:
         code = main(["linkpred", "--dataset", "synthetic:nodes=50", *args])
     except SystemExit as exit_:
@@ -165,3 +169,23 @@ def test_context_scoring_runs_in_anchor_batches(graph, monkeypatch):
     student = build_link_student(task.num_features, config["student"])
     LLP(max_epochs=2, anchor_batch_size=40).fit(student, task, knowledge)
     assert max(sizes) <= 40 and sum(sizes) == 2 * task.graph.num_nodes
+
+
+@pytest.mark.parametrize("setting", ["transductive", "production"])
+def test_a_task_moved_to_a_device_keeps_its_split(graph, setting):
+    task = make_link_task(graph, setting, seed=0)
+    moved = task.to("cpu")
+    assert moved.fingerprint() == task.fingerprint() and moved.sizes() == task.sizes()
+    assert moved.device == torch.device("cpu") and moved.setting == setting
+    assert (moved.full_graph is moved.graph) == (setting == "transductive")
+    assert torch.equal(moved.train_pos, task.train_pos)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_link_prediction_on_cuda_caches_models_a_cpu_run_can_load(graph, tmp_path):
+    task = make_link_task(graph, seed=0)
+    config = link_config("tiny", "sage", "llp", FAST)
+    run = run_link_prediction(task.to("cuda"), "sage", "llp", config, seed=0, cache=tmp_path)
+    assert all(0 <= value <= 100 for value in run["student"].values())
+    again = run_link_prediction(task, "sage", "llp", config, seed=0, cache=tmp_path)
+    assert again["details"]["teacher"]["cached"] and again["teacher"] == run["teacher"]

@@ -79,6 +79,22 @@ class LinkTask:
     def num_features(self) -> int:
         return self.graph.num_features
 
+    @property
+    def device(self) -> torch.device:
+        r"""Where the task's tensors, and the models trained on it, live."""
+        return self.graph.x.device
+
+    def to(self, device: str | torch.device) -> LinkTask:
+        r"""The same task with every tensor on :obj:`device` (same split, same
+        :meth:`fingerprint`)."""
+        graph = self.graph.to(device)
+        full_graph = graph if self.full_graph is self.graph else self.full_graph.to(device)
+        tests = {name: LinkPairs(p.pos.to(device), p.neg.to(device))
+                 for name, p in self.tests.items()}
+        return LinkTask(graph, LinkPairs(self.val.pos.to(device), self.val.neg.to(device)),
+                        full_graph, tests, self.observed_nodes.to(device),
+                        setting=self.setting, seed=self.seed, info=self.info)
+
     def fingerprint(self) -> str:
         r"""A digest of the split's content: features' shape, setting and every pair set."""
         digest = hashlib.sha256(f"{self.setting}:{tuple(self.full_graph.x.shape)}".encode())
@@ -86,7 +102,7 @@ class LinkTask:
         for test in self.tests.values():
             pairs += [test.pos, test.neg]
         for tensor in pairs:
-            digest.update(tensor.contiguous().numpy().tobytes())
+            digest.update(tensor.cpu().contiguous().numpy().tobytes())
         return digest.hexdigest()[:24]
 
     def sizes(self) -> dict[str, int]:

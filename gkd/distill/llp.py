@@ -116,9 +116,9 @@ class LinkDistiller:
 
         def train_epoch() -> float:
             steps = math.ceil(n / self.anchor_batch_size)
-            anchors = torch.randperm(n).tensor_split(steps)
-            pos = task.train_pos[:, torch.randperm(task.train_pos.size(1))].tensor_split(
-                steps, dim=1)
+            anchors = torch.randperm(n, device=task.device).tensor_split(steps)
+            order = torch.randperm(task.train_pos.size(1), device=task.device)
+            pos = task.train_pos[:, order].tensor_split(steps, dim=1)
             losses = []
             for anchor, batch in zip(anchors, pos):
                 pairs = torch.cat([batch, sample_non_edges(graph, batch.size(1))], dim=1)

@@ -38,7 +38,7 @@ class CSRGraph:
         src, dst = edge_index
         order = torch.argsort(dst, stable=True)
         counts = torch.bincount(dst, minlength=num_nodes)
-        rowptr = torch.zeros(num_nodes + 1, dtype=torch.long)
+        rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=edge_index.device)
         torch.cumsum(counts, 0, out=rowptr[1:])
         return cls(rowptr, src[order])
 

@@ -22,12 +22,12 @@ def sample_neighbors(graph: CSRGraph, nodes: Tensor, fanout: int,
     """
     start, end = graph.rowptr[nodes], graph.rowptr[nodes + 1]
     degree = end - start
-    owner = torch.repeat_interleave(torch.arange(nodes.numel()), degree)
-    position = torch.arange(owner.numel()) - torch.repeat_interleave(
+    owner = torch.repeat_interleave(torch.arange(nodes.numel(), device=nodes.device), degree)
+    position = torch.arange(owner.numel(), device=nodes.device) - torch.repeat_interleave(
         torch.cumsum(degree, 0) - degree, degree)
     edge = start[owner] + position
     if fanout >= 0:
-        keys = torch.rand(owner.numel(), generator=generator)
+        keys = torch.rand(owner.numel(), generator=generator, device=nodes.device)
         order = torch.argsort(owner.double() + keys.double(), stable=True)  # by node, then key
         edge, owner = edge[order], owner[order]
         keep = position < torch.minimum(degree, torch.full_like(degree, fanout))[owner]
@@ -46,15 +46,15 @@ def sample_subgraph(graph: CSRGraph, seeds: Tensor, fanouts: list[int],
         their given order, and its sampled edges in local ids.
     """
     nodes, frontier = seeds, seeds
-    local = torch.full((graph.num_nodes,), -1, dtype=torch.long)
-    local[seeds] = torch.arange(seeds.numel())
+    local = torch.full((graph.num_nodes,), -1, dtype=torch.long, device=seeds.device)
+    local[seeds] = torch.arange(seeds.numel(), device=seeds.device)
     sources, targets = [], []
     for fanout in fanouts:
         src, dst = sample_neighbors(graph, frontier, fanout, generator)
         sources.append(src)
         targets.append(dst)
         new = torch.unique(src[local[src] < 0])
-        local[new] = torch.arange(nodes.numel(), nodes.numel() + new.numel())
+        local[new] = torch.arange(nodes.numel(), nodes.numel() + new.numel(), device=seeds.device)
         nodes, frontier = torch.cat([nodes, new]), new
     edge_index = torch.stack([local[torch.cat(sources)], local[torch.cat(targets)]])
     return nodes, edge_index
@@ -98,12 +98,13 @@ def sample_non_edges(graph: CSRGraph, count: int,
     if count > 0 and free <= 0:
         raise ValueError(f"the graph on {n} nodes has no non-edges to sample")
     keys = torch.cat([keys, keys.new_full((1,), n * n)])  # a sentinel above every pair
-    found: list[Tensor] = [torch.empty(2, 0, dtype=torch.long)]
+    device = graph.col.device
+    found: list[Tensor] = [torch.empty(2, 0, dtype=torch.long, device=device)]
     missing = count
     while missing > 0:
         draw = int(missing * n * (n - 1) / free * 1.1) + 16
-        src = torch.randint(n, (draw,), generator=generator)
-        dst = torch.randint(n - 1, (draw,), generator=generator)
+        src = torch.randint(n, (draw,), generator=generator, device=device)
+        dst = torch.randint(n - 1, (draw,), generator=generator, device=device)
         dst = dst + (dst >= src).long()  # uniform over v != u
         pair = src * n + dst
         kept = torch.stack([src, dst])[:, keys[torch.searchsorted(keys, pair)] != pair]
