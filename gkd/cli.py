@@ -133,6 +133,7 @@ def _linkpred(args: argparse.Namespace) -> None:
     from gkd.data.datasets import load_dataset
     from gkd.data.links import make_link_task, production_new_ratio
     from gkd.experiment import environment, format_summary, summarize
+    from gkd.link_teachers import best_link_teacher
     from gkd.linkpred import link_config, run_link_prediction
 
     started = time.perf_counter()
@@ -147,14 +148,21 @@ def _linkpred(args: argparse.Namespace) -> None:
     k = config["distiller"]["hits_k"]
     described = {"dataset": args.dataset, "setting": args.setting, "teacher": args.teacher,
                  "method": args.method, **task.info, "split_seed": args.split_seed,
-                 "metric": f"hits@{k}"}
+                 "metric": f"hits@{k}", "shared_teacher": args.shared_teacher}
     print(f"gkd linkpred: {args.dataset} · {args.setting} · {args.teacher} · {args.method} · "
           f"{args.seeds} seed(s) · split {task.sizes()}", file=sys.stderr)
+    knowledge = None
+    if args.shared_teacher:
+        knowledge = best_link_teacher(task, args.teacher, config["teacher"], range(args.seeds),
+                                      use_cache=not args.no_cache)
+        print(f"  shared teacher: seed {knowledge.meta['seed']}, the best validation Hits@{k} "
+              f"({knowledge.meta['metrics']['val']:.2f}) of seeds 0-{args.seeds - 1}",
+              file=sys.stderr)
     runs = []
     for seed in range(args.seeds):
         start = time.perf_counter()
         run = run_link_prediction(task, args.teacher, args.method, config, seed=seed,
-                                  use_cache=not args.no_cache)
+                                  knowledge=knowledge, use_cache=not args.no_cache)
         runs.append(run)
         scores = "  ".join(f"{m} {run[m]['test']:.2f}" for m in ("teacher", "mlp", "student"))
         cached = [m for m in ("teacher", "mlp") if run["details"][m]["cached"]]
@@ -164,7 +172,7 @@ def _linkpred(args: argparse.Namespace) -> None:
     summary = summarize(runs)
     print(f"\n{args.dataset} · {args.setting} · {args.teacher} · {args.method} · "
           f"{args.seeds} seed(s) · Hits@{k} % (mean ± sample std over seeds (ddof=1), "
-          f"one split, teacher per seed)")
+          f"one split, {'one shared teacher' if args.shared_teacher else 'teacher per seed'})")
     print(format_summary(summary))
     _write_output(args, {"task": described, "config": config, "runs": runs,
                          "summary": summary, "env": environment(args.device)}, started)
@@ -306,6 +314,10 @@ def build_parser() -> argparse.ArgumentParser:
     linkpred.add_argument("--new-ratio", type=_ratio,
                           help="production share of new nodes (default: 0.3 on cora and "
                                "citeseer, 0.1 elsewhere)")
+    linkpred.add_argument("--shared-teacher", action="store_true",
+                          help="distil every seed's student from the one teacher of seeds "
+                               "0..N-1 with the best validation Hits@K, as the LLP paper "
+                               "does (default: each seed its own teacher)")
     linkpred.add_argument("--device", default="cpu",
                           help="train and score on cpu or cuda[:N] (default: cpu)")
     _add_common(linkpred, "the runs and summary", "override a default, e.g. "

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -121,7 +121,7 @@ class LinkKnowledge:
             in eval mode.
         model (LinkPredictor): the trained teacher, in eval mode.
         meta (dict, optional): ``name``, ``config``, ``metrics`` (Hits@K in percent),
-            ``epoch``, ``params``, ``seconds`` and ``cached``.
+            ``epoch``, ``params``, ``seconds``, ``cached`` and the training ``seed``.
     """
 
     embeddings: Tensor
@@ -171,6 +171,24 @@ def cached_link_model(task: LinkTask, name: str, config: dict[str, Any], *, seed
     return model.eval(), {**meta, "cached": False}
 
 
+def best_link_teacher(task: LinkTask, teacher: str, config: dict[str, Any],
+                      seeds: Iterable[int], *, cache: str | os.PathLike | None = None,
+                      use_cache: bool = True) -> LinkKnowledge:
+    r"""The knowledge of the link teacher with the best validation Hits@K among those
+    trained with :obj:`seeds` (the lowest seed on a tie), as the LLP paper picks the one
+    teacher all its students learn from. Each is trained or loaded as by
+    :func:`link_teacher_knowledge`."""
+    best = None
+    for seed in seeds:
+        knowledge = link_teacher_knowledge(task, teacher, config, seed=seed, cache=cache,
+                                           use_cache=use_cache)
+        if best is None or knowledge.meta["metrics"]["val"] > best.meta["metrics"]["val"]:
+            best = knowledge
+    if best is None:
+        raise GkdError("best_link_teacher needs at least one seed")
+    return best
+
+
 def link_teacher_knowledge(task: LinkTask, teacher: str, config: dict[str, Any], *,
                            seed: int = 0, cache: str | os.PathLike | None = None,
                            use_cache: bool = True) -> LinkKnowledge:
@@ -185,4 +203,4 @@ def link_teacher_knowledge(task: LinkTask, teacher: str, config: dict[str, Any],
         cache=cache, use_cache=use_cache)
     with torch.no_grad():
         embeddings = _embed(model, task.graph)
-    return LinkKnowledge(embeddings, model, meta)
+    return LinkKnowledge(embeddings, model, {**meta, "seed": seed})

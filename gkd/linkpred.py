@@ -96,6 +96,7 @@ def plain_link_mlp(task: LinkTask, distiller: LinkDistiller, config: dict[str, A
 
 def run_link_prediction(task: LinkTask, teacher: str, method: str,
                         config: dict[str, dict[str, Any]], *, seed: int = 0,
+                        knowledge: LinkKnowledge | None = None,
                         cache: str | os.PathLike | None = None,
                         use_cache: bool = True) -> dict[str, Any]:
     r"""Trains (or reuses) the link teacher, a plain MLP link predictor (labels only) and
@@ -107,6 +108,8 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
         method (str): ``"llp"``, ``"logit"`` or ``"repr"``.
         config (dict): ``{"teacher": {...}, "student": {...}, "distiller": {...}}``.
         seed (int, optional): seeds the teacher, the MLP and the student. (default: ``0``)
+        knowledge (LinkKnowledge, optional): the teacher to distil from instead of the
+            one trained with :obj:`seed`, e.g. :func:`~gkd.link_teachers.best_link_teacher`.
         cache (str, optional): the cache dir for teachers and plain MLPs.
         use_cache (bool, optional): reuse and store trained teachers and plain MLPs, which
             do not depend on :obj:`method`. (default: ``True``)
@@ -117,13 +120,15 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
         percent.
     """
     distiller = get_link_distiller(method)(**config["distiller"])
-    knowledge = link_teacher_knowledge(task, teacher, config["teacher"], seed=seed,
-                                       cache=cache, use_cache=use_cache)
+    if knowledge is None:
+        knowledge = link_teacher_knowledge(task, teacher, config["teacher"], seed=seed,
+                                           cache=cache, use_cache=use_cache)
     mlp, mlp_details = plain_link_mlp(task, distiller, config["student"], seed=seed,
                                       cache=cache, use_cache=use_cache)
     student, student_details = _train_student(task, distiller, config["student"], knowledge,
                                               seed)
-    teacher_details = {k: knowledge.meta[k] for k in ("epoch", "params", "seconds", "cached")}
+    teacher_details = {k: knowledge.meta[k]
+                       for k in ("seed", "epoch", "params", "seconds", "cached")}
     return {"seed": seed, "teacher": knowledge.meta["metrics"], "mlp": mlp, "student": student,
             "details": {"teacher": teacher_details, "mlp": mlp_details,
                         "student": student_details},

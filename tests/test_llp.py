@@ -10,6 +10,7 @@ from gkd.data.synthetic import contextual_sbm
 from gkd.distill.llp import LLP, LinkDistiller, ReprMatching
 from gkd.errors import GkdError
 from gkd.link_teachers import (
+    best_link_teacher,
     build_link_teacher,
     cached_link_model,
     link_teacher_knowledge,
@@ -189,3 +190,34 @@ def test_link_prediction_on_cuda_caches_models_a_cpu_run_can_load(graph, tmp_pat
     assert all(0 <= value <= 100 for value in run["student"].values())
     again = run_link_prediction(task, "sage", "llp", config, seed=0, cache=tmp_path)
     assert again["details"]["teacher"]["cached"] and again["teacher"] == run["teacher"]
+
+
+def test_a_shared_teacher_is_the_best_on_validation_and_teaches_every_seed(graph, tmp_path):
+    task = make_link_task(graph, seed=0)
+    config = link_config("tiny", "sage", "llp", FAST)
+    teachers = [link_teacher_knowledge(task, "sage", config["teacher"], seed=seed,
+                                       cache=tmp_path) for seed in range(3)]
+    best = best_link_teacher(task, "sage", config["teacher"], range(3), cache=tmp_path)
+    vals = [t.meta["metrics"]["val"] for t in teachers]
+    assert best.meta["seed"] == vals.index(max(vals)) and best.meta["cached"]
+    runs = [run_link_prediction(task, "sage", "llp", config, seed=seed, knowledge=best,
+                                cache=tmp_path) for seed in range(2)]
+    assert all(run["teacher"] == best.meta["metrics"] for run in runs)
+    assert [run["details"]["teacher"]["seed"] for run in runs] == [best.meta["seed"]] * 2
+    own = run_link_prediction(task, "sage", "llp", config, seed=best.meta["seed"],
+                              cache=tmp_path)
+    assert own["student"] == run_link_prediction(task, "sage", "llp", config,
+                                                 seed=best.meta["seed"], knowledge=best,
+                                                 cache=tmp_path)["student"]
+
+
+def test_linkpred_shared_teacher_is_recorded(capsys, tmp_path):
+    out = tmp_path / "links.json"
+    sets = [f"--set={ns}.{k}={v}" for ns, options in FAST.items() for k, v in options.items()]
+    assert main(["linkpred", "--dataset", "synthetic:nodes=200,degree=6,features=8,classes=3",
+                 "--seeds", "2", "--shared-teacher", "--output", str(out), *sets]) == 0
+    assert "one shared teacher" in capsys.readouterr().out
+    result = json.loads(out.read_text())
+    assert result["task"]["shared_teacher"] is True
+    assert result["runs"][0]["teacher"] == result["runs"][1]["teacher"]
+    assert result["summary"]["teacher"]["test"]["std"] == 0.0

@@ -31,14 +31,16 @@ from gkd.ops.csr import quiet_sparse_csr
 from gkd.train import History, fit
 
 # Below this share of non-zero features the student's first layer reads them as a sparse
-# CSR matrix: bag-of-words features (Cora: 1.3 %) then cost several times less per step.
+# CSR matrix on the CPU: bag-of-words features (Cora: 1.3 %) then cost several times less
+# per step there, while a GPU multiplies the dense matrix fast anyway.
 SPARSE_FEATURES = 0.1
 
 
 def student_features(x: Tensor) -> Tensor:
     r""":obj:`x` as the MLP student reads it in training: sparse CSR when it is mostly
-    zeros (same results, cheaper products), else unchanged."""
-    if x.dim() != 2 or float((x != 0).float().mean()) >= SPARSE_FEATURES:
+    zeros and on the CPU (same results, cheaper products), else unchanged."""
+    if x.device.type != "cpu" or x.dim() != 2 or \
+            float((x != 0).float().mean()) >= SPARSE_FEATURES:
         return x
     with quiet_sparse_csr():
         return x.to_sparse_csr()
