@@ -175,7 +175,7 @@ def best_link_teacher(task: LinkTask, teacher: str, config: dict[str, Any],
                       seeds: Iterable[int], *, cache: str | os.PathLike | None = None,
                       use_cache: bool = True) -> LinkKnowledge:
     r"""The knowledge of the link teacher with the best validation Hits@K among those
-    trained with :obj:`seeds` (the lowest seed on a tie), as the LLP paper picks the one
+    trained with :obj:`seeds` (the first of them on a tie), as the LLP paper picks the one
     teacher all its students learn from. Each is trained or loaded as by
     :func:`link_teacher_knowledge`."""
     best = None

@@ -39,8 +39,9 @@ SPARSE_FEATURES = 0.1
 def student_features(x: Tensor) -> Tensor:
     r""":obj:`x` as the MLP student reads it in training: sparse CSR when it is mostly
     zeros and on the CPU (same results, cheaper products), else unchanged."""
-    if x.device.type != "cpu" or x.dim() != 2 or \
-            float((x != 0).float().mean()) >= SPARSE_FEATURES:
+    if x.device.type != "cpu" or x.dim() != 2:
+        return x
+    if float((x != 0).float().mean()) >= SPARSE_FEATURES:
         return x
     with quiet_sparse_csr():
         return x.to_sparse_csr()
