@@ -72,7 +72,7 @@ def _check_device(device: str) -> None:
 
 
 def _write_output(args: argparse.Namespace, record: dict[str, Any],
-                  started: float | None = None) -> None:
+                  started: float | None = None, quiet: bool = False) -> None:
     r"""Writes :obj:`record` with the command line (and the wall-clock seconds since
     :obj:`started`) atomically to ``--output``, if given."""
     if args.output is None:
@@ -81,7 +81,8 @@ def _write_output(args: argparse.Namespace, record: dict[str, Any],
 
     seconds = {} if started is None else {"seconds": round(time.perf_counter() - started, 1)}
     write_json(args.output, {**record, **seconds, "command": shlex.join(["gkd", *args.argv])})
-    print(f"\nwrote {args.output}")
+    if not quiet:
+        print(f"\nwrote {args.output}")
 
 
 def _distill(args: argparse.Namespace) -> None:
@@ -132,12 +133,14 @@ def _distill(args: argparse.Namespace) -> None:
 def _linkpred(args: argparse.Namespace) -> None:
     from gkd.data.datasets import load_dataset
     from gkd.data.links import make_link_task, production_new_ratio
-    from gkd.experiment import environment, format_summary, summarize
+    from gkd.experiment import format_summary, summarize
     from gkd.link_teachers import best_link_teacher
     from gkd.linkpred import link_config, run_link_prediction
 
     started = time.perf_counter()
     args.dataset = args.dataset.lower()
+    if args.resume and args.output is None:
+        raise GkdError("--resume needs --output: the file whose runs to keep")
     _check_writable(args.output)
     _check_device(args.device)
     config = link_config(args.dataset, args.teacher, args.method, _parse_sets(args.set))
@@ -151,6 +154,7 @@ def _linkpred(args: argparse.Namespace) -> None:
                  "metric": f"hits@{k}", "shared_teacher": args.shared_teacher}
     print(f"gkd linkpred: {args.dataset} · {args.setting} · {args.teacher} · {args.method} · "
           f"{args.seeds} seed(s) · split {task.sizes()}", file=sys.stderr)
+    stored, earlier = _stored_link_runs(args, described, config) if args.resume else ({}, [])
     knowledge = None
     if args.shared_teacher:
         knowledge = best_link_teacher(task, args.teacher, config["teacher"], range(args.seeds),
@@ -158,24 +162,85 @@ def _linkpred(args: argparse.Namespace) -> None:
         print(f"  shared teacher: seed {knowledge.meta['seed']}, the best validation Hits@{k} "
               f"({knowledge.meta['metrics']['val']:.2f}) of seeds 0-{args.seeds - 1}",
               file=sys.stderr)
+        other = sorted({run["details"]["teacher"]["seed"] for run in stored.values()}
+                       - {knowledge.meta["seed"]})
+        if other:
+            raise GkdError(f"cannot resume from {args.output}: its runs learnt from the "
+                           f"teacher of seed {other[0]}; with {args.seeds} seeds the shared "
+                           f"teacher is seed {knowledge.meta['seed']}")
     runs = []
     for seed in range(args.seeds):
         start = time.perf_counter()
-        run = run_link_prediction(task, args.teacher, args.method, config, seed=seed,
-                                  knowledge=knowledge, use_cache=not args.no_cache)
+        run = stored.get(seed)
+        if run is None:
+            run = run_link_prediction(task, args.teacher, args.method, config, seed=seed,
+                                      knowledge=knowledge, use_cache=not args.no_cache)
+            note = [m for m in ("teacher", "mlp") if run["details"][m]["cached"]]
+            note = f" ({' and '.join(note)} cached)" if note else ""
+        else:
+            note = f" (reused from {args.output})"
         runs.append(run)
         scores = "  ".join(f"{m} {run[m]['test']:.2f}" for m in ("teacher", "mlp", "student"))
-        cached = [m for m in ("teacher", "mlp") if run["details"][m]["cached"]]
-        cached = f" ({' and '.join(cached)} cached)" if cached else ""
         print(f"  seed {seed + 1}/{args.seeds}  test: {scores}  "
-              f"[{time.perf_counter() - start:.1f}s]{cached}", file=sys.stderr, flush=True)
-    summary = summarize(runs)
+              f"[{time.perf_counter() - start:.1f}s]{note}", file=sys.stderr, flush=True)
+        # after every seed, so that an interrupted run can be resumed
+        _write_link_runs(args, described, config, runs, earlier, started, quiet=True)
     print(f"\n{args.dataset} · {args.setting} · {args.teacher} · {args.method} · "
           f"{args.seeds} seed(s) · Hits@{k} % (mean ± sample std over seeds (ddof=1), "
           f"one split, {'one shared teacher' if args.shared_teacher else 'teacher per seed'})")
-    print(format_summary(summary))
-    _write_output(args, {"task": described, "config": config, "runs": runs,
-                         "summary": summary, "env": environment(args.device)}, started)
+    print(format_summary(summarize(runs)))
+    _write_link_runs(args, described, config, runs, earlier, started)
+
+
+def _stored_link_runs(args: argparse.Namespace, described: dict[str, Any],
+                      config: dict[str, Any]
+                      ) -> tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]:
+    r"""The runs of ``--output`` by seed and the earlier commands that made them (none if
+    the file does not exist yet), after checking that it describes the same task and
+    configuration."""
+    import json
+
+    path = Path(args.output)
+    if not path.is_file():
+        return {}, []
+    try:
+        saved = json.loads(path.read_text())
+        same = {"task": saved["task"], "config": saved["config"]}
+        runs = {run["seed"]: run for run in saved["runs"]}
+        earlier = saved.get("resumed", []) + [
+            {"command": saved["command"], "env": saved["env"], "seconds": saved.get("seconds"),
+             "seeds": sorted(runs)}]
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise GkdError(f"cannot resume from {path}: not a gkd linkpred result ({error})") from None
+    for key, now in {"task": described, "config": config}.items():
+        differ = _differing_keys(same[key], json.loads(json.dumps(now)))
+        if differ:
+            raise GkdError(f"cannot resume from {path}: its {key} differs from this "
+                           f"command's in {', '.join(differ)}")
+    return runs, earlier
+
+
+def _differing_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
+    r"""The dotted keys whose values differ between two JSON objects."""
+    if not (isinstance(old, dict) and isinstance(new, dict)):
+        return [] if old == new else [prefix.rstrip(".") or "(all)"]
+    return [key for name in sorted(old.keys() | new.keys())
+            for key in _differing_keys(old.get(name), new.get(name), f"{prefix}{name}.")]
+
+
+def _write_link_runs(args: argparse.Namespace, described: dict[str, Any],
+                     config: dict[str, Any], runs: list[dict[str, Any]],
+                     earlier: list[dict[str, Any]], started: float, quiet: bool = False
+                     ) -> None:
+    from gkd.experiment import environment, summarize
+
+    if args.output is None:
+        return
+    record = {"task": described, "config": config, "runs": runs, "summary": summarize(runs),
+              "complete": len(runs) == args.seeds, "env": environment(args.device)}
+    if earlier:
+        record["resumed"] = earlier
+    _write_output(args, record, started, quiet=quiet)
 
 
 def _ratio(text: str) -> float:
@@ -324,6 +389,10 @@ def build_parser() -> argparse.ArgumentParser:
                 "teacher.lr=0.001, student.dropout=0, distiller.rank_weight=0.5")
     linkpred.add_argument("--no-cache", action="store_true",
                           help="train teachers afresh and do not store them")
+    linkpred.add_argument("--resume", action="store_true",
+                          help="keep the runs already in --output (written after every "
+                               "seed) when its task and configuration match, and train only "
+                               "the missing seeds, e.g. to go from 3 to 5 seeds")
     linkpred.set_defaults(run=_linkpred)
 
     speed = commands.add_parser(

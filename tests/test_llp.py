@@ -126,7 +126,9 @@ def test_linkpred_writes_the_json_contract(capsys, tmp_path):
     stdout = capsys.readouterr().out
     assert code == 0 and "test_old_new" in stdout and "Hits@20" in stdout
     result = json.loads(out.read_text())
-    assert set(result) == {"task", "config", "runs", "summary", "env", "seconds", "command"}
+    assert set(result) == {"task", "config", "runs", "summary", "complete", "env", "seconds",
+                           "command"}
+    assert result["complete"] is True
     assert result["task"]["setting"] == "production" and result["task"]["new_ratio"] == 0.3
     assert [run["seed"] for run in result["runs"]] == [0, 1]
     assert set(result["summary"]) == {"teacher", "mlp", "student"}
@@ -221,3 +223,65 @@ def test_linkpred_shared_teacher_is_recorded(capsys, tmp_path):
     assert result["task"]["shared_teacher"] is True
     assert result["runs"][0]["teacher"] == result["runs"][1]["teacher"]
     assert result["summary"]["teacher"]["test"]["std"] == 0.0
+
+
+SYNTHETIC = "synthetic:nodes=120,degree=6,features=8,classes=3"
+
+
+def _linkpred(tmp_path, *args):
+    sets = [f"--set={ns}.{k}={v}" for ns, options in FAST.items() for k, v in options.items()]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("GKD_CACHE_DIR", str(tmp_path / "cache"))
+        return main(["linkpred", "--dataset", SYNTHETIC, "--output",
+                     str(tmp_path / "links.json"), *sets, *args])
+
+
+def test_linkpred_resume_trains_only_the_missing_seeds(capsys, tmp_path, monkeypatch):
+    import gkd.linkpred
+
+    assert _linkpred(tmp_path, "--seeds", "1") == 0
+    first = json.loads((tmp_path / "links.json").read_text())
+    trained = []
+    run = gkd.linkpred.run_link_prediction
+    monkeypatch.setattr(gkd.linkpred, "run_link_prediction",
+                        lambda *a, seed, **k: trained.append(seed) or run(*a, seed=seed, **k))
+    assert _linkpred(tmp_path, "--seeds", "2", "--resume") == 0
+    assert "reused from" in capsys.readouterr().err and trained == [1]
+    result = json.loads((tmp_path / "links.json").read_text())
+    assert result["runs"][0] == first["runs"][0] and [r["seed"] for r in result["runs"]] == [0, 1]
+    assert result["complete"] and result["resumed"][0]["seeds"] == [0]
+    assert result["resumed"][0]["command"] == first["command"]
+
+
+def test_linkpred_writes_every_finished_seed(tmp_path, monkeypatch):
+    import gkd.linkpred
+
+    run = gkd.linkpred.run_link_prediction
+
+    def stop_after_seed_0(*args, seed, **kwargs):
+        if seed == 1:
+            raise KeyboardInterrupt
+        return run(*args, seed=seed, **kwargs)
+
+    monkeypatch.setattr(gkd.linkpred, "run_link_prediction", stop_after_seed_0)
+    assert _linkpred(tmp_path, "--seeds", "3") == 130
+    partial = json.loads((tmp_path / "links.json").read_text())
+    assert [r["seed"] for r in partial["runs"]] == [0] and partial["complete"] is False
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--set", "distiller.margin=0.2"], "its config differs from this command's in "
+                                        "distiller.margin"),
+    (["--method", "repr"], "its task differs from this command's in method"),
+])
+def test_linkpred_resume_refuses_another_experiment(capsys, tmp_path, args, message):
+    assert _linkpred(tmp_path, "--seeds", "1") == 0
+    capsys.readouterr()
+    assert _linkpred(tmp_path, "--seeds", "2", "--resume", *args) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert message in err[-1] and "cannot resume" in err[-1]
+
+
+def test_linkpred_resume_needs_output(capsys):
+    assert main(["linkpred", "--dataset", SYNTHETIC, "--resume"]) != 0
+    assert "--resume needs --output" in capsys.readouterr().err
