@@ -217,6 +217,9 @@ def _stored_link_runs(args: argparse.Namespace, described: dict[str, Any],
         if differ:
             raise GkdError(f"cannot resume from {path}: its {key} differs from this "
                            f"command's in {', '.join(differ)}")
+    if max(runs, default=-1) >= args.seeds:
+        raise GkdError(f"cannot resume from {path}: it holds seed {max(runs)}, beyond "
+                       f"--seeds {args.seeds}; resuming would drop it")
     return runs, earlier
 
 

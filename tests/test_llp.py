@@ -273,11 +273,12 @@ def test_linkpred_writes_every_finished_seed(tmp_path, monkeypatch):
     (["--set", "distiller.margin=0.2"], "its config differs from this command's in "
                                         "distiller.margin"),
     (["--method", "repr"], "its task differs from this command's in method"),
+    (["--seeds", "1"], "it holds seed 1, beyond --seeds 1"),
 ])
 def test_linkpred_resume_refuses_another_experiment(capsys, tmp_path, args, message):
-    assert _linkpred(tmp_path, "--seeds", "1") == 0
+    assert _linkpred(tmp_path, "--seeds", "2") == 0
     capsys.readouterr()
-    assert _linkpred(tmp_path, "--seeds", "2", "--resume", *args) != 0
+    assert _linkpred(tmp_path, "--seeds", "3", "--resume", *args) != 0
     err = capsys.readouterr().err.strip().splitlines()
     assert message in err[-1] and "cannot resume" in err[-1]
 
