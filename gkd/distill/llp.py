@@ -107,6 +107,11 @@ class LinkDistiller:
         if self.name != LinkDistiller.name and knowledge is None:
             raise GkdError(f"method {self.name} needs a teacher's knowledge")
 
+    def training_modules(self, student: LinkPredictor,
+                         knowledge: LinkKnowledge | None) -> list[torch.nn.Module]:
+        r"""Modules trained with the student but not part of it (none here)."""
+        return []
+
     def fit(self, student: LinkPredictor, task: LinkTask,
             knowledge: LinkKnowledge | None = None) -> History:
         r"""Trains :obj:`student` in place on :obj:`task` (best validation Hits@K state
@@ -114,8 +119,9 @@ class LinkDistiller:
         self.check(student, knowledge)
         x, n = student_features(task.graph.x), task.graph.num_nodes
         graph = CSRGraph.from_edge_index(task.graph.edge_index, n)
-        optimizer = torch.optim.Adam(student.parameters(), lr=self.lr,
-                                     weight_decay=self.weight_decay)
+        parameters = [p for module in [student, *self.training_modules(student, knowledge)]
+                      for p in module.parameters()]
+        optimizer = torch.optim.Adam(parameters, lr=self.lr, weight_decay=self.weight_decay)
 
         def train_epoch() -> float:
             steps = math.ceil(n / self.anchor_batch_size)
@@ -132,7 +138,7 @@ class LinkDistiller:
                     self.distill_loss(student, h, anchor, pairs, logits, knowledge, graph)
                 optimizer.zero_grad()
                 loss.backward()
-                torch.nn.utils.clip_grad_norm_(student.parameters(), self.grad_clip)
+                torch.nn.utils.clip_grad_norm_(parameters, self.grad_clip)
                 optimizer.step()
                 losses.append(loss.item())
             return sum(losses) / len(losses)
@@ -226,8 +232,9 @@ class LogitMatching(LinkDistiller):
 @dataclass
 class ReprMatching(LinkDistiller):
     r"""Direct representation matching: one minus the cosine similarity of the student's
-    and the teacher's embeddings of the step's anchors (the two must have the same
-    size).
+    and the teacher's embeddings of the step's anchors. A student of another width than
+    the teacher's is mapped to the teacher's by a linear layer trained with it (a FitNets
+    regressor, not part of the student, so inference is unchanged).
 
     Args:
         match_weight (float, optional): weight of the matching loss. (default: ``1.0``)
@@ -238,16 +245,17 @@ class ReprMatching(LinkDistiller):
 
     name: ClassVar[str] = "repr"
 
-    def check(self, student: LinkPredictor, knowledge: LinkKnowledge | None) -> None:
-        super().check(student, knowledge)
-        size = knowledge.embeddings.size(-1)
-        if student.encoder.out_channels != size:
-            raise GkdError(f"representation matching needs the student's embedding size to "
-                           f"equal the teacher's ({size}); got {student.encoder.out_channels}")
+    def training_modules(self, student: LinkPredictor,
+                         knowledge: LinkKnowledge | None) -> list[torch.nn.Module]:
+        width, size = student.encoder.out_channels, knowledge.embeddings.size(-1)
+        self._project = torch.nn.Identity() if width == size else \
+            torch.nn.Linear(width, size, device=knowledge.embeddings.device)
+        return [self._project]
 
     def distill_loss(self, student: LinkPredictor, h: Tensor, anchors: Tensor, pairs: Tensor,
                      logits: Tensor, knowledge: LinkKnowledge, graph: CSRGraph) -> Tensor:
-        similarity = F.cosine_similarity(h[anchors], knowledge.embeddings[anchors], dim=-1)
+        similarity = F.cosine_similarity(self._project(h[anchors]),
+                                         knowledge.embeddings[anchors], dim=-1)
         return self.match_weight * (1.0 - similarity).mean()
 
 
