@@ -207,6 +207,10 @@ def _stored_link_runs(args: argparse.Namespace, described: dict[str, Any],
         saved = json.loads(path.read_text())
         same = {"task": saved["task"], "config": saved["config"]}
         runs = {run["seed"]: run for run in saved["runs"]}
+        for run in runs.values():  # the fields the summary and the shared-teacher check read
+            if not all("test" in run[model] for model in ("teacher", "mlp", "student")) \
+                    or "teacher" not in run["details"]:
+                raise KeyError(f"seed {run['seed']} lacks test metrics or teacher details")
         earlier = saved.get("resumed", []) + [
             {"command": saved["command"], "env": saved["env"], "seconds": saved.get("seconds"),
              "seeds": sorted(runs)}]

@@ -290,6 +290,17 @@ def test_linkpred_resume_refuses_another_experiment(capsys, tmp_path, args, mess
     assert message in err[-1] and "cannot resume" in err[-1]
 
 
+@pytest.mark.parametrize("content", ["{not json", '{"task": {}}',
+                                     '{"task": {}, "config": {}, "runs": [{"seed": 0}], '
+                                     '"command": "", "env": {}}'])
+def test_linkpred_resume_reports_a_broken_file_in_one_line(capsys, tmp_path, content):
+    (tmp_path / "links.json").write_text(content)
+    assert _linkpred(tmp_path, "--seeds", "2", "--resume") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert "not a gkd linkpred result" in err[-1] and "Traceback" not in "".join(err)
+    assert (tmp_path / "links.json").read_text() == content  # left as it was
+
+
 def test_linkpred_resume_needs_output(capsys):
     assert main(["linkpred", "--dataset", SYNTHETIC, "--resume"]) != 0
     assert "--resume needs --output" in capsys.readouterr().err
