@@ -152,8 +152,10 @@ def _linkpred(args: argparse.Namespace) -> None:
     described = {"dataset": args.dataset, "setting": args.setting, "teacher": args.teacher,
                  "method": args.method, **task.info, "split_seed": args.split_seed,
                  "metric": f"hits@{k}", "shared_teacher": args.shared_teacher}
+    select_k = config["distiller"]["select_k"]
+    selection = "" if select_k is None else f" · selected on validation hits@{select_k}"
     print(f"gkd linkpred: {args.dataset} · {args.setting} · {args.teacher} · {args.method} · "
-          f"{args.seeds} seed(s) · split {task.sizes()}", file=sys.stderr)
+          f"{args.seeds} seed(s) · split {task.sizes()}{selection}", file=sys.stderr)
     stored, earlier = _stored_link_runs(args, described, config) if args.resume else ({}, [])
     knowledge = None
     if args.shared_teacher:

@@ -24,6 +24,7 @@ from gkd.nn.link_predictor import LinkPredictor
 
 LINK_STUDENT_DEFAULTS: dict[str, Any] = {"hidden_channels": 256, "num_layers": 2,
                                          "dropout": 0.5, "decoder_layers": 2}
+METRIC_OPTIONS = ("hits_k", "select_k")
 
 
 def link_config(dataset: str, teacher: str, method: str,
@@ -33,9 +34,10 @@ def link_config(dataset: str, teacher: str, method: str,
     distillation, defaults with :obj:`overrides` (same namespaces) applied and checked."""
     overrides = overrides or {}
     distiller_cls = get_link_distiller(method)
-    k = overrides.get("distiller", {}).get("hits_k")
-    if k is not None:  # one metric for every model: the teacher is selected on it too
-        overrides = {**overrides, "teacher": {"hits_k": k, **overrides.get("teacher", {})}}
+    metric = {key: value for key, value in overrides.get("distiller", {}).items()
+              if key in METRIC_OPTIONS}
+    if metric:  # one metric for every model: the teacher is scored and selected on it too
+        overrides = {**overrides, "teacher": {**metric, **overrides.get("teacher", {})}}
     config = {
         "teacher": link_teacher_config(teacher, dataset, overrides.get("teacher", {})),
         "student": merge_overrides(LINK_STUDENT_DEFAULTS, overrides.get("student", {}),
@@ -44,10 +46,11 @@ def link_config(dataset: str, teacher: str, method: str,
                                      method),
     }
     distiller_cls(**config["distiller"])
-    if config["teacher"]["hits_k"] != config["distiller"]["hits_k"]:
-        raise GkdError(f"teacher.hits_k ({config['teacher']['hits_k']}) and distiller.hits_k "
-                       f"({config['distiller']['hits_k']}) must agree: every model is scored "
-                       f"and selected with the same Hits@K")
+    for key in METRIC_OPTIONS:
+        if config["teacher"][key] != config["distiller"][key]:
+            raise GkdError(f"teacher.{key} ({config['teacher'][key]}) and distiller.{key} "
+                           f"({config['distiller'][key]}) must agree: every model is scored "
+                           f"and selected with the same Hits@K")
     return config
 
 

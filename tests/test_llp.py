@@ -148,6 +148,8 @@ def test_linkpred_writes_the_json_contract(capsys, tmp_path):
     (["--set", "teacher.heads=2"], "unknown link teacher sage option(s) heads"),
     (["--test-ratio", "1.5"], "must lie strictly between 0 and 1"),
     (["--set", "teacher.hits_k=50"], "must agree"),
+    (["--set", "teacher.select_k=7"], "must agree"),
+    (["--set", "distiller.select_k=0"], "select_k must be a positive integer"),
     (["--device", "gpu"], "--device gpu: expected cpu or cuda[:N]"),
     (["--device", "cuda:7"], "CUDA is not available"),
 ])
@@ -160,6 +162,27 @@ def test_linkpred_bad_input_exits_with_one_line(capsys, args, message):
         code = exit_.code
     err = capsys.readouterr().err.strip().splitlines()
     assert code != 0 and len(err) == 1 and message in err[0], err
+
+
+def test_select_k_sets_the_validation_hits_every_model_is_selected_on(graph, monkeypatch):
+    import gkd.distill.llp as llp
+    import gkd.link_teachers as link_teachers
+
+    task = make_link_task(graph, seed=0)
+    config = link_config("tiny", "sage", "llp", {**FAST, "distiller": {
+        **FAST["distiller"], "select_k": 3}})
+    assert config["teacher"]["select_k"] == 3 and config["teacher"]["hits_k"] == 20
+    ks, original = [], link_teachers.validation_hits
+
+    def recording(h, model, task, k):
+        ks.append(k)
+        return original(h, model, task, k)
+
+    monkeypatch.setattr(link_teachers, "validation_hits", recording)
+    monkeypatch.setattr(llp, "validation_hits", recording)
+    run = run_link_prediction(task, "sage", "llp", config, seed=0, use_cache=False)
+    assert ks and set(ks) == {3}
+    assert set(run["student"]) == {"val", "test"}  # still reported as Hits@hits_k
 
 
 def test_context_scoring_runs_in_anchor_batches(graph, monkeypatch):

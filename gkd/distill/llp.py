@@ -22,7 +22,7 @@ from torch import Tensor
 
 from gkd.data.links import LinkTask
 from gkd.errors import GkdError
-from gkd.link_teachers import LinkKnowledge, link_loss, validation_hits
+from gkd.link_teachers import LinkKnowledge, link_loss, selection_k, validation_hits
 from gkd.losses import kl_divergence, rank_margin_loss
 from gkd.nn.link_predictor import LinkPredictor
 from gkd.ops import CSRGraph, sample_non_edges
@@ -63,7 +63,10 @@ class LinkDistiller:
             spread over the same number of steps. (default: ``4096``)
         label_weight (float, optional): weight of the cross-entropy. (default: ``1.0``)
         grad_clip (float, optional): gradient-norm clip. (default: ``1.0``)
-        hits_k (int, optional): the :math:`K` of the validation Hits@K. (default: ``20``)
+        hits_k (int, optional): the :math:`K` of the reported Hits@K. (default: ``20``)
+        select_k (int, optional): the :math:`K` of the validation Hits@K that selects the
+            epoch (:func:`~gkd.link_teachers.selection_k`); ``None`` selects on
+            :obj:`hits_k`. (default: ``None``)
     """
 
     lr: float = 0.005
@@ -74,10 +77,12 @@ class LinkDistiller:
     label_weight: float = 1.0
     grad_clip: float = 1.0
     hits_k: int = 20
+    select_k: int | None = None
 
     name: ClassVar[str] = "mlp"
 
     def __post_init__(self) -> None:
+        selection_k(self.hits_k, self.select_k)
         if self.anchor_batch_size < 1:
             raise GkdError(f"anchor_batch_size must be positive; got {self.anchor_batch_size}")
 
@@ -145,7 +150,8 @@ class LinkDistiller:
 
         def validate() -> float:
             with quiet_sparse_csr():
-                return validation_hits(student.encode(x), student, task, self.hits_k)
+                return validation_hits(student.encode(x), student, task,
+                                       selection_k(self.hits_k, self.select_k))
 
         return fit(student, train_epoch, validate, max_epochs=self.max_epochs,
                    patience=self.patience)
