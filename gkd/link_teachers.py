@@ -43,6 +43,9 @@ _LINK_TRAINING = {"lr": 0.005, "weight_decay": 0.0, "max_epochs": 1000, "patienc
 _LINK_MODEL = {"hidden_channels": 256, "num_layers": 2, "dropout": 0.5, "decoder_layers": 2}
 _ENCODER_EXTRA = {"sage": {"aggr": "mean"}, "gcn": {}}
 _DATASET_DEFAULTS = {"a-photo": {"lr": 0.001}, "a-computer": {"lr": 0.001}}
+# Options added after link models were first cached: at these values they change nothing,
+# so they stay out of the cache key and the models cached before them remain valid.
+_KEY_NEUTRAL = {"select_k": None}
 
 
 def link_teacher_config(name: str, dataset: str | None = None,
@@ -170,7 +173,8 @@ def cached_link_model(task: LinkTask, name: str, config: dict[str, Any], *, seed
     the same model waits for this one and loads it (:func:`~gkd.io.cache_lock`). Returns
     the model in eval mode and its metadata.
     """
-    key = cache_key(task.fingerprint(), seed, name, config, FORMAT)
+    keyed = {k: v for k, v in config.items() if k not in _KEY_NEUTRAL or v != _KEY_NEUTRAL[k]}
+    key = cache_key(task.fingerprint(), seed, name, keyed, FORMAT)
     path = cache_dir(cache) / folder / f"{key}.pt"
     with cache_lock(path, use_cache):
         torch.manual_seed(seed)

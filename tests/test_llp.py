@@ -185,6 +185,23 @@ def test_select_k_sets_the_validation_hits_every_model_is_selected_on(graph, mon
     assert set(run["student"]) == {"val", "test"}  # still reported as Hits@hits_k
 
 
+def test_an_unset_select_k_keeps_the_cache_key_of_models_cached_before_it(graph, tmp_path):
+    task = make_link_task(graph, seed=0)
+    config = link_config("tiny", "sage", "llp", FAST)["teacher"]
+    older = {k: v for k, v in config.items() if k != "select_k"}
+
+    def cached(options):
+        return cached_link_model(
+            task, "sage", options, seed=0,
+            build=lambda: build_link_teacher("sage", task.num_features, options),
+            train=lambda m: train_link_teacher(m, task, config), folder="link-teachers",
+            cache=tmp_path)[1]["cached"]
+
+    assert not cached(older)
+    assert cached(config)
+    assert not cached({**config, "select_k": 3})
+
+
 def test_context_scoring_runs_in_anchor_batches(graph, monkeypatch):
     import gkd.distill.llp as llp
 
