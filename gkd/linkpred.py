@@ -74,26 +74,35 @@ def _train_student(task: LinkTask, distiller: LinkDistiller, config: dict[str, A
                      "seconds": round(history.seconds, 3)}
 
 
-def plain_link_mlp(task: LinkTask, distiller: LinkDistiller, config: dict[str, Any], *,
-                   seed: int = 0, cache: str | os.PathLike | None = None,
-                   use_cache: bool = True) -> tuple[dict[str, float], dict[str, Any]]:
+def plain_link_model(task: LinkTask, distiller: LinkDistiller, config: dict[str, Any], *,
+                     seed: int = 0, cache: str | os.PathLike | None = None,
+                     use_cache: bool = True) -> tuple[LinkPredictor, dict[str, Any]]:
     r"""The plain MLP link predictor of a seed: :obj:`distiller`'s training options
     (without ``label_weight``, which only weighs the labels against distillation) on the
     labels alone, so every method and loss weighting of a seed shares it; cached like the
     teacher (:func:`~gkd.link_teachers.cached_link_model`, under ``link-baselines``).
 
     Returns:
-        Its metrics (Hits@K in percent) and details (``epoch``, ``params``, ``seconds``,
-        ``cached``).
+        The model in eval mode and its metadata, as
+        :func:`~gkd.link_teachers.cached_link_model` returns them.
     """
     training = {k: v for k, v in distiller.options().items()
                 if k in LinkDistiller().options() and k != "label_weight"}
     baseline = LinkDistiller(**training)
-    _, meta = cached_link_model(
+    return cached_link_model(
         task, "mlp", {**config, **baseline.options()}, seed=seed,
         build=lambda: build_link_student(task.num_features, config),
         train=lambda m: baseline.fit(m, task), folder="link-baselines", cache=cache,
         use_cache=use_cache)
+
+
+def plain_link_mlp(task: LinkTask, distiller: LinkDistiller, config: dict[str, Any], *,
+                   seed: int = 0, cache: str | os.PathLike | None = None,
+                   use_cache: bool = True) -> tuple[dict[str, float], dict[str, Any]]:
+    r"""The metrics (Hits@K in percent) and details (``epoch``, ``params``, ``seconds``,
+    ``cached``) of the seed's :func:`plain_link_model`."""
+    _, meta = plain_link_model(task, distiller, config, seed=seed, cache=cache,
+                               use_cache=use_cache)
     return meta["metrics"], {k: meta[k] for k in ("epoch", "params", "seconds", "cached")}
 
 
