@@ -88,10 +88,11 @@ def selection_k(hits_k: int, select_k: int | None) -> int:
     measures a three times coarser quantile than test Hits@20; ``select_k=7`` ranks
     validation positives against the same top 3 % of negatives as test Hits@20 does.
     """
-    k = hits_k if select_k is None else select_k
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise GkdError(f"select_k must be a positive integer or None; got {select_k!r}")
-    return k
+    for name, value in (("hits_k", hits_k), ("select_k", select_k)):
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            raise GkdError(f"{name} must be a positive integer; got {value!r}")
+    return hits_k if select_k is None else select_k
 
 
 def validation_hits(h: Tensor, model: LinkPredictor, task: LinkTask, k: int) -> float:

@@ -115,8 +115,13 @@ def test_representation_matching_learns_a_map_to_the_teachers_width(graph):
     student = build_link_student(task.num_features, {**config["student"], "hidden_channels": 8})
     distiller = ReprMatching(max_epochs=40, patience=40, label_weight=0.0)
     initial, make = [], distiller.training_modules
-    distiller.training_modules = lambda *args: [m for m in make(*args)
-                                                if not initial.append(m.weight.clone())]
+
+    def recording(*args):
+        modules = make(*args)
+        initial.extend(module.weight.clone() for module in modules)
+        return modules
+
+    distiller.training_modules = recording
     history = distiller.fit(student, task, knowledge)
     weight = distiller._project.weight
     assert weight.shape == (knowledge.embeddings.size(-1), 8)
@@ -150,6 +155,7 @@ def test_linkpred_writes_the_json_contract(capsys, tmp_path):
     (["--set", "teacher.hits_k=50"], "must agree"),
     (["--set", "teacher.select_k=7"], "must agree"),
     (["--set", "distiller.select_k=0"], "select_k must be a positive integer"),
+    (["--set", "distiller.hits_k=0"], "hits_k must be a positive integer"),
     (["--device", "gpu"], "--device gpu: expected cpu or cuda[:N]"),
     (["--device", "cuda:7"], "CUDA is not available"),
 ])

@@ -127,6 +127,7 @@ class LinkDistiller:
         parameters = [p for module in [student, *self.training_modules(student, knowledge)]
                       for p in module.parameters()]
         optimizer = torch.optim.Adam(parameters, lr=self.lr, weight_decay=self.weight_decay)
+        k = selection_k(self.hits_k, self.select_k)
 
         def train_epoch() -> float:
             steps = math.ceil(n / self.anchor_batch_size)
@@ -150,8 +151,7 @@ class LinkDistiller:
 
         def validate() -> float:
             with quiet_sparse_csr():
-                return validation_hits(student.encode(x), student, task,
-                                       selection_k(self.hits_k, self.select_k))
+                return validation_hits(student.encode(x), student, task, k)
 
         return fit(student, train_epoch, validate, max_epochs=self.max_epochs,
                    patience=self.patience)
