@@ -32,7 +32,7 @@ from gkd.link_evaluation import evaluate_links, hits_at_k
 from gkd.nn.link_predictor import LinkPredictor
 from gkd.ops import CSRGraph, adjacency, sample_non_edges
 from gkd.teachers import build_teacher, teacher_config
-from gkd.train import History, fit
+from gkd.train import History, fit, optimizer_step
 
 LINK_TEACHERS = ("sage", "gcn")
 FORMAT = 2  # bump when the meaning of a cached link teacher changes
@@ -118,11 +118,7 @@ def train_link_teacher(model: LinkPredictor, task: LinkTask, config: dict[str, A
         for batch in pos.split(config["edge_batch_size"], dim=1):
             pairs = torch.cat([batch, sample_non_edges(csr, batch.size(1))], dim=1)
             loss = link_loss(model(graph.x, adj, pairs), batch.size(1))
-            optimizer.zero_grad()
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), config["grad_clip"])
-            optimizer.step()
-            losses.append(loss.item())
+            losses.append(optimizer_step(optimizer, loss, config["grad_clip"]))
         return sum(losses) / len(losses)
 
     def validate() -> float:

@@ -1,4 +1,5 @@
-r"""Distillation losses between student and teacher logits.
+r"""Distillation losses between student and teacher logits, and the label loss the
+distillers add to them.
 
 Every divergence compares tempered distributions :math:`p = \mathrm{softmax}(z/\tau)`
 and is multiplied by :math:`\tau^2` so that its gradients keep their scale when the
@@ -93,6 +94,21 @@ def logit_mse(student: Tensor, teacher: Tensor, reduction: str = "mean") -> Tens
 
 
 # --- relational losses over an anchor's context scores (LLP) -------------------------
+
+
+def masked_cross_entropy(logits: Tensor, y: Tensor, mask: Tensor) -> Tensor:
+    r"""Cross-entropy of the rows of :obj:`logits` where :obj:`mask` is set against their
+    labels :obj:`y` (mean over those rows); zero when no row is set, e.g. a mini-batch
+    without labelled nodes.
+
+    Args:
+        logits (Tensor): logits :math:`(N, C)`.
+        y (Tensor): class labels :math:`(N)`.
+        mask (Tensor): boolean :math:`(N)`, the rows that count.
+    """
+    if not mask.any():
+        return logits.new_zeros(())
+    return F.cross_entropy(logits[mask], y[mask])
 
 
 def rank_margin_loss(student: Tensor, teacher: Tensor, margin: float) -> Tensor:

@@ -28,7 +28,7 @@ from gkd.evaluation import accuracy
 from gkd.nn import APPNP, GAT, SAGE
 from gkd.nn.sage import GCNAggregatorConv
 from gkd.ops import CSRGraph, adjacency, sample_subgraph
-from gkd.train import History, fit
+from gkd.train import History, fit, optimizer_step
 
 # batch_size and fanouts (one per layer, hop order) switch on sampled mini-batch training.
 _TRAINING = {"lr": 0.01, "weight_decay": 5e-4, "max_epochs": 500, "patience": 50,
@@ -116,14 +116,9 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
                                  weight_decay=config["weight_decay"])
     train_y, val_y = graph.y[task.train_idx], graph.y[task.val_idx]
 
-    def step(loss: torch.Tensor) -> float:
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.item()
-
     def full_batch_epoch() -> float:
-        return step(F.cross_entropy(model(graph.x, adj)[task.train_idx], train_y))
+        loss = F.cross_entropy(model(graph.x, adj)[task.train_idx], train_y)
+        return optimizer_step(optimizer, loss)
 
     def sampled_epoch(csr: CSRGraph) -> float:
         seeds = task.train_idx[torch.randperm(task.train_idx.numel())]
@@ -131,7 +126,8 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
         for batch in seeds.split(config["batch_size"]):
             nodes, edge_index = sample_subgraph(csr, batch, config["fanouts"])
             out = model(graph.x[nodes], adjacency(edge_index, nodes.numel()))
-            losses.append(step(F.cross_entropy(out[:batch.numel()], graph.y[batch])))
+            loss = F.cross_entropy(out[:batch.numel()], graph.y[batch])
+            losses.append(optimizer_step(optimizer, loss))
         return sum(losses) / len(losses)
 
     def validate() -> float:

@@ -25,7 +25,7 @@ from gkd.nn import GraphTokenizer, VectorQuantizer
 from gkd.nn.vq import SIMILARITIES
 from gkd.ops import CSRGraph, adjacency, sample_non_edges
 from gkd.teachers import build_teacher, input_aggregation_cache, teacher_config
-from gkd.train import History, fit
+from gkd.train import History, fit, optimizer_step
 
 #: The tokenizer's own options, added to its backbone teacher's. Chosen on validation
 #: accuracy only (CPF, SAGE): the feature weight on Cora's distilled student (seeds 0-3,
@@ -121,10 +121,7 @@ def train_tokenizer(model: GraphTokenizer, task: NodeTask, config: dict[str, Any
         if config["edge_weight"] > 0:
             non_edges = sample_non_edges(csr, edges.size(1))
             loss = loss + config["edge_weight"] * model.edge_loss(out, edges, non_edges)
-        optimizer.zero_grad()
-        loss.backward()
-        optimizer.step()
-        return loss.item()
+        return optimizer_step(optimizer, loss)
 
     def validate() -> float:
         return accuracy(model(graph.x, adj)[task.val_idx], val_y)

@@ -33,6 +33,20 @@ class History:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor,
+                   grad_clip: float | None = None) -> float:
+    r"""One update: clears the gradients, backpropagates :obj:`loss`, clips the gradient
+    norm of the optimizer's parameters to :obj:`grad_clip` if given, and steps.
+    Returns the loss as a float."""
+    optimizer.zero_grad()
+    loss.backward()
+    if grad_clip is not None:
+        parameters = [p for group in optimizer.param_groups for p in group["params"]]
+        torch.nn.utils.clip_grad_norm_(parameters, grad_clip)
+    optimizer.step()
+    return loss.item()
+
+
 def fit(model: torch.nn.Module, train_epoch: Callable[[], float],
         validate: Callable[[], float], *, max_epochs: int, patience: int) -> History:
     r"""Runs :obj:`train_epoch` until the validation metric has not improved for

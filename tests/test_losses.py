@@ -7,6 +7,7 @@ from gkd.losses import (
     js_divergence,
     kl_divergence,
     logit_mse,
+    masked_cross_entropy,
     rank_margin_loss,
     reverse_kl_divergence,
 )
@@ -75,3 +76,12 @@ def test_rank_loss_leaves_teacher_ties_out_of_the_mean():
     student = torch.tensor([[0.1, 0.9, 0.5]])  # (0, 1) and (0, 2) reversed
     expected = ((0.1 + 0.8) + (0.1 + 0.4)) / 2
     assert rank_margin_loss(student, teacher, margin=0.1) == pytest.approx(expected)
+
+
+def test_masked_cross_entropy_counts_only_masked_rows_and_is_zero_without_any():
+    logits = torch.tensor([[2.0, 0.0], [0.0, 5.0], [1.0, 1.0]], requires_grad=True)
+    y = torch.tensor([0, 0, 1])
+    mask = torch.tensor([True, False, True])
+    expected = (math.log(1 + math.exp(-2.0)) + math.log(2.0)) / 2
+    assert math.isclose(masked_cross_entropy(logits, y, mask).item(), expected, rel_tol=1e-6)
+    assert masked_cross_entropy(logits, y, torch.zeros(3, dtype=torch.bool)).item() == 0.0

@@ -1,6 +1,6 @@
 import torch
 
-from gkd.train import fit
+from gkd.train import fit, optimizer_step
 
 
 def _counting_model():
@@ -31,3 +31,14 @@ def test_fit_runs_the_whole_budget_while_improving():
     scores = iter(range(5))
     history = fit(model, train_epoch, lambda: next(scores), max_epochs=5, patience=1)
     assert (history.best_epoch, history.epochs, model.weight.item()) == (5, 5, 5.0)
+
+
+def test_optimizer_step_clips_the_gradient_norm_before_stepping():
+    weight = torch.nn.Parameter(torch.zeros(2))
+    optimizer = torch.optim.SGD([weight], lr=1.0)
+    loss = (weight * torch.tensor([3.0, 4.0])).sum()  # gradient (3, 4), norm 5
+    assert optimizer_step(optimizer, loss, grad_clip=1.0) == 0.0
+    assert torch.allclose(weight.detach(), torch.tensor([-0.6, -0.8]))  # clipped to norm 1
+    loss = (weight * torch.tensor([3.0, 4.0])).sum()
+    optimizer_step(optimizer, loss)  # no clip: the full gradient, and stale ones cleared
+    assert torch.allclose(weight.detach(), torch.tensor([-3.6, -4.8]))

@@ -14,7 +14,7 @@ from torch_geometric.loader import DataLoader
 from gkd.config import merge_overrides
 from gkd.data.graphsets import GraphSetTask
 from gkd.nn.graph_gnn import GraphGNN
-from gkd.train import History, fit
+from gkd.train import History, fit, optimizer_step
 
 MODEL_DEFAULTS: dict[str, Any] = {"hidden_channels": 128, "dropout": 0.2, "pool": "sum",
                                   "heads": 4}
@@ -99,11 +99,8 @@ def train_on_graphs(model: GraphGNN, graphs: Sequence[Data], evaluation: EvalBat
     def train_epoch() -> float:
         total, count = 0.0, 0
         for batch in loader:
-            optimizer.zero_grad()
             loss = F.cross_entropy(_forward(model, batch), batch.y.view(-1))
-            loss.backward()
-            optimizer.step()
-            total += float(loss.detach()) * batch.num_graphs
+            total += optimizer_step(optimizer, loss) * batch.num_graphs
             count += batch.num_graphs
         return total / count
 

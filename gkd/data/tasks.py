@@ -100,6 +100,13 @@ class NodeTask:
     def num_features(self) -> int:
         return self.graph.num_features
 
+    @property
+    def train_mask(self) -> Tensor:
+        r"""A boolean mask over :attr:`graph`'s nodes, set at :attr:`train_idx`."""
+        mask = torch.zeros(self.graph.num_nodes, dtype=torch.bool)
+        mask[self.train_idx] = True
+        return mask
+
     def sizes(self) -> dict[str, int]:
         r"""Node counts of the graph and of every split."""
         out = {"num_nodes": self.full_graph.num_nodes,

@@ -11,8 +11,8 @@ from gkd.data.tasks import NodeTask
 from gkd.distill.base import Distiller, validation_accuracy
 from gkd.errors import GkdError
 from gkd.knowledge import Knowledge
-from gkd.losses import kl_divergence
-from gkd.train import History, fit
+from gkd.losses import kl_divergence, masked_cross_entropy
+from gkd.train import History, fit, optimizer_step
 
 SCHEDULES = ("combined", "two-pass")
 
@@ -80,16 +80,9 @@ class GLNN(Distiller):
             knowledge.check(task)
             teacher = knowledge.logits
         x, y = task.graph.x, task.graph.y
-        labelled = torch.zeros(task.graph.num_nodes, dtype=torch.bool)
-        labelled[task.train_idx] = True
+        labelled = task.train_mask
         all_nodes = torch.arange(task.graph.num_nodes)
         optimizer = self.optimizer(student)
-
-        def step(loss: torch.Tensor) -> float:
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            return loss.item()
 
         def combined_epoch() -> float:
             pool = task.train_idx if self.lamb == 1.0 else all_nodes
@@ -97,21 +90,20 @@ class GLNN(Distiller):
             for batch in self.batches(pool):
                 out = student(x[batch])
                 loss = out.new_zeros(())
-                has_label = labelled[batch]
-                if self.lamb > 0 and has_label.any():
-                    loss = loss + self.lamb * F.cross_entropy(out[has_label], y[batch][has_label])
+                if self.lamb > 0:
+                    loss = loss + self.lamb * masked_cross_entropy(out, y[batch], labelled[batch])
                 if self.lamb < 1:
                     loss = loss + (1 - self.lamb) * kl_divergence(out, teacher[batch],
                                                                   self.temperature)
-                losses.append(step(loss))
+                losses.append(optimizer_step(optimizer, loss))
             return sum(losses) / len(losses)
 
         def two_pass_epoch() -> float:
-            losses = [step(self.lamb * F.cross_entropy(student(x[b]), y[b]))
+            losses = [optimizer_step(optimizer, self.lamb * F.cross_entropy(student(x[b]), y[b]))
                       for b in self.batches(task.train_idx, drop_last=True)]
             if self.lamb < 1:
-                losses += [step((1 - self.lamb) * kl_divergence(student(x[b]), teacher[b],
-                                                                self.temperature))
+                losses += [optimizer_step(optimizer, (1 - self.lamb) * kl_divergence(
+                               student(x[b]), teacher[b], self.temperature))
                            for b in self.batches(all_nodes, drop_last=True)]
             return sum(losses) / len(losses)
 

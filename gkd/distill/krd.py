@@ -5,7 +5,6 @@ from dataclasses import dataclass
 from typing import ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from gkd.data.tasks import NodeTask
@@ -13,7 +12,7 @@ from gkd.distill.base import Distiller, validation_accuracy
 from gkd.distill.glnn import GLNN
 from gkd.errors import GkdError
 from gkd.knowledge import Knowledge
-from gkd.losses import kl_divergence
+from gkd.losses import kl_divergence, masked_cross_entropy
 from gkd.ops import CSRGraph, adjacency, sample_neighbors
 from gkd.reliability import (
     RELIABILITY_SCALES,
@@ -22,7 +21,7 @@ from gkd.reliability import (
     sample_reliable_pairs,
     sampling_probability,
 )
-from gkd.train import History, fit
+from gkd.train import History, fit, optimizer_step
 
 PAIR_WEIGHTINGS = ("pair", "node")
 # On the Amazon graphs (37 and 32 neighbours per node) the pairs as drawn crowd out each
@@ -147,8 +146,7 @@ class KRD(Distiller):
         rho = self.reliability(task, knowledge)
         teacher_logits = knowledge.logits
         teacher_class = teacher_logits.argmax(-1)
-        labelled = torch.zeros(n, dtype=torch.bool)
-        labelled[task.train_idx] = True
+        labelled = task.train_mask
         generator = torch.Generator().manual_seed(task.seed)
         optimizer = self.optimizer(student)
         state = {"epoch": 0, "alpha": self.initial_alpha, "pairs": [],
@@ -171,13 +169,9 @@ class KRD(Distiller):
                 local[batch] = torch.arange(batch.numel())
                 loss = (1 - self.lamb) * self._pair_loss(out, local, batch, state["graph"],
                                                          teacher_logits)
-                has_label = labelled[batch]
-                if self.lamb > 0 and has_label.any():
-                    loss = loss + self.lamb * F.cross_entropy(out[has_label], y[batch][has_label])
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                losses.append(loss.item())
+                if self.lamb > 0:
+                    loss = loss + self.lamb * masked_cross_entropy(out, y[batch], labelled[batch])
+                losses.append(optimizer_step(optimizer, loss))
             return sum(losses) / len(losses)
 
         history = fit(student, epoch, lambda: validation_accuracy(student, task),

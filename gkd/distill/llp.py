@@ -28,7 +28,7 @@ from gkd.nn.link_predictor import LinkPredictor
 from gkd.ops import CSRGraph, sample_non_edges
 from gkd.ops.context import sample_context
 from gkd.ops.csr import quiet_sparse_csr
-from gkd.train import History, fit
+from gkd.train import History, fit, optimizer_step
 
 # Below this share of non-zero features the student's first layer reads them as a sparse
 # CSR matrix on the CPU: bag-of-words features (Cora: 1.3 %) then cost several times less
@@ -142,11 +142,7 @@ class LinkDistiller:
                 logits = student.score(h, pairs)
                 loss = self.label_weight * link_loss(logits, batch.size(1)) + \
                     self.distill_loss(student, h, anchor, pairs, logits, knowledge, graph)
-                optimizer.zero_grad()
-                loss.backward()
-                torch.nn.utils.clip_grad_norm_(parameters, self.grad_clip)
-                optimizer.step()
-                losses.append(loss.item())
+                losses.append(optimizer_step(optimizer, loss, self.grad_clip))
             return sum(losses) / len(losses)
 
         def validate() -> float:

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor
 
 from gkd.data.tasks import NodeTask
@@ -15,10 +14,10 @@ from gkd.distill.base import Distiller, validation_accuracy
 from gkd.distill.glnn import GLNN
 from gkd.errors import GkdError
 from gkd.knowledge import Knowledge
-from gkd.losses import kl_divergence
+from gkd.losses import kl_divergence, masked_cross_entropy
 from gkd.nn import MLP, code_scores, codebook_usage
 from gkd.tokenizer import tokenizer_config, tokenizer_knowledge
-from gkd.train import History, fit
+from gkd.train import History, fit, optimizer_step
 
 
 @dataclass
@@ -90,8 +89,7 @@ class VQGraph(Distiller):
         knowledge, codebook = _checked(student, task, knowledge)
         similarity = knowledge.similarity
         x, y, n = task.graph.x, task.graph.y, task.graph.num_nodes
-        labelled = torch.zeros(n, dtype=torch.bool)
-        labelled[task.train_idx] = True
+        labelled = task.train_mask
         projection = torch.nn.Linear(student.hidden_channels, codebook.size(1))
         model = torch.nn.ModuleDict({"student": student, "projection": projection})
         optimizer = self.optimizer(model)
@@ -109,13 +107,9 @@ class VQGraph(Distiller):
                 if self.lamb < 1:
                     loss = loss + (1 - self.lamb) * kl_divergence(
                         out, knowledge.logits[batch], self.temperature)
-                has_label = labelled[batch]
-                if self.lamb > 0 and has_label.any():
-                    loss = loss + self.lamb * F.cross_entropy(out[has_label], y[batch][has_label])
-                optimizer.zero_grad()
-                loss.backward()
-                optimizer.step()
-                losses.append(loss.item())
+                if self.lamb > 0:
+                    loss = loss + self.lamb * masked_cross_entropy(out, y[batch], labelled[batch])
+                losses.append(optimizer_step(optimizer, loss))
             return sum(losses) / len(losses)
 
         history = fit(model, epoch, lambda: validation_accuracy(student, task),

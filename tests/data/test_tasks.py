@@ -30,6 +30,9 @@ def test_inductive_observed_graph_hides_held_out_nodes(csbm, seed):
     assert torch.equal(task.graph.x[task.train_idx], csbm.x[task.observed_nodes[task.train_idx]])
     assert set(task.eval_sets()) == {"val", "test_tran", "test_ind"}
     assert task.eval_sets()["test_ind"].graph is task.full_graph
+    # the training mask marks exactly the training nodes of the observed graph
+    assert task.train_mask.shape == (task.graph.num_nodes,)
+    assert torch.equal(task.train_mask.nonzero().view(-1), task.train_idx.sort().values)
 
 
 def test_public_protocol_uses_masks():
