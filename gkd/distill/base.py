@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any, ClassVar
 
@@ -13,7 +13,7 @@ from gkd.data.tasks import NodeTask
 from gkd.evaluation import accuracy
 from gkd.knowledge import Knowledge, teacher_knowledge
 from gkd.teachers import teacher_config
-from gkd.train import History
+from gkd.train import History, optimizer_step
 
 STUDENT_DEFAULTS: dict[str, Any] = {"hidden_channels": 128, "num_layers": 2, "dropout": 0.0,
                                     "norm": None}
@@ -86,6 +86,13 @@ class Distiller:
             count = max(1, perm.numel() // self.batch_size)
             perm = perm[:count * self.batch_size]
         yield from perm.split(self.batch_size)
+
+    def run_epoch(self, optimizer: torch.optim.Optimizer, nodes: Tensor,
+                  batch_loss: Callable[[Tensor], Tensor]) -> float:
+        r"""One epoch over :obj:`nodes` in mini-batches (:meth:`batches`), an optimizer
+        step on :obj:`batch_loss` of each batch; returns the mean loss."""
+        losses = [optimizer_step(optimizer, batch_loss(batch)) for batch in self.batches(nodes)]
+        return sum(losses) / len(losses)
 
 
 def validation_accuracy(student: torch.nn.Module, task: NodeTask) -> float:

@@ -84,19 +84,19 @@ class GLNN(Distiller):
         all_nodes = torch.arange(task.graph.num_nodes)
         optimizer = self.optimizer(student)
 
+        def batch_loss(batch: torch.Tensor) -> torch.Tensor:
+            out = student(x[batch])
+            loss = out.new_zeros(())
+            if self.lamb > 0:
+                loss = loss + self.lamb * masked_cross_entropy(out, y[batch], labelled[batch])
+            if self.lamb < 1:
+                loss = loss + (1 - self.lamb) * kl_divergence(out, teacher[batch],
+                                                              self.temperature)
+            return loss
+
         def combined_epoch() -> float:
             pool = task.train_idx if self.lamb == 1.0 else all_nodes
-            losses = []
-            for batch in self.batches(pool):
-                out = student(x[batch])
-                loss = out.new_zeros(())
-                if self.lamb > 0:
-                    loss = loss + self.lamb * masked_cross_entropy(out, y[batch], labelled[batch])
-                if self.lamb < 1:
-                    loss = loss + (1 - self.lamb) * kl_divergence(out, teacher[batch],
-                                                                  self.temperature)
-                losses.append(optimizer_step(optimizer, loss))
-            return sum(losses) / len(losses)
+            return self.run_epoch(optimizer, pool, batch_loss)
 
         def two_pass_epoch() -> float:
             losses = [optimizer_step(optimizer, self.lamb * F.cross_entropy(student(x[b]), y[b]))

@@ -21,7 +21,7 @@ from gkd.reliability import (
     sample_reliable_pairs,
     sampling_probability,
 )
-from gkd.train import History, fit, optimizer_step
+from gkd.train import History, fit
 
 PAIR_WEIGHTINGS = ("pair", "node")
 # On the Amazon graphs (37 and 32 neighbours per node) the pairs as drawn crowd out each
@@ -162,17 +162,18 @@ class KRD(Distiller):
             past_warmup = state["epoch"] - self.warmup
             if past_warmup > 0 and (past_warmup - 1) % self.resample_every == 0:
                 resample()
-            losses = []
             local = torch.full((n,), -1, dtype=torch.long)
-            for batch in self.batches(torch.arange(n)):
+
+            def batch_loss(batch: Tensor) -> Tensor:
                 out = student(x[batch])
                 local[batch] = torch.arange(batch.numel())
                 loss = (1 - self.lamb) * self._pair_loss(out, local, batch, state["graph"],
                                                          teacher_logits)
                 if self.lamb > 0:
                     loss = loss + self.lamb * masked_cross_entropy(out, y[batch], labelled[batch])
-                losses.append(optimizer_step(optimizer, loss))
-            return sum(losses) / len(losses)
+                return loss
+
+            return self.run_epoch(optimizer, torch.arange(n), batch_loss)
 
         history = fit(student, epoch, lambda: validation_accuracy(student, task),
                       max_epochs=self.max_epochs, patience=self.patience)

@@ -17,7 +17,7 @@ from gkd.knowledge import Knowledge
 from gkd.losses import kl_divergence, masked_cross_entropy
 from gkd.nn import MLP, code_scores, codebook_usage
 from gkd.tokenizer import tokenizer_config, tokenizer_knowledge
-from gkd.train import History, fit, optimizer_step
+from gkd.train import History, fit
 
 
 @dataclass
@@ -98,21 +98,19 @@ class VQGraph(Distiller):
             out, hidden = student(x[batch], return_hidden=True)
             return out, code_scores(projection(hidden[-1]), codebook, similarity)
 
-        def epoch() -> float:
-            losses = []
-            for batch in self.batches(torch.arange(n)):
-                out, scores = forward(batch)
-                loss = self.code_weight * kl_divergence(
-                    scores, knowledge.code_scores(batch), self.code_temperature)
-                if self.lamb < 1:
-                    loss = loss + (1 - self.lamb) * kl_divergence(
-                        out, knowledge.logits[batch], self.temperature)
-                if self.lamb > 0:
-                    loss = loss + self.lamb * masked_cross_entropy(out, y[batch], labelled[batch])
-                losses.append(optimizer_step(optimizer, loss))
-            return sum(losses) / len(losses)
+        def batch_loss(batch: Tensor) -> Tensor:
+            out, scores = forward(batch)
+            loss = self.code_weight * kl_divergence(
+                scores, knowledge.code_scores(batch), self.code_temperature)
+            if self.lamb < 1:
+                loss = loss + (1 - self.lamb) * kl_divergence(
+                    out, knowledge.logits[batch], self.temperature)
+            if self.lamb > 0:
+                loss = loss + self.lamb * masked_cross_entropy(out, y[batch], labelled[batch])
+            return loss
 
-        history = fit(model, epoch, lambda: validation_accuracy(student, task),
+        history = fit(model, lambda: self.run_epoch(optimizer, torch.arange(n), batch_loss),
+                      lambda: validation_accuracy(student, task),
                       max_epochs=self.max_epochs, patience=self.patience)
         with torch.no_grad():
             history.extras = _code_statistics(lambda batch: forward(batch)[1], knowledge,
