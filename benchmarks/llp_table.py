@@ -1,0 +1,63 @@
+"""Prints the markdown table of one or more datasets' ``gkd linkpred`` results: teacher,
+plain MLP and the student of every method, mean ± sample std of a metric over the seeds
+the method files have in common.
+
+The files are ``RESULTS/DATASET-SETTING-METHOD[SUFFIX].json``, as the results README
+names them (``--suffix=-hidden512`` reads the 512-wide runs).
+The teacher and the MLP come from the first method's file; the other files must agree
+with it on them seed by seed (they reuse the same cached models), else the script says
+which file and seed differ.
+
+    python benchmarks/llp_table.py a-computer coauthor-cs [--metric val]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+from pathlib import Path
+
+parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+parser.add_argument("datasets", nargs="+")
+parser.add_argument("--setting", default="transductive")
+parser.add_argument("--methods", nargs="+", default=["llp", "logit", "repr"])
+parser.add_argument("--suffix", default="")
+parser.add_argument("--metric", default="test")
+parser.add_argument("--results", type=Path,
+                    default=Path(__file__).parent / "results" / "llp")
+args = parser.parse_args()
+
+
+def runs_by_seed(path: Path) -> dict[int, dict]:
+    if not path.is_file():
+        sys.exit(f"llp_table: {path} does not exist")
+    return {run["seed"]: run for run in json.loads(path.read_text())["runs"]}
+
+
+def cell(values: list[float]) -> str:
+    std = statistics.stdev(values) if len(values) > 1 else float("nan")
+    return f"{statistics.mean(values):.2f} ± {std:.2f}"
+
+
+header = ["dataset", "seeds", "teacher", "MLP", *args.methods]
+print("| " + " | ".join(header) + " |")
+print("|" + "---|" * len(header))
+for dataset in args.datasets:
+    files = {m: args.results / f"{dataset}-{args.setting}-{m}{args.suffix}.json" for m in args.methods}
+    runs = {m: runs_by_seed(path) for m, path in files.items()}
+    seeds = sorted(set.intersection(*(set(r) for r in runs.values())))
+    if not seeds:
+        sys.exit(f"llp_table: the {dataset} files have no seed in common")
+    first = runs[args.methods[0]]
+    for method, by_seed in runs.items():
+        for seed in seeds:
+            for model in ("teacher", "mlp"):
+                if by_seed[seed][model] != first[seed][model]:
+                    sys.exit(f"llp_table: {files[method].name} seed {seed} has another {model} "
+                             f"than {files[args.methods[0]].name}")
+    columns = [[first[s][model][args.metric] for s in seeds] for model in ("teacher", "mlp")]
+    columns += [[runs[m][s]["student"][args.metric] for s in seeds] for m in args.methods]
+    seed_range = f"{seeds[0]}–{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) \
+        else ", ".join(map(str, seeds))
+    print(f"| {dataset} | {seed_range} | " + " | ".join(cell(c) for c in columns) + " |")
