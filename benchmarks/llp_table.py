@@ -44,7 +44,8 @@ header = ["dataset", "seeds", "teacher", "MLP", *args.methods]
 print("| " + " | ".join(header) + " |")
 print("|" + "---|" * len(header))
 for dataset in args.datasets:
-    files = {m: args.results / f"{dataset}-{args.setting}-{m}{args.suffix}.json" for m in args.methods}
+    files = {m: args.results / f"{dataset}-{args.setting}-{m}{args.suffix}.json"
+             for m in args.methods}
     runs = {m: runs_by_seed(path) for m, path in files.items()}
     seeds = sorted(set.intersection(*(set(r) for r in runs.values())))
     if not seeds:
