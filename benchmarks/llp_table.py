@@ -32,7 +32,11 @@ args = parser.parse_args()
 def runs_by_seed(path: Path) -> dict[int, dict]:
     if not path.is_file():
         sys.exit(f"llp_table: {path} does not exist")
-    return {run["seed"]: run for run in json.loads(path.read_text())["runs"]}
+    try:
+        runs = json.loads(path.read_text())["runs"]
+        return {run["seed"]: run for run in runs}
+    except (ValueError, KeyError, TypeError) as error:
+        sys.exit(f"llp_table: {path} is not a gkd linkpred result ({error!r})")
 
 
 def cell(values: list[float]) -> str:
@@ -41,8 +45,7 @@ def cell(values: list[float]) -> str:
 
 
 header = ["dataset", "seeds", "teacher", "MLP", *args.methods]
-print("| " + " | ".join(header) + " |")
-print("|" + "---|" * len(header))
+rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
 for dataset in args.datasets:
     files = {m: args.results / f"{dataset}-{args.setting}-{m}{args.suffix}.json"
              for m in args.methods}
@@ -57,8 +60,14 @@ for dataset in args.datasets:
                 if by_seed[seed][model] != first[seed][model]:
                     sys.exit(f"llp_table: {files[method].name} seed {seed} has another {model} "
                              f"than {files[args.methods[0]].name}")
-    columns = [[first[s][model][args.metric] for s in seeds] for model in ("teacher", "mlp")]
-    columns += [[runs[m][s]["student"][args.metric] for s in seeds] for m in args.methods]
+    try:
+        columns = [[first[s][model][args.metric] for s in seeds]
+                   for model in ("teacher", "mlp")]
+        columns += [[runs[m][s]["student"][args.metric] for s in seeds] for m in args.methods]
+    except KeyError:
+        sys.exit(f"llp_table: the {dataset} runs have no metric '{args.metric}' "
+                 f"(choose from {', '.join(first[seeds[0]]['teacher'])})")
     seed_range = f"{seeds[0]}–{seeds[-1]}" if seeds == list(range(seeds[0], seeds[-1] + 1)) \
         else ", ".join(map(str, seeds))
-    print(f"| {dataset} | {seed_range} | " + " | ".join(cell(c) for c in columns) + " |")
+    rows.append(f"| {dataset} | {seed_range} | " + " | ".join(cell(c) for c in columns) + " |")
+print("\n".join(rows))

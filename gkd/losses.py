@@ -93,9 +93,6 @@ def logit_mse(student: Tensor, teacher: Tensor, reduction: str = "mean") -> Tens
     return _reduce((student - teacher).pow(2).mean(dim=-1), reduction)
 
 
-# --- relational losses over an anchor's context scores (LLP) -------------------------
-
-
 def masked_cross_entropy(logits: Tensor, y: Tensor, mask: Tensor) -> Tensor:
     r"""Cross-entropy of the rows of :obj:`logits` where :obj:`mask` is set against their
     labels :obj:`y` (mean over those rows); zero when no row is set, e.g. a mini-batch
@@ -109,6 +106,9 @@ def masked_cross_entropy(logits: Tensor, y: Tensor, mask: Tensor) -> Tensor:
     if not mask.any():
         return logits.new_zeros(())
     return F.cross_entropy(logits[mask], y[mask])
+
+
+# --- relational losses over an anchor's context scores (LLP) -------------------------
 
 
 def rank_margin_loss(student: Tensor, teacher: Tensor, margin: float) -> Tensor:
