@@ -338,6 +338,20 @@ def _add_common(parser: argparse.ArgumentParser, written: str, set_help: str) ->
                         help=set_help)
 
 
+def _add_experiment(parser: argparse.ArgumentParser, *, teachers: Sequence[str],
+                    methods: Sequence[str], default_method: str, settings: Sequence[str],
+                    default_seeds: int) -> None:
+    """The arguments ``distill`` and ``linkpred`` share: what to train and on which data."""
+    parser.add_argument("--dataset", required=True, help="dataset name, e.g. cora, a-photo")
+    parser.add_argument("--teacher", default="sage", choices=teachers)
+    parser.add_argument("--method", default=default_method, choices=methods)
+    parser.add_argument("--setting", default="transductive", choices=settings)
+    parser.add_argument("--seeds", type=_positive_int, default=default_seeds,
+                        help=f"run seeds 0..N-1 (default: {default_seeds})")
+    parser.add_argument("--no-cache", action="store_true",
+                        help="train teachers afresh and do not store them")
+
+
 def build_parser() -> argparse.ArgumentParser:
     from gkd import __version__
     from gkd.data.links import LINK_SETTINGS
@@ -354,19 +368,13 @@ def build_parser() -> argparse.ArgumentParser:
         "distill", help="train a GNN teacher, a plain MLP and a distilled MLP student",
         description="Train a GNN teacher, a plain MLP (labels only) and a distilled MLP "
                     "student per seed; print mean ± std and optionally write JSON.")
-    distill.add_argument("--dataset", required=True, help="dataset name, e.g. cora, a-photo")
+    _add_experiment(distill, teachers=TEACHERS, methods=tuple(DISTILLERS),
+                    default_method="glnn", settings=SETTINGS, default_seeds=10)
     distill.add_argument("--protocol", default="cpf", choices=PROTOCOLS)
-    distill.add_argument("--teacher", default="sage", choices=TEACHERS)
-    distill.add_argument("--method", default="glnn", choices=tuple(DISTILLERS))
-    distill.add_argument("--setting", default="transductive", choices=SETTINGS)
-    distill.add_argument("--seeds", type=_positive_int, default=10,
-                         help="run seeds 0..N-1 (default: 10)")
     _add_common(distill, "the runs and summary", "override a default, e.g. teacher.dropout=0.5, "
                 "student.hidden_channels=256, distiller.lamb=0.5; with --method vqgraph the "
                 "teacher is a tokenizer and teacher.* also takes num_codes, code_dim, "
                 "similarity, feature_weight, edge_weight, ...")
-    distill.add_argument("--no-cache", action="store_true",
-                         help="train teachers afresh and do not store them")
     distill.set_defaults(run=_distill)
 
     linkpred = commands.add_parser(
@@ -374,12 +382,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a GNN link predictor (teacher), a plain MLP link predictor and an "
                     "MLP student distilled from the teacher (LLP or a direct baseline) per "
                     "seed on one link split; print Hits@K mean ± std and optionally write JSON.")
-    linkpred.add_argument("--dataset", required=True, help="dataset name, e.g. cora, a-photo")
-    linkpred.add_argument("--teacher", default="sage", choices=LINK_TEACHERS)
-    linkpred.add_argument("--method", default="llp", choices=tuple(LINK_DISTILLERS))
-    linkpred.add_argument("--setting", default="transductive", choices=LINK_SETTINGS)
-    linkpred.add_argument("--seeds", type=_positive_int, default=5,
-                          help="run seeds 0..N-1 (default: 5)")
+    _add_experiment(linkpred, teachers=LINK_TEACHERS, methods=tuple(LINK_DISTILLERS),
+                    default_method="llp", settings=LINK_SETTINGS, default_seeds=5)
     linkpred.add_argument("--split-seed", type=int, default=0,
                           help="seed of the one edge split all runs share (default: 0)")
     linkpred.add_argument("--test-ratio", type=_ratio, default=0.15,
@@ -396,8 +400,6 @@ def build_parser() -> argparse.ArgumentParser:
                           help="train and score on cpu or cuda[:N] (default: cpu)")
     _add_common(linkpred, "the runs and summary", "override a default, e.g. "
                 "teacher.lr=0.001, student.dropout=0, distiller.rank_weight=0.5")
-    linkpred.add_argument("--no-cache", action="store_true",
-                          help="train teachers afresh and do not store them")
     linkpred.add_argument("--resume", action="store_true",
                           help="keep the runs already in --output (written after every "
                                "seed) when its task and configuration match, and train only "

@@ -4,7 +4,10 @@ from pathlib import Path
 import pytest
 import torch
 
+from gkd.data import make_node_task
 from gkd.data.synthetic import contextual_sbm
+from gkd.evaluation import HEADLINE_METRIC
+from gkd.experiment import run_node_distillation
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 DATA_ROOT = Path(os.environ.get("GKD_DATA_ROOT") or SHARED)
@@ -30,6 +33,20 @@ def csbm():
     """A small graph on which the structure matters: weak features, strong homophily."""
     return contextual_sbm(600, num_classes=3, avg_degree=8, num_features=16, homophily=0.8,
                           signal=0.35, seed=0)
+
+
+@pytest.fixture
+def distil_csbm(csbm):
+    """Distil a SAGE teacher into an MLP on ``csbm`` with ``method`` and ``config``.
+
+    Returns the run record and the setting's headline test metric.
+    """
+
+    def distil(method: str, config: dict, setting: str = "transductive"):
+        task = make_node_task(csbm, "cpf", setting=setting, seed=0)
+        return run_node_distillation(task, "sage", method, config), HEADLINE_METRIC[setting]
+
+    return distil
 
 
 @pytest.fixture
