@@ -33,6 +33,16 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected seconds, got '{text}'") from None
+    if not 0 < value < float("inf"):
+        raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+    return value
+
+
 def _parse_sets(items: Sequence[str], namespaces: Sequence[str] = NAMESPACES
                 ) -> dict[str, dict[str, Any]]:
     overrides: dict[str, dict[str, Any]] = {ns: {} for ns in namespaces}
@@ -179,14 +189,17 @@ def _linkpred(args: argparse.Namespace) -> None:
                                       knowledge=knowledge, use_cache=not args.no_cache)
             note = [m for m in ("teacher", "mlp") if run["details"][m]["cached"]]
             note = f" ({' and '.join(note)} cached)" if note else ""
+            # after every trained seed, with the stored seeds still ahead, so that an
+            # interrupted run loses nothing and can be resumed
+            ahead = [stored[later] for later in sorted(stored) if later > seed]
+            _write_link_runs(args, described, config, [*runs, run, *ahead], earlier, started,
+                             quiet=True)
         else:
             note = f" (reused from {args.output})"
         runs.append(run)
         scores = "  ".join(f"{m} {run[m]['test']:.2f}" for m in ("teacher", "mlp", "student"))
         print(f"  seed {seed + 1}/{args.seeds}  test: {scores}  "
               f"[{time.perf_counter() - start:.1f}s]{note}", file=sys.stderr, flush=True)
-        # after every seed, so that an interrupted run can be resumed
-        _write_link_runs(args, described, config, runs, earlier, started, quiet=True)
     print(f"\n{args.dataset} · {args.setting} · {args.teacher} · {args.method} · "
           f"{args.seeds} seed(s) · Hits@{k} % (mean ± sample std over seeds (ddof=1), "
           f"one split, {'one shared teacher' if args.shared_teacher else 'teacher per seed'})")
@@ -423,9 +436,10 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default: cpu)")
     speed.add_argument("--threads", type=_positive_int,
                        help="intra-op CPU threads (default: torch's current setting)")
-    speed.add_argument("--max-seconds", type=float, default=60.0,
-                       help="cap on timed seconds per measurement; at least 5 repeats "
-                            "still run (default: 60)")
+    speed.add_argument("--max-seconds", type=_positive_seconds, default=60.0,
+                       help="cap on timed seconds per query-size measurement; at least 5 "
+                            "repeats still run; the full-graph throughput has its own cap "
+                            "of 120 s (default: 60)")
     speed.add_argument("--seed", type=int, default=0, help="split and query seed (default: 0)")
     _add_common(speed, "the timings", "model options, e.g. teacher.num_layers=3, "
                 "student.hidden_channels=2048")

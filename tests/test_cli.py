@@ -27,12 +27,22 @@ def _gkd(capsys, *args):
     (["--dataset", "cora", "--set", "teacher.heads=2"], "unknown teacher sage option(s) heads"),
     (["--dataset", "cora", "--set", "dropout=2"], "--set takes NAMESPACE.OPTION=VALUE"),
     (["--dataset", "cora", "--output", "/proc/x/y.json"], "--output /proc/x/y.json"),
+    (["--dataset", "cora", "--set", "student.hidden_channels=Infinity"],
+     "student option hidden_channels takes a finite number; got inf"),
+    (["--dataset", "cora", "--method", "vqgraph", "--set", "teacher.ema=yes"],
+     "option ema takes true or false; got 'yes'"),
 ])
 def test_bad_input_exits_with_one_line(capsys, tmp_path, args, message):
     code, _, err = _gkd(capsys, "distill", "--root", str(tmp_path), *args)
     assert code != 0
     lines = err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], err
+
+
+@pytest.mark.parametrize("seconds", ["nan", "0", "-1", "inf"])
+def test_speed_takes_positive_finite_seconds(capsys, seconds):
+    code, _, err = _gkd(capsys, "speed", "--dataset", "cora", "--max-seconds", seconds)
+    assert code == 2 and "--max-seconds: must be a positive finite number" in err
 
 
 def test_missing_data_root_is_named(capsys, tmp_path):
@@ -103,6 +113,8 @@ def test_bench_then_report_from_the_command_line(capsys, tmp_path):
     (["speed", "--dataset", "synthetic:nope"], "unknown synthetic dataset"),
     (["speed", "--dataset", SMALL, "--device", "cuda:7"], "CUDA is not available"),
     (["report", "nowhere", "--out", "x"], "'nowhere' does not exist"),
+    (["speed", "--dataset", SMALL, "--set", "teacher.lr=true"],
+     "teacher sage option lr takes a number; got True"),
 ])
 def test_new_commands_report_bad_input_in_one_line(capsys, argv, message):
     if "cuda:7" in argv and torch.cuda.is_available():

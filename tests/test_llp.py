@@ -322,6 +322,34 @@ def test_linkpred_writes_every_finished_seed(tmp_path, monkeypatch):
     assert [r["seed"] for r in partial["runs"]] == [0] and partial["complete"] is False
 
 
+def test_an_interrupted_resume_keeps_every_stored_seed(tmp_path, monkeypatch):
+    import gkd.linkpred
+
+    assert _linkpred(tmp_path, "--seeds", "3") == 0
+    path = tmp_path / "links.json"
+    full = json.loads(path.read_text())
+    gap = {**full, "runs": [full["runs"][0], full["runs"][2]]}
+    path.write_text(json.dumps(gap))
+    before = path.read_text()
+
+    def interrupt(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gkd.linkpred, "run_link_prediction", interrupt)
+    assert _linkpred(tmp_path, "--seeds", "3", "--resume") == 130
+    assert path.read_text() == before  # nothing trained, nothing rewritten
+
+    def seed_1_then_interrupt(*args, seed, **kwargs):
+        if seed == 1:
+            return full["runs"][1]
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(gkd.linkpred, "run_link_prediction", seed_1_then_interrupt)
+    assert _linkpred(tmp_path, "--seeds", "4", "--resume") == 130
+    resumed = json.loads(path.read_text())  # seed 2 was stored ahead of the trained seed 1
+    assert resumed["runs"] == full["runs"] and resumed["complete"] is False
+
+
 @pytest.mark.parametrize("args, message", [
     (["--set", "distiller.margin=0.2"], "its config differs from this command's in "
                                         "distiller.margin"),

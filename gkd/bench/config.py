@@ -34,6 +34,18 @@ NAMESPACES = ("teacher", "student", "distiller")
 TASK_FIELDS = ("dataset", "protocol", "setting", "teacher", "method")
 
 
+def _names(path: Path, key: str, value: Any) -> list[str]:
+    r"""The names of the list :obj:`key`, lower-cased, each once."""
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise GkdError(f"{path}: '{key}' must be a non-empty list of names")
+    names = [v.lower() for v in value]
+    for i, name in enumerate(names):
+        if name in names[:i]:
+            raise GkdError(f"{path}: '{key}' lists '{value[i]}' more than once (names are "
+                           f"case-insensitive)")
+    return names
+
+
 @dataclass(frozen=True)
 class RunKey:
     r"""One (task, method, seed) run of a grid."""
@@ -82,9 +94,12 @@ class BenchConfig:
         r"""Reads and checks a grid file; errors name the file and the offending key."""
         path = Path(path)
         try:
-            raw = tomllib.loads(path.read_text())
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise GkdError(f"config file '{path}' does not exist") from None
+        except UnicodeDecodeError as error:
+            raise GkdError(f"config file '{path}' is not UTF-8 text ({error.reason} at byte "
+                           f"{error.start})") from None
         except tomllib.TOMLDecodeError as error:
             raise GkdError(f"config file '{path}' is not valid TOML: {error}") from None
         unknown = sorted(set(raw) - set(_KEYS))
@@ -96,11 +111,7 @@ class BenchConfig:
         kwargs: dict[str, Any] = {}
         for key in _LISTS:
             if key in raw:
-                value = raw[key]
-                if (not isinstance(value, list) or not value
-                        or not all(isinstance(v, str) for v in value)):
-                    raise GkdError(f"{path}: '{key}' must be a non-empty list of names")
-                kwargs[key] = [v.lower() for v in value]
+                kwargs[key] = _names(path, key, raw[key])
         if "seeds" in raw:
             if not isinstance(raw["seeds"], int) or isinstance(raw["seeds"], bool) \
                     or raw["seeds"] < 1:
@@ -111,6 +122,9 @@ class BenchConfig:
                 not all(isinstance(v, dict) for v in overrides.values()):
             raise GkdError(f"{path}: [set] holds tables named {', '.join(NAMESPACES)}")
         if "results" in raw:
+            if not isinstance(raw["results"], str) or not raw["results"]:
+                raise GkdError(f"{path}: 'results' must be a folder path (a string), not "
+                               f"{raw['results']!r}")
             kwargs["results"] = path.parent / raw["results"]
         return cls(**kwargs, overrides=overrides)
 

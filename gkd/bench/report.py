@@ -11,12 +11,14 @@ import io
 import json
 import textwrap
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from gkd.bench.config import TASK_FIELDS
 from gkd.bench.published import GLNN_SOURCE, PUBLISHED, PUBLISHED_SPEED
+from gkd.bench.runner import NODE_RESULTS, config_id, record_key
 from gkd.bench.summary import mean_std, summary_rows
 from gkd.errors import GkdError
 from gkd.experiment import MODELS, hardware_line
@@ -34,46 +36,78 @@ class Results:
     sources: list[str] = field(default_factory=list)
 
 
+def _is_run_record(record: Any) -> bool:
+    task = record.get("task") if isinstance(record, dict) else None
+    return (isinstance(task, dict) and all(f in task for f in TASK_FIELDS)
+            and "seed" in record and all(isinstance(record.get(m), dict) for m in MODELS))
+
+
 def _checked(records: list[Any], path: Path) -> list[dict[str, Any]]:
     for number, record in enumerate(records, start=1):
-        task = record.get("task") if isinstance(record, dict) else None
-        if (not isinstance(task, dict) or any(f not in task for f in TASK_FIELDS)
-                or "seed" not in record or any(not isinstance(record.get(m), dict)
-                                               for m in MODELS)):
+        if not _is_run_record(record):
             raise GkdError(f"{path}, record {number}: not a run record (needs task fields "
                            f"{', '.join(TASK_FIELDS)}, seed and {', '.join(MODELS)} metrics)")
     return records
 
 
-def _read_file(path: Path, results: Results, strict: bool) -> None:
-    if path.suffix == ".jsonl":
-        try:
-            records = read_jsonl(path)
-        except ValueError as error:
-            raise GkdError(str(error)) from None
-        results.records += _checked(records, path)
-        results.sources.append(str(path))
-        return
+def _parsed(path: Path, strict: bool) -> Any:
+    r"""The content of a JSON or JSON-lines file; ``None`` for an unreadable one unless
+    :obj:`strict`, where it raises a :class:`~gkd.errors.GkdError` naming the file."""
     try:
-        obj = json.loads(path.read_text())
+        if path.suffix == ".jsonl":
+            return read_jsonl(path)
+        return json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as error:
+        message = f"{path}: not UTF-8 text ({error.reason} at byte {error.start})"
     except json.JSONDecodeError as error:
-        raise GkdError(f"{path}: not JSON ({error.msg})") from None
-    if isinstance(obj, dict) and "rows" in obj and "full_graph" in obj:
+        message = f"{path}: not JSON ({error.msg})"
+    except ValueError as error:  # from read_jsonl, naming the file and line
+        message = str(error)
+    if strict:
+        raise GkdError(message)
+    return None
+
+
+def _is_distill_result(obj: Any) -> bool:
+    return (isinstance(obj, dict) and isinstance(obj.get("task"), dict)
+            and all(f in obj["task"] for f in TASK_FIELDS) and isinstance(obj.get("runs"), list)
+            and all(isinstance(run, dict) for run in obj["runs"]))
+
+
+def _read_file(path: Path, results: Results, strict: bool) -> None:
+    r"""Adds the results in :obj:`path` to :obj:`results`. Unless :obj:`strict` (a file
+    found in a folder), a file without node run records or speed results is skipped,
+    but a bench results file (``node.jsonl``, or JSON lines holding run records) with a
+    bad record still raises."""
+    bench = strict or path.name == NODE_RESULTS
+    obj = _parsed(path, bench)
+    if path.suffix == ".jsonl":
+        if obj is None or not (bench or any(map(_is_run_record, obj))):
+            return
+        for record in _checked(obj, path):
+            record.setdefault("config_id", None)
+        results.records += obj
+    elif isinstance(obj, dict) and "rows" in obj and "full_graph" in obj:
         results.speeds.append(obj)
-    elif isinstance(obj, dict) and "runs" in obj and "task" in obj:
-        results.records += _checked([{"task": obj["task"], **run} for run in obj["runs"]], path)
+    elif _is_distill_result(obj):
+        config = config_id(obj["config"]) if isinstance(obj.get("config"), dict) else None
+        results.records += _checked([{"task": obj["task"], "config_id": config, **run}
+                                     for run in obj["runs"]], path)
     elif strict:
         raise GkdError(f"{path}: not a gkd result file (expected gkd bench JSON lines, or "
-                       f"gkd distill / gkd speed JSON)")
+                       f"gkd distill / gkd speed JSON of a node task)")
     else:
         return
     results.sources.append(str(path))
 
 
 def load_results(paths: list[str | Path]) -> Results:
-    r"""Reads result files; a folder contributes every result file below it (other JSON
-    files there are skipped). Later records of the same (task, method, seed) replace
-    earlier ones."""
+    r"""Reads result files; a folder contributes every result file below it (other files
+    there, unreadable ones included, are skipped, but a bench results file with a bad
+    record raises a :class:`~gkd.errors.GkdError`). Records of one run (task, method, seed
+    and configuration digest, as :func:`gkd.bench.runner.record_key` identifies them; a
+    ``gkd distill`` file's configuration is digested the same way) replace earlier ones;
+    records of different configurations are kept apart."""
     results = Results()
     for path in map(Path, paths):
         if path.is_dir():
@@ -83,8 +117,7 @@ def load_results(paths: list[str | Path]) -> Results:
             _read_file(path, results, strict=True)
         else:
             raise GkdError(f"result file or folder '{path}' does not exist")
-    unique = {(tuple(r["task"][f] for f in TASK_FIELDS), r["seed"]): r for r in results.records}
-    results.records = list(unique.values())
+    results.records = list({record_key(r): r for r in results.records}.values())
     if not results.records and not results.speeds:
         raise GkdError(f"no results found in {', '.join(map(str, paths))}")
     return results
@@ -93,9 +126,30 @@ def load_results(paths: list[str | Path]) -> Results:
 # --- document blocks, rendered to Markdown and HTML -------------------------------------
 
 
+def _task(row: dict[str, Any]) -> tuple[str, ...]:
+    return tuple(row[f] for f in TASK_FIELDS)
+
+
+def _mixed_tasks(rows: list[dict[str, Any]]) -> set[tuple[str, ...]]:
+    r"""The tasks (task fields and method) with rows of several configurations."""
+    counts = Counter(map(_task, rows))
+    return {task for task, count in counts.items() if count > 1}
+
+
+def _config(row: dict[str, Any]) -> str:
+    return row["config_id"] or "unknown"
+
+
+def _method(row: dict[str, Any], mixed: set[tuple[str, ...]]) -> str:
+    r"""The row's method, with its configuration digest where the task has others."""
+    return row["method"] + (f" [config {_config(row)}]" if _task(row) in mixed else "")
+
+
 def _accuracy_table(rows: list[dict[str, Any]]) -> list[list[str]]:
-    table = [["Dataset", "Setting", "Teacher", "Method", "Seeds", "Metric", "Teacher acc.",
-              "MLP", "Student", "Paper student", "Δ vs paper"]]
+    mixed = _mixed_tasks(rows)
+    config = ["Config"] if mixed else []
+    table = [["Dataset", "Protocol", "Setting", "Teacher", "Method", *config, "Seeds",
+              "Metric", "Teacher acc.", "MLP", "Student", "Paper student", "Δ vs paper"]]
     for row in rows:
         metric = row["metric"]
         cells = [mean_std(row["summary"][m][metric]) for m in MODELS]
@@ -107,8 +161,9 @@ def _accuracy_table(rows: list[dict[str, Any]]) -> list[list[str]]:
             delta = f"{ours - mean:+.2f}"
         else:
             published, delta = "—", "—"
-        table.append([row["dataset"], row["setting"], row["teacher"], row["method"],
-                      str(row["seeds"]), metric, *cells, published, delta])
+        table.append([row["dataset"], row["protocol"], row["setting"], row["teacher"],
+                      row["method"], *([_config(row)] if mixed else []), str(row["seeds"]),
+                      metric, *cells, published, delta])
     return table
 
 
@@ -172,16 +227,18 @@ def _save(plt: Any, fig: Any, path: Path) -> Path:
 
 
 def plot_accuracy_bars(rows: list[dict[str, Any]], path: Path) -> Path:
-    r"""Per-(dataset, setting) bars of teacher, MLP and each method's student, mean with
-    std error bars."""
+    r"""Per-(dataset, protocol, setting, teacher) bars of teacher, MLP and each method's
+    student, mean with std error bars."""
     plt = _pyplot()
-    groups: dict[tuple[str, str, str], dict[str, dict[str, Any]]] = {}
+    mixed = _mixed_tasks(rows)
+    groups: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
     for row in rows:
-        bars = groups.setdefault((row["dataset"], row["setting"], row["teacher"]), {})
+        group = (row["dataset"], row["protocol"], row["setting"], row["teacher"])
+        bars = groups.setdefault(group, {})
         metric = row["metric"]
         bars.setdefault(f"teacher ({row['teacher']})", row["summary"]["teacher"][metric])
         bars.setdefault("MLP", row["summary"]["mlp"][metric])
-        bars[f"student ({row['method']})"] = row["summary"]["student"][metric]
+        bars[f"student ({_method(row, mixed)})"] = row["summary"]["student"][metric]
     labels = list(dict.fromkeys(label for bars in groups.values() for label in bars))
     width = 0.8 / len(labels)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(groups)), 4.2))
@@ -191,8 +248,8 @@ def plot_accuracy_bars(rows: list[dict[str, Any]], path: Path) -> Path:
         cells = [bars[label] for bars in groups.values() if label in bars]
         ax.bar(xs, [c["mean"] for c in cells], width,
                yerr=[c["std"] or 0.0 for c in cells], capsize=3, label=label)
-    ax.set_xticks(range(len(groups)), ["\n".join([*textwrap.wrap(d, 16), s])
-                                       for d, s, _ in groups], fontsize=8)
+    ax.set_xticks(range(len(groups)), ["\n".join([*textwrap.wrap(d, 16), p, s])
+                                       for d, p, s, _ in groups], fontsize=8)
     low = min(c["mean"] for bars in groups.values() for c in bars.values())
     ax.set_ylim(max(0.0, low - 10), 100)
     ax.set_ylabel("test accuracy % (inductive: production mix)")
@@ -208,16 +265,27 @@ def _latency_row(speed: dict[str, Any], batch: int = 10) -> dict[str, Any]:
     return min(rows, key=lambda r: abs(r["batch"] - batch))
 
 
+def _matching_rows(rows: list[dict[str, Any]], task: dict[str, str]) -> list[dict[str, Any]]:
+    r"""The rows of the speed :obj:`task`'s dataset that share one setting, protocol and
+    teacher, those of the task where there are such rows (the setting first)."""
+    fields = ("setting", "protocol", "teacher")
+    same = [row for row in rows if row["dataset"] == task["dataset"]]
+    if not same:
+        return []
+    best = max(same, key=lambda row: [row[f] == task.get(f) for f in fields])
+    return [row for row in same if all(row[f] == best[f] for f in fields)]
+
+
 def plot_accuracy_vs_latency(rows: list[dict[str, Any]], speeds: list[dict[str, Any]],
                              path: Path) -> Path | None:
     r"""Accuracy against per-query latency (10 nodes, log scale) for every dataset that
     has both accuracy and speed results: the teacher at the GNN's latency, the MLP and
     the students at the MLP's."""
     points = []
+    mixed = _mixed_tasks(rows)
     for speed in speeds:
-        dataset, setting = speed["task"]["dataset"], speed["task"]["setting"]
-        matching = [r for r in rows if r["dataset"] == dataset and r["setting"] == setting] or \
-            [r for r in rows if r["dataset"] == dataset]
+        dataset = speed["task"]["dataset"]
+        matching = _matching_rows(rows, speed["task"])
         if not matching:
             continue
         latency = _latency_row(speed)
@@ -227,7 +295,8 @@ def plot_accuracy_vs_latency(rows: list[dict[str, Any]], speeds: list[dict[str, 
         points.append((dataset, "MLP", latency["student_ms"]["median"],
                        first["summary"]["mlp"][metric]["mean"], "s"))
         for row in matching:
-            points.append((dataset, f"{row['method']} student", latency["student_ms"]["median"],
+            points.append((dataset, f"{_method(row, mixed)} student",
+                           latency["student_ms"]["median"],
                            row["summary"]["student"][metric]["mean"], "^"))
     if not points:
         return None

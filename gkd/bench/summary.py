@@ -1,4 +1,5 @@
-r"""Summaries of run records: one row per (task, method), mean ± std over seeds."""
+r"""Summaries of run records: one row per (task, method, configuration), mean ± std over
+seeds."""
 from __future__ import annotations
 
 from typing import Any
@@ -9,21 +10,27 @@ from gkd.experiment import MODELS, summarize
 
 
 def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    r"""Groups :obj:`records` by task fields and method (in order of first appearance)
-    and summarises each group with :func:`gkd.experiment.summarize`.
+    r"""Groups :obj:`records` by task fields, method and configuration digest
+    (``config_id``, ``None`` where a record has none) in order of first appearance, and
+    summarises each group with :func:`gkd.experiment.summarize`: runs of different
+    configurations never share a row.
 
     Returns:
-        Rows ``{**task fields, "seeds", "metric", "summary"}`` where ``metric`` is the
-        setting's headline test metric and ``summary`` maps model -> metric -> mean/std.
+        Rows ``{**task fields, "config_id", "seeds", "metric", "summary"}`` where
+        ``metric`` is the setting's headline test metric and ``summary`` maps model ->
+        metric -> mean/std.
     """
     groups: dict[tuple, list[dict[str, Any]]] = {}
     for record in records:
-        groups.setdefault(tuple(record["task"][f] for f in TASK_FIELDS), []).append(record)
+        ident = (*(record["task"][f] for f in TASK_FIELDS), record.get("config_id"))
+        groups.setdefault(ident, []).append(record)
     rows = []
-    for ident, runs in groups.items():
+    for (*task, config), runs in groups.items():
         runs = sorted(runs, key=lambda r: r["seed"])
-        rows.append({**dict(zip(TASK_FIELDS, ident)), "seeds": len(runs),
-                     "metric": HEADLINE_METRIC[ident[2]], "summary": summarize(runs, MODELS)})
+        row = dict(zip(TASK_FIELDS, task))
+        rows.append({**row, "config_id": config, "seeds": len(runs),
+                     "metric": HEADLINE_METRIC[row["setting"]],
+                     "summary": summarize(runs, MODELS)})
     return rows
 
 

@@ -48,6 +48,9 @@ def _condense(args: argparse.Namespace) -> None:
     args.dataset = args.dataset.lower()
     _check_writable(args.output)
     config = condense_config(_parse_sets(args.set, NAMESPACES))
+    if args.method == "mirage" and args.budget is not None:
+        raise GkdError("--budget sets the size of --method random; Mirage's size follows "
+                       "from --support")
     if args.method == "random" and args.budget is None and len(args.support) > 1:
         raise GkdError("--method random takes its byte budget from Mirage at one --support "
                        "value, or from --budget")

@@ -13,7 +13,8 @@ from torch_geometric.loader import DataLoader
 
 from gkd.config import merge_overrides
 from gkd.data.graphsets import GraphSetTask
-from gkd.nn.graph_gnn import GraphGNN
+from gkd.errors import GkdError
+from gkd.nn.graph_gnn import POOLS, GraphGNN
 from gkd.train import History, fit, optimizer_step
 
 MODEL_DEFAULTS: dict[str, Any] = {"hidden_channels": 128, "dropout": 0.2, "pool": "sum",
@@ -24,12 +25,29 @@ TRAIN_DEFAULTS: dict[str, Any] = {"lr": 1e-3, "weight_decay": 0.0, "batch_size":
 
 def graph_model_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     r"""The graph model's options: :data:`MODEL_DEFAULTS` with checked overrides."""
-    return merge_overrides(MODEL_DEFAULTS, overrides or {}, "model")
+    config = merge_overrides(MODEL_DEFAULTS, overrides or {}, "model")
+    _require_positive(config, ("hidden_channels", "heads"), "model")
+    if config["pool"] not in POOLS:
+        raise GkdError(f"unknown model.pool '{config['pool']}'; choose from {', '.join(POOLS)}")
+    if not 0 <= config["dropout"] < 1:
+        raise GkdError(f"model.dropout must lie in [0, 1); got {config['dropout']}")
+    return config
 
 
 def train_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     r"""The training options: :data:`TRAIN_DEFAULTS` with checked overrides."""
-    return merge_overrides(TRAIN_DEFAULTS, overrides or {}, "train")
+    config = merge_overrides(TRAIN_DEFAULTS, overrides or {}, "train")
+    _require_positive(config, ("lr", "batch_size", "eval_batch_size", "max_epochs", "patience"),
+                      "train")
+    if config["weight_decay"] < 0:
+        raise GkdError(f"train.weight_decay must be non-negative; got {config['weight_decay']}")
+    return config
+
+
+def _require_positive(config: dict[str, Any], keys: Sequence[str], namespace: str) -> None:
+    for key in keys:
+        if config[key] is None or config[key] <= 0:
+            raise GkdError(f"{namespace}.{key} must be positive; got {config[key]}")
 
 
 def build_graph_model(conv: str, task: GraphSetTask, num_layers: int,

@@ -21,6 +21,7 @@ from torch_geometric.data import Batch, Data, InMemoryDataset
 
 from gkd.data.datasets import cache_dir, dataset_folder
 from gkd.data.ogb import mirror_folder, open_ogb_dataset
+from gkd.data.splits import check_fractions
 from gkd.errors import GkdError
 
 SPLIT_NAMES = ("train", "val", "test")
@@ -163,18 +164,29 @@ class GraphSetTask:
 
 
 def _collate(graphs: Sequence[Data]) -> Data:
-    if isinstance(graphs, InMemoryDataset) and graphs._indices is None:
-        return _from_in_memory(graphs)  # much faster than collating 40k Data objects again
     if len(graphs) == 0:
         raise GkdError("a graph-classification task needs at least one graph")
-    batch = Batch.from_data_list(list(graphs))
-    return Data(**{key: batch[key] for key in batch.keys()})
+    if _is_stored_as_is(graphs):
+        data = _from_in_memory(graphs)  # much faster than collating 40k Data objects again
+    else:
+        batch = Batch.from_data_list(list(graphs))
+        data = Data(**{key: batch[key] for key in batch.keys()})
+    if data.get("x") is None:
+        raise GkdError("the graphs need node features 'x' (add them, e.g. with the transform "
+                       "torch_geometric.transforms.OneHotDegree)")
+    return data
+
+
+def _is_stored_as_is(graphs: Sequence[Data]) -> bool:
+    r"""Whether :obj:`graphs` is a whole :class:`InMemoryDataset` whose stored, collated
+    tensors are exactly its graphs: no subset, no transform, node features present."""
+    return (isinstance(graphs, InMemoryDataset) and graphs._indices is None
+            and graphs.transform is None and "x" in graphs.slices)
 
 
 def _from_in_memory(dataset: InMemoryDataset) -> Data:
     data, slices = dataset._data, dataset.slices
-    node_ptr = slices["x"] if "x" in slices else torch.tensor([0, data.num_nodes])
-    edge_ptr = slices["edge_index"]
+    node_ptr, edge_ptr = slices["x"], slices["edge_index"]
     num_graphs = node_ptr.numel() - 1
     batch = torch.repeat_interleave(torch.arange(num_graphs), node_ptr.diff())
     edge_graph = torch.repeat_interleave(torch.arange(num_graphs), edge_ptr.diff())
@@ -221,9 +233,7 @@ def stratified_split(y: Tensor, train: float = 0.8, val: float = 0.1,
         val (float, optional): the validation share. (default: ``0.1``)
         seed (int, optional): the split seed. (default: ``0``)
     """
-    if not (0 < train and 0 < val and train + val < 1):
-        raise GkdError(f"split fractions must be positive and sum below 1; got train={train}, "
-                       f"val={val}")
+    check_fractions("split fractions", train=train, val=val)
     rng = np.random.RandomState(seed)
     labels = y.view(-1).cpu().numpy()
     parts: tuple[list, list, list] = ([], [], [])

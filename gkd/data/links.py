@@ -12,6 +12,7 @@ edges are reported by group (old–old, old–new, new–new).
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass
 
 import torch
@@ -20,6 +21,8 @@ from torch_geometric.data import Data
 from torch_geometric.utils import subgraph, to_undirected
 
 from gkd.data.datasets import load_dataset
+from gkd.data.splits import check_fractions
+from gkd.data.tasks import check_graph
 from gkd.errors import GkdError
 from gkd.ops import CSRGraph, sample_non_edges
 
@@ -30,7 +33,7 @@ _NEW_RATIOS = {"cora": 0.3, "citeseer": 0.3}
 
 def production_new_ratio(dataset: str) -> float:
     r"""LLP's share of new nodes in the production split of :obj:`dataset`."""
-    return _NEW_RATIOS.get(dataset, 0.1)
+    return _NEW_RATIOS.get(dataset.lower(), 0.1)
 
 
 @dataclass(frozen=True)
@@ -118,10 +121,20 @@ class LinkTask:
         return sizes
 
 
-def _unique_edges(edge_index: Tensor) -> Tensor:
-    r"""Each undirected edge once, as :math:`u < v`."""
+def _unique_edges(edge_index: Tensor, num_nodes: int) -> Tensor:
+    r"""Each undirected edge once, as :math:`u < v`, in sorted order: edges given in one
+    direction only count as undirected, repeated edges count once, self-loops not at all."""
+    edge_index = to_undirected(edge_index, num_nodes=num_nodes)
     src, dst = edge_index
     return edge_index[:, src < dst]
+
+
+def _check_parts(num_edges: int, **parts: Tensor) -> None:
+    r"""Raises a :class:`GkdError` naming the parts of a split left without an edge."""
+    empty = [name for name, part in parts.items() if part.size(1) == 0]
+    if empty:
+        raise GkdError(f"the link split leaves no {' or '.join(empty)} edges; the graph's "
+                       f"{num_edges} undirected edges are too few for its ratios")
 
 
 def _cut(edges: Tensor, shares: list[float], generator: torch.Generator) -> list[Tensor]:
@@ -150,15 +163,18 @@ def transductive_link_split(data: Data, val_ratio: float = 0.05, test_ratio: flo
     positives and the only edges of the observed graph.
 
     Args:
-        data (Data): an undirected graph with ``x`` and ``edge_index``.
+        data (Data): a graph with ``x`` and ``edge_index``. Its edges count as
+            undirected (one direction suffices), repeated edges once, self-loops not at all.
         val_ratio (float, optional): validation share of the edges. (default: ``0.05``)
         test_ratio (float, optional): test share of the edges. (default: ``0.15``)
         seed (int, optional): the split seed. (default: ``0``)
     """
-    _check_ratios(val_ratio, test_ratio)
+    check_graph(data, labels=False)
+    check_fractions("link split ratios", val_ratio=val_ratio, test_ratio=test_ratio)
     generator = torch.Generator().manual_seed(seed)
-    edges = _unique_edges(data.edge_index)
+    edges = _unique_edges(data.edge_index, data.num_nodes)
     val, test, train = _cut(edges, [val_ratio, test_ratio], generator)
+    _check_parts(edges.size(1), train=train, validation=val, test=test)
     neg = _negatives(edges, data.num_nodes, val.size(1) + test.size(1), generator)
     graph = _graph(data.x, train)
     return LinkTask(graph, LinkPairs(val, neg[:, :val.size(1)]), graph,
@@ -181,7 +197,8 @@ def production_link_split(data: Data, new_ratio: float = 0.3, inference_ratio: f
     every test group; validation negatives are non-edges among old nodes.
 
     Args:
-        data (Data): an undirected graph with ``x`` and ``edge_index``.
+        data (Data): a graph with ``x`` and ``edge_index``. Its edges count as
+            undirected (one direction suffices), repeated edges once, self-loops not at all.
         new_ratio (float, optional): share of new nodes, and the test (and validation)
             share of each edge group. LLP uses 0.3 on Cora and CiteSeer, 0.1 elsewhere.
             (default: ``0.3``)
@@ -189,25 +206,27 @@ def production_link_split(data: Data, new_ratio: float = 0.3, inference_ratio: f
             inference. (default: ``0.1``)
         seed (int, optional): the split seed. (default: ``0``)
     """
-    _check_ratios(new_ratio, inference_ratio)
+    check_graph(data, labels=False)
+    check_fractions("link split ratios", new_ratio=new_ratio, inference_ratio=inference_ratio)
     generator = torch.Generator().manual_seed(seed)
     n = data.num_nodes
     is_new = torch.zeros(n, dtype=torch.bool)
     is_new[torch.randperm(n, generator=generator)[:int(new_ratio * n)]] = True
-    edges = _unique_edges(data.edge_index)
+    edges = _unique_edges(data.edge_index, n)
     group = is_new[edges].sum(dim=0)  # 0: old-old, 1: old-new, 2: new-new
     old_test, extra, observed = _cut(edges[:, group == 0], [new_ratio, inference_ratio],
                                      generator)
     val, train = _cut(observed, [new_ratio], generator)
     cross_test, cross_seen = _cut(edges[:, group == 1], [new_ratio], generator)
     new_test, new_seen = _cut(edges[:, group == 2], [new_ratio], generator)
+    test = torch.cat([old_test, cross_test, new_test], dim=1)
+    _check_parts(edges.size(1), train=train, validation=val, test=test)
 
     old = (~is_new).nonzero().view(-1)
     local = torch.full((n,), -1, dtype=torch.long)
     local[old] = torch.arange(old.numel())
     old_edges = subgraph(old, edges, relabel_nodes=True, num_nodes=n)[0]
     val_neg = _negatives(old_edges, old.numel(), val.size(1), generator)
-    test = torch.cat([old_test, cross_test, new_test], dim=1)
     neg = _negatives(edges, n, test.size(1), generator)
     graph = _graph(data.x[old], local[train])
     full_graph = _graph(data.x, torch.cat([train, val, extra, cross_seen, new_seen], dim=1))
@@ -218,19 +237,14 @@ def production_link_split(data: Data, new_ratio: float = 0.3, inference_ratio: f
                     info={"new_ratio": new_ratio, "inference_ratio": inference_ratio})
 
 
-def _check_ratios(*ratios: float) -> None:
-    if any(not 0 < r < 1 for r in ratios) or sum(ratios) >= 1:
-        raise GkdError(f"split ratios must lie in (0, 1) and sum to less than 1; got "
-                       f"{', '.join(map(str, ratios))}")
-
-
 def make_link_task(data: Data, setting: str = "transductive", *, seed: int = 0,
                    test_ratio: float = 0.15, new_ratio: float = 0.3,
                    info: dict | None = None) -> LinkTask:
     r"""Draws the link split of :obj:`setting` from :obj:`data`.
 
     Args:
-        data (Data): an undirected graph with ``x`` and ``edge_index``.
+        data (Data): a graph with ``x`` and ``edge_index`` (see
+            :func:`transductive_link_split`).
         setting (str, optional): ``"transductive"`` (5 % validation, :obj:`test_ratio`
             test edges) or ``"production"`` (:obj:`new_ratio` new nodes).
             (default: ``"transductive"``)
@@ -239,11 +253,14 @@ def make_link_task(data: Data, setting: str = "transductive", *, seed: int = 0,
             0.15, its code uses 0.10. (default: ``0.15``)
         new_ratio (float, optional): the production share of new nodes. (default: ``0.3``)
         info (dict, optional): descriptive fields merged into :attr:`LinkTask.info`.
+
+    Raises:
+        GkdError: an unknown setting, a malformed graph (e.g. edges outside its nodes), a
+            ratio outside :math:`(0, 1)`, or too few edges for a training, validation and
+            test edge each.
     """
     if setting not in LINK_SETTINGS:
         raise GkdError(f"unknown setting '{setting}'; choose from {', '.join(LINK_SETTINGS)}")
-    if data.x is None or data.edge_index is None:
-        raise GkdError("a link task needs node features 'x' and an 'edge_index'")
     if setting == "transductive":
         task = transductive_link_split(data, test_ratio=test_ratio, seed=seed)
     else:
@@ -253,7 +270,14 @@ def make_link_task(data: Data, setting: str = "transductive", *, seed: int = 0,
 
 
 def load_link_task(name: str, setting: str = "transductive", *, seed: int = 0,
-                   root: str | None = None, **kwargs: float) -> LinkTask:
-    r"""Loads dataset :obj:`name` and draws its link split (see :func:`make_link_task`)."""
-    return make_link_task(load_dataset(name, root), setting, seed=seed,
+                   root: str | os.PathLike | None = None, new_ratio: float | None = None,
+                   **kwargs: float) -> LinkTask:
+    r"""Loads dataset :obj:`name` and draws its link split (see :func:`make_link_task`).
+
+    :obj:`new_ratio` defaults to LLP's share for the dataset,
+    :func:`production_new_ratio` (0.3 on Cora and CiteSeer, 0.1 elsewhere), as in
+    ``gkd linkpred``.
+    """
+    new_ratio = production_new_ratio(name) if new_ratio is None else new_ratio
+    return make_link_task(load_dataset(name, root), setting, seed=seed, new_ratio=new_ratio,
                           info={"dataset": name}, **kwargs)

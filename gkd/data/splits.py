@@ -12,6 +12,19 @@ from torch import Tensor
 from gkd.errors import GkdError
 
 
+def check_fractions(what: str, **fractions: float) -> None:
+    r"""Raises a :class:`~gkd.errors.GkdError` naming :obj:`what` unless every fraction
+    lies in :math:`(0, 1)` and together they sum to less than 1.
+
+    Args:
+        what (str): what the fractions are, for the message (e.g. ``"split ratios"``).
+        **fractions (float): the fractions by name.
+    """
+    if any(not 0 < f < 1 for f in fractions.values()) or sum(fractions.values()) >= 1:
+        shown = ", ".join(f"{name}={value}" for name, value in fractions.items())
+        raise GkdError(f"{what} must lie in (0, 1) and sum to less than 1; got {shown}")
+
+
 def per_class_split(y: Tensor, num_train_per_class: int = 20, num_val_per_class: int = 30,
                     seed: int = 0) -> tuple[Tensor, Tensor, Tensor]:
     r"""The GLNN/CPF split: per class, :obj:`num_train_per_class` training nodes, then
@@ -53,9 +66,7 @@ def per_class_split(y: Tensor, num_train_per_class: int = 20, num_val_per_class:
 def random_split(num_nodes: int, train: float = 0.6, val: float = 0.2,
                  seed: int = 0) -> tuple[Tensor, Tensor, Tensor]:
     r"""Random fractions :obj:`train` / :obj:`val` of the nodes; the rest is test."""
-    if not (0 < train and 0 < val and train + val < 1):
-        raise GkdError(f"random split fractions must be positive and sum below 1; "
-                       f"got train={train}, val={val}")
+    check_fractions("random split fractions", train=train, val=val)
     perm = torch.randperm(num_nodes, generator=torch.Generator().manual_seed(seed))
     n_train, n_val = int(round(train * num_nodes)), int(round(val * num_nodes))
     parts = perm[:n_train], perm[n_train:n_train + n_val], perm[n_train + n_val:]
@@ -81,9 +92,16 @@ def inductive_split(test_idx: Tensor, rate: float = 0.2, seed: int = 0) -> tuple
 
     Returns:
         (test_tran, test_ind)
+
+    Raises:
+        GkdError: :obj:`rate` is outside :math:`(0, 1)`, or so small for the number of
+            test nodes that ``test_ind`` would be empty.
     """
-    if not 0 < rate < 1:
-        raise GkdError(f"inductive split rate must lie in (0, 1); got {rate}")
-    perm = torch.randperm(test_idx.numel(), generator=torch.Generator().manual_seed(seed))
+    check_fractions("inductive split rate", rate=rate)
     cut = int(test_idx.numel() * rate)
+    if cut == 0:
+        raise GkdError(f"the inductive hold-out is empty: rate {rate} of {test_idx.numel()} "
+                       f"test nodes rounds down to 0; use a larger split rate or more test nodes")
+    generator = torch.Generator().manual_seed(seed)
+    perm = torch.randperm(test_idx.numel(), generator=generator).to(test_idx.device)
     return test_idx[perm[cut:]].sort().values, test_idx[perm[:cut]].sort().values

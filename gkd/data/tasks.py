@@ -21,6 +21,7 @@ from torch_geometric.transforms import LargestConnectedComponents
 from gkd.data.datasets import load_dataset
 from gkd.data.splits import inductive_split, mask_split, per_class_split, random_split
 from gkd.errors import GkdError
+from gkd.ops.csr import check_edge_index
 
 PROTOCOLS = ("cpf", "public", "ogb", "random")
 SETTINGS = ("transductive", "inductive")
@@ -44,7 +45,8 @@ class NodeTask:
 
     Args:
         data (Data): the whole graph with ``x`` ``[N, F]``, ``y`` ``[N]`` and an
-            undirected ``edge_index``.
+            undirected ``edge_index``. The task's tensors, split indices included, live
+            on its device.
         train_idx (Tensor): training nodes of :obj:`data`.
         val_idx (Tensor): validation nodes of :obj:`data`.
         test_idx (Tensor): test nodes of :obj:`data`.
@@ -69,27 +71,29 @@ class NodeTask:
     def __init__(self, data: Data, train_idx: Tensor, val_idx: Tensor, test_idx: Tensor, *,
                  setting: str = "transductive", split_rate: float = 0.2, seed: int = 0,
                  info: dict | None = None) -> None:
-        _check_graph(data)
+        check_graph(data)
         if setting not in SETTINGS:
             raise GkdError(f"unknown setting '{setting}'; choose from {', '.join(SETTINGS)}")
-        splits = {"train": train_idx, "val": val_idx, "test": test_idx}
-        _check_splits(splits, data.num_nodes)
+        device = data.x.device
+        train_idx, val_idx, test_idx = (idx.to(device) for idx in (train_idx, val_idx, test_idx))
+        _check_splits({"train": train_idx, "val": val_idx, "test": test_idx}, data.num_nodes,
+                      device)
         self.setting, self.split_rate, self.seed = setting, split_rate, seed
         self.full_graph = Data(x=data.x, y=data.y, edge_index=data.edge_index)
         self.num_classes = int(data.y.max()) + 1
         if setting == "transductive":
             self.graph = self.full_graph
-            self.observed_nodes = torch.arange(data.num_nodes)
+            self.observed_nodes = torch.arange(data.num_nodes, device=device)
             self.test_ind_idx = None
             self.train_idx, self.val_idx, self.test_idx = train_idx, val_idx, test_idx
         else:
             test_tran, self.test_ind_idx = inductive_split(test_idx, split_rate, seed)
-            observed = torch.ones(data.num_nodes, dtype=torch.bool)
+            observed = torch.ones(data.num_nodes, dtype=torch.bool, device=device)
             observed[self.test_ind_idx] = False
             self.graph = self.full_graph.subgraph(observed)
             self.observed_nodes = observed.nonzero().view(-1)
-            local = torch.full((data.num_nodes,), -1, dtype=torch.long)
-            local[self.observed_nodes] = torch.arange(self.observed_nodes.numel())
+            local = torch.full((data.num_nodes,), -1, dtype=torch.long, device=device)
+            local[self.observed_nodes] = torch.arange(self.observed_nodes.numel(), device=device)
             self.train_idx, self.val_idx, self.test_idx = (
                 local[train_idx], local[val_idx], local[test_tran])
         self.info = dict(info or {}, setting=setting, seed=seed, **self.sizes())
@@ -103,7 +107,7 @@ class NodeTask:
     @property
     def train_mask(self) -> Tensor:
         r"""A boolean mask over :attr:`graph`'s nodes, set at :attr:`train_idx`."""
-        mask = torch.zeros(self.graph.num_nodes, dtype=torch.bool)
+        mask = torch.zeros(self.graph.num_nodes, dtype=torch.bool, device=self.train_idx.device)
         mask[self.train_idx] = True
         return mask
 
@@ -128,7 +132,7 @@ class NodeTask:
             tensors.append(self.test_ind_idx)
         for tensor in tensors:
             digest.update(str((tensor.dtype, tuple(tensor.shape))).encode())
-            digest.update(tensor.contiguous().numpy().tobytes())
+            digest.update(tensor.cpu().contiguous().numpy().tobytes())
         return digest.hexdigest()
 
     def eval_sets(self) -> dict[str, EvalSet]:
@@ -151,7 +155,16 @@ class NodeTask:
 # --- validation --------------------------------------------------------------------
 
 
-def _check_graph(data: Data) -> None:
+def check_graph(data: Data, labels: bool = True) -> None:
+    r"""Raises a :class:`~gkd.errors.GkdError` naming the first problem of :obj:`data`:
+    a heterogeneous graph, features ``x`` that are not a finite ``[N, F]`` matrix, an
+    ``edge_index`` that is not ``[2, E]`` over nodes ``0..N-1``, or (with :obj:`labels`)
+    labels ``y`` that are not one class index ``0..C-1`` per node.
+
+    Args:
+        data (Data): the graph.
+        labels (bool, optional): also check the labels ``y``. (default: ``True``)
+    """
     if isinstance(data, HeteroData):
         raise GkdError("heterogeneous graphs (HeteroData) are not supported; convert to a "
                        "homogeneous Data first (HeteroData.to_homogeneous())")
@@ -162,26 +175,51 @@ def _check_graph(data: Data) -> None:
     if not torch.isfinite(x).all():
         bad = int((~torch.isfinite(x)).any(dim=1).sum())
         raise GkdError(f"node features contain NaN or infinite values ({bad} nodes)")
-    if y is None or y.dim() != 1 or y.numel() != x.size(0):
-        raise GkdError(f"labels must have shape [{x.size(0)}] (one class index per node); got "
+    if labels:
+        _check_labels(y, x.size(0))
+    if edge_index is None:
+        raise GkdError("the graph has no edge_index")
+    check_edge_index(edge_index, x.size(0))
+
+
+def _check_labels(y: Tensor | None, num_nodes: int) -> None:
+    if y is None or y.dim() != 1 or y.numel() != num_nodes:
+        raise GkdError(f"labels must have shape [{num_nodes}] (one class index per node); got "
                        f"{None if y is None else tuple(y.shape)}")
-    if edge_index is None or edge_index.dim() != 2 or edge_index.size(0) != 2:
-        raise GkdError(f"edge_index must have shape [2, num_edges]; got "
-                       f"{None if edge_index is None else tuple(edge_index.shape)}")
-    if edge_index.numel() and (edge_index.min() < 0 or edge_index.max() >= x.size(0)):
-        raise GkdError(f"edge_index refers to nodes outside 0..{x.size(0) - 1}")
+    if not _is_integer(y):
+        raise GkdError(f"labels must be integer class indices; got dtype {y.dtype}")
+    if y.numel() and y.min() < 0:
+        raise GkdError(f"labels must be class indices 0..C-1; {int((y < 0).sum())} nodes have "
+                       f"a negative label (unlabelled nodes are not supported)")
 
 
-def _check_splits(splits: dict[str, Tensor], num_nodes: int) -> None:
-    seen = torch.zeros(num_nodes, dtype=torch.bool)
+def _is_integer(tensor: Tensor) -> bool:
+    return not (tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool)
+
+
+def _check_splits(splits: dict[str, Tensor], num_nodes: int, device: torch.device) -> None:
+    seen = torch.zeros(num_nodes, dtype=torch.bool, device=device)
     for name, idx in splits.items():
-        if idx.numel() == 0:
-            raise GkdError(f"the {name} split is empty")
-        if idx.min() < 0 or idx.max() >= num_nodes:
-            raise GkdError(f"the {name} split refers to nodes outside 0..{num_nodes - 1}")
+        _check_index(name, idx, num_nodes)
         if seen[idx].any():
             raise GkdError(f"the {name} split overlaps another split")
         seen[idx] = True
+
+
+def _check_index(name: str, idx: Tensor, num_nodes: int) -> None:
+    if idx.numel() == 0:
+        raise GkdError(f"the {name} split is empty")
+    if idx.dtype == torch.bool:
+        raise GkdError(f"the {name} split is a boolean mask; pass node indices "
+                       f"(mask.nonzero().view(-1))")
+    if not _is_integer(idx) or idx.dim() != 1:
+        raise GkdError(f"the {name} split must be a 1-D integer index tensor; got dtype "
+                       f"{idx.dtype} and shape {tuple(idx.shape)}")
+    if idx.min() < 0 or idx.max() >= num_nodes:
+        raise GkdError(f"the {name} split refers to nodes outside 0..{num_nodes - 1}")
+    repeated = idx.numel() - idx.unique().numel()
+    if repeated:
+        raise GkdError(f"the {name} split lists nodes more than once ({repeated} repeats)")
 
 
 # --- protocols ---------------------------------------------------------------------
@@ -191,8 +229,8 @@ def largest_connected_component(data: Data) -> Data:
     r"""The largest connected component, nodes kept in their original order, with class
     indices renumbered to ``0..C-1`` over the classes that remain."""
     data = LargestConnectedComponents()(data)
-    _, y = np.unique(data.y.numpy(), return_inverse=True)
-    data.y = torch.from_numpy(y.reshape(-1)).long()
+    _, y = np.unique(data.y.cpu().numpy(), return_inverse=True)
+    data.y = torch.from_numpy(y.reshape(-1)).long().to(data.y.device)
     return data
 
 
@@ -218,6 +256,7 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
         info (dict, optional): descriptive fields for :attr:`NodeTask.info`.
     """
     info = dict(info or {}, protocol=protocol)
+    check_graph(data)
     if protocol == "cpf":
         data = largest_connected_component(data)
         split = per_class_split(data.y, train_per_class, val_per_class, seed)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from gkd.errors import GkdError
+
 
 @contextmanager
 def quiet_sparse_csr() -> Iterator[None]:
@@ -17,6 +19,27 @@ def quiet_sparse_csr() -> Iterator[None]:
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
         warnings.filterwarnings("ignore", message="Sparse invariant checks")
         yield
+
+
+def check_edge_index(edge_index: Tensor, num_nodes: int, name: str = "edge_index") -> None:
+    r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`edge_index` is an integer
+    tensor of shape ``[2, E]`` whose node ids lie in ``[0, num_nodes)``; one min/max pass.
+
+    Args:
+        edge_index (Tensor): node id pairs :math:`(2, E)`.
+        num_nodes (int): the number of nodes.
+        name (str, optional): what the message calls :obj:`edge_index`.
+            (default: ``"edge_index"``)
+    """
+    if (edge_index.dim() != 2 or edge_index.size(0) != 2 or edge_index.is_floating_point()
+            or edge_index.is_complex() or edge_index.dtype == torch.bool):
+        raise GkdError(f"{name} must be an integer tensor of shape [2, E]; got "
+                       f"{edge_index.dtype} of shape {tuple(edge_index.shape)}")
+    if edge_index.numel():
+        low, high = (int(bound) for bound in torch.aminmax(edge_index))
+        if low < 0 or high >= num_nodes:
+            raise GkdError(f"node ids must be in [0, {num_nodes}); {name} holds ids from "
+                           f"{low} to {high}")
 
 
 @dataclass
@@ -34,7 +57,13 @@ class CSRGraph:
 
     @classmethod
     def from_edge_index(cls, edge_index: Tensor, num_nodes: int) -> CSRGraph:
-        r"""Builds the CSR form of :obj:`edge_index` (source, target), grouped by target."""
+        r"""Builds the CSR form of :obj:`edge_index` (source, target), grouped by target.
+
+        Raises:
+            GkdError: :obj:`edge_index` is not an integer ``[2, E]`` tensor, or holds a
+                node id outside ``[0, num_nodes)``.
+        """
+        check_edge_index(edge_index, num_nodes)
         src, dst = edge_index
         order = torch.argsort(dst, stable=True)
         counts = torch.bincount(dst, minlength=num_nodes)

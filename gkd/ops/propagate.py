@@ -39,12 +39,13 @@ def propagate(graph: CSRGraph, x: Tensor, edge_weight: Tensor | None = None) -> 
         graph (CSRGraph): the graph.
         x (Tensor): node features :math:`(N, F)`.
         edge_weight (Tensor, optional): :math:`w_{ij}` aligned with :obj:`graph.col`,
-            e.g. from :func:`normalized_weights`. (default: ones)
+            e.g. from :func:`normalized_weights`, cast to the dtype of :obj:`x`.
+            (default: ones)
 
     Shapes:
         - **output:** :math:`(N, F)`
     """
     if x.size(0) != graph.num_nodes:
         raise GkdError(f"x has {x.size(0)} rows but the graph has {graph.num_nodes} nodes")
-    values = None if edge_weight is None else edge_weight.to(x.dtype)
+    values = x.new_ones(graph.num_edges) if edge_weight is None else edge_weight.to(x.dtype)
     return graph.to_sparse(values) @ x

@@ -22,6 +22,8 @@ def random_walk(graph: CSRGraph, start: Tensor, walk_length: int,
     Returns:
         The visited nodes :math:`(W, \text{walk\_length} + 1)`, the start in column 0.
     """
+    if graph.num_edges == 0:  # nowhere to step: every walk stays at its start
+        return start.unsqueeze(1).repeat(1, walk_length + 1)
     walks = [start]
     current = start
     for _ in range(walk_length):
@@ -29,7 +31,7 @@ def random_walk(graph: CSRGraph, start: Tensor, walk_length: int,
         degree = graph.rowptr[current + 1] - begin
         offset = (torch.rand(current.numel(), generator=generator, device=start.device)
                   * degree).long()
-        step = graph.col[(begin + offset).clamp(max=max(graph.num_edges - 1, 0))]
+        step = graph.col[(begin + offset).clamp(max=graph.num_edges - 1)]
         current = torch.where(degree > 0, step, current)
         walks.append(current)
     return torch.stack(walks, dim=1)

@@ -1,7 +1,9 @@
 r"""Scatter and segment reductions along the first dimension.
 
 Both backends agree exactly: a position no element reaches gets ``0`` for every
-reduction, and ``mean`` divides by the number of elements (at least one).
+reduction, and ``mean`` divides by the number of elements (at least one). Values must
+be floating point: on integers torch-scatter's ``mean`` rounds down in :func:`scatter`
+but towards zero in :func:`segment`, and plain torch has no integer segment kernels.
 """
 from __future__ import annotations
 
@@ -15,13 +17,15 @@ from gkd.ops.csr import CSRGraph
 REDUCTIONS = ("sum", "mean", "max", "min")
 
 
-def _check_reduce(reduce: str) -> None:
+def _check(src: Tensor, reduce: str) -> None:
     if reduce not in REDUCTIONS:
         raise GkdError(f"unknown reduction '{reduce}'; choose from {', '.join(REDUCTIONS)}")
+    if not src.is_floating_point():
+        raise GkdError(f"scatter and segment reduce floating-point values; got {src.dtype}")
 
 
-def _broadcast(index: Tensor, src: Tensor) -> Tensor:
-    return index.view(-1, *([1] * (src.dim() - 1))).expand_as(src)
+def _broadcast(per_row: Tensor, like: Tensor) -> Tensor:
+    return per_row.view(-1, *([1] * (like.dim() - 1))).expand_as(like)
 
 
 def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str = "sum") -> Tensor:
@@ -29,7 +33,7 @@ def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str = "sum") -> T
     ``out[i] = reduce(src[j] for j with index[j] == i)``.
 
     Args:
-        src (Tensor): values :math:`(E, *)`.
+        src (Tensor): floating-point values :math:`(E, *)`.
         index (Tensor): target row of each value :math:`(E)`, in ``[0, dim_size)``.
         dim_size (int): number of output rows (always given: inferring it forces a
             device sync).
@@ -39,7 +43,7 @@ def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str = "sum") -> T
     Shapes:
         - **output:** :math:`(\text{dim\_size}, *)`
     """
-    _check_reduce(reduce)
+    _check(src, reduce)
     if get_backend() == "torch_scatter":
         import torch_scatter
 
@@ -49,7 +53,7 @@ def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str = "sum") -> T
         out.index_add_(0, index, src)
         if reduce == "mean":
             count = torch.bincount(index, minlength=dim_size).clamp_(min=1)
-            out /= count.view(-1, *([1] * (src.dim() - 1))).to(out.dtype)
+            out /= _broadcast(count.to(out.dtype), out)
         return out
     return out.scatter_reduce_(0, _broadcast(index, src), src, "amax" if reduce == "max"
                                else "amin", include_self=False)
@@ -64,7 +68,7 @@ def _segment_sum_as_product(src: Tensor, ptr: Tensor, mean: bool) -> Tensor:
     out = (rows.to_sparse(ones, num_cols=count) @ src.reshape(count, -1)).reshape(
         ptr.numel() - 1, *src.shape[1:])
     if mean:
-        out /= rows.degree().clamp(min=1).to(src.dtype).view(-1, *([1] * (src.dim() - 1)))
+        out /= _broadcast(rows.degree().clamp(min=1).to(src.dtype), out)
     return out
 
 
@@ -73,7 +77,7 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
     the CSR form of :func:`scatter` for sorted indices (no atomics, no index tensor).
 
     Args:
-        src (Tensor): values :math:`(E, *)`, grouped by segment.
+        src (Tensor): floating-point values :math:`(E, *)`, grouped by segment.
         ptr (Tensor): segment offsets :math:`(S + 1)`, from ``0`` to ``E``.
         reduce (str, optional): ``"sum"``, ``"mean"``, ``"max"`` or ``"min"``.
             (default: ``"sum"``)
@@ -81,15 +85,12 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
     Shapes:
         - **output:** :math:`(S, *)`
     """
-    _check_reduce(reduce)
+    _check(src, reduce)
     if get_backend() == "torch_scatter":
         import torch_scatter
 
         return torch_scatter.segment_csr(src, ptr, reduce=reduce)
-    if reduce in ("sum", "mean") and src.is_floating_point():
+    if reduce in ("sum", "mean"):
         return _segment_sum_as_product(src, ptr, reduce == "mean")
     out = torch.segment_reduce(src, reduce, offsets=ptr, axis=0)
-    if reduce != "sum":  # empty segments give nan / -inf / inf here
-        empty = (ptr[1:] == ptr[:-1]).view(-1, *([1] * (src.dim() - 1)))
-        out = out.masked_fill(empty, 0)
-    return out
+    return out.masked_fill(_broadcast(ptr[1:] == ptr[:-1], out), 0)  # empty: -inf / inf

@@ -4,7 +4,13 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
+from gkd.errors import GkdError
 from gkd.ops.csr import CSRGraph
+
+
+class NoNonEdgesError(GkdError, ValueError):
+    r"""Non-edges were asked of a graph in which every ordered pair of distinct nodes is
+    an edge."""
 
 
 def sample_neighbors(graph: CSRGraph, nodes: Tensor, fanout: int,
@@ -44,10 +50,18 @@ def sample_subgraph(graph: CSRGraph, seeds: Tensor, fanouts: list[int],
     Returns:
         ``(nodes, edge_index)``: the global ids of the subgraph's nodes, seeds first in
         their given order, and its sampled edges in local ids.
+
+    Raises:
+        GkdError: a node occurs more than once in :obj:`seeds`.
     """
     nodes, frontier = seeds, seeds
     local = torch.full((graph.num_nodes,), -1, dtype=torch.long, device=seeds.device)
-    local[seeds] = torch.arange(seeds.numel(), device=seeds.device)
+    position = torch.arange(seeds.numel(), device=seeds.device)
+    local[seeds] = position
+    kept = local[seeds] == position  # a repeated seed keeps one of its positions only
+    if not bool(kept.all()):
+        raise GkdError(f"sample_subgraph: seed {int(seeds[~kept][0])} occurs more than once; "
+                       f"seeds must be distinct")
     sources, targets = [], []
     for fanout in fanouts:
         src, dst = sample_neighbors(graph, frontier, fanout, generator)
@@ -91,12 +105,16 @@ def sample_non_edges(graph: CSRGraph, count: int,
 
     Returns:
         ``(2, count)`` pairs (source, target).
+
+    Raises:
+        NoNonEdgesError: :obj:`count` is positive but the graph has no non-edges (a
+            :class:`~gkd.errors.GkdError` and a :class:`ValueError`).
     """
     n = graph.num_nodes
     keys = torch.sort(graph.col * n + graph.targets()).values.unique_consecutive()
     free = n * (n - 1) - int((keys // n != keys % n).sum())  # self-loops are never drawn
     if count > 0 and free <= 0:
-        raise ValueError(f"the graph on {n} nodes has no non-edges to sample")
+        raise NoNonEdgesError(f"the graph on {n} nodes has no non-edges to sample")
     keys = torch.cat([keys, keys.new_full((1,), n * n)])  # a sentinel above every pair
     device = graph.col.device
     found: list[Tensor] = [torch.empty(2, 0, dtype=torch.long, device=device)]

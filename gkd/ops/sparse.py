@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 from torch_geometric.utils import to_torch_csr_tensor
 
-from gkd.ops.csr import quiet_sparse_csr
+from gkd.ops.csr import CSRGraph, check_edge_index, quiet_sparse_csr
 
 
 def adjacency(edge_index: Tensor, num_nodes: int, edge_weight: Tensor | None = None) -> Tensor:
@@ -39,13 +39,20 @@ def pair_dot(x: Tensor, pairs: Tensor) -> Tensor:
     Shapes:
         - **input:** node features :math:`(|\mathcal{V}|, F)`, node pairs :math:`(2, P)`
         - **output:** scores :math:`(P)`, in the order of :obj:`pairs`
+
+    Raises:
+        GkdError: :obj:`pairs` is not an integer ``[2, P]`` tensor, or holds a node id
+            outside ``[0, |V|)``.
     """
     n = x.size(0)
+    check_edge_index(pairs, n, "pairs")
+    pairs = pairs.long()
     order = torch.argsort(pairs[0] * n + pairs[1])
     rows, cols = pairs[0, order], pairs[1, order]
+    # Rows already sorted: CSRGraph.from_edge_index would only sort them again.
+    crow = torch.cat([rows.new_zeros(1), torch.bincount(rows, minlength=n).cumsum(0)])
+    mask = CSRGraph(crow, cols).to_sparse(x.new_ones(rows.numel()))
     with quiet_sparse_csr():
-        crow = torch.cat([rows.new_zeros(1), torch.bincount(rows, minlength=n).cumsum(0)])
-        mask = torch.sparse_csr_tensor(crow, cols, x.new_ones(rows.numel()), (n, n))
         sorted_scores = torch.sparse.sampled_addmm(mask, x, x.t(), beta=0.0).values()
     inverse = torch.empty_like(order)
     inverse[order] = torch.arange(order.numel(), device=order.device)

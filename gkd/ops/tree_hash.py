@@ -20,6 +20,7 @@ import torch
 from torch import Tensor
 
 from gkd.errors import GkdError
+from gkd.ops.csr import check_edge_index
 
 _INT64_LIMIT = 2**62
 
@@ -45,7 +46,10 @@ def row_ids(rows: Tensor) -> Tensor:
     if rows.size(0) == 0:
         return rows.new_zeros(0)
     rows = rows.long()
-    bases = (rows.max(dim=0).values + 1).tolist()
+    low, high = torch.aminmax(rows, dim=0)
+    if bool((low < 0).any()):
+        raise GkdError(f"row_ids takes non-negative entries; got {int(low.min())}")
+    bases = (high + 1).tolist()
     ids, bound = rows[:, 0], bases[0]
     for j in range(1, rows.size(1)):
         if bound * bases[j] >= _INT64_LIMIT:
@@ -86,25 +90,40 @@ def tree_codes(labels: Tensor, edge_index: Tensor, num_hops: int,
     graphs of a dataset as one disjoint union); codes of different depths, or of
     separate calls, are not.
 
+    Node and edge labels may be any integers: only which labels are equal matters, and
+    both are replaced by their ranks among the distinct labels first.
+
     Args:
-        labels (Tensor): a non-negative integer label per node :math:`(N)`.
+        labels (Tensor): an integer label per node :math:`(N)`.
         edge_index (Tensor): directed edges :math:`(2, E)`; node ``v`` receives from
             ``u`` along ``(u, v)`` (give both directions for undirected graphs).
         num_hops (int): the tree depth :math:`L` (the number of GNN layers).
-        edge_labels (Tensor, optional): a non-negative integer label per edge
-            :math:`(E)`. (default: ``None``, all edges alike)
+        edge_labels (Tensor, optional): an integer label per edge :math:`(E)`.
+            (default: ``None``, all edges alike)
 
     Returns:
         Codes :math:`(L + 1, N)`: row ``t`` holds the depth-``t`` tree codes, in
         ``[0, number of distinct depth-t trees)``; row ``0`` is the rank of the label.
+
+    Raises:
+        GkdError: :obj:`num_hops` is negative, :obj:`edge_index` is not an integer
+            ``[2, E]`` tensor of node ids in ``[0, N)``, or :obj:`edge_labels` does not
+            hold one label per edge.
     """
     if num_hops < 0:
         raise GkdError(f"num_hops must be non-negative; got {num_hops}")
     num_nodes = labels.numel()
+    check_edge_index(edge_index, num_nodes)
+    if num_nodes == 0:
+        return torch.zeros(num_hops + 1, 0, dtype=torch.long, device=labels.device)
     src, dst = edge_index
     if edge_labels is None:
         edge_labels = torch.zeros(src.numel(), dtype=torch.long, device=src.device)
-    edge_labels = edge_labels.long().view(-1)
+    elif edge_labels.numel() != src.numel():
+        raise GkdError(f"tree_codes takes one edge label per edge; got {edge_labels.numel()} "
+                       f"labels for {src.numel()} edges")
+    else:  # ranks keep the order of the labels, and so the codes, but are never negative
+        edge_labels = dense_rank(edge_labels.long().view(-1))
     order = torch.sort(dst, stable=True).indices  # edges grouped by receiver
     src, dst, edge_labels = src[order], dst[order], edge_labels[order]
     degree = torch.bincount(dst, minlength=num_nodes)

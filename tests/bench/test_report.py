@@ -2,18 +2,21 @@ import json
 
 import pytest
 
+from gkd.bench import report
 from gkd.bench.report import load_results, write_report
+from gkd.bench.runner import config_id
+from gkd.bench.summary import summary_rows
 from gkd.errors import GkdError
 from gkd.io import append_jsonl
 
 
-def _record(dataset, setting, seed, student):
+def _record(dataset, setting, seed, student, protocol="cpf", **extra):
     metric = "test" if setting == "transductive" else "test_prod"
     scores = lambda v: {"val": v, metric: v}  # noqa: E731
-    return {"task": {"dataset": dataset, "protocol": "cpf", "setting": setting,
+    return {"task": {"dataset": dataset, "protocol": protocol, "setting": setting,
                      "teacher": "sage", "method": "glnn"},
             "seed": seed, "teacher": scores(80.0 + seed), "mlp": scores(60.0 + seed),
-            "student": scores(student + seed)}
+            "student": scores(student + seed), **extra}
 
 
 def _speed(dataset):
@@ -53,8 +56,10 @@ def test_report_has_tables_published_numbers_and_plots(results, tmp_path):
             "latency.png"} <= set(files)
     markdown = files["report.md"].read_text()
     # mean ± std of 81, 82, 83 and the paper's 80.54 beside it, with the difference
-    assert "| cora | transductive | sage | glnn | 3 | test | 81.00 ± 1.00 | 61.00 ± 1.00 | " \
-           "82.00 ± 1.00 | 80.54 ± 1.35 (paper, validation-selected) | +1.46 |" in markdown
+    assert "| cora | cpf | transductive | sage | glnn | 3 | test | 81.00 ± 1.00 | " \
+           "61.00 ± 1.00 | 82.00 ± 1.00 | 80.54 ± 1.35 (paper, validation-selected) | " \
+           "+1.46 |" in markdown
+    assert "Config" not in markdown  # one configuration per task: no column for it
     assert "| 10 | 20.000 (2.000) | 0.1000 (0.0100) | 200.0× | 100 / 100 |" in markdown
     page = files["report.html"].read_text()
     assert page.count("data:image/png;base64,") == 3 and "<table>" in page
@@ -81,3 +86,112 @@ def test_unusable_inputs_are_named(tmp_path):
     (tmp_path / "empty").mkdir()
     with pytest.raises(GkdError, match="no results found"):
         load_results([tmp_path / "empty"])
+
+
+def test_runs_of_different_configurations_are_not_mixed(tmp_path):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "node.jsonl"
+    for seed in range(3):
+        append_jsonl(path, _record("cora", "transductive", seed, 81, config_id="aaaa"))
+    # an interrupted rerun with another configuration, then a rerun of its seed 0
+    append_jsonl(path, _record("cora", "transductive", 0, 50, config_id="bbbb"))
+    append_jsonl(path, _record("cora", "transductive", 0, 70, config_id="bbbb"))
+    loaded = load_results([path])
+    assert len(loaded.records) == 4
+    rows = summary_rows(loaded.records)
+    assert [(r["config_id"], r["seeds"], r["summary"]["student"]["test"]["mean"])
+            for r in rows] == [("aaaa", 3, 82.0), ("bbbb", 1, 70.0)]
+    markdown = write_report(loaded, tmp_path / "report")["report.md"].read_text()
+    assert "| Dataset | Protocol | Setting | Teacher | Method | Config | Seeds |" in markdown
+    assert "| cora | cpf | transductive | sage | glnn | aaaa | 3 | test |" in markdown
+    assert "| cora | cpf | transductive | sage | glnn | bbbb | 1 | test |" in markdown
+
+
+def test_a_distill_file_is_one_run_of_the_bench_record_with_its_config(tmp_path):
+    config = {"teacher": {"hidden": 8}, "student": {"dropout": 0.5}, "distiller": {}}
+    bench = _record("cora", "transductive", 0, 70, config_id=config_id(config))
+    append_jsonl(tmp_path / "a" / "node.jsonl", bench)
+    distilled = _record("cora", "transductive", 0, 90)
+    (tmp_path / "b.json").write_text(json.dumps({
+        "task": distilled.pop("task"), "config": config, "runs": [distilled]}))
+    loaded = load_results([tmp_path / "a", tmp_path / "b.json"])
+    assert [r["student"]["test"] for r in loaded.records] == [90]
+    other = {**config, "student": {"dropout": 0.1}}
+    (tmp_path / "b.json").write_text(json.dumps({
+        "task": bench["task"], "config": other, "runs": [distilled]}))
+    assert len(load_results([tmp_path / "a", tmp_path / "b.json"]).records) == 2
+
+
+def _not_node_results(folder):
+    folder.mkdir()
+    link = {"dataset": "cora", "setting": "transductive", "teacher": "sage", "method": "llp",
+            "split_seed": 0, "metric": "hits@20"}
+    (folder / "linkpred.json").write_text(json.dumps(
+        {"task": link, "config": {}, "runs": [{"seed": 0, "student": {"test": 1.0}}]}))
+    (folder / "condense.json").write_text(json.dumps(
+        {"task": {"dataset": "mutag", "method": "mirage", "model": "gin"}, "runs": []}))
+    (folder / "broken.json").write_text('{"task": ')
+    (folder / "latin1.json").write_bytes(b'{"name": "caf\xe9"}')
+    (folder / "latin1.jsonl").write_bytes(b'{"name": "caf\xe9"}\n')
+    (folder / "sweep.jsonl").write_text('{"dataset": "cora", "val": 80.0}\n')
+    return folder
+
+
+def test_a_folder_scan_skips_files_that_hold_no_node_runs(results):
+    other = _not_node_results(results / "other")
+    loaded = load_results([results / "bench", other])
+    assert len(loaded.records) == 6 and loaded.sources == [str(results / "bench" / "node.jsonl")]
+
+
+@pytest.mark.parametrize("name, message", [
+    ("linkpred.json", "linkpred.json: not a gkd result file"),
+    ("condense.json", "condense.json: not a gkd result file"),
+    ("broken.json", "broken.json: not JSON"),
+    ("latin1.json", "latin1.json: not UTF-8 text"),
+    ("latin1.jsonl", "latin1.jsonl: not UTF-8 text"),
+    ("sweep.jsonl", "sweep.jsonl, record 1: not a run record"),
+])
+def test_a_named_file_that_holds_no_node_runs_is_an_error(tmp_path, name, message):
+    with pytest.raises(GkdError, match=message):
+        load_results([_not_node_results(tmp_path / "other") / name])
+
+
+@pytest.mark.parametrize("name, bad, message", [
+    ("node.jsonl", '{"task": \n', "node.jsonl, line 2: not a JSON record"),
+    ("node.jsonl", b'\xff\n', "node.jsonl: not UTF-8 text"),
+    ("node.jsonl", '{"x": 1}\n', "node.jsonl, record 2: not a run record"),
+    ("copy.jsonl", '{"x": 1}\n', "copy.jsonl, record 2: not a run record"),
+])
+def test_a_bench_results_file_with_a_bad_record_is_not_skipped(tmp_path, name, bad, message):
+    path = tmp_path / "bench" / name
+    append_jsonl(path, _record("cora", "transductive", 0, 81))
+    with open(path, "ab") as f:
+        f.write(bad if isinstance(bad, bytes) else bad.encode())
+    append_jsonl(path, _record("cora", "transductive", 1, 81))
+    with pytest.raises(GkdError, match=message):
+        load_results([tmp_path])
+
+
+def test_protocols_get_their_own_rows_and_bars(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "node.jsonl"
+    for protocol, student in (("cpf", 81), ("public", 71)):
+        for seed in range(2):
+            append_jsonl(path, _record("cora", "transductive", seed, student, protocol))
+    drawn = {}
+
+    def save(plt, fig, file):
+        ax = fig.axes[0]
+        drawn[file.name] = ([t.get_text() for t in ax.get_xticklabels()],
+                            {c.get_label(): [b.get_height() for b in c.patches]
+                             for c in ax.containers if hasattr(c, "patches")})
+        return real(plt, fig, file)
+
+    real = report._save
+    monkeypatch.setattr(report, "_save", save)
+    markdown = write_report(load_results([path]), tmp_path / "report")["report.md"].read_text()
+    assert "| cora | cpf | transductive | sage | glnn | 2 |" in markdown
+    assert "| cora | public | transductive | sage | glnn | 2 |" in markdown
+    ticks, bars = drawn["accuracy.png"]
+    assert ticks == ["cora\ncpf\ntransductive", "cora\npublic\ntransductive"]
+    assert bars["student (glnn)"] == [81.5, 71.5]

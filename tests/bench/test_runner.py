@@ -97,12 +97,25 @@ def test_a_changed_option_reruns_only_what_it_affects(grid, tmp_path):
     ('datasets = "cora"\n', "'datasets' must be a non-empty list"),
     ('datasets = [\n', "not valid TOML"),
     ('datasets = ["cora"]\n[set.model]\nx = 1\n', "[set] holds tables"),
+    ('datasets = ["cora", "Cora"]\n', "'datasets' lists 'Cora' more than once"),
+    ('datasets = ["cora"]\nprotocols = ["cpf", "cpf"]\n', "'protocols' lists 'cpf'"),
+    ('datasets = ["cora"]\nsettings = ["inductive", "INDUCTIVE"]\n', "'settings' lists"),
+    ('datasets = ["cora"]\nteachers = ["sage", "gcn", "sage"]\n', "'teachers' lists 'sage'"),
+    ('datasets = ["cora"]\nmethods = ["glnn", "krd", "GLNN"]\n', "'methods' lists 'GLNN'"),
+    ('datasets = ["cora"]\nresults = 5\n', "'results' must be a folder path (a string), not 5"),
 ])
 def test_bad_grid_files_are_named(tmp_path, text, message):
     path = tmp_path / "bad.toml"
     path.write_text(text)
     with pytest.raises(GkdError, match=message.replace("(", r"\(").replace(")", r"\)")
                        .replace("[", r"\[").replace("]", r"\]")):
+        BenchConfig.from_toml(path)
+
+
+def test_a_grid_file_that_is_not_utf8_is_named(tmp_path):
+    path = tmp_path / "latin1.toml"
+    path.write_bytes('datasets = ["café"]\n'.encode("latin-1"))
+    with pytest.raises(GkdError, match="latin1.toml' is not UTF-8 text"):
         BenchConfig.from_toml(path)
 
 

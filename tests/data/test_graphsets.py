@@ -1,5 +1,8 @@
+import copy
+
 import pytest
 import torch
+from torch_geometric.data import Data, InMemoryDataset
 
 from gkd.data.graphsets import (
     GRAPH_DATASETS,
@@ -37,8 +40,6 @@ def test_task_checks_its_split_and_scores(tiny_graphs):
 
 @pytest.fixture
 def tiny_graphs():
-    from torch_geometric.data import Data
-
     edge_index = torch.tensor([[0, 1], [1, 0]])
     return [Data(x=torch.eye(2), edge_index=edge_index, y=torch.tensor([i % 2]))
             for i in range(10)]
@@ -63,3 +64,46 @@ def test_real_graph_datasets_load_into_the_cache(data_root, name, sizes):
     task = load_graph_task(name, data_root)
     assert task.sizes() == sizes and task.num_classes == 2
     assert sorted(p.name for p in data_root.rglob("processed")) == before
+
+
+class _Stored(InMemoryDataset):
+    """Graphs held the way PyG datasets store them: collated, sliced on access."""
+
+    def __init__(self, graphs, transform=None):
+        super().__init__(transform=transform)
+        self._data, self.slices = self.collate(graphs)
+
+
+@pytest.fixture
+def sized_graphs():
+    edge_index = torch.tensor([[0, 1], [1, 0]])
+    return [Data(x=torch.randn(i + 2, 3, generator=torch.Generator().manual_seed(i)),
+                 edge_index=edge_index, y=torch.tensor([i % 2])) for i in range(10)]
+
+
+def _task(graphs):
+    return GraphSetTask(graphs, torch.arange(0, 6), torch.arange(6, 8), torch.arange(8, 10))
+
+
+def test_stored_datasets_collate_like_their_graphs(sized_graphs):
+    stored, listed = _task(_Stored(sized_graphs)).data, _task(sized_graphs).data
+    for key in ("x", "edge_index", "y", "batch", "ptr"):
+        assert torch.equal(stored[key], listed[key])
+
+
+def test_the_dataset_transform_reaches_the_collated_graphs(sized_graphs):
+    def double(graph):
+        graph = copy.copy(graph)
+        graph.x = 2 * graph.x
+        return graph
+
+    task = _task(_Stored(sized_graphs, transform=double))
+    assert torch.equal(task.data.x, 2 * torch.cat([g.x for g in sized_graphs]))
+    assert torch.equal(task.graphs("train")[1].x, task.data.x[task.data.batch == 1])
+
+
+@pytest.mark.parametrize("stored", [False, True])
+def test_graphs_without_features_are_named(sized_graphs, stored):
+    graphs = [Data(edge_index=g.edge_index, y=g.y, num_nodes=g.num_nodes) for g in sized_graphs]
+    with pytest.raises(GkdError, match="graphs need node features 'x'"):
+        _task(_Stored(graphs) if stored else graphs)

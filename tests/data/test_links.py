@@ -1,7 +1,13 @@
 import pytest
 import torch
 
-from gkd.data.links import make_link_task, production_link_split, transductive_link_split
+from gkd.data.links import (
+    load_link_task,
+    make_link_task,
+    production_link_split,
+    production_new_ratio,
+    transductive_link_split,
+)
 from gkd.errors import GkdError
 
 
@@ -58,3 +64,60 @@ def test_production_new_nodes_have_no_training_edges(csbm):
 def test_bad_split_arguments_are_named(csbm, kwargs):
     with pytest.raises(GkdError):
         make_link_task(csbm, **kwargs)
+
+
+def _one_way(edge_index, reverse=False):
+    """Each undirected edge once, as (u, v) with u < v, or v > u when reversed."""
+    src, dst = edge_index
+    edges = edge_index[:, src < dst]
+    return edges.flip(0) if reverse else edges
+
+
+@pytest.mark.parametrize("setting", ["transductive", "production"])
+def test_edges_count_undirected_and_once(csbm, setting):
+    expected = make_link_task(csbm, setting, seed=0).fingerprint()
+    generator = torch.Generator().manual_seed(1)
+    for edges in (_one_way(csbm.edge_index), _one_way(csbm.edge_index, reverse=True),
+                  torch.cat([csbm.edge_index, csbm.edge_index[:, :50],  # repeats, self-loops
+                             torch.arange(5).repeat(2, 1)], dim=1)):
+        graph = csbm.clone()
+        graph.edge_index = edges[:, torch.randperm(edges.size(1), generator=generator)]
+        assert make_link_task(graph, setting, seed=0).fingerprint() == expected
+
+
+def test_a_repeated_edge_is_in_one_split_only(csbm):
+    n = csbm.num_nodes
+    graph = csbm.clone()
+    graph.edge_index = torch.cat([csbm.edge_index, torch.tensor([[0], [1]]).repeat(1, 10)], dim=1)
+    task = make_link_task(graph, seed=0)
+    parts = [_keys(task.train_pos, n), _keys(task.val.pos, n), _keys(task.tests["test"].pos, n)]
+    assert sum(1 in part for part in parts) == 1  # the pair (0, 1) has key 0 * n + 1
+    assert sum(map(len, parts)) == len(set().union(*parts))
+
+
+@pytest.mark.parametrize("setting", ["transductive", "production"])
+def test_too_few_edges_are_named(setting):
+    from torch_geometric.data import Data
+
+    path = Data(x=torch.eye(6), edge_index=torch.tensor([[1, 2, 3, 4, 5], [0, 1, 2, 3, 4]]))
+    with pytest.raises(GkdError, match="5 undirected edges are too few"):
+        make_link_task(path, setting, seed=0)
+
+
+def test_edges_outside_the_graph_are_named(csbm):
+    graph = csbm.clone()
+    graph.edge_index = torch.cat([csbm.edge_index, torch.tensor([[0], [csbm.num_nodes]])], dim=1)
+    with pytest.raises(GkdError, match=r"node ids must be in \[0, "):
+        make_link_task(graph, seed=0)
+    with pytest.raises(GkdError, match=r"node ids must be in \[0, "):
+        production_link_split(graph, seed=0)
+
+
+def test_load_link_task_defaults_to_llp_new_ratio(csbm, monkeypatch):
+    import gkd.data.links
+
+    monkeypatch.setattr(gkd.data.links, "load_dataset", lambda name, root: csbm)
+    for name, ratio in (("cora", 0.3), ("CiteSeer", 0.3), ("a-computer", 0.1)):
+        assert load_link_task(name, "production").info["new_ratio"] == ratio
+        assert production_new_ratio(name) == ratio
+    assert load_link_task("cora", "production", new_ratio=0.2).info["new_ratio"] == 0.2

@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from gkd.data import inductive_split, load_node_task, mask_split, per_class_split, random_split
+from gkd.data.splits import check_fractions
 from gkd.errors import GkdError
 
 
@@ -56,6 +57,20 @@ def test_inductive_split_shares():
     tran, ind = inductive_split(test, 0.2, seed=0)
     assert (tran.numel(), ind.numel()) == (80, 20)
     assert torch.equal(torch.cat([tran, ind]).sort().values, test)
+
+
+def test_inductive_split_that_holds_out_nothing_is_named():
+    assert inductive_split(torch.arange(5), 0.2)[1].numel() == 1
+    with pytest.raises(GkdError, match="rate 0.2 of 4 test nodes rounds down to 0"):
+        inductive_split(torch.arange(4), 0.2)
+
+
+@pytest.mark.parametrize("fractions", [{"a": 0.0}, {"a": 1.0}, {"a": float("nan")},
+                                       {"a": 0.5, "b": 0.5}, {"a": -0.1, "b": 0.5}])
+def test_fractions_outside_the_unit_interval_are_named(fractions):
+    check_fractions("shares", a=0.5, b=0.4)
+    with pytest.raises(GkdError, match=r"shares must lie in \(0, 1\) .*; got a="):
+        check_fractions("shares", **fractions)
 
 
 @pytest.mark.datasets

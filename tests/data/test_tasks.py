@@ -58,7 +58,7 @@ def test_lcc_is_kept_and_classes_renumbered(triangle_plus_one):
 @pytest.mark.parametrize("change, message", [
     (lambda d: setattr(d, "x", torch.full_like(d.x, float("nan"))), "NaN"),
     (lambda d: setattr(d, "y", d.y[:-1]), "labels must have shape"),
-    (lambda d: setattr(d, "edge_index", torch.tensor([[0], [99]])), "outside"),
+    (lambda d: setattr(d, "edge_index", torch.tensor([[0], [99]])), r"node ids must be in \[0, "),
     (lambda d: setattr(d, "x", d.x[0]), "node features must have shape"),
 ])
 def test_bad_graphs_are_rejected_with_a_message(triangle_plus_one, change, message):
@@ -100,3 +100,49 @@ def test_protocol_dataset_mismatch_is_named():
 def test_cpf_statistics_match_the_protocol(data_root, name, nodes, edges):
     task = load_node_task(name, "cpf", root=data_root)
     assert (task.sizes()["num_nodes"], task.sizes()["num_edges"]) == (nodes, edges)
+
+
+@pytest.mark.parametrize("labels, message", [
+    (torch.tensor([0.0, 0.0, 1.0, 1.0]), "integer class indices"),
+    (torch.tensor([0, -1, 1, 1]), "1 nodes have a negative label"),
+])
+def test_labels_must_be_class_indices(triangle_plus_one, labels, message):
+    triangle_plus_one.y = labels
+    with pytest.raises(GkdError, match=message):
+        NodeTask(triangle_plus_one, torch.tensor([0]), torch.tensor([1]), torch.tensor([2]))
+
+
+@pytest.mark.parametrize("protocol", ["cpf", "random"])
+def test_bad_labels_are_named_before_splitting(csbm, protocol):
+    csbm.y[:10] = -1  # would reach numpy's bincount in the per-class split
+    with pytest.raises(GkdError, match="negative label"):
+        make_node_task(csbm, protocol)
+
+
+@pytest.mark.parametrize("train, message", [
+    (torch.tensor([True, False, False, False]), r"boolean mask; .*mask\.nonzero\(\)\.view\(-1\)"),
+    (torch.tensor([0.0]), "1-D integer index tensor; got dtype torch.float32"),
+    (torch.tensor([[0]]), "1-D integer index tensor; got dtype torch.int64 and shape"),
+    (torch.tensor([0, 0]), r"train split lists nodes more than once \(1 repeats\)"),
+])
+def test_split_indices_must_be_distinct_node_ids(triangle_plus_one, train, message):
+    with pytest.raises(GkdError, match=message):
+        NodeTask(triangle_plus_one, train, torch.tensor([1]), torch.tensor([2]))
+
+
+def test_too_few_test_nodes_to_hold_out_are_named(triangle_plus_one):
+    with pytest.raises(GkdError, match="rate 0.2 of 2 test nodes rounds down to 0"):
+        NodeTask(triangle_plus_one, torch.tensor([0]), torch.tensor([1]), torch.tensor([2, 3]),
+                 setting="inductive")
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a GPU")
+@pytest.mark.parametrize("setting", ["transductive", "inductive"])
+def test_a_task_on_the_gpu_keeps_its_tensors_there_and_its_fingerprint(csbm, setting):
+    on_cpu = make_node_task(csbm, "cpf", setting=setting, seed=0)
+    task = make_node_task(csbm.to("cuda"), "cpf", setting=setting, seed=0)
+    assert task.fingerprint() == on_cpu.fingerprint()
+    tensors = [task.train_idx, task.val_idx, task.test_idx, task.observed_nodes,
+               task.train_mask, task.graph.x, task.graph.edge_index]
+    assert all(tensor.is_cuda for tensor in tensors)
+    assert torch.equal(task.train_mask.cpu(), on_cpu.train_mask)

@@ -1,5 +1,7 @@
+import pytest
 import torch
 
+from gkd.errors import GkdError
 from gkd.ops import pair_dot
 
 
@@ -28,3 +30,21 @@ def test_pair_dot_keeps_the_order_of_the_pairs_and_is_deterministic():
     pairs = torch.randint(500, (2, 5000))
     grads = [torch.autograd.grad(pair_dot(x, pairs).square().sum(), x)[0] for _ in range(2)]
     assert torch.equal(*grads)
+
+
+@pytest.mark.parametrize("pairs, message", [
+    (torch.tensor([[0], [5]]), r"in \[0, 3\); pairs holds ids from 0 to 5"),
+    (torch.tensor([[-1, 2], [0, 1]]), r"in \[0, 3\); pairs holds ids from -1 to 2"),
+    (torch.tensor([[0.0], [1.0]]), r"pairs must be an integer tensor of shape \[2, E\]"),
+    (torch.tensor([0, 1]), r"pairs must be an integer tensor of shape \[2, E\]"),
+])
+def test_pair_dot_rejects_pairs_that_are_not_node_ids(pairs, message):
+    with pytest.raises(GkdError, match=message):
+        pair_dot(torch.randn(3, 2), pairs)
+
+
+def test_pair_dot_takes_int32_pairs_of_many_nodes():
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randn(50_000, 4, generator=generator)
+    pairs = torch.randint(50_000, (2, 1000), generator=generator)  # u * N + v > 2**31
+    assert torch.equal(pair_dot(x, pairs.int()), pair_dot(x, pairs))

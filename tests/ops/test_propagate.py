@@ -61,3 +61,13 @@ def test_propagation_is_the_segment_sum_of_weighted_messages_exactly(backend):
         out = propagate(graph, x, weight)
         reduced = segment(x[graph.col] * weight.unsqueeze(-1), graph.rowptr, "sum")
     assert torch.equal(out, reduced)
+
+
+@pytest.mark.parametrize("backend", available_backends())
+def test_default_weights_take_the_dtype_of_x(backend):
+    _, graph = _graph()
+    x = torch.randn(60, 3, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
+    with use_backend(backend):
+        out = propagate(graph, x)
+        expected = propagate(graph, x, torch.ones(graph.num_edges, dtype=torch.float64))
+    assert out.dtype == torch.float64 and torch.equal(out, expected)

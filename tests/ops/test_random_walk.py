@@ -33,3 +33,10 @@ def test_walks_are_seeded():
     first = random_walk(graph, start, 5, torch.Generator().manual_seed(7))
     again = random_walk(graph, start, 5, torch.Generator().manual_seed(7))
     assert torch.equal(first, again)
+
+
+def test_walks_on_a_graph_without_edges_stay_at_their_start():
+    graph = CSRGraph.from_edge_index(torch.zeros(2, 0, dtype=torch.long), 3)
+    start = torch.tensor([2, 0, 1, 2])
+    walks = random_walk(graph, start, 4, torch.Generator().manual_seed(0))
+    assert torch.equal(walks, start.unsqueeze(1).expand(4, 5))

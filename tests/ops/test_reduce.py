@@ -83,3 +83,14 @@ def test_scatter_and_segment_agree_exactly_across_backends(reduce, seed):
                                 segment(src[order], ptr, reduce))
     for plain, fast in zip(results["torch"], results["torch_scatter"]):
         assert torch.equal(plain, fast)
+
+
+@pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize("reduce", REDUCTIONS)
+def test_integer_values_are_rejected_on_every_backend(backend, reduce):
+    src = torch.tensor([-3, 4, -5, 7])
+    with use_backend(backend):
+        with pytest.raises(GkdError, match="floating-point values; got torch.int64"):
+            scatter(src, torch.tensor([0, 0, 1, 1]), 2, reduce)
+        with pytest.raises(GkdError, match="floating-point values; got torch.bool"):
+            segment(src > 0, torch.tensor([0, 2, 4]), reduce)

@@ -2,6 +2,7 @@ import pytest
 import torch
 from torch_geometric.utils import to_undirected
 
+from gkd.errors import GkdError
 from gkd.ops import CSRGraph, k_hop_subgraph, sample_neighbors, sample_subgraph
 
 
@@ -167,3 +168,13 @@ def test_sample_non_edges_fails_on_a_complete_graph():
     assert sample_non_edges(graph, 0).shape == (2, 0)
     with pytest.raises(ValueError, match="no non-edges"):
         sample_non_edges(graph, 1)
+    with pytest.raises(GkdError, match="the graph on 4 nodes has no non-edges to sample"):
+        sample_non_edges(graph, 1)
+
+
+def test_sample_subgraph_rejects_repeated_seeds():
+    graph = CSRGraph.from_edge_index(_star_and_path(), 10)
+    with pytest.raises(GkdError, match="seed 0 occurs more than once; seeds must be distinct"):
+        sample_subgraph(graph, torch.tensor([8, 0, 3, 0]), [2])
+    with pytest.raises(GkdError, match="seed 7 occurs more than once"):
+        k_hop_subgraph(graph, torch.tensor([7, 7]), 1)

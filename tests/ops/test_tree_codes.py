@@ -1,0 +1,46 @@
+import pytest
+import torch
+
+from gkd.errors import GkdError
+from gkd.ops import row_ids, tree_codes
+
+
+def _stars():
+    """Centres 0 and 3 with two leaves each, then an isolated node 6."""
+    return torch.tensor([[1, 2, 4, 5], [0, 0, 3, 3]])
+
+
+def test_edge_labels_are_ranked_so_only_their_equality_matters():
+    labels = torch.tensor([0, 1, 1, 0, 1, 1, 0])
+    edge_labels = torch.tensor([0, 2, 2, 2])
+    codes = tree_codes(labels, _stars(), 2, edge_labels)
+    for relabelled in (edge_labels * 1000 + 7, edge_labels - 1, edge_labels - 2**40):
+        assert torch.equal(tree_codes(labels, _stars(), 2, relabelled), codes)
+
+
+def test_a_negative_edge_label_does_not_look_like_an_empty_slot():
+    # with label -1 the key of a child used to be 0, the marker of an empty slot
+    codes = tree_codes(torch.zeros(7, dtype=torch.long), _stars(), 1,
+                       torch.tensor([-1, -1, 0, 0]))
+    assert len({int(codes[1, 0]), int(codes[1, 3]), int(codes[1, 6])}) == 3
+
+
+def test_an_empty_graph_has_no_codes():
+    codes = tree_codes(torch.zeros(0, dtype=torch.long), torch.zeros(2, 0, dtype=torch.long), 2)
+    assert codes.shape == (3, 0) and codes.dtype == torch.long
+
+
+@pytest.mark.parametrize("edge_index, edge_labels, message", [
+    (_stars(), torch.tensor([0, 1]), "one edge label per edge; got 2 labels for 4 edges"),
+    (torch.tensor([[1, 7], [0, 0]]), None, r"in \[0, 7\); edge_index holds ids from 0 to 7"),
+    (torch.tensor([[-1], [0]]), None, r"edge_index holds ids from -1 to 0"),
+])
+def test_bad_edges_are_named(edge_index, edge_labels, message):
+    with pytest.raises(GkdError, match=message):
+        tree_codes(torch.zeros(7, dtype=torch.long), edge_index, 1, edge_labels)
+
+
+def test_row_ids_reject_negative_entries():
+    # folded as id * base + column, rows (0, -1) and (-1, 1) would share an id
+    with pytest.raises(GkdError, match="non-negative entries; got -1"):
+        row_ids(torch.tensor([[0, -1], [-1, 1]]))
