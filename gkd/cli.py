@@ -6,7 +6,7 @@ import os
 import shlex
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -95,6 +95,34 @@ def _write_output(args: argparse.Namespace, record: dict[str, Any],
         print(f"\nwrote {args.output}")
 
 
+def _run_seeds(args: argparse.Namespace, run_seed: Callable[[int], dict[str, Any]],
+              progress: Callable[[dict[str, Any]], str],
+              record: Callable[[list[dict[str, Any]]], dict[str, Any]],
+              started: float) -> list[dict[str, Any]]:
+    r"""Runs seeds ``0..args.seeds - 1`` in turn, printing each run's :obj:`progress` line
+    and rewriting ``--output`` with the :obj:`record` of the runs so far after every seed,
+    so that an interrupted command keeps its finished seeds.
+
+    Args:
+        args (argparse.Namespace): the command's arguments (``seeds``, ``output``).
+        run_seed (Callable): trains and scores one seed; returns its run record.
+        progress (Callable): the scores of a run, for its progress line.
+        record (Callable): the JSON record of a list of runs.
+        started (float): when the command started (:func:`time.perf_counter`).
+
+    Returns:
+        list: the runs, in seed order.
+    """
+    runs = []
+    for seed in range(args.seeds):
+        start = time.perf_counter()
+        runs.append(run_seed(seed))
+        print(f"  seed {seed + 1}/{args.seeds}  {progress(runs[-1])}  "
+              f"[{time.perf_counter() - start:.1f}s]", file=sys.stderr, flush=True)
+        _write_output(args, record(runs), started, quiet=True)
+    return runs
+
+
 def _distill(args: argparse.Namespace) -> None:
     from gkd.data.datasets import load_dataset
     from gkd.data.tasks import dataset_for_protocol, make_node_task
@@ -116,28 +144,31 @@ def _distill(args: argparse.Namespace) -> None:
                  "teacher": args.teacher, "method": args.method}
     print(f"gkd distill: {' · '.join(described.values())} · {args.seeds} seed(s)",
           file=sys.stderr)
-    runs = []
-    for seed in range(args.seeds):
-        start = time.perf_counter()
+    metric = HEADLINE_METRIC[args.setting]
+
+    def run_seed(seed: int) -> dict[str, Any]:
         task = make_node_task(data, args.protocol, setting=args.setting, seed=seed,
                               info={"dataset": args.dataset})
-        run = run_node_distillation(task, args.teacher, args.method, config,
-                                    use_cache=not args.no_cache)
-        runs.append(run)
-        metric = HEADLINE_METRIC[args.setting]
+        return run_node_distillation(task, args.teacher, args.method, config,
+                                     use_cache=not args.no_cache)
+
+    def progress(run: dict[str, Any]) -> str:
         scores = "  ".join(f"{m} {run[m][metric]:.2f}" for m in ("teacher", "mlp", "student"))
-        cached = " (teacher cached)" if run["details"]["teacher"]["cached"] else ""
-        print(f"  seed {seed + 1}/{args.seeds}  {metric}: {scores}  "
-              f"[{time.perf_counter() - start:.1f}s]{cached}", file=sys.stderr, flush=True)
-    summary = summarize(runs)
+        return f"{metric}: {scores}" + (" (teacher cached)"
+                                         if run["details"]["teacher"]["cached"] else "")
+
+    def record(runs: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"task": described, "config": config, "runs": runs, "summary": summarize(runs),
+                "complete": len(runs) == args.seeds, "env": environment()}
+
+    runs = _run_seeds(args, run_seed, progress, record, started)
     std_note = "sample std over seeds (ddof=1)"
     if args.protocol in ("cpf", "random"):
         std_note += ", split redrawn per seed"
     print(f"\n{' · '.join(described.values())} · {args.seeds} seed(s) · "
           f"accuracy % (mean ± {std_note})")
-    print(format_summary(summary))
-    _write_output(args, {"task": described, "config": config, "runs": runs,
-                         "summary": summary, "env": environment()}, started)
+    print(format_summary(summarize(runs)))
+    _write_output(args, record(runs), started)
 
 
 def _linkpred(args: argparse.Namespace) -> None:

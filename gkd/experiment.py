@@ -105,18 +105,24 @@ def summarize(runs: list[dict[str, Any]], models: tuple[str, ...] = MODELS
     return summary
 
 
+def mean_std(mean: float, std: float | None) -> str:
+    r"""``mean ± std`` with two decimals (the mean alone where :obj:`std` is ``None``, e.g.
+    for one seed)."""
+    return f"{mean:.2f}" + ("" if std is None else f" ± {std:.2f}")
+
+
+def text_table(rows: list[list[str]]) -> str:
+    r""":obj:`rows` (the header first) as left-aligned text columns two spaces apart."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+
+
 def format_summary(summary: dict[str, dict[str, dict[str, float | None]]]) -> str:
     r"""The summary as an aligned text table, one row per model: ``mean ± std``."""
     metrics = list(next(iter(summary.values())))
-    rows = [["model", *metrics]]
-    for model, values in summary.items():
-        cells = []
-        for metric in metrics:
-            mean, std = values[metric]["mean"], values[metric]["std"]
-            cells.append(f"{mean:.2f}" + ("" if std is None else f" ± {std:.2f}"))
-        rows.append([model, *cells])
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
+    return text_table([["model", *metrics]] + [
+        [model, *(mean_std(**values[metric]) for metric in metrics)]
+        for model, values in summary.items()])
 
 
 def _cpu_model() -> str:

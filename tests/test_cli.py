@@ -73,7 +73,7 @@ def test_distill_writes_the_json_contract(capsys, data_root, tmp_path):
     record = json.loads(out.read_text())
     assert record["task"] == {"dataset": "cora", "protocol": "cpf", "setting": "inductive",
                               "teacher": "sage", "method": "glnn"}
-    assert [run["seed"] for run in record["runs"]] == [0, 1]
+    assert [run["seed"] for run in record["runs"]] == [0, 1] and record["complete"]
     assert record["command"].startswith("gkd distill --dataset cora --setting inductive")
     for model in ("teacher", "mlp", "student"):
         assert set(record["runs"][0][model]) == {"val", "test_tran", "test_ind", "test_prod"}
@@ -81,6 +81,26 @@ def test_distill_writes_the_json_contract(capsys, data_root, tmp_path):
 
 
 SMALL = "synthetic:nodes=300,degree=6,features=12,classes=3"
+
+
+def test_an_interrupted_distill_keeps_its_finished_seeds(capsys, tmp_path, monkeypatch):
+    import gkd.experiment
+
+    run = gkd.experiment.run_node_distillation
+
+    def stop_at_seed_1(task, *args, **kwargs):
+        if task.seed == 1:
+            raise KeyboardInterrupt
+        return run(task, *args, **kwargs)
+
+    monkeypatch.setattr(gkd.experiment, "run_node_distillation", stop_at_seed_1)
+    out = tmp_path / "small.json"
+    code, _, _ = _gkd(capsys, "distill", "--dataset", SMALL, "--seeds", "3", "--output", str(out),
+                      "--set", "teacher.max_epochs=5", "--set", "distiller.max_epochs=5")
+    assert code == 130
+    partial = json.loads(out.read_text())
+    assert [r["seed"] for r in partial["runs"]] == [0] and partial["complete"] is False
+    assert partial["summary"]["student"]["test"]["std"] is None
 
 
 def test_bench_then_report_from_the_command_line(capsys, tmp_path):

@@ -19,9 +19,9 @@ from typing import Any
 from gkd.bench.config import TASK_FIELDS
 from gkd.bench.published import GLNN_SOURCE, PUBLISHED, PUBLISHED_SPEED
 from gkd.bench.runner import NODE_RESULTS, config_id, record_key
-from gkd.bench.summary import mean_std, summary_rows
+from gkd.bench.summary import summary_rows
 from gkd.errors import GkdError
-from gkd.experiment import MODELS, hardware_line
+from gkd.experiment import MODELS, hardware_line, mean_std
 from gkd.io import read_jsonl, write_bytes
 
 MODEL_LABELS = {"teacher": "Teacher", "mlp": "MLP", "student": "Student"}
@@ -152,12 +152,12 @@ def _accuracy_table(rows: list[dict[str, Any]]) -> list[list[str]]:
               "Metric", "Teacher acc.", "MLP", "Student", "Paper student", "Δ vs paper"]]
     for row in rows:
         metric = row["metric"]
-        cells = [mean_std(row["summary"][m][metric]) for m in MODELS]
+        cells = [mean_std(**row["summary"][m][metric]) for m in MODELS]
         paper = PUBLISHED.get((row["method"], row["dataset"], row["setting"]), {}).get("student")
         if paper and row["teacher"] == "sage" and row["protocol"] == "cpf":
             mean, std, label = paper
             ours = row["summary"]["student"][metric]["mean"]
-            published = f"{mean:.2f}" + ("" if std is None else f" ± {std:.2f}") + f" ({label})"
+            published = f"{mean_std(mean, std)} ({label})"
             delta = f"{ours - mean:+.2f}"
         else:
             published, delta = "—", "—"

@@ -6,7 +6,7 @@ from typing import Any
 
 from gkd.bench.config import TASK_FIELDS
 from gkd.evaluation import HEADLINE_METRIC
-from gkd.experiment import MODELS, summarize
+from gkd.experiment import MODELS, mean_std, summarize, text_table
 
 
 def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -34,17 +34,10 @@ def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return rows
 
 
-def mean_std(cell: dict[str, float | None]) -> str:
-    r"""``mean ± std`` with two decimals (the mean alone for one seed)."""
-    std = cell["std"]
-    return f"{cell['mean']:.2f}" + ("" if std is None else f" ± {std:.2f}")
-
-
 def format_rows(rows: list[dict[str, Any]]) -> str:
     r"""Summary rows as an aligned text table of headline test accuracy in percent."""
     table = [[*TASK_FIELDS, "seeds", "metric", *MODELS]]
     for row in rows:
         table.append([str(row[f]) for f in TASK_FIELDS] + [str(row["seeds"]), row["metric"]]
-                     + [mean_std(row["summary"][m][row["metric"]]) for m in MODELS])
-    widths = [max(len(r[i]) for r in table) for i in range(len(table[0]))]
-    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in table)
+                     + [mean_std(**row["summary"][m][row["metric"]]) for m in MODELS])
+    return text_table(table)

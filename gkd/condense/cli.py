@@ -6,7 +6,14 @@ import sys
 import time
 from typing import Any
 
-from gkd.cli import _add_common, _check_writable, _parse_sets, _positive_int, _write_output
+from gkd.cli import (
+    _add_common,
+    _check_writable,
+    _parse_sets,
+    _positive_int,
+    _run_seeds,
+    _write_output,
+)
 from gkd.errors import GkdError
 
 NAMESPACES = ("model", "train", "condenser")
@@ -42,7 +49,7 @@ def _condense(args: argparse.Namespace) -> None:
     from gkd.condense.mirage import ComputationTrees, Mirage
     from gkd.condense.training import EvalBatches
     from gkd.data.graphsets import load_graph_task
-    from gkd.experiment import environment, format_summary
+    from gkd.experiment import environment, format_summary, mean_std
 
     started = time.perf_counter()
     args.dataset = args.dataset.lower()
@@ -67,32 +74,35 @@ def _condense(args: argparse.Namespace) -> None:
         described["budget_bytes"] = budget
     print(f"gkd condense: {args.dataset} · {args.method} · {args.model} · {args.hops} hops · "
           f"{args.seeds} seed(s) · {task.sizes()}", file=sys.stderr)
-    runs = []
-    for seed in range(args.seeds):
-        start = time.perf_counter()
-        run = run_condensation(task, args.method, args.model, args.hops, seed,
-                               supports=args.support, config=config, evaluation=evaluation,
-                               trees=trees, budget=budget, full=args.full)
-        runs.append(run)
+
+    def run_seed(seed: int) -> dict[str, Any]:
+        return run_condensation(task, args.method, args.model, args.hops, seed,
+                                supports=args.support, config=config, evaluation=evaluation,
+                                trees=trees, budget=budget, full=args.full)
+
+    def progress(run: dict[str, Any]) -> str:
         scores = "  ".join(f"{m} {run[m]['test']:.2f}" for m in ("condensed", "full")
                            if m in run)
-        print(f"  seed {seed + 1}/{args.seeds}  test {task.metric}: {scores}  "
-              f"distilled {run['cost']['distilled_bytes']} B in "
-              f"{run['cost']['distill_seconds']:.2f}s  [{time.perf_counter() - start:.1f}s]",
-              file=sys.stderr, flush=True)
+        return (f"test {task.metric}: {scores}  distilled {run['cost']['distilled_bytes']} B "
+                f"in {run['cost']['distill_seconds']:.2f}s")
+
+    def record(runs: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"task": described, "config": config, "support": list(args.support),
+                "runs": runs, "summary": summarize_condensation(runs),
+                "complete": len(runs) == args.seeds, "env": environment()}
+
+    runs = _run_seeds(args, run_seed, progress, record, started)
     summary = summarize_condensation(runs)
     metric = "ROC-AUC" if task.metric == "rocauc" else "accuracy"
     print(f"\n{args.dataset} · {args.method} · {args.model} · {args.hops} hops · {args.seeds} "
           f"seed(s) · {metric} % (mean ± sample std over all seeds (ddof=1))")
     print(format_summary({m: summary[m] for m in ("condensed", "full") if m in summary}))
     cost = {k: summary[k] for k in ("distill_seconds", "distilled_bytes")}
-    print("  ".join(f"{k} {v['mean']:.2f}" + ("" if v["std"] is None else f" ± {v['std']:.2f}")
-                    for k, v in cost.items()))
+    print("  ".join(f"{k} {mean_std(**v)}" for k, v in cost.items()))
     if trees is not None:
         print(f"(trees computed once in {trees.seconds:.2f}s and counted in every seed's "
               f"distill_seconds)", file=sys.stderr)
-    _write_output(args, {"task": described, "config": config, "support": list(args.support),
-                         "runs": runs, "summary": summary, "env": environment()}, started)
+    _write_output(args, record(runs), started)
 
 
 def add_condense_command(commands: argparse._SubParsersAction) -> None:

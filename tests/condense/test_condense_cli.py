@@ -47,6 +47,7 @@ def test_condense_writes_the_json_contract(capsys, data_root, tmp_path):
     assert code == 0 and "distill_seconds" in stdout
     result = json.loads(out.read_text())
     assert result["task"]["dataset"] == "mutag" and len(result["runs"]) == 2
+    assert result["complete"]
     summary = result["summary"]
     assert set(summary) == {"condensed", "full", "distill_seconds", "distilled_bytes"}
     assert {"val", "test"} <= set(summary["condensed"])
