@@ -36,22 +36,63 @@ def _write_atomic(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
 
 
 def write_bytes(path: str | Path, data: bytes) -> Path:
-    r"""Writes :obj:`data` to :obj:`path`, atomically."""
+    r"""Writes :obj:`data` to :obj:`path`, atomically.
+
+    The bytes go to a temporary file beside :obj:`path`, are flushed to disk and then
+    renamed over it, so a reader sees the old file or the new one, never a part. Missing
+    parent folders are created; the file gets the usual mode (``0o666`` less the umask).
+
+    Args:
+        path (str or Path): the file to write.
+        data (bytes): its new content.
+
+    Returns:
+        Path: :obj:`path`.
+    """
     return _write_atomic(path, lambda f: f.write(data))
 
 
 def write_json(path: str | Path, obj: Any) -> Path:
-    r"""Writes :obj:`obj` as indented JSON to :obj:`path`, atomically."""
+    r"""Writes :obj:`obj` as indented JSON to :obj:`path`, atomically (see
+    :func:`write_bytes`).
+
+    Args:
+        path (str or Path): the file to write.
+        obj (Any): a JSON-serialisable value, written with an indent of 2, keys in their
+            given order, and a final newline.
+
+    Returns:
+        Path: :obj:`path`.
+    """
     return write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
 
 
 def save_torch(path: str | Path, obj: Any) -> Path:
-    r"""Saves tensors (and plain Python containers of them) atomically."""
+    r"""Saves tensors (and plain Python containers of them) with :func:`torch.save`,
+    atomically (see :func:`write_bytes`).
+
+    Args:
+        path (str or Path): the file to write.
+        obj (Any): what to save; keep to tensors, numbers, strings and containers of them
+            so that :func:`load_torch` can read it back with ``weights_only=True``.
+
+    Returns:
+        Path: :obj:`path`.
+    """
     return _write_atomic(path, lambda f: torch.save(obj, f))
 
 
 def load_torch(path: str | Path) -> Any:
-    r"""Loads a file written by :func:`save_torch` with ``weights_only=True``."""
+    r"""Loads a file written by :func:`save_torch` with ``weights_only=True``, its tensors
+    mapped to the CPU.
+
+    Args:
+        path (str or Path): the file to read.
+
+    Returns:
+        Any: the saved object. :func:`torch.load`'s errors (a missing file, a corrupt or
+        unsafe one) pass through unchanged.
+    """
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
@@ -94,7 +135,15 @@ def cache_lock(entry: str | Path, enabled: bool = True
     r"""The lock of the cache entry :obj:`entry` (the file beside it with suffix
     ``.lock``): a process that looks the entry up and, if it is missing, trains and stores
     it under this lock makes a concurrent process wanting the same entry wait, then load it
-    instead of training it again. A no-op when not :obj:`enabled` (caching is off)."""
+    instead of training it again. A no-op when not :obj:`enabled` (caching is off).
+
+    Args:
+        entry (str or Path): the cache file; its suffix is replaced by ``.lock``.
+        enabled (bool, optional): take the lock at all. (default: ``True``)
+
+    Returns:
+        A context manager that waits for the lock (:func:`file_lock`) and yields ``True``.
+    """
     if not enabled:
         return contextlib.nullcontext(True)
     return file_lock(Path(entry).with_suffix(".lock"))
@@ -103,7 +152,15 @@ def cache_lock(entry: str | Path, enabled: bool = True
 def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
     r"""Appends :obj:`record` to :obj:`path` as one JSON line, with a single ``write`` to a
     file opened for appending, flushed to disk: a reader sees the whole line or, after a
-    crash mid-write, a torn last line that :func:`read_jsonl` discards."""
+    crash mid-write, a torn last line that :func:`read_jsonl` discards.
+
+    Args:
+        path (str or Path): the JSON-lines file, created (with its folders) if missing.
+        record (dict): a JSON-serialisable record.
+
+    Raises:
+        OSError: the system wrote only part of the line.
+    """
     line = (json.dumps(record, sort_keys=False) + "\n").encode()
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -120,8 +177,20 @@ def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
 def read_jsonl(path: str | Path, repair: bool = False) -> list[dict[str, Any]]:
     r"""The records of a JSON-lines file (none when it does not exist). A last line without
     its newline is the remnant of an interrupted append: it is ignored, and with
-    :obj:`repair` cut from the file so that the next append starts on a fresh line. Any
-    other unreadable line raises a :class:`ValueError` naming it."""
+    :obj:`repair` cut from the file so that the next append starts on a fresh line. Blank
+    lines are skipped.
+
+    Args:
+        path (str or Path): the JSON-lines file.
+        repair (bool, optional): truncate a torn last line from the file.
+            (default: ``False``)
+
+    Returns:
+        list[dict]: the records, in file order.
+
+    Raises:
+        ValueError: a complete line is not JSON; the message names the file and line.
+    """
     path = Path(path)
     if not path.exists():
         return []

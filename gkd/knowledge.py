@@ -44,6 +44,7 @@ class Knowledge:
         embeddings (Tensor, optional): hidden node representations :math:`(N_{obs}, D)`.
             (default: ``None``)
         meta (dict, optional): JSON-compatible description (teacher, config, metrics).
+            (default: ``{}``)
         codebook (Tensor, optional): the codes :math:`(M, D)` of a tokenizer teacher
             (:class:`~gkd.nn.GraphTokenizer`); :attr:`embeddings` then holds its
             quantiser inputs, and :meth:`code_scores` scores them against every code.
@@ -64,14 +65,32 @@ class Knowledge:
     model: torch.nn.Module | None = field(default=None, repr=False, compare=False)
 
     def soft_labels(self, temperature: float = 1.0) -> Tensor:
-        r"""The teacher's class distributions :math:`\mathrm{softmax}(z / \tau)`."""
+        r"""The teacher's class distributions :math:`\mathrm{softmax}(z / \tau)`.
+
+        Args:
+            temperature (float, optional): the temperature :math:`\tau`.
+                (default: ``1.0``)
+
+        Returns:
+            Tensor: probabilities :math:`(N_{obs}, C)`.
+        """
         return torch.softmax(self.logits / temperature, dim=-1)
 
     def code_scores(self, index: Tensor | None = None) -> Tensor:
-        r"""The scores of nodes :obj:`index` (default: all) against every code,
-        :math:`(|index|, M)`, higher meaning closer: :func:`~gkd.nn.code_scores` of their
-        :attr:`embeddings` and the :attr:`codebook` with :attr:`similarity`. Computed on
-        demand, so only :math:`N_{obs} \cdot D + M \cdot D` floats are stored."""
+        r"""The scores of nodes :obj:`index` against every code, higher meaning closer:
+        :func:`~gkd.nn.code_scores` of their :attr:`embeddings` and the :attr:`codebook`
+        with :attr:`similarity`. Computed on demand, so only
+        :math:`N_{obs} \cdot D + M \cdot D` floats are stored.
+
+        Args:
+            index (Tensor, optional): the nodes to score. (default: ``None``, all)
+
+        Returns:
+            Tensor: scores :math:`(|index|, M)`.
+
+        Raises:
+            GkdError: the knowledge has no codebook (a plain teacher's).
+        """
         if self.codebook is None or self.embeddings is None or self.similarity is None:
             raise GkdError("this knowledge has no codebook: it comes from a plain teacher, "
                            "not a tokenizer (see gkd.tokenizer.tokenizer_knowledge)")
@@ -81,13 +100,30 @@ class Knowledge:
     def code_assignments(self, temperature: float = 1.0, index: Tensor | None = None) -> Tensor:
         r"""The teacher's soft code assignments
         :math:`\mathrm{softmax}_k(s(\mathbf{h}_v, \mathbf{e}_k) / \tau)` of nodes
-        :obj:`index` (default: all) over all :math:`M` codes, from :meth:`code_scores`."""
+        :obj:`index` over all :math:`M` codes, from :meth:`code_scores`.
+
+        Args:
+            temperature (float, optional): the temperature :math:`\tau`.
+                (default: ``1.0``)
+            index (Tensor, optional): the nodes. (default: ``None``, all)
+
+        Returns:
+            Tensor: probabilities :math:`(|index|, M)`.
+
+        Raises:
+            GkdError: the knowledge has no codebook (a plain teacher's).
+        """
         return torch.softmax(self.code_scores(index) / temperature, dim=-1)
 
     def check(self, task: NodeTask) -> None:
         r"""Raises a :class:`~gkd.errors.GkdError` unless this knowledge fits
         :obj:`task` (one row per observed node, one column per class) and its codebook,
-        if any, fits its embeddings."""
+        if any, fits its embeddings (one 2-D row per node, as wide as the codes) with a
+        known :attr:`similarity`.
+
+        Args:
+            task (NodeTask): the task the knowledge is meant for.
+        """
         n, c = self.logits.shape
         if n != task.graph.num_nodes:
             raise GkdError(f"knowledge covers {n} nodes but the task's observed graph has "
@@ -107,14 +143,33 @@ class Knowledge:
                            f"got {self.similarity!r}")
 
     def save(self, path: str | os.PathLike) -> Path:
-        r"""Writes the knowledge to :obj:`path` atomically."""
+        r"""Writes the knowledge to :obj:`path` atomically (:func:`~gkd.io.save_torch`),
+        :attr:`model` left out.
+
+        Args:
+            path (str or os.PathLike): the file to write.
+
+        Returns:
+            Path: :obj:`path`.
+        """
         return save_torch(path, {"format": FORMAT, "logits": self.logits,
                                  "embeddings": self.embeddings, "meta": json.dumps(self.meta),
                                  "codebook": self.codebook, "similarity": self.similarity})
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Knowledge:
-        r"""Reads knowledge written by :meth:`save` (``weights_only=True``)."""
+        r"""Reads knowledge written by :meth:`save` (``weights_only=True``).
+
+        Args:
+            path (str or os.PathLike): the knowledge file.
+
+        Returns:
+            Knowledge: the knowledge, without a :attr:`model`.
+
+        Raises:
+            GkdError: the file does not exist, cannot be read, or is not a gkd knowledge
+                file of the current format.
+        """
         if not Path(path).is_file():
             raise GkdError(f"knowledge file '{path}' does not exist")
         try:
@@ -139,7 +194,13 @@ def extract_knowledge(model: torch.nn.Module, x: Tensor, edge_index: Adj, *,
         embedding_module (torch.nn.Module, optional): if given, the *input* of this
             submodule is kept as the embeddings, e.g. ``model.convs[-1]`` for the
             representation before the last layer. (default: ``None``)
-        meta (dict, optional): description stored with the knowledge.
+        meta (dict, optional): description stored with the knowledge (copied).
+            (default: ``None``)
+
+    Returns:
+        Knowledge: detached copies of the logits and, with :obj:`embedding_module`, of
+        the first input it received (``None`` if it was never called); :attr:`model` is
+        not set. :obj:`model` is left in eval mode.
     """
     captured: list[Tensor] = []
     handle = None
@@ -157,7 +218,14 @@ def extract_knowledge(model: torch.nn.Module, x: Tensor, edge_index: Adj, *,
 
 
 def parameter_count(model: torch.nn.Module) -> int:
-    r"""All parameters, trainable or not (OGB's convention)."""
+    r"""The number of parameters of :obj:`model`, trainable or not (OGB's convention).
+
+    Args:
+        model (torch.nn.Module): the model.
+
+    Returns:
+        int: the number of parameter entries.
+    """
     return sum(p.numel() for p in model.parameters())
 
 
@@ -165,7 +233,19 @@ def cache_key(fingerprint: str, seed: int, teacher: str, config: dict[str, Any],
               file_format: int = FORMAT) -> str:
     r"""The cache file name of a teacher trained on the task with :obj:`fingerprint`: a
     digest of the task, :obj:`seed`, :obj:`teacher`, :obj:`config`, the file format and
-    the gkd version."""
+    the gkd version.
+
+    Args:
+        fingerprint (str): the task's digest (:meth:`~gkd.data.NodeTask.fingerprint`).
+        seed (int): the training seed.
+        teacher (str): the teacher's name.
+        config (dict): its configuration (JSON values; key order does not matter).
+        file_format (int, optional): the format of the cached file.
+            (default: :data:`FORMAT`)
+
+    Returns:
+        str: the first 24 hex digits of the SHA-256 digest.
+    """
     from gkd import __version__
 
     described = {"task": fingerprint, "seed": seed, "teacher": teacher, "config": config,
@@ -186,9 +266,26 @@ def teacher_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
     setting), its seed, the teacher and its configuration, so one trained teacher serves
     every distiller.
 
-    The returned knowledge carries the trained teacher as :attr:`Knowledge.model`.
-    ``meta`` holds ``teacher``, ``config``, ``metrics`` (as :func:`~gkd.evaluation.
-    evaluate` returns them), ``epoch``, ``params``, ``seconds`` and ``cached``.
+    Args:
+        task (NodeTask): the task.
+        teacher (str): a teacher name of :mod:`gkd.teachers`.
+        config (dict): its full configuration (see :func:`~gkd.teachers.build_teacher`
+            and :func:`~gkd.teachers.train_teacher`).
+        cache (str or os.PathLike, optional): the cache dir.
+            (default: :func:`~gkd.data.cache_dir`)
+        use_cache (bool, optional): reuse and store trained teachers. (default: ``True``)
+
+    Returns:
+        Knowledge: the teacher's logits on the observed graph, with the trained teacher
+        as :attr:`Knowledge.model` (in eval mode). ``meta`` holds ``teacher``,
+        ``config``, ``task`` (:attr:`~gkd.data.NodeTask.info`), ``metrics`` (as
+        :func:`~gkd.evaluation.evaluate` returns them), ``epoch``, ``params``,
+        ``seconds`` and ``cached``.
+
+    Raises:
+        GkdError: a cached knowledge file exists but cannot be read (see
+            :meth:`Knowledge.load`), the teacher is unknown, or :obj:`config` holds
+            options that do not apply to it or invalid sampling options.
     """
     def extract(model: torch.nn.Module) -> Knowledge:
         graph = task.graph
@@ -224,8 +321,20 @@ def cached_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
         build (callable): returns the untrained model.
         train (callable): trains it in place with validation selection.
         extract (callable): its :class:`Knowledge` on the observed graph.
-        cache (str, optional): the cache dir. (default: :func:`~gkd.data.cache_dir`)
+        cache (str or os.PathLike, optional): the cache dir.
+            (default: :func:`~gkd.data.cache_dir`)
         use_cache (bool, optional): reuse and store trained models. (default: ``True``)
+
+    Returns:
+        Knowledge: what :obj:`extract` returned, its ``meta`` led by ``teacher``,
+        ``config``, ``task``, ``metrics``, ``epoch``, ``params`` and ``seconds`` (keys that
+        :obj:`extract` set itself win), plus ``cached``; the trained model is its
+        :attr:`~Knowledge.model`. From the cache: the stored knowledge, the model rebuilt
+        with :obj:`build`, loaded and in eval mode, and ``cached=True``.
+
+    Raises:
+        GkdError: a cached knowledge file exists but cannot be read (see
+            :meth:`Knowledge.load`).
     """
     key = cache_key(task.fingerprint(), task.seed, teacher, config)
     path = cache_dir(cache) / "knowledge" / f"{key}.pt"

@@ -31,7 +31,26 @@ def link_config(dataset: str, teacher: str, method: str,
                 overrides: dict[str, dict[str, Any]] | None = None
                 ) -> dict[str, dict[str, Any]]:
     r"""The full configuration ``{"teacher", "student", "distiller"}`` of one link
-    distillation, defaults with :obj:`overrides` (same namespaces) applied and checked."""
+    distillation, defaults with :obj:`overrides` (same namespaces) applied and checked.
+
+    A ``hits_k`` or ``select_k`` override of the distiller also applies to the teacher
+    (unless the teacher overrides it itself), since every model is scored and selected
+    with the same Hits@K.
+
+    Args:
+        dataset (str): the dataset name, for the teacher's dataset defaults.
+        teacher (str): the link teacher, ``"sage"`` or ``"gcn"``.
+        method (str): the link distiller, e.g. ``"llp"``, ``"logit"`` or ``"repr"``.
+        overrides (dict, optional): ``{"teacher": {...}, "student": {...},
+            "distiller": {...}}``, each namespace optional. (default: ``None``)
+
+    Returns:
+        dict: the three option dicts.
+
+    Raises:
+        GkdError: an unknown teacher, method or option, an invalid option value, or
+            ``hits_k`` / ``select_k`` that differ between teacher and distiller.
+    """
     overrides = overrides or {}
     distiller_cls = get_link_distiller(method)
     metric = {key: value for key, value in overrides.get("distiller", {}).items()
@@ -55,7 +74,17 @@ def link_config(dataset: str, teacher: str, method: str,
 
 
 def build_link_student(in_channels: int, config: dict[str, Any]) -> LinkPredictor:
-    r"""The graph-free student: an MLP encoder and a Hadamard decoder."""
+    r"""The graph-free student: an MLP encoder and a Hadamard decoder.
+
+    Args:
+        in_channels (int): the node feature size.
+        config (dict): student options (:data:`LINK_STUDENT_DEFAULTS`):
+            ``hidden_channels`` (the MLP's hidden and output size), ``num_layers``,
+            ``dropout`` (of the MLP and the decoder) and ``decoder_layers``.
+
+    Returns:
+        LinkPredictor: the untrained student, called as ``encode(x)``.
+    """
     hidden = config["hidden_channels"]
     encoder = MLP(in_channels, hidden, hidden, num_layers=config["num_layers"],
                   dropout=config["dropout"])
@@ -82,8 +111,19 @@ def plain_link_model(task: LinkTask, distiller: LinkDistiller, config: dict[str,
     labels alone, so every method and loss weighting of a seed shares it; cached like the
     teacher (:func:`~gkd.link_teachers.cached_link_model`, under ``link-baselines``).
 
+    Args:
+        task (LinkTask): the split.
+        distiller (LinkDistiller): the method whose training options the baseline
+            shares; options of a subclass (its distillation loss) are dropped.
+        config (dict): student options (see :func:`build_link_student`).
+        seed (int, optional): the training seed. (default: ``0``)
+        cache (str or os.PathLike, optional): the cache dir.
+            (default: :func:`~gkd.data.cache_dir`)
+        use_cache (bool, optional): reuse and store the trained model. (default: ``True``)
+
     Returns:
-        The model in eval mode and its metadata, as
+        The model in eval mode and its metadata (``name``, ``config``, ``metrics`` in
+        Hits@K percent, ``epoch``, ``params``, ``seconds``, ``cached``), as
         :func:`~gkd.link_teachers.cached_link_model` returns them.
     """
     training = {k: v for k, v in distiller.options().items()
@@ -100,7 +140,11 @@ def plain_link_mlp(task: LinkTask, distiller: LinkDistiller, config: dict[str, A
                    seed: int = 0, cache: str | os.PathLike | None = None,
                    use_cache: bool = True) -> tuple[dict[str, float], dict[str, Any]]:
     r"""The metrics (Hits@K in percent) and details (``epoch``, ``params``, ``seconds``,
-    ``cached``) of the seed's :func:`plain_link_model`."""
+    ``cached``) of the seed's :func:`plain_link_model`, which takes the same arguments.
+
+    Returns:
+        ``(metrics, details)``.
+    """
     _, meta = plain_link_model(task, distiller, config, seed=seed, cache=cache,
                                use_cache=use_cache)
     return meta["metrics"], {k: meta[k] for k in ("epoch", "params", "seconds", "cached")}
@@ -122,7 +166,9 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
         seed (int, optional): seeds the teacher, the MLP and the student. (default: ``0``)
         knowledge (LinkKnowledge, optional): the teacher to distil from instead of the
             one trained with :obj:`seed`, e.g. :func:`~gkd.link_teachers.best_link_teacher`.
+            (default: ``None``)
         cache (str, optional): the cache dir for teachers and plain MLPs.
+            (default: :func:`~gkd.data.cache_dir`)
         use_cache (bool, optional): reuse and store trained teachers and plain MLPs, which
             do not depend on :obj:`method`. (default: ``True``)
 

@@ -48,7 +48,16 @@ def _names(path: Path, key: str, value: Any) -> list[str]:
 
 @dataclass(frozen=True)
 class RunKey:
-    r"""One (task, method, seed) run of a grid."""
+    r"""One (task, method, seed) run of a grid.
+
+    Args:
+        dataset (str): the dataset name.
+        protocol (str): the split protocol.
+        setting (str): ``"transductive"`` or ``"inductive"``.
+        teacher (str): the teacher name.
+        method (str): the distiller name.
+        seed (int): the seed.
+    """
 
     dataset: str
     protocol: str
@@ -78,6 +87,7 @@ class BenchConfig:
         overrides (dict, optional): ``{"teacher": {...}, "student": {...},
             "distiller": {...}}`` applied to every run.
         results (Path, optional): the results folder named by the file.
+            (default: ``None``)
     """
 
     datasets: list[str]
@@ -91,7 +101,24 @@ class BenchConfig:
 
     @classmethod
     def from_toml(cls, path: str | Path) -> BenchConfig:
-        r"""Reads and checks a grid file; errors name the file and the offending key."""
+        r"""Reads and checks a grid file (see :mod:`gkd.bench.config`); errors name the
+        file and the offending key. List entries are lower-cased; ``results`` is taken
+        relative to the file's folder.
+
+        Args:
+            path (str or Path): the TOML file.
+
+        Returns:
+            BenchConfig: the grid. Names are not checked against the registries here
+            (:func:`~gkd.bench.runner.plan` does that).
+
+        Raises:
+            GkdError: the file is missing, not UTF-8 or not TOML; it has an unknown key
+                or no ``datasets``; a list is empty, holds a non-string or repeats a
+                name; ``seeds`` is not a positive integer; ``[set]`` holds other tables
+                than ``teacher``, ``student`` and ``distiller``; or ``results`` is not a
+                non-empty string.
+        """
         path = Path(path)
         try:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
@@ -130,7 +157,12 @@ class BenchConfig:
 
     def runs(self) -> list[RunKey]:
         r"""Every run of the grid, ordered so that a task and its teacher serve all
-        methods of a seed in a row."""
+        methods of a seed in a row: datasets, protocols, settings, teachers, seeds, then
+        methods, the last varying fastest.
+
+        Returns:
+            list[RunKey]: the runs.
+        """
         grid = itertools.product(self.datasets, self.protocols, self.settings, self.teachers,
                                  range(self.seeds), self.methods)
         return [RunKey(d, p, s, t, m, seed) for d, p, s, t, seed, m in grid]

@@ -26,12 +26,32 @@ NODE_RESULTS = "node.jsonl"
 
 
 def config_id(config: dict[str, Any]) -> str:
-    r"""A short digest of a run configuration."""
+    r"""A short digest of a run configuration.
+
+    Args:
+        config (dict): the run's full configuration (JSON values; key order does not
+            matter).
+
+    Returns:
+        str: the first 12 hex digits of its SHA-256 digest.
+    """
     return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()[:12]
 
 
-def record_key(record: dict[str, Any]) -> tuple:
-    r"""What identifies a run record: task fields, method, seed and config digest."""
+def record_key(record: dict[str, Any]) -> tuple[str, str, str, str, str, int, str]:
+    r"""What identifies a run record: task fields, method, seed and config digest.
+
+    Args:
+        record (dict): a run record with ``"task"`` (holding every field of
+            :data:`~gkd.bench.config.TASK_FIELDS`), ``"seed"`` and ``"config_id"``.
+
+    Returns:
+        ``(dataset, protocol, setting, teacher, method, seed, config_id)``.
+
+    Raises:
+        KeyError: a field is missing (:func:`run_bench` reports it as a
+            :class:`~gkd.errors.GkdError`).
+    """
     return (*(record["task"][f] for f in TASK_FIELDS), record["seed"], record["config_id"])
 
 
@@ -45,7 +65,22 @@ def _exclusive(folder: Path) -> Iterator[None]:
 
 def plan(config: BenchConfig) -> list[tuple[RunKey, dict[str, Any]]]:
     r"""Every run of :obj:`config` with its full configuration, checked before anything
-    trains (unknown names or options raise a :class:`~gkd.errors.GkdError`)."""
+    trains: protocols, settings and datasets (a ``synthetic:`` spec is parsed), each
+    dataset under each protocol, and the configuration of every (dataset, teacher,
+    method), built once and shared by its runs.
+
+    Args:
+        config (BenchConfig): the grid.
+
+    Returns:
+        list[tuple[RunKey, dict]]: the runs in :meth:`~gkd.bench.config.BenchConfig.runs`
+        order, each with its configuration ``{"teacher", "student", "distiller"}``.
+
+    Raises:
+        GkdError: an unknown protocol, setting, dataset, teacher, method or option, an
+            invalid option value, a malformed ``synthetic:`` spec, or a protocol that
+            does not fit a dataset.
+    """
     from gkd.data.datasets import dataset_spec
     from gkd.data.synthetic import SYNTHETIC_PREFIX, synthetic_params
     from gkd.data.tasks import PROTOCOLS, SETTINGS, dataset_for_protocol
@@ -113,6 +148,10 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
 
     Returns:
         The records of every run of the grid, in grid order.
+
+    Raises:
+        GkdError: :obj:`config` fails :func:`plan`, another ``gkd bench`` holds the
+            results folder, or the stored results cannot be read to resume.
     """
     from tqdm import tqdm
 

@@ -30,7 +30,14 @@ QUERY_SETS = 256  # distinct query sets per batch size, reused cyclically over r
 
 def query_pool(task: NodeTask) -> Tensor:
     r"""Full-graph ids of the nodes queries are drawn from: the held-out ``test_ind``
-    nodes in the inductive setting, the test nodes otherwise."""
+    nodes in the inductive setting, the test nodes otherwise.
+
+    Args:
+        task (NodeTask): the task.
+
+    Returns:
+        Tensor: node ids of :attr:`~gkd.data.NodeTask.full_graph`.
+    """
     if task.test_ind_idx is not None:
         return task.test_ind_idx
     return task.observed_nodes[task.test_idx]
@@ -39,14 +46,32 @@ def query_pool(task: NodeTask) -> Tensor:
 def draw_queries(pool: Tensor, batch: int, count: int = QUERY_SETS, seed: int = 0
                  ) -> list[Tensor]:
     r""":obj:`count` query sets of :obj:`batch` distinct nodes of :obj:`pool`, each drawn
-    uniformly with a generator seeded by :obj:`seed` and :obj:`batch`."""
+    uniformly with a generator seeded by :obj:`seed` and :obj:`batch`.
+
+    Args:
+        pool (Tensor): the candidate nodes (see :func:`query_pool`).
+        batch (int): nodes per set; at most the size of :obj:`pool` are drawn.
+        count (int, optional): the number of sets. (default: :data:`QUERY_SETS`)
+        seed (int, optional): the query seed. (default: ``0``)
+
+    Returns:
+        list[Tensor]: the query sets, each of :math:`\min(\text{batch}, |pool|)` nodes.
+    """
     gen = torch.Generator().manual_seed(seed * 1_000_003 + batch)
     batch = min(batch, pool.numel())
     return [pool[torch.randperm(pool.numel(), generator=gen)[:batch]] for _ in range(count)]
 
 
 def model_summary(model: torch.nn.Module) -> dict[str, Any]:
-    r"""Name, depth, hidden width and parameter count (all parameters) of a model."""
+    r"""Name, depth, hidden width and parameter count (all parameters) of a model.
+
+    Args:
+        model (torch.nn.Module): the model.
+
+    Returns:
+        dict: ``{"model", "layers", "hidden", "params"}``; ``layers`` and ``hidden`` are
+        the model's ``num_layers`` and ``hidden_channels`` attributes, or ``None``.
+    """
     return {"model": type(model).__name__, "layers": getattr(model, "num_layers", None),
             "hidden": getattr(model, "hidden_channels", None),
             "params": parameter_count(model)}
@@ -74,7 +99,8 @@ def compare_speed(task: NodeTask, teacher: torch.nn.Module, student: torch.nn.Mo
         budget (TimingBudget, optional): timing of the queries. (default: the protocol's
             10 warm-up runs, then at least 100 repeats and 1 s, capped at 60 s)
         full_budget (TimingBudget, optional): timing of measurement B. (default: 2
-            warm-up runs and 5 repeats)
+            warm-up runs, then at least 5 repeats, capped at 120 s and never fewer than
+            3 repeats)
 
     Returns:
         ``{"rows": [...], "full_graph": {...}, "models": {...}, "setup": {...}}``; each
@@ -133,7 +159,15 @@ def compare_speed(task: NodeTask, teacher: torch.nn.Module, student: torch.nn.Mo
 
 
 def format_speed(result: dict[str, Any]) -> str:
-    r"""The speed comparison as an aligned text table."""
+    r"""The speed comparison as an aligned text table.
+
+    Args:
+        result (dict): what :func:`compare_speed` returns.
+
+    Returns:
+        str: one line per batch size (median and IQR in ms, speedup), then a line of
+        full-graph throughput.
+    """
     lines = [f"{'batch':>7}  {'teacher ms (IQR)':>22}  {'student ms (IQR)':>20}  {'speedup':>9}"]
     for row in result["rows"]:
         t, s = row["teacher_ms"], row["student_ms"]

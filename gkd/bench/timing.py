@@ -42,8 +42,20 @@ def time_calls(run: Callable[[int], Any], device: torch.device,
     r"""Times ``run(i)`` for ``i = 0, 1, ...`` (warm-up calls first), synchronising the
     device before starting and before stopping the clock of every call.
 
+    Warm-up runs :obj:`budget`'s ``warmup`` calls, or fewer once they took a tenth of
+    ``max_seconds``; timing then repeats until both ``min_repeats`` and ``min_seconds``
+    are reached, or until the timed total reaches ``max_seconds`` with at least
+    ``floor_repeats`` calls.
+
+    Args:
+        run (callable): the measured call; its argument is the call's number.
+        device (torch.device): the device to synchronise (CUDA only; others need none).
+        budget (TimingBudget, optional): how long to measure.
+            (default: ``TimingBudget()``)
+
     Returns:
-        ``{"median", "iqr", "q25", "q75", "repeats", "warmup", "raw"}``, times in ms.
+        ``{"median", "iqr", "q25", "q75", "repeats", "warmup", "raw"}``, times in ms
+        (see :func:`summarize_ms`); ``warmup`` is the number of warm-up calls run.
     """
     budget = budget or TimingBudget()
     call, warm_time = 0, 0.0
@@ -70,7 +82,16 @@ def time_calls(run: Callable[[int], Any], device: torch.device,
 
 
 def summarize_ms(times_ms: list[float]) -> dict[str, Any]:
-    r"""Median, quartiles and interquartile range of per-repeat times in ms."""
+    r"""Median, quartiles and interquartile range of per-repeat times in ms.
+
+    Args:
+        times_ms (list[float]): at least one time; quartiles are inclusive ones (both
+            equal the time when there is only one).
+
+    Returns:
+        dict: ``{"median", "iqr", "q25", "q75", "repeats", "raw"}``, ``raw`` holding the
+        times rounded to 4 decimals.
+    """
     if len(times_ms) > 1:
         q25, _, q75 = statistics.quantiles(times_ms, n=4, method="inclusive")
     else:

@@ -61,6 +61,11 @@ def run_condensation(task: GraphSetTask, method: str, model_name: str, hops: int
 
     Returns:
         ``{"seed", "condensed", ["full"], "cost", "distill", "details"}``.
+
+    Raises:
+        GkdError: an unknown :obj:`method`, ``random`` without a :obj:`budget`, no
+            training graph within the budget, or ``mirage`` without a usable support
+            (a single support raises its own error).
     """
     if method not in CONDENSERS:
         raise GkdError(f"unknown condenser '{method}'; choose from {', '.join(CONDENSERS)}")
@@ -108,7 +113,17 @@ def run_condensation(task: GraphSetTask, method: str, model_name: str, hops: int
 
 def summarize_condensation(runs: list[dict[str, Any]]) -> dict[str, Any]:
     r"""Mean and sample std (ddof = 1) over seeds of the condensed (and full-data)
-    metrics, the distillation time and the distilled bytes."""
+    metrics, the distillation time and the distilled bytes.
+
+    Args:
+        runs (list[dict]): records of :func:`run_condensation`, all with or all without
+            ``"full"`` (the first record decides).
+
+    Returns:
+        dict: ``{"mean", "std"}`` (``std`` is ``None`` for one seed) per metric under
+        ``condensed`` (and ``full``), and for ``distill_seconds`` and ``distilled_bytes``
+        at the top level (see :func:`gkd.experiment.summarize`).
+    """
     models = ("condensed", "full", "cost") if "full" in runs[0] else ("condensed", "cost")
     summary = summarize(runs, models)
     summary.update(summary.pop("cost"))

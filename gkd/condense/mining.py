@@ -20,7 +20,15 @@ Itemset = tuple[tuple[int, ...], int]
 
 def item_bitsets(transactions: Sequence[Iterable[int]]) -> dict[int, int]:
     r"""The vertical form of :obj:`transactions`: for each item, an integer whose bit
-    ``i`` is set when transaction ``i`` contains the item."""
+    ``i`` is set when transaction ``i`` contains the item.
+
+    Args:
+        transactions (Sequence[Iterable[int]]): the items of each transaction (repeats
+            count once).
+
+    Returns:
+        dict[int, int]: ``{item: transaction bitset}``.
+    """
     bits: dict[int, int] = {}
     for t, transaction in enumerate(transactions):
         for item in set(transaction):
@@ -37,6 +45,10 @@ def bitsets_from_pairs(items: np.ndarray, transactions: np.ndarray,
         transactions (np.ndarray): the transaction of each pair, in
             ``[0, num_transactions)``.
         num_transactions (int): the number of transactions.
+
+    Returns:
+        dict[int, int]: ``{item: bitset}``, bit ``t`` set when a pair puts the item in
+        transaction ``t`` (repeated pairs count once); empty without pairs.
     """
     if items.size == 0:
         return {}
@@ -64,6 +76,11 @@ def frequent_itemsets(bitsets: dict[int, int], min_support: int, *, kind: str = 
 
     Returns:
         ``[(sorted items, support), ...]`` ordered by decreasing support, then items.
+
+    Raises:
+        GkdError: an unknown :obj:`kind`, :obj:`min_support` below 1, or more than
+            :obj:`max_itemsets` frequent itemsets (counted before the closed or maximal
+            filter).
     """
     if kind not in ITEMSET_KINDS:
         raise GkdError(f"unknown itemset kind '{kind}'; choose from {', '.join(ITEMSET_KINDS)}")

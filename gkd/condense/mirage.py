@@ -105,7 +105,16 @@ class ComputationTrees:
 
     def transactions(self, label: int) -> tuple[np.ndarray, np.ndarray, int]:
         r"""The (tree code, transaction) pairs of the class :obj:`label`'s graphs (each
-        graph's set of distinct full-depth trees), and the number of transactions."""
+        graph's set of distinct full-depth trees), and the number of transactions.
+
+        Args:
+            label (int): the class.
+
+        Returns:
+            ``(codes, transactions, count)``: the tree code and the transaction (the
+            graph's rank among the class's training graphs) of each pair, and the number
+            of the class's training graphs, those without an edge included.
+        """
         in_class = self.labels == label
         transaction = torch.cumsum(in_class, 0) - 1  # graph -> its rank within the class
         keep = in_class[self._owners]
@@ -114,7 +123,17 @@ class ComputationTrees:
 
     def materialise(self, trees: tuple[int, ...], label: int) -> Data:
         r"""One training graph holding the full-depth trees :obj:`trees` as a DAG, roots
-        first (``root_mask``), edges child -> parent, class :obj:`label`."""
+        first (``root_mask``), edges child -> parent, class :obj:`label`.
+
+        Args:
+            trees (tuple[int, ...]): full-depth tree codes, as mined.
+            label (int): the class.
+
+        Returns:
+            Data: ``x`` and (if the task has them) ``edge_attr`` copied from a node and
+            edges carrying each subtree, ``edge_index``, ``y`` of shape ``[1]`` and
+            ``root_mask``.
+        """
         depth = self.num_hops
         order = [(depth, code) for code in trees]
         ids = {node: i for i, node in enumerate(order)}
@@ -191,6 +210,17 @@ class Mirage:
             task (GraphSetTask): the task.
             trees (ComputationTrees, optional): the task's trees at :attr:`num_hops`,
                 when already computed (their time is counted either way).
+                (default: ``None``)
+
+        Returns:
+            DistilledSet: one graph per kept itemset, class by class; :attr:`info` holds
+            the support threshold and the number of itemsets per class, the number of
+            distinct trees, nodes and edges, and ``tree_seconds``.
+
+        Raises:
+            GkdError: :obj:`trees` have another depth than :attr:`num_hops`, a class has
+                no training graph with an edge, a class mines more than
+                :attr:`max_itemsets` itemsets, or a class keeps none.
         """
         start = time.perf_counter()
         reused = trees is not None

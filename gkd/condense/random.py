@@ -27,6 +27,13 @@ def random_subset(task: GraphSetTask, budget: int, seed: int = 0,
         seed (int, optional): the sampling seed. (default: ``0``)
         max_misses (int, optional): consecutive skipped graphs before stopping.
             (default: ``50``)
+
+    Returns:
+        DistilledSet: the chosen graphs (each with ``y`` of shape ``[1]``); :attr:`info`
+        holds ``budget`` and the graph count ``per_class``.
+
+    Raises:
+        GkdError: no training graph fits the budget.
     """
     start = time.perf_counter()
     rng = np.random.RandomState(seed)

@@ -38,7 +38,11 @@ def storage_bytes(graphs: Sequence[Data]) -> int:
     Args:
         graphs (Sequence[Data]): graphs with ``x``, ``edge_index``, optional
             ``edge_attr``, a class ``y`` and, for distilled graphs, a ``root_mask``
-            whose marked nodes come first (so a count stores it).
+            whose marked nodes come first (so a count stores it). Whether edge features
+            and root masks are counted is read from the first graph.
+
+    Returns:
+        int: the size in bytes; ``0`` for no graphs.
     """
     if not graphs:
         return 0

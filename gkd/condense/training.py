@@ -24,7 +24,19 @@ TRAIN_DEFAULTS: dict[str, Any] = {"lr": 1e-3, "weight_decay": 0.0, "batch_size":
 
 
 def graph_model_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    r"""The graph model's options: :data:`MODEL_DEFAULTS` with checked overrides."""
+    r"""The graph model's options: :data:`MODEL_DEFAULTS` with checked overrides.
+
+    Args:
+        overrides (dict, optional): options to change. (default: ``None``)
+
+    Returns:
+        dict: ``hidden_channels``, ``dropout``, ``pool`` and ``heads``.
+
+    Raises:
+        GkdError: an unknown option or a value of the wrong kind, a non-positive
+            ``hidden_channels`` or ``heads``, an unknown ``pool``, or a ``dropout``
+            outside :math:`[0, 1)`.
+    """
     config = merge_overrides(MODEL_DEFAULTS, overrides or {}, "model")
     _require_positive(config, ("hidden_channels", "heads"), "model")
     if config["pool"] not in POOLS:
@@ -35,7 +47,20 @@ def graph_model_config(overrides: dict[str, Any] | None = None) -> dict[str, Any
 
 
 def train_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    r"""The training options: :data:`TRAIN_DEFAULTS` with checked overrides."""
+    r"""The training options: :data:`TRAIN_DEFAULTS` with checked overrides.
+
+    Args:
+        overrides (dict, optional): options to change. (default: ``None``)
+
+    Returns:
+        dict: ``lr``, ``weight_decay``, ``batch_size``, ``max_epochs``, ``patience`` and
+        ``eval_batch_size``.
+
+    Raises:
+        GkdError: an unknown option or a value of the wrong kind, a non-positive (or
+            ``None``) ``lr``, batch size, ``max_epochs`` or ``patience``, or a negative
+            ``weight_decay``.
+    """
     config = merge_overrides(TRAIN_DEFAULTS, overrides or {}, "train")
     _require_positive(config, ("lr", "batch_size", "eval_batch_size", "max_epochs", "patience"),
                       "train")
@@ -52,7 +77,22 @@ def _require_positive(config: dict[str, Any], keys: Sequence[str], namespace: st
 
 def build_graph_model(conv: str, task: GraphSetTask, num_layers: int,
                       config: dict[str, Any]) -> GraphGNN:
-    r"""A :class:`~gkd.nn.graph_gnn.GraphGNN` sized for :obj:`task`."""
+    r"""A :class:`~gkd.nn.graph_gnn.GraphGNN` sized for :obj:`task`: its feature size,
+    edge feature size, atom features and number of classes.
+
+    Args:
+        conv (str): ``"gin"``, ``"gcn"`` or ``"gat"``.
+        task (GraphSetTask): the task.
+        num_layers (int): the number of convolutions.
+        config (dict): model options (see :func:`graph_model_config`).
+
+    Returns:
+        GraphGNN: the untrained model.
+
+    Raises:
+        GkdError: an unknown :obj:`conv` or pooling, fewer than one layer, or for GAT
+            ``hidden_channels`` not divisible by ``heads``.
+    """
     return GraphGNN(task.num_features, config["hidden_channels"], task.num_classes,
                     num_layers, conv=conv, pool=config["pool"], dropout=config["dropout"],
                     edge_dim=task.edge_dim, atom_features=task.atom_features,
@@ -61,7 +101,12 @@ def build_graph_model(conv: str, task: GraphSetTask, num_layers: int,
 
 class EvalBatches:
     r"""A task's validation and test graphs, collated once into batches of
-    :obj:`batch_size` graphs (scoring them every epoch then costs no collation)."""
+    :obj:`batch_size` graphs (scoring them every epoch then costs no collation).
+
+    Args:
+        task (GraphSetTask): the task.
+        batch_size (int, optional): graphs per batch. (default: ``2048``)
+    """
 
     def __init__(self, task: GraphSetTask, batch_size: int = 2048) -> None:
         self.task = task
@@ -70,6 +115,16 @@ class EvalBatches:
                         for split in ("val", "test")}
 
     def logits(self, model: GraphGNN, split: str) -> tuple[Tensor, Tensor]:
+        r"""The outputs of :obj:`model` on the graphs of :obj:`split`, as it stands (its
+        mode and gradient tracking are the caller's).
+
+        Args:
+            model (GraphGNN): the model.
+            split (str): ``"val"`` or ``"test"``.
+
+        Returns:
+            ``(logits, y)``: logits :math:`(G, C)` and classes :math:`(G)`.
+        """
         outputs, labels = [], []
         for batch in self.batches[split]:
             outputs.append(_forward(model, batch))
@@ -77,7 +132,16 @@ class EvalBatches:
         return torch.cat(outputs), torch.cat(labels)
 
     def score(self, model: GraphGNN, split: str) -> dict[str, float]:
-        r"""The task's metrics of :obj:`model` on :obj:`split` (``"val"`` or ``"test"``)."""
+        r"""The task's metrics of :obj:`model` on :obj:`split` (see
+        :meth:`~gkd.data.GraphSetTask.score`).
+
+        Args:
+            model (GraphGNN): the model.
+            split (str): ``"val"`` or ``"test"``.
+
+        Returns:
+            dict[str, float]: the metrics in percent.
+        """
         return self.task.score(*self.logits(model, split))
 
 

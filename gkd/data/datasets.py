@@ -30,13 +30,31 @@ CACHE_DIR_ENV = "GKD_CACHE_DIR"
 
 
 def data_root(root: str | os.PathLike | None = None) -> Path:
-    r"""The data root: :obj:`root` if given, else ``$GKD_DATA_ROOT``, else ``./datasets``."""
+    r"""The data root: :obj:`root` if given, else ``$GKD_DATA_ROOT``, else ``./datasets``,
+    with ``~`` expanded (it need not exist).
+
+    Args:
+        root (str or os.PathLike, optional): an explicit data root. (default: ``None``)
+
+    Returns:
+        Path: the data root.
+    """
     return Path(root or os.environ.get(DATA_ROOT_ENV) or "datasets").expanduser()
 
 
 def dataset_folder(root: str | os.PathLike | None, folder: str, files: tuple[str, ...],
                    description: str, source: str) -> Path:
     r"""The folder of a dataset under the data root, once every file it needs is there.
+
+    Args:
+        root (str or os.PathLike, optional): the data root (see :func:`data_root`).
+        folder (str): the dataset's folder under it.
+        files (tuple[str, ...]): the files, relative to :obj:`folder`, that must exist.
+        description (str): what the message calls the dataset, e.g. ``"dataset 'cora'"``.
+        source (str): where a user gets the files, for the message.
+
+    Returns:
+        Path: the dataset's folder.
 
     Raises:
         DatasetNotFoundError: the data root or a file is missing; the message names the
@@ -55,7 +73,16 @@ def dataset_folder(root: str | os.PathLike | None, folder: str, files: tuple[str
 
 
 def cache_dir(path: str | os.PathLike | None = None) -> Path:
-    r"""The writable cache dir: :obj:`path`, ``$GKD_CACHE_DIR``, or the user cache folder."""
+    r"""The writable cache dir: :obj:`path`, else ``$GKD_CACHE_DIR``, else
+    ``$XDG_CACHE_HOME/gkd``, else ``~/.cache/gkd``, with ``~`` expanded (it is not created
+    here).
+
+    Args:
+        path (str or os.PathLike, optional): an explicit cache dir. (default: ``None``)
+
+    Returns:
+        Path: the cache dir.
+    """
     if path or os.environ.get(CACHE_DIR_ENV):
         return Path(path or os.environ[CACHE_DIR_ENV]).expanduser()
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
@@ -77,6 +104,18 @@ def read_npz_graph(path: str | os.PathLike) -> Data:
     Unlike :func:`torch_geometric.io.read_npz`, the node features are kept raw (the
     Coauthor files hold counts, which PyG binarises); the graph is made undirected and
     unweighted and its self-loops are removed, as in GLNN's ``standardize``.
+
+    Args:
+        path (str or os.PathLike): the ``.npz`` file, with the adjacency as CSR arrays
+            ``adj_*``, the features either as CSR arrays ``attr_*`` (repeated entries are
+            summed) or as a dense ``attr_matrix``, and ``labels``.
+
+    Returns:
+        Data: float features ``x`` :math:`(N, F)`, class indices ``y`` :math:`(N)` and
+        ``edge_index``, without masks.
+
+    Raises:
+        GkdError: ``labels`` is not one label per node (e.g. a multi-label matrix).
     """
     with np.load(path, allow_pickle=False) as f:
         n = int(f["adj_shape"][0])
@@ -188,8 +227,17 @@ DATASETS: dict[str, DatasetSpec] = {spec.name: spec for spec in (
 
 
 def dataset_spec(name: str) -> DatasetSpec:
-    r"""The registry entry for :obj:`name`; raises a :class:`GkdError` listing the
-    known names when it is unknown."""
+    r"""The registry entry of :obj:`name` in :data:`DATASETS` (case-insensitive).
+
+    Args:
+        name (str): a dataset name (not ``synthetic:NAME``).
+
+    Returns:
+        DatasetSpec: the entry.
+
+    Raises:
+        GkdError: :obj:`name` is unknown; the message lists the known names.
+    """
     try:
         return DATASETS[name.lower()]
     except KeyError:
@@ -209,7 +257,12 @@ def load_dataset(name: str, root: str | os.PathLike | None = None,
         cache (str, optional): the writable cache dir. (default: ``$GKD_CACHE_DIR`` or
             the user cache folder)
 
+    Returns:
+        Data: the graph, as described in :mod:`gkd.data.datasets`.
+
     Raises:
+        GkdError: :obj:`name` is not a known dataset (the message lists the known
+            names), or a ``synthetic:`` name is malformed.
         DatasetNotFoundError: the data root or one of the dataset's files is missing;
             the message names the folder, the files and where to get them.
     """

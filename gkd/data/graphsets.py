@@ -45,6 +45,7 @@ class GraphSetSpec:
 
     @property
     def is_ogb(self) -> bool:
+        r"""Whether this is an OGB graph dataset (its name starts with ``ogbg-``)."""
         return self.name.startswith("ogbg-")
 
 
@@ -95,6 +96,10 @@ class GraphSetTask:
             bond features (models embed them with ``AtomEncoder`` / ``BondEncoder``).
             (default: ``False``)
         info (dict, optional): descriptive fields kept in :attr:`info`. (default: ``None``)
+
+    Raises:
+        GkdError: no graphs, graphs without ``x`` or ``y``, more than one label per
+            graph, NaN labels, or an empty, out-of-range or overlapping split.
     """
 
     def __init__(self, graphs: Sequence[Data], train_idx: Tensor, val_idx: Tensor,
@@ -113,10 +118,13 @@ class GraphSetTask:
 
     @property
     def num_features(self) -> int:
+        r"""The node feature size: the columns of ``x``."""
         return self.data.x.size(1)
 
     @property
     def edge_dim(self) -> int | None:
+        r"""The edge feature size: the columns of ``edge_attr`` (``1`` for a 1-D one), or
+        ``None`` when the graphs have no edge features."""
         edge_attr = self.data.get("edge_attr")
         return None if edge_attr is None else edge_attr.view(edge_attr.size(0), -1).size(1)
 
@@ -125,8 +133,15 @@ class GraphSetTask:
         return {"num_graphs": self.num_graphs, **{k: v.numel() for k, v in self.index.items()}}
 
     def graphs(self, split: str | Tensor) -> list[Data]:
-        r"""The graphs of a split (``"train"``, ``"val"``, ``"test"``) or of an index
-        tensor, each with a class index ``y`` of shape ``[1]``."""
+        r"""The graphs of a split or of an index tensor, each a shallow copy with a class
+        index ``y`` of shape ``[1]``.
+
+        Args:
+            split (str or Tensor): ``"train"``, ``"val"``, ``"test"``, or graph ids.
+
+        Returns:
+            list[Data]: the graphs, in the order of the split's ids.
+        """
         index = self.index[split] if isinstance(split, str) else split
         out = []
         for i in index.tolist():
@@ -136,9 +151,21 @@ class GraphSetTask:
         return out
 
     def score(self, logits: Tensor, y: Tensor) -> dict[str, float]:
-        r"""Metrics in percent of :obj:`logits` :math:`(N, C)` against classes :obj:`y`:
-        ``{"rocauc", "acc"}`` for binary tasks (score: the class-1 log-odds), ``{"acc"}``
-        otherwise."""
+        r"""Metrics in percent of :obj:`logits` against classes :obj:`y`.
+
+        Args:
+            logits (Tensor): class scores :math:`(N, C)`.
+            y (Tensor): class indices :math:`(N)`.
+
+        Returns:
+            dict[str, float]: ``{"rocauc", "acc"}`` for binary tasks (ROC-AUC of the
+            class-1 log-odds ``logits[:, 1] - logits[:, 0]``, by OGB's ``Evaluator``
+            when the task has one, else scikit-learn's), ``{"acc"}`` otherwise.
+
+        Raises:
+            GkdError: a binary task without an OGB evaluator scored on graphs of one
+                class only (ROC-AUC is undefined).
+        """
         logits, y = logits.detach().float().cpu(), y.view(-1).cpu()
         scores = {"acc": 100.0 * float((logits.argmax(-1) == y).float().mean())}
         if self.num_classes == 2:
@@ -232,6 +259,12 @@ def stratified_split(y: Tensor, train: float = 0.8, val: float = 0.1,
         train (float, optional): the training share. (default: ``0.8``)
         val (float, optional): the validation share. (default: ``0.1``)
         seed (int, optional): the split seed. (default: ``0``)
+
+    Returns:
+        ``(train_idx, val_idx, test_idx)``: sorted ``torch.long`` indices.
+
+    Raises:
+        GkdError: a fraction lies outside :math:`(0, 1)`, or both sum to 1 or more.
     """
     check_fractions("split fractions", train=train, val=val)
     rng = np.random.RandomState(seed)
@@ -248,7 +281,17 @@ def stratified_split(y: Tensor, train: float = 0.8, val: float = 0.1,
 
 
 def graph_dataset_spec(name: str) -> GraphSetSpec:
-    r"""The registry entry for :obj:`name`; a :class:`GkdError` lists the known names."""
+    r"""The registry entry of :obj:`name` in :data:`GRAPH_DATASETS` (case-insensitive).
+
+    Args:
+        name (str): a graph dataset name.
+
+    Returns:
+        GraphSetSpec: the entry.
+
+    Raises:
+        GkdError: :obj:`name` is unknown; the message lists the known names.
+    """
     try:
         return GRAPH_DATASETS[name.lower()]
     except KeyError:
@@ -265,10 +308,17 @@ def load_graph_task(name: str, root: str | os.PathLike | None = None,
         root (str, optional): the data root. (default: ``$GKD_DATA_ROOT`` or
             ``./datasets``)
         cache (str, optional): the writable cache dir for processed files.
+            (default: ``$GKD_CACHE_DIR`` or the user cache folder)
         split_seed (int, optional): the seed of the stratified TU split (OGB datasets use
             their official split). (default: ``0``)
 
+    Returns:
+        GraphSetTask: TU datasets with a stratified 80/10/10 split; OGB ones with their
+        scaffold split, OGB's evaluator and integer atom features.
+
     Raises:
+        GkdError: :obj:`name` is not a known graph dataset (the message lists the known
+            names), or ogb asked an interactive question (outdated or missing files).
         DatasetNotFoundError: the data root or one of the dataset's files is missing.
     """
     spec = graph_dataset_spec(name)

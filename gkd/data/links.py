@@ -32,14 +32,26 @@ _NEW_RATIOS = {"cora": 0.3, "citeseer": 0.3}
 
 
 def production_new_ratio(dataset: str) -> float:
-    r"""LLP's share of new nodes in the production split of :obj:`dataset`."""
+    r"""LLP's share of new nodes in the production split of :obj:`dataset`: ``0.3`` for
+    Cora and CiteSeer, ``0.1`` for any other name.
+
+    Args:
+        dataset (str): the dataset name (case-insensitive).
+
+    Returns:
+        float: the share.
+    """
     return _NEW_RATIOS.get(dataset.lower(), 0.1)
 
 
 @dataclass(frozen=True)
 class LinkPairs:
-    r"""Positive and negative node pairs :math:`(2, P)` and :math:`(2, Q)` of one
-    evaluation set."""
+    r"""Positive and negative node pairs of one evaluation set.
+
+    Args:
+        pos (Tensor): edges :math:`(2, P)`.
+        neg (Tensor): non-edges :math:`(2, Q)`.
+    """
 
     pos: Tensor
     neg: Tensor
@@ -65,6 +77,9 @@ class LinkTask:
             (default: ``"transductive"``)
         seed (int, optional): the split seed. (default: ``0``)
         info (dict, optional): descriptive fields (dataset, ratios). (default: ``None``)
+
+    Raises:
+        GkdError: an unknown setting.
     """
 
     def __init__(self, graph: Data, val: LinkPairs, full_graph: Data,
@@ -80,6 +95,7 @@ class LinkTask:
 
     @property
     def num_features(self) -> int:
+        r"""The node feature size :math:`F`."""
         return self.graph.num_features
 
     @property
@@ -89,7 +105,14 @@ class LinkTask:
 
     def to(self, device: str | torch.device) -> LinkTask:
         r"""The same task with every tensor on :obj:`device` (same split, same
-        :meth:`fingerprint`)."""
+        :meth:`fingerprint`).
+
+        Args:
+            device (str or torch.device): the target device.
+
+        Returns:
+            LinkTask: a new task; this one is unchanged.
+        """
         graph = self.graph.to(device)
         full_graph = graph if self.full_graph is self.graph else self.full_graph.to(device)
         tests = {name: LinkPairs(p.pos.to(device), p.neg.to(device))
@@ -99,7 +122,13 @@ class LinkTask:
                         setting=self.setting, seed=self.seed, info=self.info)
 
     def fingerprint(self) -> str:
-        r"""A digest of the split's content: features' shape, setting and every pair set."""
+        r"""A digest of the split's content, to key caches: the setting, the features'
+        shape, the training positives, every pair set and the edges of
+        :attr:`full_graph` (not the feature values).
+
+        Returns:
+            str: the first 24 hex digits of a SHA-256 digest.
+        """
         digest = hashlib.sha256(f"{self.setting}:{tuple(self.full_graph.x.shape)}".encode())
         pairs = [self.train_pos, self.val.pos, self.val.neg, self.full_graph.edge_index]
         for test in self.tests.values():
@@ -168,6 +197,14 @@ def transductive_link_split(data: Data, val_ratio: float = 0.05, test_ratio: flo
         val_ratio (float, optional): validation share of the edges. (default: ``0.05``)
         test_ratio (float, optional): test share of the edges. (default: ``0.15``)
         seed (int, optional): the split seed. (default: ``0``)
+
+    Returns:
+        LinkTask: a ``"transductive"`` task whose :attr:`~LinkTask.full_graph` is its
+        observed graph and whose only test set is ``"test"``.
+
+    Raises:
+        GkdError: a malformed graph, ratios outside :math:`(0, 1)` or summing to 1 or
+            more, or too few edges for a training, validation and test edge each.
     """
     check_graph(data, labels=False)
     check_fractions("link split ratios", val_ratio=val_ratio, test_ratio=test_ratio)
@@ -205,6 +242,15 @@ def production_link_split(data: Data, new_ratio: float = 0.3, inference_ratio: f
         inference_ratio (float, optional): share of old–old edges visible only at
             inference. (default: ``0.1``)
         seed (int, optional): the split seed. (default: ``0``)
+
+    Returns:
+        LinkTask: a ``"production"`` task whose observed graph holds the old nodes only
+        (renumbered; :attr:`~LinkTask.observed_nodes` maps them back) and whose test sets
+        are ``"test"``, ``"test_old_old"``, ``"test_old_new"`` and ``"test_new_new"``.
+
+    Raises:
+        GkdError: a malformed graph, ratios outside :math:`(0, 1)` or summing to 1 or
+            more, or too few edges for a training, validation and test edge each.
     """
     check_graph(data, labels=False)
     check_fractions("link split ratios", new_ratio=new_ratio, inference_ratio=inference_ratio)
@@ -253,6 +299,11 @@ def make_link_task(data: Data, setting: str = "transductive", *, seed: int = 0,
             0.15, its code uses 0.10. (default: ``0.15``)
         new_ratio (float, optional): the production share of new nodes. (default: ``0.3``)
         info (dict, optional): descriptive fields merged into :attr:`LinkTask.info`.
+            (default: ``None``)
+
+    Returns:
+        LinkTask: the task (see :func:`transductive_link_split` and
+        :func:`production_link_split`, whose other ratios keep their defaults).
 
     Raises:
         GkdError: an unknown setting, a malformed graph (e.g. edges outside its nodes), a
@@ -274,9 +325,28 @@ def load_link_task(name: str, setting: str = "transductive", *, seed: int = 0,
                    **kwargs: float) -> LinkTask:
     r"""Loads dataset :obj:`name` and draws its link split (see :func:`make_link_task`).
 
-    :obj:`new_ratio` defaults to LLP's share for the dataset,
-    :func:`production_new_ratio` (0.3 on Cora and CiteSeer, 0.1 elsewhere), as in
-    ``gkd linkpred``.
+    Processed files go to the default cache dir (:func:`~gkd.data.cache_dir`).
+
+    Args:
+        name (str): a name :func:`~gkd.data.load_dataset` knows; stored as ``dataset``
+            in :attr:`LinkTask.info`.
+        setting (str, optional): ``"transductive"`` or ``"production"``.
+            (default: ``"transductive"``)
+        seed (int, optional): the split seed. (default: ``0``)
+        root (str or os.PathLike, optional): the data root. (default: ``$GKD_DATA_ROOT``
+            or ``./datasets``)
+        new_ratio (float, optional): the production share of new nodes.
+            (default: ``None``, LLP's share for the dataset,
+            :func:`production_new_ratio`: 0.3 on Cora and CiteSeer, 0.1 elsewhere, as in
+            ``gkd linkpred``)
+        **kwargs (float, optional): ``test_ratio`` of :func:`make_link_task`.
+
+    Returns:
+        LinkTask: the task.
+
+    Raises:
+        GkdError: an unknown dataset, or any error of :func:`make_link_task`.
+        DatasetNotFoundError: the dataset's files are missing.
     """
     new_ratio = production_new_ratio(name) if new_ratio is None else new_ratio
     return make_link_task(load_dataset(name, root), setting, seed=seed, new_ratio=new_ratio,

@@ -38,10 +38,26 @@ def allow_pyg_storage_globals() -> None:
 
 
 def mirror_folder(folder: Path, cache: Path) -> Path:
-    r"""Links the raw entries of an OGB dataset folder into a writable mirror.
+    r"""Mirrors a dataset folder of the read-only data root into the writable cache
+    dir, so that a loader that writes its processed files beside the raw ones writes
+    them into the cache. Used for OGB datasets (:func:`open_ogb_dataset`) and for TU
+    datasets (:class:`~torch_geometric.datasets.TUDataset`), which read ``raw/`` and
+    write ``processed/``.
 
-    The mirror lives under ``cache/ogb/<hash of folder>/<folder name>``, so two
-    data roots never share processed files.
+    The entries ``raw``, ``split``, ``mapping`` and ``RELEASE_v*`` of :obj:`folder` that
+    exist become symbolic links to their resolved targets; anything else (such as a
+    ``processed`` folder) is not mirrored, and a link already present is kept. The
+    mirror lives under ``cache/ogb/<hash of folder>/<folder name>`` for every kind of
+    dataset, the hash taken of :obj:`folder`'s resolved path, so two data roots never
+    share processed files.
+
+    Args:
+        folder (Path): the dataset's folder under the data root.
+        cache (Path): the writable cache dir.
+
+    Returns:
+        Path: the mirror folder (created if missing); its parent is the root to give
+        the loader, its name the dataset's folder name.
     """
     key = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:12]
     mirror = cache / "ogb" / key / folder.name
@@ -76,6 +92,13 @@ def open_ogb_dataset(make: Callable[[str], Any], name: str, folder: Path, cache:
         name (str): the OGB dataset name, used in error messages.
         folder (Path): the dataset's folder under the (read-only) data root.
         cache (Path): a writable cache directory for processed files.
+
+    Returns:
+        Any: what :obj:`make` returns, built on the mirror (:func:`mirror_folder`).
+
+    Raises:
+        GkdError: ogb asked an interactive question (its ``RELEASE_v*.txt`` marker or
+            raw files are missing or outdated).
     """
     mirror = mirror_folder(folder, cache)
     allow_pyg_storage_globals()

@@ -40,6 +40,13 @@ def per_class_split(y: Tensor, num_train_per_class: int = 20, num_val_per_class:
         num_train_per_class (int, optional): training nodes per class. (default: ``20``)
         num_val_per_class (int, optional): validation nodes per class. (default: ``30``)
         seed (int, optional): the split seed. (default: ``0``)
+
+    Returns:
+        ``(train_idx, val_idx, test_idx)``.
+
+    Raises:
+        GkdError: a class has fewer than ``num_train_per_class + num_val_per_class``
+            nodes.
     """
     labels = y.cpu().numpy()
     num_classes = int(labels.max()) + 1
@@ -65,7 +72,24 @@ def per_class_split(y: Tensor, num_train_per_class: int = 20, num_val_per_class:
 
 def random_split(num_nodes: int, train: float = 0.6, val: float = 0.2,
                  seed: int = 0) -> tuple[Tensor, Tensor, Tensor]:
-    r"""Random fractions :obj:`train` / :obj:`val` of the nodes; the rest is test."""
+    r"""Random fractions :obj:`train` / :obj:`val` of the nodes; the rest is test.
+
+    One ``torch.randperm`` seeded with :obj:`seed` is cut after
+    ``round(train * num_nodes)`` and ``round(val * num_nodes)`` nodes; on very small
+    graphs a part may be empty.
+
+    Args:
+        num_nodes (int): the number of nodes.
+        train (float, optional): the training fraction. (default: ``0.6``)
+        val (float, optional): the validation fraction. (default: ``0.2``)
+        seed (int, optional): the split seed. (default: ``0``)
+
+    Returns:
+        ``(train_idx, val_idx, test_idx)``.
+
+    Raises:
+        GkdError: a fraction lies outside :math:`(0, 1)`, or both sum to 1 or more.
+    """
     check_fractions("random split fractions", train=train, val=val)
     perm = torch.randperm(num_nodes, generator=torch.Generator().manual_seed(seed))
     n_train, n_val = int(round(train * num_nodes)), int(round(val * num_nodes))
@@ -76,7 +100,18 @@ def random_split(num_nodes: int, train: float = 0.6, val: float = 0.2,
 def mask_split(train_mask: Tensor, val_mask: Tensor, test_mask: Tensor,
                column: int = 0) -> tuple[Tensor, Tensor, Tensor]:
     r"""Indices from official masks; 2-D masks ``[N, num_splits]`` use :obj:`column`
-    modulo the number of splits."""
+    modulo the number of splits.
+
+    Args:
+        train_mask (Tensor): boolean mask ``[N]`` or ``[N, num_splits]``.
+        val_mask (Tensor): likewise.
+        test_mask (Tensor): likewise.
+        column (int, optional): the split to take from 2-D masks (e.g. the seed); 1-D
+            masks ignore it. (default: ``0``)
+
+    Returns:
+        ``(train_idx, val_idx, test_idx)``, on the masks' device.
+    """
     def pick(mask: Tensor) -> Tensor:
         if mask.dim() == 2:
             mask = mask[:, column % mask.size(1)]
@@ -90,8 +125,14 @@ def inductive_split(test_idx: Tensor, rate: float = 0.2, seed: int = 0) -> tuple
     ``torch.randperm`` seeded with :obj:`seed`, becomes ``test_ind``; the rest is
     ``test_tran``.
 
+    Args:
+        test_idx (Tensor): the test nodes.
+        rate (float, optional): the held-out share, rounded down to whole nodes.
+            (default: ``0.2``)
+        seed (int, optional): the hold-out seed. (default: ``0``)
+
     Returns:
-        (test_tran, test_ind)
+        ``(test_tran, test_ind)``, on :obj:`test_idx`'s device.
 
     Raises:
         GkdError: :obj:`rate` is outside :math:`(0, 1)`, or so small for the number of

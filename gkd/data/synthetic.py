@@ -27,6 +27,10 @@ def contextual_sbm(num_nodes: int, num_classes: int = 3, avg_degree: float = 8.0
         signal (float, optional): scale of the class means against the unit noise; small
             values make features alone uninformative. (default: ``1.0``)
         seed (int, optional): the generator seed. (default: ``0``)
+
+    Returns:
+        Data: features ``x`` :math:`(N, F)`, classes ``y`` :math:`(N)` and an
+        undirected ``edge_index`` without self-loops or repeated edges.
     """
     gen = torch.Generator().manual_seed(seed)
     y = torch.randint(num_classes, (num_nodes,), generator=gen)
@@ -60,8 +64,21 @@ SYNTHETIC_PREFIX = "synthetic:"
 
 
 def synthetic_params(spec: str) -> dict[str, float]:
-    r"""The parameters named by :obj:`spec` (see :func:`synthetic_dataset`), checked;
-    raises a :class:`~gkd.errors.GkdError` naming what is wrong."""
+    r"""The parameters named by :obj:`spec` (see :func:`synthetic_dataset`), checked.
+
+    Args:
+        spec (str): a preset name or ``key=value`` pairs, with or without the
+            ``synthetic:`` prefix.
+
+    Returns:
+        dict[str, float]: ``nodes``, ``degree``, ``features``, ``classes`` and, if given,
+        ``homophily`` and ``seed``.
+
+    Raises:
+        GkdError: an unknown preset or key, a value that is not a number, a missing
+            required key, or fewer than 2 nodes or 2 classes, no feature or a
+            non-positive degree; the message names what is wrong.
+    """
     name = spec[len(SYNTHETIC_PREFIX):] if spec.startswith(SYNTHETIC_PREFIX) else spec
     if name in SYNTHETIC_PRESETS:
         params = dict(SYNTHETIC_PRESETS[name])
@@ -93,7 +110,17 @@ def synthetic_dataset(spec: str) -> Data:
     (``"products"``), or comma-separated ``key=value`` pairs over ``nodes``, ``degree``,
     ``features``, ``classes``, ``homophily`` (default ``0.8``) and ``seed`` (default ``0``),
     e.g. ``"nodes=100000,degree=20,features=64,classes=10"``; the ``synthetic:`` prefix is
-    optional. Built by :func:`contextual_sbm`.
+    optional. Built by :func:`contextual_sbm` with class means scaled by
+    :math:`1.5 / \sqrt{F}`.
+
+    Args:
+        spec (str): the preset or the parameters.
+
+    Returns:
+        Data: the graph (see :func:`contextual_sbm`), without masks.
+
+    Raises:
+        GkdError: :obj:`spec` is malformed (see :func:`synthetic_params`).
     """
     params = synthetic_params(spec)
     nodes, features, classes = (int(params[k]) for k in ("nodes", "features", "classes"))

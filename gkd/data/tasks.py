@@ -34,7 +34,12 @@ PLANETOID = ("cora", "citeseer", "pubmed")
 
 @dataclass(frozen=True)
 class EvalSet:
-    r"""Nodes :obj:`index` of :obj:`graph` on which a metric is computed."""
+    r"""Nodes :obj:`index` of :obj:`graph` on which a metric is computed.
+
+    Args:
+        graph (Data): the graph a model runs on.
+        index (Tensor): the scored nodes, in :obj:`graph`'s node ids.
+    """
 
     graph: Data
     index: Tensor
@@ -66,6 +71,11 @@ class NodeTask:
         full_graph (Data): the whole graph, for final evaluation only.
         test_ind_idx (Tensor or None): held-out nodes of :attr:`full_graph`.
         observed_nodes (Tensor): ids in :attr:`full_graph` of the nodes of :attr:`graph`.
+
+    Raises:
+        GkdError: a malformed graph (see :func:`check_graph`), an unknown setting, a
+            split that is empty, not a 1-D integer index, out of range, repeats nodes or
+            overlaps another, or an inductive hold-out that would be empty.
     """
 
     def __init__(self, data: Data, train_idx: Tensor, val_idx: Tensor, test_idx: Tensor, *,
@@ -102,6 +112,7 @@ class NodeTask:
 
     @property
     def num_features(self) -> int:
+        r"""The node feature size :math:`F`."""
         return self.graph.num_features
 
     @property
@@ -227,7 +238,16 @@ def _check_index(name: str, idx: Tensor, num_nodes: int) -> None:
 
 def largest_connected_component(data: Data) -> Data:
     r"""The largest connected component, nodes kept in their original order, with class
-    indices renumbered to ``0..C-1`` over the classes that remain."""
+    indices renumbered to ``0..C-1`` over the classes that remain (in their original
+    order).
+
+    Args:
+        data (Data): a graph with labels ``y``; it is not modified.
+
+    Returns:
+        Data: a shallow copy of :obj:`data` restricted to the component (node-level
+        attributes such as masks included), or of all of it when it is connected.
+    """
     data = LargestConnectedComponents()(data)
     _, y = np.unique(data.y.cpu().numpy(), return_inverse=True)
     data.y = torch.from_numpy(y.reshape(-1)).long().to(data.y.device)
@@ -253,7 +273,17 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
         train_per_class (int, optional): cpf training nodes per class. (default: ``20``)
         val_per_class (int, optional): cpf validation nodes per class. (default: ``30``)
         fractions (tuple, optional): random train / val fractions. (default: ``(0.6, 0.2)``)
-        info (dict, optional): descriptive fields for :attr:`NodeTask.info`.
+        info (dict, optional): descriptive fields for :attr:`NodeTask.info`, to which
+            ``protocol`` is added. (default: ``None``)
+
+    Returns:
+        NodeTask: the task.
+
+    Raises:
+        GkdError: a malformed graph (see :func:`check_graph`), an unknown protocol or
+            setting, ``public`` / ``ogb`` on a graph without masks, a split the protocol
+            cannot draw (too few nodes of a class, bad fractions, an empty inductive
+            hold-out), or split indices :class:`NodeTask` rejects (e.g. an empty split).
     """
     info = dict(info or {}, protocol=protocol)
     check_graph(data)
@@ -275,7 +305,19 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
 def dataset_for_protocol(dataset: str, protocol: str) -> str:
     r"""The registry name that :obj:`protocol` reads for :obj:`dataset`: the CPF npz
     copies for ``cpf`` on Cora and CiteSeer; the name itself otherwise. Also checks that
-    ``public`` is asked of a Planetoid dataset and ``ogb`` of an ``ogbn-*`` one."""
+    ``public`` is asked of a Planetoid dataset and ``ogb`` of an ``ogbn-*`` one.
+
+    Args:
+        dataset (str): the dataset name (case-insensitive).
+        protocol (str): the split protocol.
+
+    Returns:
+        str: the lower-cased name to pass to :func:`~gkd.data.load_dataset`.
+
+    Raises:
+        GkdError: ``public`` for a dataset that is not Planetoid, or ``ogb`` for one
+            that is not ``ogbn-*``.
+    """
     name = dataset.lower()
     if protocol == "public" and name not in PLANETOID:
         raise GkdError(f"protocol 'public' is the Planetoid split; '{dataset}' is not one of "
@@ -288,8 +330,33 @@ def dataset_for_protocol(dataset: str, protocol: str) -> str:
 def load_node_task(dataset: str, protocol: str = "cpf", *, setting: str = "transductive",
                    seed: int = 0, root: str | os.PathLike | None = None,
                    cache: str | os.PathLike | None = None, **kwargs) -> NodeTask:
-    r"""Loads :obj:`dataset` and builds its task; keyword arguments go to
-    :func:`make_node_task`."""
+    r"""Loads :obj:`dataset` and builds its task.
+
+    For ``cpf`` on Cora and CiteSeer the gnn-benchmark npz copies are read
+    (:func:`dataset_for_protocol`); :attr:`NodeTask.info` names :obj:`dataset`.
+
+    Args:
+        dataset (str): a name :func:`~gkd.data.load_dataset` knows.
+        protocol (str, optional): the split protocol (see :func:`make_node_task`).
+            (default: ``"cpf"``)
+        setting (str, optional): ``"transductive"`` or ``"inductive"``.
+            (default: ``"transductive"``)
+        seed (int, optional): the split seed. (default: ``0``)
+        root (str or os.PathLike, optional): the data root. (default: ``$GKD_DATA_ROOT``
+            or ``./datasets``)
+        cache (str or os.PathLike, optional): the writable cache dir.
+            (default: ``$GKD_CACHE_DIR`` or the user cache folder)
+        **kwargs (optional): further arguments of :func:`make_node_task`
+            (``split_rate``, ``train_per_class``, ``val_per_class``, ``fractions``).
+
+    Returns:
+        NodeTask: the task.
+
+    Raises:
+        GkdError: an unknown dataset or a protocol that does not fit it (see
+            :func:`dataset_for_protocol`), or any error of :func:`make_node_task`.
+        DatasetNotFoundError: the dataset's files are missing.
+    """
     data = load_dataset(dataset_for_protocol(dataset, protocol), root, cache)
     return make_node_task(data, protocol, setting=setting, seed=seed,
                           info={"dataset": dataset}, **kwargs)

@@ -36,7 +36,14 @@ def _check(name: str) -> str:
 
 def get_backend() -> str:
     r"""The backend in force: the innermost :func:`use_backend`, else
-    ``GKD_OPS_BACKEND``, else the fastest available one."""
+    ``GKD_OPS_BACKEND``, else the fastest available one.
+
+    Returns:
+        str: ``"torch"`` or ``"torch_scatter"``.
+
+    Raises:
+        GkdError: ``GKD_OPS_BACKEND`` names an unknown or unavailable backend.
+    """
     if _forced:
         return _forced[-1]
     requested = os.environ.get("GKD_OPS_BACKEND")
@@ -45,8 +52,16 @@ def get_backend() -> str:
 
 @contextmanager
 def use_backend(name: str) -> Iterator[None]:
-    r"""Runs the enclosed block on backend :obj:`name` (``"torch"`` or
-    ``"torch_scatter"``)."""
+    r"""Runs the enclosed block on backend :obj:`name`; blocks nest, the innermost
+    winning.
+
+    Args:
+        name (str): ``"torch"`` or ``"torch_scatter"``.
+
+    Raises:
+        GkdError: :obj:`name` is unknown, or is ``"torch_scatter"`` where torch-scatter
+            is not installed or fails to load.
+    """
     _forced.append(_check(name))
     try:
         yield

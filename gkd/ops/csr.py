@@ -57,7 +57,15 @@ class CSRGraph:
 
     @classmethod
     def from_edge_index(cls, edge_index: Tensor, num_nodes: int) -> CSRGraph:
-        r"""Builds the CSR form of :obj:`edge_index` (source, target), grouped by target.
+        r"""Builds the CSR form of :obj:`edge_index` (source, target), grouped by target;
+        the sources of one target keep their order in :obj:`edge_index`.
+
+        Args:
+            edge_index (Tensor): edges :math:`(2, |\mathcal{E}|)`, source first.
+            num_nodes (int): the number of nodes :math:`N`.
+
+        Returns:
+            CSRGraph: the graph, on :obj:`edge_index`'s device.
 
         Raises:
             GkdError: :obj:`edge_index` is not an integer ``[2, E]`` tensor, or holds a
@@ -73,10 +81,12 @@ class CSRGraph:
 
     @property
     def num_nodes(self) -> int:
+        r"""The number of nodes :math:`N`."""
         return self.rowptr.numel() - 1
 
     @property
     def num_edges(self) -> int:
+        r"""The number of stored edges :math:`|\mathcal{E}|`."""
         return self.col.numel()
 
     def degree(self) -> Tensor:
@@ -91,8 +101,17 @@ class CSRGraph:
 
     def to_sparse(self, values: Tensor | None = None, num_cols: int | None = None) -> Tensor:
         r"""The graph as a ``torch.sparse_csr`` matrix whose row ``i`` holds the edges into
-        node ``i``, with :obj:`values` aligned with :obj:`col` (default: ones) and
-        :obj:`num_cols` columns (default: the number of nodes)."""
+        node ``i``.
+
+        Args:
+            values (Tensor, optional): the stored values :math:`(|\mathcal{E}|)`, aligned
+                with :obj:`col`. (default: ``None``, ones of the default dtype)
+            num_cols (int, optional): the number of columns. (default: ``None``, the
+                number of nodes)
+
+        Returns:
+            Tensor: the sparse CSR matrix :math:`(N, \text{num\_cols})`.
+        """
         if values is None:
             values = torch.ones(self.num_edges, device=self.col.device)
         size = (self.num_nodes, self.num_nodes if num_cols is None else num_cols)

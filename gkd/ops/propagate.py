@@ -14,7 +14,20 @@ def normalized_weights(graph: CSRGraph, normalization: str = "sym") -> Tensor:
     r"""Edge weights of a normalised adjacency, aligned with :obj:`graph.col`:
     ``"sym"`` gives :math:`1/\sqrt{d_i d_j}` (GCN, for a symmetric graph) and ``"mean"``
     gives :math:`1/d_i` (the mean over in-neighbours). Add self-loops to the graph first
-    for GCN's :math:`\hat{A} = A + I`."""
+    for GCN's :math:`\hat{A} = A + I`.
+
+    Degrees :math:`d` are in-degrees, at least 1 (isolated nodes count as degree 1).
+
+    Args:
+        graph (CSRGraph): the graph.
+        normalization (str, optional): ``"sym"`` or ``"mean"``. (default: ``"sym"``)
+
+    Returns:
+        Tensor: weights :math:`(|\mathcal{E}|)` of the default dtype.
+
+    Raises:
+        GkdError: an unknown :obj:`normalization`.
+    """
     if normalization not in NORMALIZATIONS:
         raise GkdError(f"unknown normalization '{normalization}'; choose from "
                        f"{', '.join(NORMALIZATIONS)}")
@@ -44,6 +57,9 @@ def propagate(graph: CSRGraph, x: Tensor, edge_weight: Tensor | None = None) -> 
 
     Shapes:
         - **output:** :math:`(N, F)`
+
+    Raises:
+        GkdError: :obj:`x` does not have one row per node of :obj:`graph`.
     """
     if x.size(0) != graph.num_nodes:
         raise GkdError(f"x has {x.size(0)} rows but the graph has {graph.num_nodes} nodes")

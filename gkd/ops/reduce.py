@@ -42,6 +42,9 @@ def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str = "sum") -> T
 
     Shapes:
         - **output:** :math:`(\text{dim\_size}, *)`
+
+    Raises:
+        GkdError: an unknown :obj:`reduce`, or :obj:`src` is not floating point.
     """
     _check(src, reduce)
     if get_backend() == "torch_scatter":
@@ -84,6 +87,9 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
 
     Shapes:
         - **output:** :math:`(S, *)`
+
+    Raises:
+        GkdError: an unknown :obj:`reduce`, or :obj:`src` is not floating point.
     """
     _check(src, reduce)
     if get_backend() == "torch_scatter":

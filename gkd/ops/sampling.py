@@ -23,8 +23,17 @@ def sample_neighbors(graph: CSRGraph, nodes: Tensor, fanout: int,
     :obj:`fanout` of each node is a uniform draw without replacement for every node at
     once.
 
+    Args:
+        graph (CSRGraph): the graph.
+        nodes (Tensor): the target nodes :math:`(M)`; a node given twice is sampled
+            twice, independently.
+        fanout (int): in-neighbours per node; negative for all of them (``0`` for none).
+        generator (torch.Generator, optional): the random source. (default: ``None``,
+            the global RNG)
+
     Returns:
-        ``(sources, targets)``: one entry per sampled edge, in global node ids.
+        ``(sources, targets)``: one entry per sampled edge, in global node ids, grouped
+        by target in the order of :obj:`nodes`.
     """
     start, end = graph.rowptr[nodes], graph.rowptr[nodes + 1]
     degree = end - start
@@ -47,9 +56,18 @@ def sample_subgraph(graph: CSRGraph, seeds: Tensor, fanouts: list[int],
     :math:`l` samples ``fanouts[l]`` in-neighbours of the nodes first reached at hop
     :math:`l-1`.
 
+    Args:
+        graph (CSRGraph): the graph.
+        seeds (Tensor): distinct seed nodes :math:`(S)`.
+        fanouts (list[int]): in-neighbours per node at each hop (see
+            :func:`sample_neighbors`; ``-1`` keeps all); the number of hops is its length.
+        generator (torch.Generator, optional): the random source. (default: ``None``,
+            the global RNG)
+
     Returns:
         ``(nodes, edge_index)``: the global ids of the subgraph's nodes, seeds first in
-        their given order, and its sampled edges in local ids.
+        their given order, then each hop's new nodes in ascending id order, and its
+        sampled edges :math:`(2, E)` (source, target) in local ids.
 
     Raises:
         GkdError: a node occurs more than once in :obj:`seeds`.
@@ -80,9 +98,17 @@ def k_hop_subgraph(graph: CSRGraph, seeds: Tensor, num_hops: int) -> tuple[Tenso
     :obj:`num_hops`-layer message-passing GNN run on it gives the seeds the outputs they
     have on the whole graph (for aggregations normalised by the target's degree).
 
+    Args:
+        graph (CSRGraph): the graph.
+        seeds (Tensor): distinct seed nodes :math:`(S)`.
+        num_hops (int): the number of hops :math:`L`.
+
     Returns:
         ``(nodes, edge_index)``: global ids of the nodes within :obj:`num_hops` hops,
         seeds first, and the edges in local ids.
+
+    Raises:
+        GkdError: a node occurs more than once in :obj:`seeds`.
     """
     return sample_subgraph(graph, seeds, [-1] * num_hops)
 

@@ -16,7 +16,12 @@ def adjacency(edge_index: Tensor, num_nodes: int, edge_weight: Tensor | None = N
     sparse-dense product instead of materialising a message per edge, which is several
     times faster on CPU for wide features. :obj:`edge_index` must be coalesced (no
     duplicate edges, as every gkd loader returns it): duplicates would be merged.
-    :obj:`edge_weight` gives the stored values. (default: ones)
+
+    Args:
+        edge_index (Tensor): edges (source, target).
+        num_nodes (int): the number of nodes.
+        edge_weight (Tensor, optional): the stored values, aligned with
+            :obj:`edge_index`. (default: ``None``, ones)
 
     Shapes:
         - **input:** edge indices :math:`(2, |\mathcal{E}|)`
@@ -35,6 +40,10 @@ def pair_dot(x: Tensor, pairs: Tensor) -> Tensor:
     the pairs sorted by :math:`u`: several times faster on CPU than gathering both
     endpoints' rows, and its backward is two sparse-dense products with a fixed
     summation order. Repeated pairs are allowed.
+
+    Args:
+        x (Tensor): node features.
+        pairs (Tensor): node pairs :math:`(u, v)`, one per column.
 
     Shapes:
         - **input:** node features :math:`(|\mathcal{V}|, F)`, node pairs :math:`(2, P)`

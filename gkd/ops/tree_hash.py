@@ -26,8 +26,15 @@ _INT64_LIMIT = 2**62
 
 
 def dense_rank(values: Tensor) -> Tensor:
-    r"""The rank of every value among the distinct values of :obj:`values` (1-D): equal
-    values get equal ranks, in ``[0, number of distinct values)``, ordered by value."""
+    r"""The rank of every value among the distinct values of :obj:`values`: equal
+    values get equal ranks, in ``[0, number of distinct values)``, ordered by value.
+
+    Args:
+        values (Tensor): a 1-D tensor.
+
+    Returns:
+        Tensor: ``torch.long`` ranks of the same shape.
+    """
     return torch.unique(values, sorted=True, return_inverse=True)[1]
 
 
@@ -39,6 +46,16 @@ def row_ids(rows: Tensor) -> Tensor:
     Columns are folded into one integer (``id * base + column``) for as long as the
     result fits in int64, then re-ranked; exact, and several times faster than
     ``torch.unique(rows, dim=0)``.
+
+    Args:
+        rows (Tensor): a non-negative integer matrix :math:`(N, K)`.
+
+    Returns:
+        Tensor: ``torch.long`` ids :math:`(N)`.
+
+    Raises:
+        GkdError: :obj:`rows` is not 2-D or is floating point, holds a negative entry,
+            or has too many distinct values to fold exactly into int64.
     """
     if rows.dim() != 2 or rows.is_floating_point():
         raise GkdError(f"row_ids takes an integer matrix; got {rows.dtype} of shape "
@@ -69,6 +86,12 @@ def feature_labels(features: Tensor | None, num_rows: int) -> Tensor:
     Args:
         features (Tensor, optional): integer or one-hot features :math:`(N, F)`.
         num_rows (int): :math:`N`, for the ``None`` case.
+
+    Returns:
+        Tensor: ``torch.long`` labels :math:`(N)` in ``[0, number of distinct rows)``.
+
+    Raises:
+        GkdError: floating-point :obj:`features` that are not whole numbers.
     """
     if features is None:
         return torch.zeros(num_rows, dtype=torch.long)
