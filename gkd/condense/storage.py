@@ -29,7 +29,7 @@ def _table_bytes(rows: Tensor) -> int:
         cell = 4
     else:
         cell = _int_bytes(int(distinct.max() - distinct.min())) if distinct.numel() else 1
-    return distinct.numel() * cell + rows.size(0) * _int_bytes(distinct.size(0))
+    return distinct.numel() * cell + rows.size(0) * _int_bytes(distinct.size(0) - 1)
 
 
 def storage_bytes(graphs: Sequence[Data]) -> int:
@@ -50,7 +50,7 @@ def storage_bytes(graphs: Sequence[Data]) -> int:
     edges = torch.cat([g.edge_index for g in graphs], dim=1)
     total = _table_bytes(x)
     max_nodes = max(g.num_nodes for g in graphs)
-    total += edges.numel() * _int_bytes(max_nodes)
+    total += edges.numel() * _int_bytes(max_nodes - 1)  # local endpoint ids
     if graphs[0].get("edge_attr") is not None:
         total += _table_bytes(torch.cat([g.edge_attr for g in graphs]))
     max_edges = max(g.edge_index.size(1) for g in graphs)

@@ -105,6 +105,22 @@ def test_storage_bytes_of_a_hand_made_set():
     assert storage_bytes(graphs) == 4 + 3 + 2 + 2 * 4
 
 
+def test_storage_indices_take_one_byte_up_to_256_rows_and_nodes():
+    from torch_geometric.data import Data
+
+    def path(num_nodes: int) -> Data:  # distinct feature rows 0..n-1, one edge 0 -> n-1
+        return Data(x=torch.arange(num_nodes).view(-1, 1), y=torch.tensor([0]),
+                    edge_index=torch.tensor([[0], [num_nodes - 1]]))
+
+    # n rows of cell width w, n row indices of width i, 2 endpoints of width i, and per
+    # graph the node count (width c), one edge and the class
+    def expected(n: int, w: int, i: int, c: int) -> int:
+        return n * w + n * i + 2 * i + c + 1 + 1
+
+    assert storage_bytes([path(256)]) == expected(256, 1, 1, 2)  # ids 0..255 fit a byte
+    assert storage_bytes([path(257)]) == expected(257, 2, 2, 2)
+
+
 def test_supports_that_drop_a_class_are_skipped_in_selection(tiny_task):
     # only class-1 graphs share their pendant trees in every graph: at support 1.0 class 0
     # has no itemsets
