@@ -23,7 +23,7 @@ def _int_bytes(max_value: int) -> int:
 
 def _table_bytes(rows: Tensor) -> int:
     r"""Bytes of a feature table and of one index into it per row."""
-    rows = rows.reshape(rows.size(0), -1)
+    rows = rows.flatten(1) if rows.dim() > 1 else rows.unsqueeze(1)
     distinct = torch.unique(rows, dim=0)
     if rows.is_floating_point() and not torch.equal(distinct, distinct.round()):
         cell = 4

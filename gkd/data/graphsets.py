@@ -126,7 +126,8 @@ class GraphSetTask:
         r"""The edge feature size: the columns of ``edge_attr`` (``1`` for a 1-D one), or
         ``None`` when the graphs have no edge features."""
         edge_attr = self.data.get("edge_attr")
-        return None if edge_attr is None else edge_attr.view(edge_attr.size(0), -1).size(1)
+        return None if edge_attr is None else (edge_attr.flatten(1).size(1)
+                                               if edge_attr.dim() > 1 else 1)
 
     def sizes(self) -> dict[str, int]:
         r"""Graph counts of the dataset and of every split."""

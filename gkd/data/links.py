@@ -321,11 +321,10 @@ def make_link_task(data: Data, setting: str = "transductive", *, seed: int = 0,
 
 
 def load_link_task(name: str, setting: str = "transductive", *, seed: int = 0,
-                   root: str | os.PathLike | None = None, new_ratio: float | None = None,
-                   **kwargs: float) -> LinkTask:
+                   root: str | os.PathLike | None = None,
+                   cache: str | os.PathLike | None = None, test_ratio: float = 0.15,
+                   new_ratio: float | None = None) -> LinkTask:
     r"""Loads dataset :obj:`name` and draws its link split (see :func:`make_link_task`).
-
-    Processed files go to the default cache dir (:func:`~gkd.data.cache_dir`).
 
     Args:
         name (str): a name :func:`~gkd.data.load_dataset` knows; stored as ``dataset``
@@ -335,11 +334,14 @@ def load_link_task(name: str, setting: str = "transductive", *, seed: int = 0,
         seed (int, optional): the split seed. (default: ``0``)
         root (str or os.PathLike, optional): the data root. (default: ``$GKD_DATA_ROOT``
             or ``./datasets``)
+        cache (str or os.PathLike, optional): the writable cache dir for processed files.
+            (default: ``$GKD_CACHE_DIR`` or the user cache folder)
+        test_ratio (float, optional): the transductive test share of the edges.
+            (default: ``0.15``)
         new_ratio (float, optional): the production share of new nodes.
             (default: ``None``, LLP's share for the dataset,
             :func:`production_new_ratio`: 0.3 on Cora and CiteSeer, 0.1 elsewhere, as in
             ``gkd linkpred``)
-        **kwargs (float, optional): ``test_ratio`` of :func:`make_link_task`.
 
     Returns:
         LinkTask: the task.
@@ -349,5 +351,5 @@ def load_link_task(name: str, setting: str = "transductive", *, seed: int = 0,
         DatasetNotFoundError: the dataset's files are missing.
     """
     new_ratio = production_new_ratio(name) if new_ratio is None else new_ratio
-    return make_link_task(load_dataset(name, root), setting, seed=seed, new_ratio=new_ratio,
-                          info={"dataset": name}, **kwargs)
+    return make_link_task(load_dataset(name, root, cache), setting, seed=seed,
+                          test_ratio=test_ratio, new_ratio=new_ratio, info={"dataset": name})

@@ -93,9 +93,9 @@ def feature_labels(features: Tensor | None, num_rows: int) -> Tensor:
     Raises:
         GkdError: floating-point :obj:`features` that are not whole numbers.
     """
-    if features is None:
+    if features is None or features.numel() == 0:
         return torch.zeros(num_rows, dtype=torch.long)
-    features = features.view(features.size(0), -1)
+    features = features.flatten(1) if features.dim() > 1 else features.unsqueeze(1)
     if features.is_floating_point():
         if not torch.equal(features, features.round()):
             raise GkdError("computation trees need discrete node and edge labels; got "

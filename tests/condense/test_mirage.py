@@ -121,6 +121,15 @@ def test_storage_indices_take_one_byte_up_to_256_rows_and_nodes():
     assert storage_bytes([path(257)]) == expected(257, 2, 2, 2)
 
 
+def test_storage_of_graphs_without_edges_but_with_edge_features():
+    from torch_geometric.data import Data
+
+    graph = Data(x=torch.ones(3, 2), edge_index=torch.zeros(2, 0, dtype=torch.long),
+                 edge_attr=torch.zeros(0, 3), y=torch.tensor([0]))
+    # one distinct row of two cells, three row indices, per graph nodes, edges and class
+    assert storage_bytes([graph]) == 2 + 3 + 3
+
+
 def test_supports_that_drop_a_class_are_skipped_in_selection(tiny_task):
     # only class-1 graphs share their pendant trees in every graph: at support 1.0 class 0
     # has no itemsets

@@ -116,8 +116,14 @@ def test_edges_outside_the_graph_are_named(csbm):
 def test_load_link_task_defaults_to_llp_new_ratio(csbm, monkeypatch):
     import gkd.data.links
 
-    monkeypatch.setattr(gkd.data.links, "load_dataset", lambda name, root: csbm)
+    loaded = []
+    monkeypatch.setattr(gkd.data.links, "load_dataset",
+                        lambda name, root, cache: loaded.append((root, cache)) or csbm)
     for name, ratio in (("cora", 0.3), ("CiteSeer", 0.3), ("a-computer", 0.1)):
         assert load_link_task(name, "production").info["new_ratio"] == ratio
         assert production_new_ratio(name) == ratio
     assert load_link_task("cora", "production", new_ratio=0.2).info["new_ratio"] == 0.2
+    task = load_link_task("cora", root="data", cache="cache", test_ratio=0.1)
+    assert loaded[-1] == ("data", "cache")
+    assert task.sizes() == make_link_task(csbm, test_ratio=0.1).sizes() != \
+        make_link_task(csbm).sizes()

@@ -44,3 +44,10 @@ def test_row_ids_reject_negative_entries():
     # folded as id * base + column, rows (0, -1) and (-1, 1) would share an id
     with pytest.raises(GkdError, match="non-negative entries; got -1"):
         row_ids(torch.tensor([[0, -1], [-1, 1]]))
+
+
+def test_feature_labels_of_no_rows_or_no_columns():
+    from gkd.ops.tree_hash import feature_labels
+
+    assert feature_labels(torch.zeros(0, 3), 0).numel() == 0
+    assert feature_labels(torch.zeros(4, 0), 4).tolist() == [0, 0, 0, 0]
