@@ -122,18 +122,19 @@ class LinkTask:
                         setting=self.setting, seed=self.seed, info=self.info)
 
     def fingerprint(self) -> str:
-        r"""A digest of the split's content, to key caches: the setting, the features'
-        shape, the training positives, every pair set and the edges of
-        :attr:`full_graph` (not the feature values).
+        r"""A digest of the split's content, to key caches: the setting, the node
+        features, the training positives, every pair set and the edges of
+        :attr:`full_graph`.
 
         Returns:
             str: the first 24 hex digits of a SHA-256 digest.
         """
-        digest = hashlib.sha256(f"{self.setting}:{tuple(self.full_graph.x.shape)}".encode())
-        pairs = [self.train_pos, self.val.pos, self.val.neg, self.full_graph.edge_index]
+        x = self.full_graph.x
+        digest = hashlib.sha256(f"{self.setting}:{tuple(x.shape)}:{x.dtype}".encode())
+        tensors = [x, self.train_pos, self.val.pos, self.val.neg, self.full_graph.edge_index]
         for test in self.tests.values():
-            pairs += [test.pos, test.neg]
-        for tensor in pairs:
+            tensors += [test.pos, test.neg]
+        for tensor in tensors:
             digest.update(tensor.cpu().contiguous().numpy().tobytes())
         return digest.hexdigest()[:24]
 

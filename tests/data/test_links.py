@@ -39,6 +39,14 @@ def test_split_is_seeded(csbm):
     assert torch.equal(first.tests["test"].neg, again.tests["test"].neg)
 
 
+def test_the_fingerprint_keys_the_features_too(csbm):
+    scaled = csbm.clone()
+    scaled.x = 2 * csbm.x
+    same_split = make_link_task(scaled, seed=0), make_link_task(csbm, seed=0)
+    assert torch.equal(same_split[0].train_pos, same_split[1].train_pos)
+    assert same_split[0].fingerprint() != same_split[1].fingerprint()
+
+
 def test_production_new_nodes_have_no_training_edges(csbm):
     n = csbm.num_nodes
     task = production_link_split(csbm, new_ratio=0.3, seed=1)
