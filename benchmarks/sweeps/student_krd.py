@@ -25,10 +25,11 @@ from gkd.teachers import teacher_config
 
 
 def krd(weighting: str, scale: str = "max", self_weight: float | None = None,
-        warmup: int = 50) -> dict:
+        warmup: int = 50, max_epochs: int = 200) -> dict:
     """A KRD variant with every swept option explicit, whatever the dataset defaults."""
     return {"distiller": {"pair_weighting": weighting, "reliability_scale": scale,
-                          "self_weight": self_weight, "warmup": warmup}}
+                          "self_weight": self_weight, "warmup": warmup,
+                          "max_epochs": max_epochs}}
 
 
 GRIDS = {
@@ -37,6 +38,10 @@ GRIDS = {
     "scale": [krd("node", "rank"), krd("node", "rank", warmup=0)],
     "self": [krd("node", "rank", w) for w in (0.5, 0.75)],
     "amazon": [krd("pair")] + [krd("node", "rank", w) for w in (None, 0.5, 0.75)],
+    # warm-up counts mini-batch epochs (the reference's 50 are full-batch steps), and 200
+    # epochs leave 150 for sampling (the reference trains 500)
+    "schedule": [krd("pair", warmup=w, max_epochs=e) for w in (50, 10) for e in (200, 500)]
+    + [{"method": "glnn", "distiller": {"max_epochs": 500}}],
 }
 
 out, dataset, setting, protocol, seeds, grid = sys.argv[1:7]
