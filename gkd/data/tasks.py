@@ -21,7 +21,7 @@ from torch_geometric.transforms import LargestConnectedComponents
 from gkd.data.datasets import load_dataset
 from gkd.data.splits import inductive_split, mask_split, per_class_split, random_split
 from gkd.errors import GkdError
-from gkd.ops.csr import check_edge_index
+from gkd.ops.csr import check_edge_index, is_integer
 
 PROTOCOLS = ("cpf", "public", "ogb", "random")
 SETTINGS = ("transductive", "inductive")
@@ -197,15 +197,11 @@ def _check_labels(y: Tensor | None, num_nodes: int) -> None:
     if y is None or y.dim() != 1 or y.numel() != num_nodes:
         raise GkdError(f"labels must have shape [{num_nodes}] (one class index per node); got "
                        f"{None if y is None else tuple(y.shape)}")
-    if not _is_integer(y):
+    if not is_integer(y):
         raise GkdError(f"labels must be integer class indices; got dtype {y.dtype}")
     if y.numel() and y.min() < 0:
         raise GkdError(f"labels must be class indices 0..C-1; {int((y < 0).sum())} nodes have "
                        f"a negative label (unlabelled nodes are not supported)")
-
-
-def _is_integer(tensor: Tensor) -> bool:
-    return not (tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool)
 
 
 def _check_splits(splits: dict[str, Tensor], num_nodes: int, device: torch.device) -> None:
@@ -223,7 +219,7 @@ def _check_index(name: str, idx: Tensor, num_nodes: int) -> None:
     if idx.dtype == torch.bool:
         raise GkdError(f"the {name} split is a boolean mask; pass node indices "
                        f"(mask.nonzero().view(-1))")
-    if not _is_integer(idx) or idx.dim() != 1:
+    if not is_integer(idx) or idx.dim() != 1:
         raise GkdError(f"the {name} split must be a 1-D integer index tensor; got dtype "
                        f"{idx.dtype} and shape {tuple(idx.shape)}")
     if idx.min() < 0 or idx.max() >= num_nodes:

@@ -21,6 +21,11 @@ def quiet_sparse_csr() -> Iterator[None]:
         yield
 
 
+def is_integer(tensor: Tensor) -> bool:
+    r"""Whether :obj:`tensor` holds integers (not floating point, complex or bool)."""
+    return not (tensor.is_floating_point() or tensor.is_complex() or tensor.dtype == torch.bool)
+
+
 def check_edge_index(edge_index: Tensor, num_nodes: int, name: str = "edge_index") -> None:
     r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`edge_index` is an integer
     tensor of shape ``[2, E]`` whose node ids lie in ``[0, num_nodes)``; one min/max pass.
@@ -31,8 +36,7 @@ def check_edge_index(edge_index: Tensor, num_nodes: int, name: str = "edge_index
         name (str, optional): what the message calls :obj:`edge_index`.
             (default: ``"edge_index"``)
     """
-    if (edge_index.dim() != 2 or edge_index.size(0) != 2 or edge_index.is_floating_point()
-            or edge_index.is_complex() or edge_index.dtype == torch.bool):
+    if edge_index.dim() != 2 or edge_index.size(0) != 2 or not is_integer(edge_index):
         raise GkdError(f"{name} must be an integer tensor of shape [2, E]; got "
                        f"{edge_index.dtype} of shape {tuple(edge_index.shape)}")
     if edge_index.numel():
