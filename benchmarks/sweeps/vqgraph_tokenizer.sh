@@ -11,6 +11,9 @@ declare -A variants=(
   [default]=""
   [layers1]="--set teacher.num_layers=1"
   [codes2048]="--set teacher.num_codes=2048"
+  [feat1]="--set teacher.feature_weight=1"
+  [feat0]="--set teacher.feature_weight=0"
+  [edge0]="--set teacher.edge_weight=0"
 )
 for name in ${VARIANTS:-${!variants[@]}}; do
   file=$out/$dataset-$setting-$name.json
