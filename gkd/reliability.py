@@ -77,9 +77,7 @@ def knowledge_reliability(predict: Callable[[Tensor], Tensor], x: Tensor, *,
         raise GkdError(f"draws must be at least 1 (got {draws})")
     if not (noise_std > 0 and math.isfinite(noise_std)):
         raise GkdError(f"noise_std must be positive and finite (got {noise_std})")
-    if scale not in RELIABILITY_SCALES:
-        raise GkdError(f"unknown reliability scale '{scale}'; choose from "
-                       f"{', '.join(RELIABILITY_SCALES)}")
+    _check_scale(scale)
     if not x.is_floating_point():
         x = x.to(torch.get_default_dtype())
     if not bool(torch.isfinite(x).all()):
@@ -91,8 +89,42 @@ def knowledge_reliability(predict: Callable[[Tensor], Tensor], x: Tensor, *,
             noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
             change += (prediction_entropy(predict(x + noise_std * noise)) - clean).abs()
         change /= draws
-        rho = _rank_scale(change) if scale == "rank" else _max_scale(change)
+        rho = _scale(change, scale)
     return rho.clone()  # an ordinary tensor outside inference mode
+
+
+def entropy_reliability(logits: Tensor, *, scale: str = "max") -> Tensor:
+    r"""A reliability score from the teacher's own uncertainty: the entropy of its
+    prediction at every node, scaled to :math:`[0, 1]` like
+    :func:`knowledge_reliability` (small is reliable). It needs no teacher passes, and
+    unlike the entropy *change* it does not rate a confident prediction as unreliable
+    because noise makes it less confident.
+
+    Args:
+        logits (Tensor): the teacher's logits :math:`(N, C)`.
+        scale (str, optional): ``"max"`` or ``"rank"``, as in
+            :func:`knowledge_reliability`. (default: ``"max"``)
+
+    Shapes:
+        - **output:** :math:`(N)`, in :math:`[0, 1]`
+    """
+    _check_scale(scale)
+    if logits.dim() != 2:
+        raise GkdError(f"logits must have shape (N, C) (got {tuple(logits.shape)})")
+    entropy = prediction_entropy(logits.detach())
+    if not bool(torch.isfinite(entropy).all()):
+        raise GkdError("logits contain NaN values")
+    return _scale(entropy, scale)
+
+
+def _check_scale(scale: str) -> None:
+    if scale not in RELIABILITY_SCALES:
+        raise GkdError(f"unknown reliability scale '{scale}'; choose from "
+                       f"{', '.join(RELIABILITY_SCALES)}")
+
+
+def _scale(values: Tensor, scale: str) -> Tensor:
+    return _rank_scale(values) if scale == "rank" else _max_scale(values)
 
 
 def _max_scale(change: Tensor) -> Tensor:

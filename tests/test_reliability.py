@@ -7,6 +7,7 @@ from torch_geometric.utils import to_undirected
 from gkd.errors import GkdError
 from gkd.ops import CSRGraph
 from gkd.reliability import (
+    entropy_reliability,
     fit_alpha,
     knowledge_reliability,
     prediction_entropy,
@@ -75,6 +76,20 @@ def test_rank_scale_orders_changes_evenly_with_shared_ranks_for_ties():
     assert torch.equal(rho, torch.tensor([0.0, 0.5, 0.5, 1.0, 0.0]))
     unchanged = knowledge_reliability(lambda _: clean, x, scale="rank")
     assert torch.equal(unchanged, torch.zeros(5))
+
+
+def test_entropy_reliability_ranks_confident_predictions_as_reliable():
+    logits = torch.tensor([[4.0, 0.0, 0.0], [0.0, 0.0, 0.0], [1.0, 0.0, 0.0], [9.0, 0.0, 0.0]])
+    entropy = prediction_entropy(logits)
+    assert torch.allclose(entropy_reliability(logits), entropy / math.log(3))
+    assert torch.equal(entropy_reliability(logits, scale="rank"),
+                       torch.tensor([1 / 3, 1.0, 2 / 3, 0.0]))
+    with pytest.raises(GkdError, match="shape"):
+        entropy_reliability(logits[0])
+    with pytest.raises(GkdError, match="NaN"):
+        entropy_reliability(torch.full((2, 3), math.nan))
+    with pytest.raises(GkdError, match="reliability scale 'mean'"):
+        entropy_reliability(logits, scale="mean")
 
 
 def test_reliability_is_seeded_and_averages_draws():

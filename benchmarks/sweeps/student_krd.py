@@ -21,15 +21,25 @@ from gkd.distill import GLNN, KRD
 from gkd.evaluation import evaluate
 from gkd.knowledge import teacher_knowledge
 from gkd.nn import MLP
+from gkd.reliability import entropy_reliability
 from gkd.teachers import teacher_config
 
 
+class EntropyKRD(KRD):
+    """KRD whose rho is the teacher's prediction entropy instead of its change under noise."""
+
+    def reliability(self, task, knowledge):
+        return entropy_reliability(knowledge.logits, scale=self.reliability_scale)
+
+
 def krd(weighting: str, scale: str = "max", self_weight: float | None = None,
-        warmup: int = 50, max_epochs: int = 200) -> dict:
+        warmup: int = 50, max_epochs: int = 200, signal: str = "noise",
+        noise_std: float = 1.0) -> dict:
     """A KRD variant with every swept option explicit, whatever the dataset defaults."""
     return {"distiller": {"pair_weighting": weighting, "reliability_scale": scale,
                           "self_weight": self_weight, "warmup": warmup,
-                          "max_epochs": max_epochs}}
+                          "max_epochs": max_epochs, "reliability_signal": signal,
+                          "noise_std": noise_std}}
 
 
 GRIDS = {
@@ -42,6 +52,11 @@ GRIDS = {
     # epochs leave 150 for sampling (the reference trains 500)
     "schedule": [krd("pair", warmup=w, max_epochs=e) for w in (50, 10) for e in (200, 500)]
     + [{"method": "glnn", "distiller": {"max_epochs": 500}}],
+    # what rho measures, on top of each dataset's defaults: weaker noise, or the teacher's
+    # own prediction entropy (reliability_signal "entropy": EntropyKRD)
+    "signal": [krd("pair"), krd("pair", noise_std=0.1), krd("pair", signal="entropy")],
+    "signal-amazon": [krd("node", "rank", 0.75, noise_std=ns, signal=sig)
+                      for sig, ns in (("noise", 1.0), ("noise", 0.1), ("entropy", 1.0))],
 }
 
 out, dataset, setting, protocol, seeds, grid = sys.argv[1:7]
@@ -52,14 +67,16 @@ knowledge = [teacher_knowledge(task, "sage", teacher_config("sage", dataset)) fo
 for options in GRIDS[grid]:
     method = {"glnn": GLNN, "krd": KRD}[options.get("method", "krd")]
     defaults = method.defaults(dataset)
+    distiller = {**defaults["distiller"], **options.get("distiller", {})}
+    if distiller.pop("reliability_signal", "noise") == "entropy":
+        method = EntropyKRD
     scores: dict[str, list[float]] = {}
     start = time.perf_counter()
     for task, known in zip(tasks, knowledge):
         seed_everything(task.seed)
         student = MLP(task.num_features, out_channels=task.num_classes,
                       **{**defaults["student"], **options.get("student", {})})
-        history = method(**{**defaults["distiller"], **options.get("distiller", {})}).fit(
-            student, task, known)
+        history = method(**distiller).fit(student, task, known)
         scores.setdefault("epoch", []).append(history.best_epoch)
         print(f"  seed {task.seed}: val {history.best_val:.2f} at epoch {history.best_epoch}",
               file=sys.stderr, flush=True)

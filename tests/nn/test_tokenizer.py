@@ -83,3 +83,10 @@ def test_tokenizer_config_adds_its_options_to_the_teachers():
     config = tokenizer_config("gcn", "cora", {"num_codes": 64})
     assert config["num_codes"] == 64 and config["hidden_channels"] == 64  # gcn's default
     assert set(TOKENIZER_DEFAULTS) <= set(config)
+
+
+def test_tokenizer_dataset_defaults_yield_to_overrides():
+    default = TOKENIZER_DEFAULTS["feature_weight"]
+    assert default > 0 and tokenizer_config("sage", "cora")["feature_weight"] == default
+    assert tokenizer_config("sage", "a-computer")["feature_weight"] == 0.0
+    assert tokenizer_config("sage", "a-computer", {"feature_weight": 1.0})["feature_weight"] == 1.0
