@@ -89,4 +89,5 @@ def test_tokenizer_dataset_defaults_yield_to_overrides():
     default = TOKENIZER_DEFAULTS["feature_weight"]
     assert default > 0 and tokenizer_config("sage", "cora")["feature_weight"] == default
     assert tokenizer_config("sage", "a-computer")["feature_weight"] == 0.0
+    assert tokenizer_config("sage", "a-photo")["feature_weight"] == 0.0
     assert tokenizer_config("sage", "a-computer", {"feature_weight": 1.0})["feature_weight"] == 1.0
