@@ -14,6 +14,11 @@ declare -A variants=(
   [feat1]="--set teacher.feature_weight=1"
   [feat0]="--set teacher.feature_weight=0"
   [edge0]="--set teacher.edge_weight=0"
+  # the training settings: the backbone teacher's (lr 0.01, no dropout) by default; the
+  # reference's tokenizer trains with lr 1e-4 and dropout 0.8
+  [lr1e-3]="--set teacher.lr=0.001"
+  [drop0.5]="--set teacher.dropout=0.5"
+  [lr1e-3-drop0.5]="--set teacher.lr=0.001 --set teacher.dropout=0.5"
 )
 for name in ${VARIANTS:-${!variants[@]}}; do
   file=$out/$dataset-$setting-$name.json
