@@ -96,9 +96,9 @@ def knowledge_reliability(predict: Callable[[Tensor], Tensor], x: Tensor, *,
 def entropy_reliability(logits: Tensor, *, scale: str = "max") -> Tensor:
     r"""A reliability score from the teacher's own uncertainty: the entropy of its
     prediction at every node, scaled to :math:`[0, 1]` like
-    :func:`knowledge_reliability` (small is reliable). It needs no teacher passes, and
-    unlike the entropy *change* it does not rate a confident prediction as unreliable
-    because noise makes it less confident.
+    :func:`knowledge_reliability` (small is reliable). It needs no teacher passes, and on
+    the CPF datasets it separates the teacher's wrong predictions from its right ones
+    better than the entropy change under noise does (``benchmarks/results/krd``).
 
     Args:
         logits (Tensor): the teacher's logits :math:`(N, C)`.
