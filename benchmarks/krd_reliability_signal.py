@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import sys
 
 from torch import Tensor
 
 from gkd.data import load_dataset, make_node_task
 from gkd.data.tasks import dataset_for_protocol
 from gkd.distill import KRD
+from gkd.errors import GkdError
 from gkd.experiment import environment
 from gkd.io import write_json
 from gkd.knowledge import teacher_knowledge
@@ -43,17 +45,22 @@ args = parser.parse_args()
 
 signals = {f"noise {std}": KRD(noise_std=std).reliability for std in args.noise_std}
 signals["entropy"] = lambda _, knowledge: entropy_reliability(knowledge.logits)
-data = load_dataset(dataset_for_protocol(args.dataset, "cpf"))
 per_seed = []
-for seed in range(args.seeds):
-    task = make_node_task(data, "cpf", seed=seed, info={"dataset": args.dataset})
-    knowledge = teacher_knowledge(task, "sage", teacher_config("sage", args.dataset))
-    wrong = (knowledge.logits.argmax(-1) != task.graph.y)[task.val_idx]
-    row = {"seed": seed, "teacher_val_errors": int(wrong.sum())}
-    for name, reliability in signals.items():
-        row[name] = round(auroc(reliability(task, knowledge)[task.val_idx], wrong), 3)
-    per_seed.append(row)
-    print(row, flush=True)
+try:
+    data = load_dataset(dataset_for_protocol(args.dataset, "cpf"))
+    for seed in range(args.seeds):
+        task = make_node_task(data, "cpf", seed=seed, info={"dataset": args.dataset})
+        knowledge = teacher_knowledge(task, "sage", teacher_config("sage", args.dataset))
+        wrong = (knowledge.logits.argmax(-1) != task.graph.y)[task.val_idx]
+        row = {"seed": seed, "teacher_val_errors": int(wrong.sum())}
+        for name, reliability in signals.items():
+            row[name] = round(auroc(reliability(task, knowledge)[task.val_idx], wrong), 3)
+        per_seed.append(row)
+        print(row, flush=True)
+except GkdError as error:
+    sys.exit(f"krd_reliability_signal: {error}")
+if not per_seed:
+    sys.exit("krd_reliability_signal: --seeds must be at least 1")
 mean = {name: round(statistics.fmean(r[name] for r in per_seed), 3) for name in signals}
 print(f"{args.dataset}: mean AUROC over {args.seeds} seeds {mean}")
 if args.output:

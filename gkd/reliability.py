@@ -113,7 +113,7 @@ def entropy_reliability(logits: Tensor, *, scale: str = "max") -> Tensor:
         raise GkdError(f"logits must have shape (N, C) (got {tuple(logits.shape)})")
     entropy = prediction_entropy(logits.detach())
     if not bool(torch.isfinite(entropy).all()):
-        raise GkdError("logits contain NaN values")
+        raise GkdError("logits contain NaN or infinite values")
     return _scale(entropy, scale)
 
 

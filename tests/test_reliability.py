@@ -88,6 +88,8 @@ def test_entropy_reliability_ranks_confident_predictions_as_reliable():
         entropy_reliability(logits[0])
     with pytest.raises(GkdError, match="NaN"):
         entropy_reliability(torch.full((2, 3), math.nan))
+    with pytest.raises(GkdError, match="infinite"):
+        entropy_reliability(torch.tensor([[math.inf, 0.0]]))
     with pytest.raises(GkdError, match="reliability scale 'mean'"):
         entropy_reliability(logits, scale="mean")
 

@@ -13,13 +13,14 @@ import statistics
 import sys
 import time
 
+from torch import Tensor
 from torch_geometric.seed import seed_everything
 
 from gkd.data import load_dataset, make_node_task
-from gkd.data.tasks import dataset_for_protocol
+from gkd.data.tasks import NodeTask, dataset_for_protocol
 from gkd.distill import GLNN, KRD
 from gkd.evaluation import evaluate
-from gkd.knowledge import teacher_knowledge
+from gkd.knowledge import Knowledge, teacher_knowledge
 from gkd.nn import MLP
 from gkd.reliability import entropy_reliability
 from gkd.teachers import teacher_config
@@ -28,7 +29,7 @@ from gkd.teachers import teacher_config
 class EntropyKRD(KRD):
     """KRD whose rho is the teacher's prediction entropy instead of its change under noise."""
 
-    def reliability(self, task, knowledge):
+    def reliability(self, task: NodeTask, knowledge: Knowledge) -> Tensor:
         return entropy_reliability(knowledge.logits, scale=self.reliability_scale)
 
 
