@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
+from dataclasses import fields
 from typing import Any
 
 from gkd.errors import GkdError
@@ -17,6 +19,62 @@ def parse_value(text: str) -> Any:
         return text
 
 
+_POSITIVE = (lambda v: v > 0, "positive")
+_NON_NEGATIVE = (lambda v: v >= 0, "non-negative")
+_COUNT = (lambda v: v >= 1, "at least 1")
+_SHARE = (lambda v: 0 <= v <= 1, "in [0, 1]")
+_BELOW_ONE = (lambda v: 0 <= v < 1, "in [0, 1)")
+# Options that mean the same in every namespace (teacher, student, distiller, model, train,
+# condenser), by name; "*" stands for any prefix.
+_RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
+    **dict.fromkeys(("lr", "temperature", "code_temperature", "noise_std", "grad_clip",
+                     "initial_alpha"), _POSITIVE),
+    **dict.fromkeys(("weight_decay", "*_weight", "margin", "warmup", "num_walks",
+                     "walk_length", "num_random", "dead_code_threshold"), _NON_NEGATIVE),
+    **dict.fromkeys(("max_epochs", "patience", "*batch_size", "hidden_channels", "num_layers",
+                     "decoder_layers", "heads", "K", "bins", "noise_draws", "resample_every",
+                     "num_codes", "code_dim", "max_itemsets"), _COUNT),
+    **dict.fromkeys(("alpha", "momentum", "lamb"), _SHARE),
+    **dict.fromkeys(("*dropout", "decay"), _BELOW_ONE),
+}
+# Options whose None switches them off even where the default is a number.
+_SWITCHABLE = ("grad_clip",)
+
+
+def check_option(key: str, value: Any, name: str, default: Any = 0) -> None:
+    r"""Checks :obj:`value` of option :obj:`key` against the range the option has wherever
+    it appears (e.g. ``lr`` positive, ``*dropout`` in :math:`[0, 1)`, ``*_weight``
+    non-negative, ``max_epochs`` at least 1); options without a known range pass. ``None``
+    passes where :obj:`default` is ``None`` or the option can be switched off.
+
+    Args:
+        key (str): the option's name.
+        value: its value.
+        name (str): the option as error messages name it, e.g. ``"student option dropout"``.
+        default (optional): the option's default. (default: ``0``)
+
+    Raises:
+        GkdError: :obj:`value` lies outside the option's range.
+    """
+    rule = _RANGES.get(key) or next((rule for pattern, rule in _RANGES.items()
+                                     if pattern.startswith("*") and key.endswith(pattern[1:])),
+                                    None)
+    if rule is None or (value is None and (default is None or key in _SWITCHABLE)):
+        return
+    ok, wording = rule
+    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) \
+            or not ok(value):
+        raise GkdError(f"{name} must be {wording}; got {value!r}")
+
+
+def check_fields(options: Any, what: str) -> None:
+    r"""Runs :func:`check_option` on every field of the dataclass instance :obj:`options`,
+    naming them ``"{what} option {field}"``."""
+    for option in fields(options):
+        check_option(option.name, getattr(options, option.name), f"{what} option {option.name}",
+                     option.default)
+
+
 def merge_overrides(config: dict[str, Any], overrides: dict[str, Any],
                     what: str) -> dict[str, Any]:
     r"""A copy of :obj:`config` with :obj:`overrides` applied.
@@ -24,8 +82,8 @@ def merge_overrides(config: dict[str, Any], overrides: dict[str, Any],
     Keys must already exist. An option whose default is a bool takes a bool; one whose
     default is a number takes a finite number, converted to the default's type (an ``int``
     stays an ``int``), or ``None`` (``null``), which switches an optional setting off (e.g.
-    a dataset's mini-batch size). Options whose default is ``None`` or a string take any
-    value.
+    ``grad_clip``) where :func:`check_option` allows it. Options whose default is ``None``
+    or a string take any value their range (:func:`check_option`) allows.
 
     Args:
         config (dict): the defaults.
@@ -36,7 +94,7 @@ def merge_overrides(config: dict[str, Any], overrides: dict[str, Any],
         dict: the merged configuration.
 
     Raises:
-        GkdError: on an unknown option or a value of the wrong kind.
+        GkdError: on an unknown option, a value of the wrong kind or out of range.
     """
     unknown = sorted(set(overrides) - set(config))
     if unknown:
@@ -44,7 +102,9 @@ def merge_overrides(config: dict[str, Any], overrides: dict[str, Any],
                        f"{', '.join(sorted(config))}")
     merged = dict(config)
     for key, value in overrides.items():
-        merged[key] = _checked_value(config[key], value, f"{what} option {key}")
+        name = f"{what} option {key}"
+        merged[key] = _checked_value(config[key], value, name)
+        check_option(key, merged[key], name, config[key])
     return merged
 
 

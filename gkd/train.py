@@ -9,6 +9,8 @@ from typing import Any
 
 import torch
 
+from gkd.errors import GkdError
+
 
 @dataclass
 class History:
@@ -60,6 +62,9 @@ def fit(model: torch.nn.Module, train_epoch: Callable[[], float],
         max_epochs (int): the epoch budget.
         patience (int): epochs without improvement before stopping.
     """
+    if max_epochs < 1 or patience < 1:
+        raise GkdError(f"training needs max_epochs and patience of at least 1; got "
+                       f"{max_epochs} and {patience}")
     history = History()
     best_state = None
     start = time.perf_counter()

@@ -31,6 +31,14 @@ def _gkd(capsys, *args):
      "student option hidden_channels takes a finite number; got inf"),
     (["--dataset", "cora", "--method", "vqgraph", "--set", "teacher.ema=yes"],
      "option ema takes true or false; got 'yes'"),
+    (["--dataset", "cora", "--set", "distiller.lr=-1"],
+     "glnn option lr must be positive; got -1.0"),
+    (["--dataset", "cora", "--set", "student.hidden_channels=0"],
+     "student option hidden_channels must be at least 1; got 0"),
+    (["--dataset", "cora", "--set", "teacher.max_epochs=0"],
+     "teacher sage option max_epochs must be at least 1; got 0"),
+    (["--dataset", "cora", "--teacher", "gat", "--set", "teacher.attn_dropout=1"],
+     "teacher gat option attn_dropout must be in [0, 1); got 1.0"),
 ])
 def test_bad_input_exits_with_one_line(capsys, tmp_path, args, message):
     code, _, err = _gkd(capsys, "distill", "--root", str(tmp_path), *args)

@@ -1,10 +1,13 @@
 import pytest
 
 from gkd.config import merge_overrides, parse_value
+from gkd.distill import GLNN
+from gkd.distill.llp import LLP
 from gkd.errors import GkdError
 
 DEFAULTS = {"lr": 0.01, "hidden_channels": 64, "batch_norm": False, "norm": None,
-            "conv": "sage"}
+            "conv": "sage", "grad_clip": 1.0, "batch_size": None, "dropout": 0.5,
+            "attn_dropout": 0.3, "code_weight": 1.0, "self_weight": None, "alpha": 0.1}
 
 
 def _set(key: str, text: str):
@@ -18,7 +21,9 @@ def test_values_take_the_type_of_their_default():
     assert _set("batch_norm", "true") is True
     assert _set("norm", "batch") == "batch"
     assert _set("conv", "gcn") == "gcn"
-    assert _set("hidden_channels", "null") is None  # switches an optional setting off
+    assert _set("grad_clip", "null") is None  # switches an optional setting off
+    assert _set("batch_size", "null") is None  # off by default
+    assert _set("self_weight", "0.5") == 0.5
 
 
 @pytest.mark.parametrize("key,text,problem", [
@@ -37,5 +42,32 @@ def test_a_value_of_the_wrong_kind_is_named(key, text, problem):
 
 
 def test_an_unknown_option_lists_the_known_ones():
-    with pytest.raises(GkdError, match="unknown student option.*known: batch_norm, conv"):
+    with pytest.raises(GkdError, match="unknown student option.*known: alpha, attn_dropout"):
         merge_overrides(DEFAULTS, {"hiden": 3}, "student")
+
+
+@pytest.mark.parametrize("key,text,problem", [
+    ("lr", "0", "must be positive; got 0.0"),
+    ("lr", "null", "must be positive; got None"),
+    ("hidden_channels", "0", "must be at least 1; got 0"),
+    ("hidden_channels", "null", "must be at least 1; got None"),
+    ("batch_size", "0", "must be at least 1; got 0"),
+    ("dropout", "1", "must be in [0, 1); got 1.0"),
+    ("attn_dropout", "-0.1", "must be in [0, 1); got -0.1"),
+    ("code_weight", "-1", "must be non-negative; got -1.0"),
+    ("self_weight", "-0.5", "must be non-negative; got -0.5"),
+    ("self_weight", "\"half\"", "must be non-negative; got 'half'"),
+    ("alpha", "1.5", "must be in [0, 1]; got 1.5"),
+])
+def test_a_value_out_of_range_is_named(key, text, problem):
+    with pytest.raises(GkdError) as error:
+        _set(key, text)
+    assert str(error.value) == f"student option {key} {problem}"
+
+
+def test_dataclass_options_are_checked_on_construction():
+    with pytest.raises(GkdError, match=r"^glnn option lr must be positive; got -1$"):
+        GLNN(lr=-1)
+    with pytest.raises(GkdError, match=r"^llp option rank_weight must be non-negative"):
+        LLP(rank_weight=-1.0)
+    assert LLP(grad_clip=None).grad_clip is None

@@ -46,7 +46,7 @@ def test_glnn_is_deterministic_per_seed(csbm):
 
 
 def test_glnn_rejects_bad_configuration_and_mismatched_knowledge(csbm):
-    with pytest.raises(GkdError, match="lamb must lie in"):
+    with pytest.raises(GkdError, match=r"glnn option lamb must be in \[0, 1\]; got 1.5"):
         GLNN(lamb=1.5)
     with pytest.raises(GkdError, match="unknown glnn schedule"):
         GLNN(schedule="fast")

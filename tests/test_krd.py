@@ -53,8 +53,10 @@ def test_krd_needs_the_teacher_model_and_valid_options(csbm):
     bare = Knowledge(knowledge.logits)
     with pytest.raises(GkdError, match="measures reliability with the teacher itself"):
         KRD(max_epochs=1).fit(MLP(task.num_features, 8, task.num_classes), task, bare)
-    with pytest.raises(GkdError, match="lamb must lie in"):
+    with pytest.raises(GkdError, match="krd lamb must be below 1"):
         KRD(lamb=1.0)
+    with pytest.raises(GkdError, match=r"krd option momentum must be in \[0, 1\]; got 1.5"):
+        KRD(momentum=1.5)
     with pytest.raises(GkdError, match="resample_every"):
         KRD(resample_every=0)
     with pytest.raises(GkdError, match="pair_weighting 'edge'"):

@@ -1,5 +1,7 @@
+import pytest
 import torch
 
+from gkd.errors import GkdError
 from gkd.train import fit, optimizer_step
 
 
@@ -31,6 +33,14 @@ def test_fit_runs_the_whole_budget_while_improving():
     scores = iter(range(5))
     history = fit(model, train_epoch, lambda: next(scores), max_epochs=5, patience=1)
     assert (history.best_epoch, history.epochs, model.weight.item()) == (5, 5, 5.0)
+
+
+@pytest.mark.parametrize("max_epochs, patience", [(0, 10), (10, 0)])
+def test_fit_refuses_an_empty_budget(max_epochs, patience):
+    model, train_epoch = _counting_model()
+    with pytest.raises(GkdError, match="max_epochs and patience of at least 1"):
+        fit(model, train_epoch, lambda: 0.0, max_epochs=max_epochs, patience=patience)
+    assert model.weight.item() == 0.0
 
 
 def test_optimizer_step_clips_the_gradient_norm_before_stepping():

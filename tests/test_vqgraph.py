@@ -107,7 +107,7 @@ def test_vqgraph_is_deterministic_per_seed(csbm):
 def test_vqgraph_rejects_bad_options_and_knowledge(csbm):
     for options, message in [({"code_temperature": 0.0}, "must be positive"),
                              ({"code_weight": -1.0}, "non-negative"),
-                             ({"lamb": 2.0}, "lamb must lie in")]:
+                             ({"lamb": 2.0}, r"vqgraph option lamb must be in \[0, 1\]")]:
         with pytest.raises(GkdError, match=message):
             VQGraph(**options)
     task = make_node_task(csbm, "cpf", seed=0)

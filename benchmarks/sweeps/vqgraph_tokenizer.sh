@@ -19,6 +19,8 @@ declare -A variants=(
   [lr1e-3]="--set teacher.lr=0.001"
   [drop0.5]="--set teacher.dropout=0.5"
   [lr1e-3-drop0.5]="--set teacher.lr=0.001 --set teacher.dropout=0.5"
+  # the reference's tokenizer training settings, with room to converge at that lr
+  [reference]="--set teacher.lr=0.0001 --set teacher.dropout=0.8 --set teacher.weight_decay=0.001 --set teacher.max_epochs=1000 --set teacher.patience=100"
 )
 for name in ${VARIANTS:-${!variants[@]}}; do
   file=$out/$dataset-$setting-$name.json

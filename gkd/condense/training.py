@@ -33,16 +33,12 @@ def graph_model_config(overrides: dict[str, Any] | None = None) -> dict[str, Any
         dict: ``hidden_channels``, ``dropout``, ``pool`` and ``heads``.
 
     Raises:
-        GkdError: an unknown option or a value of the wrong kind, a non-positive
-            ``hidden_channels`` or ``heads``, an unknown ``pool``, or a ``dropout``
-            outside :math:`[0, 1)`.
+        GkdError: an unknown option, a value of the wrong kind or out of range
+            (:func:`~gkd.config.check_option`), or an unknown ``pool``.
     """
     config = merge_overrides(MODEL_DEFAULTS, overrides or {}, "model")
-    _require_positive(config, ("hidden_channels", "heads"), "model")
     if config["pool"] not in POOLS:
         raise GkdError(f"unknown model.pool '{config['pool']}'; choose from {', '.join(POOLS)}")
-    if not 0 <= config["dropout"] < 1:
-        raise GkdError(f"model.dropout must lie in [0, 1); got {config['dropout']}")
     return config
 
 
@@ -57,22 +53,10 @@ def train_config(overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         ``eval_batch_size``.
 
     Raises:
-        GkdError: an unknown option or a value of the wrong kind, a non-positive (or
-            ``None``) ``lr``, batch size, ``max_epochs`` or ``patience``, or a negative
-            ``weight_decay``.
+        GkdError: an unknown option, a value of the wrong kind or out of range
+            (:func:`~gkd.config.check_option`).
     """
-    config = merge_overrides(TRAIN_DEFAULTS, overrides or {}, "train")
-    _require_positive(config, ("lr", "batch_size", "eval_batch_size", "max_epochs", "patience"),
-                      "train")
-    if config["weight_decay"] < 0:
-        raise GkdError(f"train.weight_decay must be non-negative; got {config['weight_decay']}")
-    return config
-
-
-def _require_positive(config: dict[str, Any], keys: Sequence[str], namespace: str) -> None:
-    for key in keys:
-        if config[key] is None or config[key] <= 0:
-            raise GkdError(f"{namespace}.{key} must be positive; got {config[key]}")
+    return merge_overrides(TRAIN_DEFAULTS, overrides or {}, "train")
 
 
 def build_graph_model(conv: str, task: GraphSetTask, num_layers: int,

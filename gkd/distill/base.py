@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 import torch
 from torch import Tensor
 
+from gkd.config import check_fields
 from gkd.data.tasks import NodeTask
 from gkd.evaluation import accuracy
 from gkd.knowledge import Knowledge, teacher_knowledge
@@ -42,6 +43,9 @@ class Distiller:
     name: ClassVar[str] = ""
     # Per-dataset defaults: dataset -> ({student model options}, {distiller options}).
     dataset_defaults: ClassVar[dict[str, tuple[dict[str, Any], dict[str, Any]]]] = {}
+
+    def __post_init__(self) -> None:
+        check_fields(self, self.name or "distiller")
 
     @classmethod
     def defaults(cls, dataset: str | None = None) -> dict[str, dict[str, Any]]:

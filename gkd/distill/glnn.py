@@ -66,8 +66,7 @@ class GLNN(Distiller):
     }
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.lamb <= 1.0:
-            raise GkdError(f"glnn lamb must lie in [0, 1]; got {self.lamb}")
+        super().__post_init__()
         if self.schedule not in SCHEDULES:
             raise GkdError(f"unknown glnn schedule '{self.schedule}'; choose from "
                            f"{', '.join(SCHEDULES)}")

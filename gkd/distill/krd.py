@@ -104,12 +104,9 @@ class KRD(Distiller):
         for dataset, (student, training) in GLNN.dataset_defaults.items()}
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.lamb < 1.0:
-            raise GkdError(f"krd lamb must lie in [0, 1); got {self.lamb}")
-        if not 0.0 <= self.momentum <= 1.0:
-            raise GkdError(f"krd momentum must lie in [0, 1]; got {self.momentum}")
-        if self.warmup < 0 or self.resample_every < 1:
-            raise GkdError("krd needs warmup >= 0 and resample_every >= 1")
+        super().__post_init__()
+        if self.lamb == 1.0:
+            raise GkdError("krd lamb must be below 1: at 1 nothing is distilled")
         if self.reliability_scale not in RELIABILITY_SCALES:
             raise GkdError(f"unknown krd reliability_scale '{self.reliability_scale}'; "
                            f"choose from {', '.join(RELIABILITY_SCALES)}")
@@ -117,7 +114,7 @@ class KRD(Distiller):
             raise GkdError(f"unknown krd pair_weighting '{self.pair_weighting}'; choose "
                            f"from {', '.join(PAIR_WEIGHTINGS)}")
         if self.self_weight is not None and (self.pair_weighting != "node"
-                                             or not 0.0 <= self.self_weight <= 1.0):
+                                             or self.self_weight > 1.0):
             raise GkdError(f"krd self_weight needs pair_weighting 'node' and a value in "
                            f"[0, 1]; got {self.self_weight} with '{self.pair_weighting}'")
 

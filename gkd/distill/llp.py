@@ -20,6 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gkd.config import check_fields
 from gkd.data.links import LinkTask
 from gkd.errors import GkdError
 from gkd.link_teachers import LinkKnowledge, link_loss, selection_k, validation_hits
@@ -82,9 +83,8 @@ class LinkDistiller:
     name: ClassVar[str] = "mlp"
 
     def __post_init__(self) -> None:
+        check_fields(self, self.name)
         selection_k(self.hits_k, self.select_k)
-        if self.anchor_batch_size < 1:
-            raise GkdError(f"anchor_batch_size must be positive; got {self.anchor_batch_size}")
 
     def options(self) -> dict[str, Any]:
         return asdict(self)
@@ -195,9 +195,6 @@ class LLP(LinkDistiller):
         if self.num_walks * self.walk_length + self.num_random < 2:
             raise GkdError("LLP needs at least two contexts per anchor "
                            "(num_walks * walk_length + num_random)")
-        if not self.temperature > 0 or self.margin < 0:
-            raise GkdError(f"LLP needs temperature > 0 and margin >= 0; got "
-                           f"{self.temperature} and {self.margin}")
 
     def distill_loss(self, student: LinkPredictor, h: Tensor, anchors: Tensor, pairs: Tensor,
                      logits: Tensor, knowledge: LinkKnowledge, graph: CSRGraph) -> Tensor:

@@ -67,12 +67,7 @@ class VQGraph(Distiller):
     dataset_defaults: ClassVar = GLNN.dataset_defaults
 
     def __post_init__(self) -> None:
-        if not 0.0 <= self.lamb <= 1.0:
-            raise GkdError(f"vqgraph lamb must lie in [0, 1]; got {self.lamb}")
-        if not (self.temperature > 0 and self.code_temperature > 0):
-            raise GkdError("vqgraph temperature and code_temperature must be positive")
-        if self.code_weight < 0:
-            raise GkdError(f"vqgraph code_weight must be non-negative; got {self.code_weight}")
+        super().__post_init__()
 
     @classmethod
     def configure_teacher(cls, teacher: str, dataset: str | None = None,

@@ -24,12 +24,14 @@ def _gkd(capsys, *args):
     (["--dataset", "mutag", "--method", "random", "--support", "0.1,0.2"], "one --support"),
     (["--dataset", "mutag", "--budget", "1000"], "--budget sets the size of --method random"),
     (["--dataset", "mutag", "--set", "model.pool=max"], "unknown model.pool 'max'"),
-    (["--dataset", "mutag", "--set", "model.dropout=1"], "model.dropout must lie in [0, 1)"),
+    (["--dataset", "mutag", "--set", "model.dropout=1"],
+     "model option dropout must be in [0, 1); got 1.0"),
     (["--dataset", "mutag", "--set", "train.eval_batch_size=0"],
-     "train.eval_batch_size must be positive; got 0"),
+     "train option eval_batch_size must be at least 1; got 0"),
     (["--dataset", "mutag", "--set", "train.batch_size=null"],
-     "train.batch_size must be positive; got None"),
-    (["--dataset", "mutag", "--set", "train.lr=-0.1"], "train.lr must be positive"),
+     "train option batch_size must be at least 1; got None"),
+    (["--dataset", "mutag", "--set", "train.lr=-0.1"],
+     "train option lr must be positive; got -0.1"),
 ])
 def test_bad_input_exits_with_one_line(capsys, tmp_path, args, message):
     code, _, err = _gkd(capsys, "condense", "--root", str(tmp_path), *args)

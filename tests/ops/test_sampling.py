@@ -79,7 +79,7 @@ def test_sampled_teacher_training_learns(csbm):
 @pytest.mark.parametrize("options, message", [
     ({"batch_size": 16}, "needs both"),
     ({"batch_size": 16, "fanouts": [5]}, "one integer per layer"),
-    ({"batch_size": 0, "fanouts": [5, 5]}, "positive integer"),
+    ({"batch_size": 2.5, "fanouts": [5, 5]}, "positive integer"),
 ])
 def test_sampled_training_options_are_checked(csbm, options, message):
     from gkd.data import make_node_task
