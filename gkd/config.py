@@ -39,13 +39,20 @@ _RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
 }
 # Options whose None switches them off even where the default is a number.
 _SWITCHABLE = ("grad_clip",)
+# Options that name one of a few choices, the same everywhere: the normalisation layer of
+# MLPs and GNNs (PyG's resolver names), and the SAGE aggregation on a sparse adjacency.
+_CHOICES: dict[str, tuple[Any, ...]] = {
+    "norm": (None, "batch_norm", "layer_norm"),
+    "aggr": ("gcn", "mean", "sum", "add", "max", "min"),
+}
 
 
 def check_option(key: str, value: Any, name: str, default: Any = 0) -> None:
     r"""Checks :obj:`value` of option :obj:`key` against the range the option has wherever
     it appears (e.g. ``lr`` positive, ``*dropout`` in :math:`[0, 1)`, ``*_weight``
-    non-negative, ``max_epochs`` at least 1); options without a known range pass. ``None``
-    passes where :obj:`default` is ``None`` or the option can be switched off.
+    non-negative, ``max_epochs`` at least 1, ``norm`` one of ``None``, ``"batch_norm"`` and
+    ``"layer_norm"``); options without a known range pass. ``None`` passes where
+    :obj:`default` is ``None`` or the option can be switched off.
 
     Args:
         key (str): the option's name.
@@ -56,6 +63,11 @@ def check_option(key: str, value: Any, name: str, default: Any = 0) -> None:
     Raises:
         GkdError: :obj:`value` lies outside the option's range.
     """
+    if key in _CHOICES:
+        if value not in _CHOICES[key]:
+            raise GkdError(f"{name} must be one of {', '.join(map(repr, _CHOICES[key]))}; "
+                           f"got {value!r}")
+        return
     rule = _RANGES.get(key) or next((rule for pattern, rule in _RANGES.items()
                                      if pattern.startswith("*") and key.endswith(pattern[1:])),
                                     None)

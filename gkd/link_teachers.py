@@ -89,8 +89,8 @@ def selection_k(hits_k: int, select_k: int | None) -> int:
     validation positives against the same top 3 % of negatives as test Hits@20 does.
     """
     for name, value in (("hits_k", hits_k), ("select_k", select_k)):
-        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
-                                  or value < 1):
+        if (value is not None or name == "hits_k") and (
+                isinstance(value, bool) or not isinstance(value, int) or value < 1):
             raise GkdError(f"{name} must be a positive integer; got {value!r}")
     return hits_k if select_k is None else select_k
 

@@ -19,11 +19,11 @@ def test_values_take_the_type_of_their_default():
     assert isinstance(_set("hidden_channels", "128.0"), int)
     assert _set("lr", "1") == 1.0 and isinstance(_set("lr", "1"), float)
     assert _set("batch_norm", "true") is True
-    assert _set("norm", "batch") == "batch"
     assert _set("conv", "gcn") == "gcn"
     assert _set("grad_clip", "null") is None  # switches an optional setting off
     assert _set("batch_size", "null") is None  # off by default
     assert _set("self_weight", "0.5") == 0.5
+    assert _set("norm", "layer_norm") == "layer_norm"
 
 
 @pytest.mark.parametrize("key,text,problem", [
@@ -58,6 +58,8 @@ def test_an_unknown_option_lists_the_known_ones():
     ("self_weight", "-0.5", "must be non-negative; got -0.5"),
     ("self_weight", "\"half\"", "must be non-negative; got 'half'"),
     ("alpha", "1.5", "must be in [0, 1]; got 1.5"),
+    ("norm", "batch", "must be one of None, 'batch_norm', 'layer_norm'; got 'batch'"),
+    ("norm", "0", "must be one of None, 'batch_norm', 'layer_norm'; got 0"),
 ])
 def test_a_value_out_of_range_is_named(key, text, problem):
     with pytest.raises(GkdError) as error:

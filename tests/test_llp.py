@@ -157,6 +157,8 @@ def test_linkpred_writes_the_json_contract(capsys, tmp_path):
     (["--set", "teacher.select_k=7"], "must agree"),
     (["--set", "distiller.select_k=0"], "select_k must be a positive integer"),
     (["--set", "distiller.hits_k=0"], "hits_k must be a positive integer"),
+    (["--set", "distiller.hits_k=null"], "hits_k must be a positive integer; got None"),
+    (["--set", "teacher.aggr=median"], "teacher sage option aggr must be one of 'gcn'"),
     (["--set", "distiller.rank_weight=-1"], "llp option rank_weight must be non-negative"),
     (["--set", "teacher.dropout=1"], "link teacher sage option dropout must be in [0, 1)"),
     (["--device", "gpu"], "--device gpu: expected cpu or cuda[:N]"),

@@ -37,7 +37,7 @@ def graph_model_config(overrides: dict[str, Any] | None = None) -> dict[str, Any
             (:func:`~gkd.config.check_option`), or an unknown ``pool``.
     """
     config = merge_overrides(MODEL_DEFAULTS, overrides or {}, "model")
-    if config["pool"] not in POOLS:
+    if config["pool"] not in tuple(POOLS):
         raise GkdError(f"unknown model.pool '{config['pool']}'; choose from {', '.join(POOLS)}")
     return config
 

@@ -62,7 +62,7 @@ class GraphGNN(torch.nn.Module):
         super().__init__()
         if conv not in GRAPH_CONVS:
             raise GkdError(f"unknown graph model '{conv}'; choose from {', '.join(GRAPH_CONVS)}")
-        if pool not in POOLS:
+        if pool not in tuple(POOLS):  # a tuple: an unhashable value is simply unknown
             raise GkdError(f"unknown pooling '{pool}'; choose from {', '.join(POOLS)}")
         if num_layers < 1:
             raise GkdError(f"a graph GNN needs at least one layer; got {num_layers}")

@@ -24,6 +24,7 @@ def _gkd(capsys, *args):
     (["--dataset", "mutag", "--method", "random", "--support", "0.1,0.2"], "one --support"),
     (["--dataset", "mutag", "--budget", "1000"], "--budget sets the size of --method random"),
     (["--dataset", "mutag", "--set", "model.pool=max"], "unknown model.pool 'max'"),
+    (["--dataset", "mutag", "--set", "model.pool=[1]"], "unknown model.pool '[1]'"),
     (["--dataset", "mutag", "--set", "model.dropout=1"],
      "model option dropout must be in [0, 1); got 1.0"),
     (["--dataset", "mutag", "--set", "train.eval_batch_size=0"],
