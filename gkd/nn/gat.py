@@ -5,6 +5,8 @@ from typing import Any
 
 from torch_geometric.nn.models import GAT as PyGGAT
 
+from gkd.errors import GkdError
+
 
 class GAT(PyGGAT):
     r"""PyG's :class:`~torch_geometric.nn.models.GAT` ("Graph Attention Networks",
@@ -25,11 +27,18 @@ class GAT(PyGGAT):
             PyG's behaviour (the feature dropout). (default: ``None``)
         **kwargs (optional): further :class:`~torch_geometric.nn.models.GAT` arguments
             such as ``heads``.
+
+    Raises:
+        GkdError: :obj:`hidden_channels` is not divisible by ``heads``.
     """
 
     def __init__(self, in_channels: int, hidden_channels: int, num_layers: int,
                  out_channels: int | None = None, dropout: float = 0.0,
                  attn_dropout: float | None = None, **kwargs: Any) -> None:
+        heads = kwargs.get("heads", 1)
+        if kwargs.get("concat", True) and hidden_channels % heads:
+            raise GkdError(f"GAT: hidden_channels {hidden_channels} (the width summed over "
+                           f"heads) is not divisible by heads {heads}")
         super().__init__(in_channels, hidden_channels, num_layers, out_channels,
                          dropout=dropout, **kwargs)
         self.attn_dropout = dropout if attn_dropout is None else attn_dropout

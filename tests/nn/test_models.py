@@ -3,6 +3,7 @@ import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import to_undirected
 
+from gkd.errors import GkdError
 from gkd.nn import APPNP, GAT, MLP
 from gkd.ops import adjacency
 from gkd.teachers import TEACHERS, build_teacher, teacher_config
@@ -34,6 +35,12 @@ def test_gat_attention_dropout_is_separate():
     assert gat.dropout.p == 0.6
     assert [conv.dropout for conv in gat.convs] == [0.3, 0.3]
     assert [conv.dropout for conv in GAT(8, 16, 2, 3, dropout=0.6).convs] == [0.6, 0.6]
+
+
+def test_gat_names_a_width_its_heads_do_not_divide():
+    with pytest.raises(GkdError, match="hidden_channels 10 .* not divisible by heads 4"):
+        GAT(8, 10, 2, 3, heads=4)
+    assert GAT(8, 10, 2, 3, heads=4, concat=False).convs[0].out_channels == 10
 
 
 @pytest.mark.parametrize("name", TEACHERS)
