@@ -18,8 +18,10 @@ def accuracy(logits: Tensor, y: Tensor) -> float:
     :obj:`y` :math:`(N)`. Equals the OGB node evaluator's ``acc`` times 100."""
     if logits.size(0) != y.size(0):
         raise ValueError(f"{logits.size(0)} predictions for {y.size(0)} labels")
+    if y.numel() == 0:
+        raise ValueError("accuracy of no predictions is undefined")
     correct = int((logits.argmax(dim=-1) == y).sum())
-    return 100.0 * correct / max(y.numel(), 1)
+    return 100.0 * correct / y.numel()
 
 
 def evaluate(task: NodeTask, predict: Callable[[Data], Tensor]) -> dict[str, float]:

@@ -124,6 +124,13 @@ class Knowledge:
         Args:
             task (NodeTask): the task the knowledge is meant for.
         """
+        if self.logits.dim() != 2 or not self.logits.is_floating_point():
+            raise GkdError(f"knowledge logits must be a float matrix (nodes, classes); got "
+                           f"shape {tuple(self.logits.shape)} of {self.logits.dtype}")
+        for name in ("logits", "embeddings", "codebook"):
+            tensor = getattr(self, name)
+            if tensor is not None and not bool(torch.isfinite(tensor).all()):
+                raise GkdError(f"knowledge {name} contain NaN or infinite values")
         n, c = self.logits.shape
         if n != task.graph.num_nodes:
             raise GkdError(f"knowledge covers {n} nodes but the task's observed graph has "

@@ -109,6 +109,7 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
     (``fanouts[l]`` distinct in-neighbours per node at hop :math:`l+1`, GraphSAGE-style,
     via :func:`gkd.ops.sample_subgraph`), for graphs too large for full-batch training.
     """
+    task.check_model(model, "teacher")
     _check_sampling(model, config)
     graph = task.graph
     adj = adjacency(graph.edge_index, graph.num_nodes)

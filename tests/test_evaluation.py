@@ -1,3 +1,4 @@
+import pytest
 import torch
 
 from gkd.evaluation import accuracy
@@ -11,3 +12,10 @@ def test_accuracy_matches_the_ogb_node_evaluator():
     evaluator = Evaluator("ogbn-arxiv")
     ogb = evaluator.eval({"y_true": y.view(-1, 1), "y_pred": logits.argmax(-1, keepdim=True)})
     assert accuracy(logits, y) == 100.0 * ogb["acc"]
+
+
+def test_accuracy_refuses_mismatched_or_empty_input():
+    with pytest.raises(ValueError, match="5 predictions for 4 labels"):
+        accuracy(torch.zeros(5, 3), torch.zeros(4, dtype=torch.long))
+    with pytest.raises(ValueError, match="no predictions"):
+        accuracy(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long))

@@ -58,6 +58,20 @@ def test_glnn_rejects_bad_configuration_and_mismatched_knowledge(csbm):
         GLNN().fit(student, task, None)
     with pytest.raises(GkdError, match="classes"):
         GLNN().fit(student, task, Knowledge(torch.randn(600, 5)))
+    n = task.graph.num_nodes
+    bad_knowledge = [
+        (Knowledge(torch.randn(n)), rf"float matrix \(nodes, classes\); got shape \({n},\)"),
+        (Knowledge(torch.randint(3, (n, 3))), "float matrix"),
+        (Knowledge(torch.full((n, 3), float("nan"))), "logits contain NaN or infinite values"),
+    ]
+    for knowledge, message in bad_knowledge:
+        with pytest.raises(GkdError, match=message):
+            GLNN().fit(student, task, knowledge)
+    teacher = Knowledge(torch.randn(n, 3))
+    with pytest.raises(GkdError, match="the student's in_channels is 10 but the task has 16"):
+        GLNN().fit(MLP(10, 8, 3), task, teacher)
+    with pytest.raises(GkdError, match="the student's out_channels is 4 but the task has 3"):
+        GLNN().fit(MLP(16, 8, 4), task, teacher)
 
 
 def test_summary_uses_the_sample_std():

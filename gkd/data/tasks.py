@@ -122,6 +122,23 @@ class NodeTask:
         mask[self.train_idx] = True
         return mask
 
+    def check_model(self, model: torch.nn.Module, role: str) -> None:
+        r"""Raises a :class:`~gkd.errors.GkdError` if :obj:`model` declares an input or
+        output size (``in_channels``, ``out_channels``, as :class:`~gkd.nn.MLP` and PyG's
+        models do) other than the task's features and classes; a model that declares
+        neither passes.
+
+        Args:
+            model (torch.nn.Module): the model about to be trained on the task.
+            role (str): what the model is, for the message (e.g. ``"student"``).
+        """
+        for attr, size, what in (("in_channels", self.num_features, "features"),
+                                 ("out_channels", self.num_classes, "classes")):
+            declared = getattr(model, attr, None)
+            if isinstance(declared, int) and declared != size:
+                raise GkdError(f"the {role}'s {attr} is {declared} but the task has {size} "
+                               f"{what}")
+
     def sizes(self) -> dict[str, int]:
         r"""Node counts of the graph and of every split."""
         out = {"num_nodes": self.full_graph.num_nodes,
@@ -276,11 +293,14 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
         NodeTask: the task.
 
     Raises:
-        GkdError: a malformed graph (see :func:`check_graph`), an unknown protocol or
-            setting, ``public`` / ``ogb`` on a graph without masks, a split the protocol
-            cannot draw (too few nodes of a class, bad fractions, an empty inductive
-            hold-out), or split indices :class:`NodeTask` rejects (e.g. an empty split).
+        GkdError: a malformed graph (see :func:`check_graph`), a seed that is not a
+            non-negative integer, an unknown protocol or setting, ``public`` / ``ogb`` on a
+            graph without masks, a split the protocol cannot draw (too few nodes of a
+            class, bad fractions, an empty inductive hold-out), or split indices
+            :class:`NodeTask` rejects (e.g. an empty split).
     """
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise GkdError(f"the split seed must be a non-negative integer; got {seed!r}")
     info = dict(info or {}, protocol=protocol)
     check_graph(data)
     if protocol == "cpf":

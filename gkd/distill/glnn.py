@@ -73,6 +73,7 @@ class GLNN(Distiller):
 
     def fit(self, student: torch.nn.Module, task: NodeTask,
             knowledge: Knowledge | None) -> History:
+        task.check_model(student, "student")
         if self.lamb < 1.0:
             if knowledge is None:
                 raise GkdError("glnn with lamb < 1 needs the teacher's knowledge")

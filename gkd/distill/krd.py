@@ -136,6 +136,7 @@ class KRD(Distiller):
             knowledge: Knowledge | None) -> History:
         if knowledge is None:
             raise GkdError("krd needs the teacher's knowledge")
+        task.check_model(student, "student")
         knowledge.check(task)
         graph = task.graph
         x, y, n = graph.x, graph.y, graph.num_nodes

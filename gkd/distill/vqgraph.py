@@ -131,6 +131,7 @@ def _checked(student: torch.nn.Module, task: NodeTask,
     r"""The knowledge and its frozen codebook, once both fit the student and task."""
     if knowledge is None:
         raise GkdError("vqgraph needs the tokenizer's knowledge")
+    task.check_model(student, "student")
     knowledge.check(task)
     if knowledge.codebook is None:
         raise GkdError("vqgraph distils code assignments, but this knowledge has no codebook: "

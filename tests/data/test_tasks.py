@@ -84,6 +84,20 @@ def test_bad_splits_are_rejected(triangle_plus_one):
         NodeTask(triangle_plus_one, one, torch.tensor([1]), torch.tensor([2]), setting="x")
 
 
+@pytest.mark.parametrize("seed", ["1", -1, 1.0, True])
+def test_the_split_seed_must_be_a_non_negative_integer(csbm, seed):
+    with pytest.raises(GkdError, match="split seed must be a non-negative integer"):
+        make_node_task(csbm, "cpf", seed=seed)
+
+
+def test_teacher_training_names_a_model_of_the_wrong_size(csbm):
+    from gkd.teachers import build_teacher, teacher_config, train_teacher
+
+    task, config = make_node_task(csbm, "cpf"), teacher_config("sage")
+    with pytest.raises(GkdError, match="the teacher's out_channels is 2 but the task has 3"):
+        train_teacher(build_teacher("sage", 16, 2, config), task, config)
+
+
 def test_protocol_dataset_mismatch_is_named():
     with pytest.raises(GkdError, match="not ogbn"):
         load_node_task("cora", "ogb")
