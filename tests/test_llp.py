@@ -8,7 +8,9 @@ from gkd.cli import main
 from gkd.data.links import make_link_task
 from gkd.data.synthetic import contextual_sbm
 from gkd.distill.llp import LLP, ReprMatching
+from gkd.errors import GkdError
 from gkd.link_teachers import (
+    LinkKnowledge,
     best_link_teacher,
     build_link_teacher,
     cached_link_model,
@@ -106,6 +108,19 @@ def test_llp_pulls_the_student_towards_the_teacher_order(graph):
 
     options = {"max_epochs": 30, "patience": 30, "anchor_batch_size": 64, "label_weight": 0.0}
     assert agreement(LLP(**options)) > agreement(None) + 0.2
+
+
+def test_link_distillation_names_a_student_or_knowledge_that_does_not_fit(graph):
+    task = make_link_task(graph, seed=0)
+    config = link_config("tiny", "sage", "llp", FAST)
+    knowledge = link_teacher_knowledge(task, "sage", config["teacher"], use_cache=False)
+    with pytest.raises(GkdError, match="the student's in_channels is 5 but the task has 8"):
+        LLP().fit(build_link_student(5, config["student"]), task, knowledge)
+    partial = LinkKnowledge(knowledge.embeddings[:10], knowledge.model)
+    with pytest.raises(GkdError, match="knowledge covers 10 nodes but the task's observed"):
+        LLP().fit(build_link_student(8, config["student"]), task, partial)
+    with pytest.raises(GkdError, match="split seed must be a non-negative integer; got -1"):
+        make_link_task(graph, seed=-1)
 
 
 def test_representation_matching_learns_a_map_to_the_teachers_width(graph):

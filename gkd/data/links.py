@@ -21,7 +21,7 @@ from torch_geometric.data import Data
 from torch_geometric.utils import subgraph, to_undirected
 
 from gkd.data.datasets import load_dataset
-from gkd.data.splits import check_fractions
+from gkd.data.splits import check_fractions, check_seed
 from gkd.data.tasks import check_graph
 from gkd.errors import GkdError
 from gkd.ops import CSRGraph, sample_non_edges
@@ -307,12 +307,14 @@ def make_link_task(data: Data, setting: str = "transductive", *, seed: int = 0,
         :func:`production_link_split`, whose other ratios keep their defaults).
 
     Raises:
-        GkdError: an unknown setting, a malformed graph (e.g. edges outside its nodes), a
+        GkdError: an unknown setting, a seed that is not a non-negative integer, a
+            malformed graph (e.g. edges outside its nodes), a
             ratio outside :math:`(0, 1)`, or too few edges for a training, validation and
             test edge each.
     """
     if setting not in LINK_SETTINGS:
         raise GkdError(f"unknown setting '{setting}'; choose from {', '.join(LINK_SETTINGS)}")
+    check_seed(seed)
     if setting == "transductive":
         task = transductive_link_split(data, test_ratio=test_ratio, seed=seed)
     else:

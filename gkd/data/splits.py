@@ -12,6 +12,13 @@ from torch import Tensor
 from gkd.errors import GkdError
 
 
+def check_seed(seed: int) -> None:
+    r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`seed` is a non-negative
+    integer (``bool`` excluded), as the split samplers need."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise GkdError(f"the split seed must be a non-negative integer; got {seed!r}")
+
+
 def check_fractions(what: str, **fractions: float) -> None:
     r"""Raises a :class:`~gkd.errors.GkdError` naming :obj:`what` unless every fraction
     lies in :math:`(0, 1)` and together they sum to less than 1.

@@ -19,7 +19,13 @@ from torch_geometric.data import Data, HeteroData
 from torch_geometric.transforms import LargestConnectedComponents
 
 from gkd.data.datasets import load_dataset
-from gkd.data.splits import inductive_split, mask_split, per_class_split, random_split
+from gkd.data.splits import (
+    check_seed,
+    inductive_split,
+    mask_split,
+    per_class_split,
+    random_split,
+)
 from gkd.errors import GkdError
 from gkd.ops.csr import check_edge_index, is_integer
 
@@ -299,8 +305,7 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
             class, bad fractions, an empty inductive hold-out), or split indices
             :class:`NodeTask` rejects (e.g. an empty split).
     """
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise GkdError(f"the split seed must be a non-negative integer; got {seed!r}")
+    check_seed(seed)
     info = dict(info or {}, protocol=protocol)
     check_graph(data)
     if protocol == "cpf":

@@ -104,13 +104,24 @@ class LinkDistiller:
         """
         return logits.new_zeros(())
 
-    def check(self, student: LinkPredictor, knowledge: LinkKnowledge | None) -> None:
-        r"""Raises a :class:`~gkd.errors.GkdError` if :obj:`student` and
-        :obj:`knowledge` cannot be combined."""
+    def check(self, student: LinkPredictor, task: LinkTask,
+              knowledge: LinkKnowledge | None) -> None:
+        r"""Raises a :class:`~gkd.errors.GkdError` if :obj:`student`, :obj:`task` and
+        :obj:`knowledge` cannot be combined: a student that reads the graph or another
+        feature size, or missing knowledge or knowledge of another node count."""
         if not student.graph_free:
             raise GkdError("the student of link distillation must be graph-free (an MLP)")
-        if self.name != LinkDistiller.name and knowledge is None:
+        width = getattr(student.encoder, "in_channels", None)
+        if isinstance(width, int) and width != task.num_features:
+            raise GkdError(f"the student's in_channels is {width} but the task has "
+                           f"{task.num_features} features")
+        if self.name == LinkDistiller.name:
+            return
+        if knowledge is None:
             raise GkdError(f"method {self.name} needs a teacher's knowledge")
+        if knowledge.embeddings.size(0) != task.graph.num_nodes:
+            raise GkdError(f"the teacher's knowledge covers {knowledge.embeddings.size(0)} "
+                           f"nodes but the task's observed graph has {task.graph.num_nodes}")
 
     def training_modules(self, student: LinkPredictor,
                          knowledge: LinkKnowledge | None) -> list[torch.nn.Module]:
@@ -121,7 +132,7 @@ class LinkDistiller:
             knowledge: LinkKnowledge | None = None) -> History:
         r"""Trains :obj:`student` in place on :obj:`task` (best validation Hits@K state
         restored)."""
-        self.check(student, knowledge)
+        self.check(student, task, knowledge)
         x, n = student_features(task.graph.x), task.graph.num_nodes
         graph = CSRGraph.from_edge_index(task.graph.edge_index, n)
         parameters = [p for module in [student, *self.training_modules(student, knowledge)]
