@@ -191,9 +191,12 @@ class Mirage:
 
     def __init__(self, num_hops: int = 3, min_support: float = 0.05, itemsets: str = "closed",
                  exclusive: bool = False, max_itemsets: int = 10_000) -> None:
-        if num_hops < 1:
-            raise GkdError(f"num_hops must be at least 1; got {num_hops}")
-        if not 0 < min_support <= 1:
+        if isinstance(num_hops, bool) or not isinstance(num_hops, int) or num_hops < 1:
+            raise GkdError(f"num_hops must be an integer of at least 1; got {num_hops!r}")
+        if isinstance(max_itemsets, bool) or not isinstance(max_itemsets, int) or \
+                max_itemsets < 1:
+            raise GkdError(f"max_itemsets must be an integer of at least 1; got {max_itemsets!r}")
+        if not isinstance(min_support, (int, float)) or not 0 < min_support <= 1:
             raise GkdError(f"min_support is a share of a class's graphs in (0, 1]; "
                            f"got {min_support}")
         if itemsets not in ITEMSET_KINDS:

@@ -21,7 +21,7 @@ from torch_geometric.data import Batch, Data, InMemoryDataset
 
 from gkd.data.datasets import cache_dir, dataset_folder
 from gkd.data.ogb import mirror_folder, open_ogb_dataset
-from gkd.data.splits import check_fractions
+from gkd.data.splits import check_fractions, check_seed
 from gkd.errors import GkdError
 
 SPLIT_NAMES = ("train", "val", "test")
@@ -265,9 +265,11 @@ def stratified_split(y: Tensor, train: float = 0.8, val: float = 0.1,
         ``(train_idx, val_idx, test_idx)``: sorted ``torch.long`` indices.
 
     Raises:
-        GkdError: a fraction lies outside :math:`(0, 1)`, or both sum to 1 or more.
+        GkdError: a fraction lies outside :math:`(0, 1)`, or both sum to 1 or more, or
+            the seed is not a non-negative integer.
     """
     check_fractions("split fractions", train=train, val=val)
+    check_seed(seed)
     rng = np.random.RandomState(seed)
     labels = y.view(-1).cpu().numpy()
     parts: tuple[list, list, list] = ([], [], [])

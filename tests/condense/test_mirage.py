@@ -86,6 +86,12 @@ def test_a_gnn_trained_on_a_tiny_distilled_set_runs_end_to_end(tiny_task):
 def test_bad_options_are_errors(tiny_task):
     with pytest.raises(GkdError, match="min_support"):
         Mirage(2, 0.0)
+    with pytest.raises(GkdError, match="min_support .* got 0.1"):
+        Mirage(2, "0.1")
+    with pytest.raises(GkdError, match="num_hops must be an integer of at least 1; got 2.5"):
+        Mirage(2.5, 0.3)
+    with pytest.raises(GkdError, match="max_itemsets must be an integer of at least 1; got 0"):
+        Mirage(2, 0.3, max_itemsets=0)
     with pytest.raises(GkdError, match="depth 2"):
         Mirage(3, 0.3).condense(tiny_task, ComputationTrees(tiny_task, 2))
 

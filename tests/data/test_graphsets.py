@@ -22,6 +22,8 @@ def test_stratified_split_keeps_class_shares_and_is_seeded():
     again = stratified_split(y, seed=3)
     assert all(torch.equal(a, b) for a, b in zip((train, val, test), again))
     assert not torch.equal(train, stratified_split(y, seed=4)[0])
+    with pytest.raises(GkdError, match="split seed must be a non-negative integer; got -1"):
+        stratified_split(y, seed=-1)
 
 
 def test_task_checks_its_split_and_scores(tiny_graphs):
