@@ -1,24 +1,30 @@
-"""Validation check of a minimum training length for VQGraph's tokenizer (CPF, SAGE
-backbone).
+"""Validation checks of VQGraph tokenizer changes that are not options (CPF, SAGE backbone).
 
-On Cora and CiteSeer most tokenizers reach their best validation accuracy within the
-first 10-50 epochs, while the codebook, k-means-initialised at epoch 1 and EMA-updated
-since, still has most codes dead. This trains, per seed, the tokenizer with epoch
-selection starting at epoch MIN (``none``: the default, selection from epoch 1; patience
-then counts from MIN) and its student, and appends one JSON line per seed to OUT. Choose
-on validation, never test.
+Trains, per seed, the tokenizer with one VARIANT patched in, then its student, and appends
+one JSON line per seed to OUT. Choose on validation, never test. Variants:
+
+- ``default``: no change.
+- ``from-epoch-N``: the tokenizer's epoch selection ignores validation before epoch N
+  (patience counts from there). On Cora and CiteSeer most tokenizers reach their best
+  validation accuracy within 10-50 epochs, with most codes dead.
+- ``continuous-head``: the classification head reads the encoder's embedding instead of its
+  quantised code (the codes still learn through the commitment and reconstruction losses):
+  is the quantisation bottleneck what makes the tokenizer a weaker classifier than SAGE?
 
     GKD_DATA_ROOT=../shared/datasets OMP_NUM_THREADS=1 python \\
-        benchmarks/sweeps/vqgraph_min_epochs.py DATASET SETTING MIN SEEDS OUT.jsonl
+        benchmarks/sweeps/vqgraph_tokenizer_patch.py DATASET SETTING VARIANT SEEDS OUT.jsonl
 """
 import json
 import sys
 import tempfile
 import time
 
+import torch.nn.functional as F
+
 import gkd.tokenizer
 from gkd.data.tasks import load_node_task
 from gkd.experiment import node_config, run_node_distillation
+from gkd.nn.tokenizer import GraphTokenizer, TokenizerOutput
 
 
 def select_from_epoch(first: int) -> None:
@@ -39,9 +45,25 @@ def select_from_epoch(first: int) -> None:
     gkd.tokenizer.fit = fit_from
 
 
-dataset, setting, first, seeds, out = sys.argv[1:6]
-if first != "none":
-    select_from_epoch(int(first))
+def classify_embeddings() -> None:
+    """Makes the tokenizer's head classify the encoder's embeddings, not their codes."""
+
+    def encode(self, x, edge_index):
+        embedding = self.encoder(x, edge_index)
+        vq = self.quantizer(embedding)
+        h = F.dropout(embedding, p=self.dropout, training=self.training)
+        return TokenizerOutput(self.head(h, edge_index), embedding, vq)
+
+    GraphTokenizer.encode = encode
+
+
+dataset, setting, variant, seeds, out = sys.argv[1:6]
+if variant.startswith("from-epoch-"):
+    select_from_epoch(int(variant.removeprefix("from-epoch-")))
+elif variant == "continuous-head":
+    classify_embeddings()
+elif variant != "default":
+    sys.exit(f"unknown variant {variant!r}: default, from-epoch-N or continuous-head")
 config = node_config(dataset, "sage", "vqgraph")
 # the knowledge cache is keyed by the configuration, which the patch does not change
 with tempfile.TemporaryDirectory() as cache:
@@ -50,7 +72,7 @@ with tempfile.TemporaryDirectory() as cache:
         task = load_node_task(dataset, "cpf", setting=setting, seed=seed)
         run = run_node_distillation(task, "sage", "vqgraph", config, cache=cache)
         student = run["details"]["student"]
-        row = {"dataset": dataset, "setting": setting, "min_epoch": first, "seed": seed,
+        row = {"dataset": dataset, "setting": setting, "variant": variant, "seed": seed,
                **{f"tokenizer_{k}": v for k, v in run["teacher"].items()},
                **{f"student_{k}": v for k, v in run["student"].items()},
                "tokenizer_epoch": run["details"]["teacher"]["epoch"],
