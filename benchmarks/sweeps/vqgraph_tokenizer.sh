@@ -11,6 +11,7 @@ declare -A variants=(
   [default]=""
   [layers1]="--set teacher.num_layers=1"
   [codes2048]="--set teacher.num_codes=2048"
+  [dim128]="--set teacher.code_dim=128"
   [feat1]="--set teacher.feature_weight=1"
   [feat0]="--set teacher.feature_weight=0"
   [edge0]="--set teacher.edge_weight=0"
