@@ -73,3 +73,29 @@ def test_dataclass_options_are_checked_on_construction():
     with pytest.raises(GkdError, match=r"^llp option rank_weight must be non-negative"):
         LLP(rank_weight=-1.0)
     assert LLP(grad_clip=None).grad_clip is None
+
+
+def test_every_default_lies_in_its_range():
+    from gkd.condense.experiment import CONDENSER_DEFAULTS
+    from gkd.condense.training import MODEL_DEFAULTS, TRAIN_DEFAULTS
+    from gkd.config import check_option
+    from gkd.data import DATASETS
+    from gkd.distill import DISTILLERS
+    from gkd.distill.llp import LINK_DISTILLERS
+    from gkd.experiment import node_config
+    from gkd.link_teachers import LINK_TEACHERS
+    from gkd.linkpred import link_config
+    from gkd.teachers import TEACHERS
+
+    configs = [MODEL_DEFAULTS, TRAIN_DEFAULTS, CONDENSER_DEFAULTS]
+    for dataset in [None, *DATASETS]:
+        for teacher in TEACHERS:
+            configs += node_config(dataset, teacher, "glnn").values()
+        for method in DISTILLERS:
+            configs += node_config(dataset, "sage", method).values()
+        for teacher in LINK_TEACHERS:
+            for method in LINK_DISTILLERS:
+                configs += link_config(dataset, teacher, method).values()
+    for config in configs:
+        for key, value in config.items():
+            check_option(key, value, key, value)
