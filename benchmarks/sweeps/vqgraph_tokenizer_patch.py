@@ -10,6 +10,9 @@ one JSON line per seed to OUT. Choose on validation, never test. Variants:
 - ``continuous-head``: the classification head reads the encoder's embedding instead of its
   quantised code (the codes still learn through the commitment and reconstruction losses):
   is the quantisation bottleneck what makes the tokenizer a weaker classifier than SAGE?
+- ``val-loss``: the tokenizer's epoch is selected on validation cross-entropy instead of
+  accuracy, which passes over early epochs whose near-zero logits give the student
+  near-uniform soft labels.
 
     GKD_DATA_ROOT=../shared/datasets OMP_NUM_THREADS=1 python \\
         benchmarks/sweeps/vqgraph_tokenizer_patch.py DATASET SETTING VARIANT SEEDS OUT.jsonl
@@ -45,6 +48,11 @@ def select_from_epoch(first: int) -> None:
     gkd.tokenizer.fit = fit_from
 
 
+def select_on_validation_loss() -> None:
+    """Makes the tokenizer's epoch selection maximise minus the validation cross-entropy."""
+    gkd.tokenizer.accuracy = lambda logits, y: -F.cross_entropy(logits, y).item()
+
+
 def classify_embeddings() -> None:
     """Makes the tokenizer's head classify the encoder's embeddings, not their codes."""
 
@@ -62,8 +70,10 @@ if variant.startswith("from-epoch-"):
     select_from_epoch(int(variant.removeprefix("from-epoch-")))
 elif variant == "continuous-head":
     classify_embeddings()
+elif variant == "val-loss":
+    select_on_validation_loss()
 elif variant != "default":
-    sys.exit(f"unknown variant {variant!r}: default, from-epoch-N or continuous-head")
+    sys.exit(f"unknown variant {variant!r}: default, from-epoch-N, continuous-head or val-loss")
 config = node_config(dataset, "sage", "vqgraph")
 # the knowledge cache is keyed by the configuration, which the patch does not change
 with tempfile.TemporaryDirectory() as cache:
