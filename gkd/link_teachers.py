@@ -88,9 +88,9 @@ def selection_k(hits_k: int, select_k: int | None) -> int:
     measures a three times coarser quantile than test Hits@20; ``select_k=7`` ranks
     validation positives against the same top 3 % of negatives as test Hits@20 does.
     """
-    for name, value in (("hits_k", hits_k), ("select_k", select_k)):
-        if (value is not None or name == "hits_k") and (
-                isinstance(value, bool) or not isinstance(value, int) or value < 1):
+    given = {"hits_k": hits_k} if select_k is None else {"hits_k": hits_k, "select_k": select_k}
+    for name, value in given.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise GkdError(f"{name} must be a positive integer; got {value!r}")
     return hits_k if select_k is None else select_k
 

@@ -66,9 +66,6 @@ class VQGraph(Distiller):
     # GLNN's students and their training settings, for a like-for-like comparison.
     dataset_defaults: ClassVar = GLNN.dataset_defaults
 
-    def __post_init__(self) -> None:
-        super().__post_init__()
-
     @classmethod
     def configure_teacher(cls, teacher: str, dataset: str | None = None,
                           overrides: dict[str, Any] | None = None) -> dict[str, Any]:
