@@ -202,8 +202,9 @@ def _linkpred(args: argparse.Namespace) -> None:
     if args.shared_teacher:
         knowledge = best_link_teacher(task, args.teacher, config["teacher"], range(args.seeds),
                                       use_cache=not args.no_cache)
-        print(f"  shared teacher: seed {knowledge.meta['seed']}, the best validation Hits@{k} "
-              f"({knowledge.meta['metrics']['val']:.2f}) of seeds 0-{args.seeds - 1}",
+        chosen = knowledge.meta["selection"]
+        print(f"  shared teacher: seed {knowledge.meta['seed']}, the best validation "
+              f"Hits@{chosen['k']} ({chosen['val']:.2f}) of seeds 0-{args.seeds - 1}",
               file=sys.stderr)
         other = sorted({run["details"]["teacher"]["seed"] for run in stored.values()}
                        - {knowledge.meta["seed"]})

@@ -48,7 +48,8 @@ def node_config(dataset: str, teacher: str, method: str,
 def _train_student(task: NodeTask, distiller: Distiller, student_config: dict[str, Any],
                    knowledge: Knowledge | None) -> tuple[dict[str, float], dict[str, Any]]:
     seed_everything(task.seed)
-    student = MLP(task.num_features, out_channels=task.num_classes, **student_config)
+    student = MLP(task.num_features, out_channels=task.num_classes,
+                  **student_config).to(task.graph.x.device)
     history = distiller.fit(student, task, knowledge)
     metrics = evaluate(task, lambda g: student(g.x))
     return metrics, {"epoch": history.best_epoch, "params": parameter_count(student),

@@ -11,6 +11,8 @@ from typing import IO, Any
 
 import torch
 
+from gkd.errors import GkdError
+
 
 def _umask() -> int:
     mask = os.umask(0)
@@ -128,6 +130,23 @@ def file_lock(path: str | Path, *, wait: bool = True) -> Iterator[bool]:
             yield True
         finally:
             fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def loading_cached(path: str | Path) -> Iterator[None]:
+    r"""Turns any failure inside the block, which loads the cached model at :obj:`path`
+    (a corrupt file, or the weights of a model built differently), into a
+    :class:`~gkd.errors.GkdError` that names the file and the way out.
+
+    Args:
+        path (str or Path): the cached file being loaded.
+    """
+    try:
+        yield
+    except Exception as error:
+        reason = (str(error).splitlines() or [type(error).__name__])[0]
+        raise GkdError(f"the cached model '{path}' cannot be loaded ({reason}); delete it, "
+                       f"or run without the cache (--no-cache)") from None
 
 
 def cache_lock(entry: str | Path, enabled: bool = True

@@ -12,7 +12,7 @@ import json
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from gkd.data.datasets import cache_dir
 from gkd.data.tasks import NodeTask
 from gkd.errors import GkdError
 from gkd.evaluation import evaluate
-from gkd.io import cache_lock, load_torch, save_torch
+from gkd.io import cache_lock, load_torch, loading_cached, save_torch
 from gkd.nn.vq import SIMILARITIES, code_scores
 from gkd.ops import adjacency
 from gkd.teachers import build_teacher, train_teacher
@@ -115,9 +115,28 @@ class Knowledge:
         """
         return torch.softmax(self.code_scores(index) / temperature, dim=-1)
 
+    def to(self, device: str | torch.device) -> Knowledge:
+        r"""A copy with every tensor and the :attr:`model` on :obj:`device`.
+
+        Args:
+            device (str or torch.device): the target device.
+
+        Returns:
+            Knowledge: the copy, its :attr:`meta` shared with this one and its
+            :attr:`model` moved in place.
+        """
+        def move(tensor: Tensor | None) -> Tensor | None:
+            return None if tensor is None else tensor.to(device)
+
+        return replace(self, logits=self.logits.to(device), embeddings=move(self.embeddings),
+                       codebook=move(self.codebook),
+                       model=None if self.model is None else self.model.to(device))
+
     def check(self, task: NodeTask) -> None:
         r"""Raises a :class:`~gkd.errors.GkdError` unless this knowledge fits
-        :obj:`task` (one row per observed node, one column per class) and its codebook,
+        :obj:`task` (one row per observed node, one column per class, and, where
+        ``meta["fingerprint"]`` records the task its teacher was trained on, that task's
+        :meth:`~gkd.data.NodeTask.fingerprint`) and its codebook,
         if any, fits its embeddings (one 2-D row per node, as wide as the codes) with a
         known :attr:`similarity`.
 
@@ -131,6 +150,12 @@ class Knowledge:
             tensor = getattr(self, name)
             if tensor is not None and not bool(torch.isfinite(tensor).all()):
                 raise GkdError(f"knowledge {name} contain NaN or infinite values")
+        trained_on = self.meta.get("fingerprint")
+        if trained_on is not None and trained_on != task.fingerprint():
+            raise GkdError("this knowledge comes from a teacher trained on another task "
+                           "(another graph, split, setting or seed's split), whose training "
+                           "nodes may be this task's test nodes; use the knowledge of a "
+                           "teacher trained on this task")
         n, c = self.logits.shape
         if n != task.graph.num_nodes:
             raise GkdError(f"knowledge covers {n} nodes but the task's observed graph has "
@@ -343,19 +368,22 @@ def cached_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
         GkdError: a cached knowledge file exists but cannot be read (see
             :meth:`Knowledge.load`).
     """
-    key = cache_key(task.fingerprint(), task.seed, teacher, config)
+    fingerprint = task.fingerprint()
+    key = cache_key(fingerprint, task.seed, teacher, config)
     path = cache_dir(cache) / "knowledge" / f"{key}.pt"
     weights = path.with_suffix(".teacher.pt")
     with cache_lock(path, use_cache):
+        device = task.graph.x.device
         if use_cache and path.is_file() and weights.is_file():
-            knowledge = Knowledge.load(path)
-            model = build()
-            model.load_state_dict(load_torch(weights))
+            knowledge = Knowledge.load(path).to(device)
+            model = build().to(device)
+            with loading_cached(weights):
+                model.load_state_dict(load_torch(weights))
             knowledge.model = model.eval()
-            knowledge.meta["cached"] = True
+            knowledge.meta.update(fingerprint=fingerprint, cached=True)
             return knowledge
         seed_everything(task.seed)
-        model = build()
+        model = build().to(device)
         start = time.perf_counter()
         history = train(model)
         metrics = evaluate(task, lambda g: model(g.x, adjacency(g.edge_index, g.num_nodes)))
@@ -363,9 +391,10 @@ def cached_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
         knowledge.meta = {"teacher": teacher, "config": config, "task": task.info,
                           "metrics": metrics, "epoch": history.best_epoch,
                           "params": parameter_count(model),
-                          "seconds": time.perf_counter() - start, **knowledge.meta}
+                          "seconds": time.perf_counter() - start, "fingerprint": fingerprint,
+                          **knowledge.meta}
         if use_cache:
-            save_torch(weights, model.state_dict())
+            save_torch(weights, {k: v.cpu() for k, v in model.state_dict().items()})
             knowledge.save(path)
     knowledge.model = model
     knowledge.meta["cached"] = False

@@ -26,7 +26,7 @@ from gkd.config import merge_overrides
 from gkd.data.datasets import cache_dir
 from gkd.data.links import LinkTask
 from gkd.errors import GkdError
-from gkd.io import cache_lock, load_torch, save_torch
+from gkd.io import cache_lock, load_torch, loading_cached, save_torch
 from gkd.knowledge import cache_key, parameter_count
 from gkd.link_evaluation import evaluate_links, hits_at_k
 from gkd.nn.link_predictor import LinkPredictor
@@ -128,7 +128,11 @@ def train_link_teacher(model: LinkPredictor, task: LinkTask, config: dict[str, A
                patience=config["patience"])
 
 
-def _embed(model: LinkPredictor, graph: Data) -> Tensor:
+def embed_graph(model: LinkPredictor, graph: Data) -> Tensor:
+    r"""The node embeddings of :obj:`graph` by :obj:`model`'s encoder (a graph-free one
+    reads the features only)."""
+    if model.graph_free:
+        return model.encode(graph.x)
     return model.encode(graph.x, adjacency(graph.edge_index, graph.num_nodes))
 
 
@@ -141,7 +145,8 @@ class LinkKnowledge:
             in eval mode.
         model (LinkPredictor): the trained teacher, in eval mode.
         meta (dict, optional): ``name``, ``config``, ``metrics`` (Hits@K in percent),
-            ``epoch``, ``params``, ``seconds``, ``cached`` and the training ``seed``.
+            ``epoch``, ``params``, ``seconds``, ``cached``, the training ``seed`` and the
+            ``fingerprint`` of the task it was trained on.
     """
 
     embeddings: Tensor
@@ -164,49 +169,59 @@ def cached_link_model(task: LinkTask, name: str, config: dict[str, Any], *, seed
     r"""A link predictor trained on :obj:`task`, from the cache when present: seeded
     with :obj:`seed`, built, trained in place with validation selection and scored on
     every evaluation set. The weights and the metadata (``metrics`` in Hits@K percent,
-    ``epoch``, ``params``, ``seconds``; ``cached`` tells whether they came from the
-    cache) are stored under ``<cache dir>/<folder>/<key>.pt``, keyed by the task's
-    content, :obj:`seed`, :obj:`name` and :obj:`config`; a concurrent process wanting
-    the same model waits for this one and loads it (:func:`~gkd.io.cache_lock`). Returns
-    the model in eval mode and its metadata.
+    ``epoch``, ``params``, ``seconds``) are stored under ``<cache dir>/<folder>/<key>.pt``,
+    keyed by the task's content, :obj:`seed`, :obj:`name` and :obj:`config`; a concurrent
+    process wanting the same model waits for this one and loads it
+    (:func:`~gkd.io.cache_lock`). Returns the model in eval mode and its metadata, with
+    ``cached`` (whether it came from the cache) and ``fingerprint`` (the task's
+    :meth:`~gkd.data.LinkTask.fingerprint`) added.
     """
     keyed = {k: v for k, v in config.items() if k not in _KEY_NEUTRAL or v != _KEY_NEUTRAL[k]}
-    key = cache_key(task.fingerprint(), seed, name, keyed, FORMAT)
+    fingerprint = task.fingerprint()
+    key = cache_key(fingerprint, seed, name, keyed, FORMAT)
     path = cache_dir(cache) / folder / f"{key}.pt"
     with cache_lock(path, use_cache):
         torch.manual_seed(seed)
         model = build().to(task.device)
         if use_cache and path.is_file():
-            saved = load_torch(path)
-            model.load_state_dict(saved["state"])
-            return model.eval(), {**json.loads(saved["meta"]), "cached": True}
+            with loading_cached(path):
+                saved = load_torch(path)
+                model.load_state_dict(saved["state"])
+                meta = json.loads(saved["meta"])
+            return model.eval(), {**meta, "fingerprint": fingerprint, "cached": True}
         start = time.perf_counter()
         history = train(model)
-        metrics = evaluate_links(task, lambda g: _embed(model, g), model.score, config["hits_k"])
+        metrics = evaluate_links(task, lambda g: embed_graph(model, g), model.score,
+                                 config["hits_k"])
         meta = {"name": name, "config": config, "metrics": metrics,
                 "epoch": history.best_epoch, "params": parameter_count(model),
                 "seconds": round(time.perf_counter() - start, 3)}
         if use_cache:
             state = {k: v.cpu() for k, v in model.state_dict().items()}
             save_torch(path, {"state": state, "meta": json.dumps(meta)})
-    return model.eval(), {**meta, "cached": False}
+    return model.eval(), {**meta, "fingerprint": fingerprint, "cached": False}
 
 
 def best_link_teacher(task: LinkTask, teacher: str, config: dict[str, Any],
                       seeds: Iterable[int], *, cache: str | os.PathLike | None = None,
                       use_cache: bool = True) -> LinkKnowledge:
-    r"""The knowledge of the link teacher with the best validation Hits@K among those
-    trained with :obj:`seeds` (the first of them on a tie), as the LLP paper picks the one
-    teacher all its students learn from. Each is trained or loaded as by
-    :func:`link_teacher_knowledge`."""
-    best = None
+    r"""The knowledge of the link teacher with the best validation Hits@K, the :math:`K`
+    that selects epochs (:func:`selection_k`), among those trained with :obj:`seeds` (the
+    first of them on a tie), as the LLP paper picks the one teacher all its students learn
+    from. Each is trained or loaded as by :func:`link_teacher_knowledge`; the chosen one's
+    ``meta["selection"]`` holds that ``k`` and its validation Hits@K ``val``."""
+    k = selection_k(config["hits_k"], config["select_k"])
+    best, best_val = None, -1.0
     for seed in seeds:
         knowledge = link_teacher_knowledge(task, teacher, config, seed=seed, cache=cache,
                                            use_cache=use_cache)
-        if best is None or knowledge.meta["metrics"]["val"] > best.meta["metrics"]["val"]:
-            best = knowledge
+        with torch.no_grad():
+            val = validation_hits(knowledge.embeddings, knowledge.model, task, k)
+        if val > best_val:
+            best, best_val = knowledge, val
     if best is None:
         raise GkdError("best_link_teacher needs at least one seed")
+    best.meta["selection"] = {"k": k, "val": best_val}
     return best
 
 
@@ -223,5 +238,5 @@ def link_teacher_knowledge(task: LinkTask, teacher: str, config: dict[str, Any],
         train=lambda m: train_link_teacher(m, task, config), folder="link-teachers",
         cache=cache, use_cache=use_cache)
     with torch.no_grad():
-        embeddings = _embed(model, task.graph)
+        embeddings = embed_graph(model, task.graph)
     return LinkKnowledge(embeddings, model, {**meta, "seed": seed})

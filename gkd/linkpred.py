@@ -12,10 +12,11 @@ from gkd.data.links import LinkTask
 from gkd.distill.llp import LinkDistiller, get_link_distiller
 from gkd.errors import GkdError
 from gkd.knowledge import parameter_count
-from gkd.link_evaluation import evaluate_links
+from gkd.link_evaluation import evaluate_links, logged_link_metrics
 from gkd.link_teachers import (
     LinkKnowledge,
     cached_link_model,
+    embed_graph,
     link_teacher_config,
     link_teacher_knowledge,
 )
@@ -100,7 +101,12 @@ def _train_student(task: LinkTask, distiller: LinkDistiller, config: dict[str, A
     history = distiller.fit(student, task, knowledge)
     metrics = evaluate_links(task, lambda g: student.encode(g.x), student.score, distiller.hits_k)
     return metrics, {"epoch": history.best_epoch, "params": parameter_count(student),
-                     "seconds": round(history.seconds, 3)}
+                     "seconds": round(history.seconds, 3),
+                     "logged_metrics": _logged_metrics(task, student)}
+
+
+def _logged_metrics(task: LinkTask, model: LinkPredictor) -> dict[str, dict[str, float]]:
+    return logged_link_metrics(task, lambda g: embed_graph(model, g), model.score)
 
 
 def plain_link_model(task: LinkTask, distiller: LinkDistiller, config: dict[str, Any], *,
@@ -140,14 +146,16 @@ def plain_link_mlp(task: LinkTask, distiller: LinkDistiller, config: dict[str, A
                    seed: int = 0, cache: str | os.PathLike | None = None,
                    use_cache: bool = True) -> tuple[dict[str, float], dict[str, Any]]:
     r"""The metrics (Hits@K in percent) and details (``epoch``, ``params``, ``seconds``,
-    ``cached``) of the seed's :func:`plain_link_model`, which takes the same arguments.
+    ``cached``, ``logged_metrics``) of the seed's :func:`plain_link_model`, which takes
+    the same arguments.
 
     Returns:
         ``(metrics, details)``.
     """
-    _, meta = plain_link_model(task, distiller, config, seed=seed, cache=cache,
-                               use_cache=use_cache)
-    return meta["metrics"], {k: meta[k] for k in ("epoch", "params", "seconds", "cached")}
+    model, meta = plain_link_model(task, distiller, config, seed=seed, cache=cache,
+                                   use_cache=use_cache)
+    details = {k: meta[k] for k in ("epoch", "params", "seconds", "cached")}
+    return meta["metrics"], {**details, "logged_metrics": _logged_metrics(task, model)}
 
 
 def run_link_prediction(task: LinkTask, teacher: str, method: str,
@@ -175,7 +183,8 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
     Returns:
         A run record ``{"seed", "teacher", "mlp", "student", "details", "split"}`` where
         each model maps ``val``, ``test`` (and the production test groups) to Hits@K in
-        percent.
+        percent; each model's details hold, under ``logged_metrics``, Hits@10/50/100 and
+        ROC-AUC on the same sets (:func:`~gkd.link_evaluation.logged_link_metrics`).
     """
     distiller = get_link_distiller(method)(**config["distiller"])
     if knowledge is None:
@@ -187,6 +196,7 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
                                               seed)
     teacher_details = {k: knowledge.meta[k]
                        for k in ("seed", "epoch", "params", "seconds", "cached")}
+    teacher_details["logged_metrics"] = _logged_metrics(task, knowledge.model)
     return {"seed": seed, "teacher": knowledge.meta["metrics"], "mlp": mlp, "student": student,
             "details": {"teacher": teacher_details, "mlp": mlp_details,
                         "student": student_details},

@@ -122,7 +122,8 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
         return optimizer_step(optimizer, loss)
 
     def sampled_epoch(csr: CSRGraph) -> float:
-        seeds = task.train_idx[torch.randperm(task.train_idx.numel())]
+        seeds = task.train_idx[torch.randperm(task.train_idx.numel(),
+                                              device=task.train_idx.device)]
         losses = []
         for batch in seeds.split(config["batch_size"]):
             nodes, edge_index = sample_subgraph(csr, batch, config["fanouts"])

@@ -3,7 +3,7 @@ import os
 import pytest
 import torch
 
-from gkd.data import make_node_task
+from gkd.data import cache_dir, make_node_task
 from gkd.errors import GkdError
 from gkd.knowledge import Knowledge, extract_knowledge, teacher_knowledge
 from gkd.teachers import teacher_config
@@ -87,3 +87,42 @@ def test_cache_tells_different_graphs_of_equal_size_apart(csbm):
     second = teacher_knowledge(make_node_task(other, "cpf", seed=0), "gcn", config)
     assert not second.meta["cached"]
     assert not torch.equal(first.logits, second.logits)
+
+
+def test_check_refuses_the_knowledge_of_another_seeds_split(csbm):
+    config = teacher_config("gcn", overrides=SMALL)
+    knowledge = teacher_knowledge(make_node_task(csbm, "cpf", seed=0), "gcn", config)
+    knowledge.check(make_node_task(csbm, "cpf", seed=0))
+    # seed 1's split has other training nodes: seed 0's teacher saw labels of its test nodes
+    with pytest.raises(GkdError, match="trained on another task"):
+        knowledge.check(make_node_task(csbm, "cpf", seed=1))
+    Knowledge(knowledge.logits).check(make_node_task(csbm, "cpf", seed=1))  # a user's own
+
+
+@pytest.mark.parametrize("damage", ["garbage", "other model"])
+def test_a_corrupt_or_foreign_cached_teacher_is_named(csbm, damage):
+    task = make_node_task(csbm, "cpf", seed=0)
+    config = teacher_config("gcn", overrides=SMALL)
+    teacher_knowledge(task, "gcn", config)
+    [weights] = (cache_dir() / "knowledge").glob("*.teacher.pt")
+    if damage == "garbage":
+        weights.write_bytes(b"garbage")
+    else:
+        torch.save({"lin.weight": torch.zeros(2, 2)}, weights)
+    with pytest.raises(GkdError, match="the cached model .* cannot be loaded.*--no-cache"):
+        teacher_knowledge(task, "gcn", config)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+@pytest.mark.parametrize("method", ["glnn", "krd", "vqgraph"])
+def test_node_distillation_on_cuda_caches_teachers_a_cpu_run_can_load(csbm, method):
+    from gkd.experiment import node_config, run_node_distillation
+
+    fast = {"teacher": {"max_epochs": 20}, "distiller": {"max_epochs": 20}}
+    config = node_config("csbm", "sage", method, fast)
+    task = make_node_task(csbm, "cpf", seed=0)
+    run = run_node_distillation(make_node_task(csbm.to("cuda"), "cpf", seed=0), "sage",
+                                method, config)
+    assert all(0 <= value <= 100 for value in run["student"].values())
+    again = run_node_distillation(task, "sage", method, config)
+    assert again["details"]["teacher"]["cached"] and again["teacher"] == run["teacher"]

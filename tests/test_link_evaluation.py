@@ -2,7 +2,9 @@ import pytest
 import torch
 from ogb.linkproppred import Evaluator
 
-from gkd.link_evaluation import hits_at_k, mrr
+from gkd.data.links import make_link_task
+from gkd.data.synthetic import contextual_sbm
+from gkd.link_evaluation import evaluate_links, hits_at_k, logged_link_metrics, mrr
 
 
 @pytest.mark.parametrize("k", [1, 20, 50])
@@ -28,3 +30,19 @@ def test_mrr_matches_the_ogb_evaluator():
     neg[:5, :3] = pos[:5, None]  # ties
     expected = Evaluator("ogbl-citation2").eval({"y_pred_pos": pos, "y_pred_neg": neg})
     assert mrr(pos, neg) == pytest.approx(float(expected["mrr_list"].mean()))
+
+
+def test_logged_metrics_add_hits_at_more_ks_and_the_auc():
+    task = make_link_task(contextual_sbm(300, avg_degree=6, num_features=8, seed=0), seed=0)
+
+    def score(h, pairs):
+        return (h[pairs[0]] * h[pairs[1]]).sum(-1)
+
+    logged = logged_link_metrics(task, lambda g: g.x, score)
+    assert set(logged) == set(evaluate_links(task, lambda g: g.x, score)) == {"val", "test"}
+    pos, neg = score(task.graph.x, task.val.pos), score(task.graph.x, task.val.neg)
+    # the AUC is the chance that a positive outscores a negative, ties counting half
+    above = (pos[:, None] > neg[None]).float() + 0.5 * (pos[:, None] == neg[None]).float()
+    assert logged["val"]["auc"] == pytest.approx(100 * float(above.mean()))
+    assert logged["val"]["hits@10"] == pytest.approx(100 * hits_at_k(pos, neg, 10))
+    assert neg.numel() < 100 and "hits@100" not in logged["val"]  # too few negatives

@@ -16,6 +16,7 @@ from gkd.link_teachers import (
     cached_link_model,
     link_teacher_knowledge,
     train_link_teacher,
+    validation_hits,
 )
 from gkd.linkpred import build_link_student, link_config, run_link_prediction
 
@@ -121,6 +122,19 @@ def test_link_distillation_names_a_student_or_knowledge_that_does_not_fit(graph)
         LLP().fit(build_link_student(8, config["student"]), task, partial)
     with pytest.raises(GkdError, match="split seed must be a non-negative integer; got -1"):
         make_link_task(graph, seed=-1)
+    other_split = make_link_task(graph, seed=1)
+    with pytest.raises(GkdError, match="comes from another link task"):
+        LLP().fit(build_link_student(8, config["student"]), other_split, knowledge)
+
+
+def test_a_corrupt_cached_link_teacher_is_named(graph, tmp_path):
+    task = make_link_task(graph, seed=0)
+    config = link_config("tiny", "sage", "llp", FAST)["teacher"]
+    link_teacher_knowledge(task, "sage", config, cache=tmp_path)
+    [cached] = (tmp_path / "link-teachers").glob("*.pt")
+    cached.write_bytes(b"garbage")
+    with pytest.raises(GkdError, match=f"the cached model '{cached}' cannot be loaded"):
+        link_teacher_knowledge(task, "sage", config, cache=tmp_path)
 
 
 def test_representation_matching_learns_a_map_to_the_teachers_width(graph):
@@ -162,6 +176,10 @@ def test_linkpred_writes_the_json_contract(capsys, tmp_path):
     assert set(result["summary"]) == {"teacher", "mlp", "student"}
     assert set(result["summary"]["student"]) == {"val", "test", "test_old_old", "test_old_new",
                                                  "test_new_new"}
+    for run in result["runs"]:  # Hits@10/50/100 and AUC logged on every scored set
+        for model in ("teacher", "mlp", "student"):
+            logged = run["details"][model]["logged_metrics"]
+            assert set(logged) == set(run[model]) and all("auc" in m for m in logged.values())
 
 
 @pytest.mark.parametrize("args, message", [
@@ -275,6 +293,7 @@ def test_a_shared_teacher_is_the_best_on_validation_and_teaches_every_seed(graph
     best = best_link_teacher(task, "sage", config["teacher"], range(3), cache=tmp_path)
     vals = [t.meta["metrics"]["val"] for t in teachers]
     assert best.meta["seed"] == vals.index(max(vals)) and best.meta["cached"]
+    assert best.meta["selection"] == {"k": 20, "val": max(vals)}
     runs = [run_link_prediction(task, "sage", "llp", config, seed=seed, knowledge=best,
                                 cache=tmp_path) for seed in range(2)]
     assert all(run["teacher"] == best.meta["metrics"] for run in runs)
@@ -284,6 +303,18 @@ def test_a_shared_teacher_is_the_best_on_validation_and_teaches_every_seed(graph
     assert own["student"] == run_link_prediction(task, "sage", "llp", config,
                                                  seed=best.meta["seed"], knowledge=best,
                                                  cache=tmp_path)["student"]
+
+
+def test_a_shared_teacher_is_chosen_on_the_selection_hits(graph, tmp_path):
+    task = make_link_task(graph, seed=0)
+    config = {**link_config("tiny", "sage", "llp", FAST)["teacher"], "select_k": 3}
+    teachers = [link_teacher_knowledge(task, "sage", config, seed=seed, cache=tmp_path)
+                for seed in range(3)]
+    with torch.no_grad():
+        hits3 = [validation_hits(t.embeddings, t.model, task, 3) for t in teachers]
+    best = best_link_teacher(task, "sage", config, range(3), cache=tmp_path)
+    assert best.meta["seed"] == hits3.index(max(hits3))
+    assert best.meta["selection"] == {"k": 3, "val": max(hits3)}
 
 
 def test_linkpred_shared_teacher_is_recorded(capsys, tmp_path):

@@ -374,8 +374,11 @@ def write_report(results: Results, out: str | Path) -> dict[str, Path]:
                    ("p", "Test accuracy in percent, mean ± sample std (ddof = 1) over seeds, "
                          "each model selected on validation. Inductive rows report the "
                          f"production mix 0.8·tran + 0.2·ind. Paper numbers: {GLNN_SOURCE}; "
-                         "Δ = ours − paper for the student."),
-                   ("table", _accuracy_table(rows))]
+                         "Δ = ours − paper for the student. One table per split protocol: "
+                         "numbers of different protocols are different experiments.")]
+        for protocol in dict.fromkeys(row["protocol"] for row in rows):
+            blocks += [("h3", f"Protocol {protocol}"),
+                       ("table", _accuracy_table([r for r in rows if r["protocol"] == protocol]))]
     if results.speeds:
         blocks += [("h2", "Inference speed"),
                    ("p", "Median and interquartile range over repeats after warm-up; the "
@@ -395,7 +398,7 @@ def write_report(results: Results, out: str | Path) -> dict[str, Path]:
 
     markdown, body = [], []
     for kind, content in blocks:
-        if kind in ("h1", "h2"):
+        if kind in ("h1", "h2", "h3"):
             markdown.append(f"{'#' * int(kind[1])} {content}")
             body.append(f"<{kind}>{html.escape(content)}</{kind}>")
         elif kind == "p":

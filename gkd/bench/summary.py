@@ -35,9 +35,15 @@ def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def format_rows(rows: list[dict[str, Any]]) -> str:
-    r"""Summary rows as an aligned text table of headline test accuracy in percent."""
-    table = [[*TASK_FIELDS, "seeds", "metric", *MODELS]]
-    for row in rows:
-        table.append([str(row[f]) for f in TASK_FIELDS] + [str(row["seeds"]), row["metric"]]
-                     + [mean_std(**row["summary"][m][row["metric"]]) for m in MODELS])
-    return text_table(table)
+    r"""Summary rows as aligned text tables of headline test accuracy in percent, one per
+    split protocol (numbers of different protocols are different experiments)."""
+    tables = []
+    for protocol in dict.fromkeys(row["protocol"] for row in rows):
+        table = [[*TASK_FIELDS, "seeds", "metric", *MODELS]]
+        for row in rows:
+            if row["protocol"] == protocol:
+                table.append([str(row[f]) for f in TASK_FIELDS]
+                             + [str(row["seeds"]), row["metric"]]
+                             + [mean_std(**row["summary"][m][row["metric"]]) for m in MODELS])
+        tables.append(text_table(table))
+    return "\n\n".join(tables)

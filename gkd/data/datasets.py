@@ -6,7 +6,9 @@ a loader must process is written under the cache dir (argument > ``GKD_CACHE_DIR
 :class:`~torch_geometric.data.Data` with float features ``x``, class indices ``y``
 of shape ``[N]`` and an undirected, unweighted ``edge_index`` without self-loops;
 datasets with an official split also carry ``train_mask``, ``val_mask`` and
-``test_mask``.
+``test_mask``. Planetoid CiteSeer also carries ``placeholder_mask``: the 15 featureless
+nodes PyG adds for gaps in its test indices, labelled 0 without data, which the
+``random`` protocol never draws into a split.
 """
 from __future__ import annotations
 
@@ -141,8 +143,17 @@ def _read_planetoid(folder: Path, prefix: str) -> Data:
     from torch_geometric.io import read_planetoid_data
 
     data = read_planetoid_data(str(folder), prefix)
-    return _clean(data.x, data.edge_index, data.y, train_mask=data.train_mask,
-                  val_mask=data.val_mask, test_mask=data.test_mask)
+    graph = _clean(data.x, data.edge_index, data.y, train_mask=data.train_mask,
+                   val_mask=data.val_mask, test_mask=data.test_mask)
+    # CiteSeer's test indices have gaps; PyG fills them with featureless nodes labelled 0,
+    # which are no data: kept in the graph, never drawn into a split
+    test = data.test_mask.nonzero().view(-1)
+    placeholder = torch.zeros_like(data.test_mask)
+    placeholder[int(test.min()):] = True
+    placeholder &= ~data.test_mask
+    if bool(placeholder.any()):
+        graph.placeholder_mask = placeholder
+    return graph
 
 
 def _read_ogbn(folder: Path, name: str, cache: Path) -> Data:

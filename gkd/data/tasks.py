@@ -317,7 +317,10 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
                            f"(train/val/test masks); this one has none: use cpf or random")
         split = mask_split(data.train_mask, data.val_mask, data.test_mask, column=seed)
     elif protocol == "random":
-        split = random_split(data.num_nodes, *fractions, seed=seed)
+        nodes = torch.arange(data.num_nodes)
+        if getattr(data, "placeholder_mask", None) is not None:
+            nodes = nodes[~data.placeholder_mask.cpu()]
+        split = tuple(nodes[part] for part in random_split(nodes.numel(), *fractions, seed=seed))
     else:
         raise GkdError(f"unknown protocol '{protocol}'; choose from {', '.join(PROTOCOLS)}")
     return NodeTask(data, *split, setting=setting, split_rate=split_rate, seed=seed, info=info)

@@ -85,7 +85,7 @@ class Distiller:
         r"""A random permutation of :obj:`nodes` cut into mini-batches (drawn from the
         global torch RNG). With :obj:`drop_last`, only ``max(1, n // batch_size)`` full
         batches are yielded, as the GLNN reference does."""
-        perm = nodes[torch.randperm(nodes.numel())]
+        perm = nodes[torch.randperm(nodes.numel(), device=nodes.device)]
         if drop_last:
             count = max(1, perm.numel() // self.batch_size)
             perm = perm[:count * self.batch_size]

@@ -81,7 +81,7 @@ class GLNN(Distiller):
             teacher = knowledge.logits
         x, y = task.graph.x, task.graph.y
         labelled = task.train_mask
-        all_nodes = torch.arange(task.graph.num_nodes)
+        all_nodes = torch.arange(task.graph.num_nodes, device=x.device)
         optimizer = self.optimizer(student)
 
         def batch_loss(batch: torch.Tensor) -> torch.Tensor:

@@ -127,10 +127,10 @@ class KRD(Distiller):
                            "trained teacher")
         graph, teacher = task.graph, knowledge.model.eval()
         adj = adjacency(graph.edge_index, graph.num_nodes)
+        generator = torch.Generator(graph.x.device).manual_seed(task.seed)
         return knowledge_reliability(lambda x: teacher(x, adj), graph.x,
                                      noise_std=self.noise_std, draws=self.noise_draws,
-                                     scale=self.reliability_scale,
-                                     generator=torch.Generator().manual_seed(task.seed))
+                                     scale=self.reliability_scale, generator=generator)
 
     def fit(self, student: torch.nn.Module, task: NodeTask,
             knowledge: Knowledge | None) -> History:
@@ -145,10 +145,10 @@ class KRD(Distiller):
         teacher_logits = knowledge.logits
         teacher_class = teacher_logits.argmax(-1)
         labelled = task.train_mask
-        generator = torch.Generator().manual_seed(task.seed)
+        generator = torch.Generator(x.device).manual_seed(task.seed)
         optimizer = self.optimizer(student)
         state = {"epoch": 0, "alpha": self.initial_alpha, "pairs": [],
-                 "graph": self._pairs(csr, torch.ones(n), generator)}
+                 "graph": self._pairs(csr, torch.ones(n, device=x.device), generator)}
 
         def resample() -> None:
             state["alpha"], state["graph"] = self.resample(student, x, teacher_class, rho, csr,
@@ -160,18 +160,18 @@ class KRD(Distiller):
             past_warmup = state["epoch"] - self.warmup
             if past_warmup > 0 and (past_warmup - 1) % self.resample_every == 0:
                 resample()
-            local = torch.full((n,), -1, dtype=torch.long)
+            local = torch.full((n,), -1, dtype=torch.long, device=x.device)
 
             def batch_loss(batch: Tensor) -> Tensor:
                 out = student(x[batch])
-                local[batch] = torch.arange(batch.numel())
+                local[batch] = torch.arange(batch.numel(), device=x.device)
                 loss = (1 - self.lamb) * self._pair_loss(out, local, batch, state["graph"],
                                                          teacher_logits)
                 if self.lamb > 0:
                     loss = loss + self.lamb * masked_cross_entropy(out, y[batch], labelled[batch])
                 return loss
 
-            return self.run_epoch(optimizer, torch.arange(n), batch_loss)
+            return self.run_epoch(optimizer, torch.arange(n, device=x.device), batch_loss)
 
         history = fit(student, epoch, lambda: validation_accuracy(student, task),
                       max_epochs=self.max_epochs, patience=self.patience)

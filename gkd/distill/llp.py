@@ -108,7 +108,8 @@ class LinkDistiller:
               knowledge: LinkKnowledge | None) -> None:
         r"""Raises a :class:`~gkd.errors.GkdError` if :obj:`student`, :obj:`task` and
         :obj:`knowledge` cannot be combined: a student that reads the graph or another
-        feature size, or missing knowledge or knowledge of another node count."""
+        feature size, or missing knowledge, knowledge of a teacher trained on another
+        task or of another node count."""
         if not student.graph_free:
             raise GkdError("the student of link distillation must be graph-free (an MLP)")
         width = getattr(student.encoder, "in_channels", None)
@@ -119,6 +120,11 @@ class LinkDistiller:
             return
         if knowledge is None:
             raise GkdError(f"method {self.name} needs a teacher's knowledge")
+        trained_on = knowledge.meta.get("fingerprint")
+        if trained_on is not None and trained_on != task.fingerprint():
+            raise GkdError("the teacher's knowledge comes from another link task (another "
+                           "graph or split), whose training edges may be this task's test "
+                           "edges; use a teacher trained on this task")
         if knowledge.embeddings.size(0) != task.graph.num_nodes:
             raise GkdError(f"the teacher's knowledge covers {knowledge.embeddings.size(0)} "
                            f"nodes but the task's observed graph has {task.graph.num_nodes}")

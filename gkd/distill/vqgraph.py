@@ -82,7 +82,8 @@ class VQGraph(Distiller):
         similarity = knowledge.similarity
         x, y, n = task.graph.x, task.graph.y, task.graph.num_nodes
         labelled = task.train_mask
-        projection = torch.nn.Linear(student.hidden_channels, codebook.size(1))
+        projection = torch.nn.Linear(student.hidden_channels, codebook.size(1),
+                                     device=x.device)
         model = torch.nn.ModuleDict({"student": student, "projection": projection})
         optimizer = self.optimizer(model)
 
@@ -101,13 +102,14 @@ class VQGraph(Distiller):
                 loss = loss + self.lamb * masked_cross_entropy(out, y[batch], labelled[batch])
             return loss
 
-        history = fit(model, lambda: self.run_epoch(optimizer, torch.arange(n), batch_loss),
+        nodes = torch.arange(n, device=x.device)
+        history = fit(model, lambda: self.run_epoch(optimizer, nodes, batch_loss),
                       lambda: validation_accuracy(student, task),
                       max_epochs=self.max_epochs, patience=self.patience)
         with torch.no_grad():
             history.extras = _code_statistics(lambda batch: forward(batch)[1], knowledge,
                                               codebook.size(0),
-                                              torch.arange(n).split(self.batch_size))
+                                              nodes.split(self.batch_size))
         return history
 
 

@@ -5,7 +5,7 @@ import pytest
 from gkd.bench import report
 from gkd.bench.report import load_results, write_report
 from gkd.bench.runner import config_id
-from gkd.bench.summary import summary_rows
+from gkd.bench.summary import format_rows, summary_rows
 from gkd.errors import GkdError
 from gkd.io import append_jsonl
 
@@ -172,7 +172,7 @@ def test_a_bench_results_file_with_a_bad_record_is_not_skipped(tmp_path, name, b
         load_results([tmp_path])
 
 
-def test_protocols_get_their_own_rows_and_bars(tmp_path, monkeypatch):
+def test_protocols_get_their_own_tables_and_bars(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     path = tmp_path / "node.jsonl"
     for protocol, student in (("cpf", 81), ("public", 71)):
@@ -190,8 +190,12 @@ def test_protocols_get_their_own_rows_and_bars(tmp_path, monkeypatch):
     real = report._save
     monkeypatch.setattr(report, "_save", save)
     markdown = write_report(load_results([path]), tmp_path / "report")["report.md"].read_text()
-    assert "| cora | cpf | transductive | sage | glnn | 2 |" in markdown
-    assert "| cora | public | transductive | sage | glnn | 2 |" in markdown
+    _, cpf, public = markdown.split("Inference speed")[0].split("### Protocol ")
+    assert cpf.startswith("cpf") and public.startswith("public")  # never in one table
+    assert "| cora | cpf | transductive | sage | glnn | 2 |" in cpf
+    assert "| cora | public | transductive | sage | glnn | 2 |" in public
+    printed = format_rows(summary_rows(load_results([path]).records)).split("\n\n")
+    assert [("cpf" in t, "public" in t) for t in printed] == [(True, False), (False, True)]
     ticks, bars = drawn["accuracy.png"]
     assert ticks == ["cora\ncpf\ntransductive", "cora\npublic\ntransductive"]
     assert bars["student (glnn)"] == [81.5, 71.5]

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 import torch
 
-from gkd.data import load_dataset, read_npz_graph
+from gkd.data import load_dataset, make_node_task, read_npz_graph
 from gkd.errors import DatasetNotFoundError, GkdError
 
 
@@ -98,3 +98,16 @@ def test_planetoid_public_split(data_root):
     assert data.num_nodes == 3327
     assert (int(data.train_mask.sum()), int(data.val_mask.sum()), int(data.test_mask.sum())) == (
         120, 500, 1000)
+
+
+@pytest.mark.datasets
+def test_citeseer_placeholder_nodes_are_never_drawn_into_a_random_split(data_root):
+    data = load_dataset("citeseer", root=data_root)
+    placeholder = data.placeholder_mask
+    # the gaps in CiteSeer's test indices, filled by PyG with featureless class-0 nodes
+    assert int(placeholder.sum()) == 15 and not bool(placeholder[data.test_mask].any())
+    assert float(data.x[placeholder].abs().sum()) == 0.0
+    task = make_node_task(data, "random", seed=0)
+    drawn = torch.cat([task.train_idx, task.val_idx, task.test_idx])
+    assert drawn.numel() == 3327 - 15 and not bool(placeholder[drawn].any())
+    assert getattr(load_dataset("cora", root=data_root), "placeholder_mask", None) is None
