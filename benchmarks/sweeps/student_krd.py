@@ -58,6 +58,12 @@ GRIDS = {
     "signal": [krd("pair"), krd("pair", noise_std=0.1), krd("pair", signal="entropy")],
     "signal-amazon": [krd("node", "rank", 0.75, noise_std=ns, signal=sig)
                       for sig, ns in (("noise", 1.0), ("noise", 0.1), ("entropy", 1.0))],
+    # the distillation temperature and the label-loss weight, on top of each dataset's
+    # defaults, for GLNN and KRD alike (the reference tuned both, on test)
+    "temperature": [{"method": method, "distiller": {option: value}}
+                    for option, value in (("temperature", 0.5), ("temperature", 2.0),
+                                          ("lamb", 0.3))
+                    for method in ("glnn", "krd")],
 }
 
 out, dataset, setting, protocol, seeds, grid = sys.argv[1:7]
