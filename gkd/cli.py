@@ -326,7 +326,11 @@ def _speed(args: argparse.Namespace) -> None:
     _check_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
-    config = node_config(args.dataset, args.teacher, "glnn", _parse_sets(args.set))
+    overrides = _parse_sets(args.set)
+    if overrides.get("distiller"):
+        raise GkdError("gkd speed times untrained models: distiller options have no effect "
+                       "(set teacher.* and student.*)")
+    config = node_config(args.dataset, args.teacher, "glnn", overrides)
     task = load_node_task(args.dataset, args.protocol, setting=args.setting, seed=args.seed,
                           root=args.root)
     torch.manual_seed(args.seed)
@@ -336,11 +340,11 @@ def _speed(args: argparse.Namespace) -> None:
     hops = config["teacher"]["K"] if args.teacher == "appnp" else config["teacher"]["num_layers"]
     env = environment(args.device)
     print(f"gkd speed: {args.dataset} · {args.setting} · teacher {args.teacher} "
-          f"({hops} hops) vs MLP\n{hardware_line(env)}", file=sys.stderr)
+          f"({hops} hops) vs MLP", file=sys.stderr)
     result = compare_speed(task, teacher, student, num_hops=hops, batch_sizes=args.batch_sizes,
                            device=args.device, seed=args.seed,
                            budget=TimingBudget(max_seconds=args.max_seconds))
-    print(format_speed(result))
+    print(f"{format_speed(result)}\n{hardware_line(env)}")
     _write_output(args, {"task": {"dataset": args.dataset, "protocol": args.protocol,
                                   "setting": args.setting, "teacher": args.teacher},
                          "config": config, "env": env, **result})

@@ -136,6 +136,24 @@ def _cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def _commit() -> str | None:
+    r"""The commit of the gkd checkout this package runs from, ``-dirty`` when it has
+    uncommitted changes; ``None`` for an installed copy (whose folder may lie inside some
+    other repository) or without git."""
+    checkout = Path(__file__).resolve().parent.parent
+
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=checkout,
+                              timeout=5).stdout.strip()
+
+    try:
+        if Path(git("rev-parse", "--show-toplevel") or "/nonexistent").resolve() != checkout:
+            return None
+        return git("describe", "--always", "--dirty", "--abbrev=7") or None
+    except (OSError, subprocess.SubprocessError):
+        return None
+
+
 def environment(device: str | torch.device = "cpu") -> dict[str, Any]:
     r"""Versions, hardware, threads and active accelerators, recorded with every result."""
     from torch_geometric import typing as pyg_typing
@@ -149,13 +167,8 @@ def environment(device: str | torch.device = "cpu") -> dict[str, Any]:
         except metadata.PackageNotFoundError:
             return None
 
-    try:
-        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
-                                text=True, cwd=Path(__file__).parent, timeout=5).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        commit = ""
     device = torch.device(device)
-    env = {"gkd": __version__, "commit": commit or None, "python": platform.python_version(),
+    env = {"gkd": __version__, "commit": _commit(), "python": platform.python_version(),
            "torch": torch.__version__, "torch_geometric": version("torch_geometric"),
            "ogb": version("ogb"), "torch_scatter": version("torch_scatter"),
            "ops_backend": get_backend(), "pyg_lib": pyg_typing.WITH_PYG_LIB,

@@ -145,6 +145,8 @@ def test_bench_then_report_from_the_command_line(capsys, tmp_path):
     (["report", "nowhere", "--out", "x"], "'nowhere' does not exist"),
     (["speed", "--dataset", SMALL, "--set", "teacher.lr=true"],
      "teacher sage option lr takes a number; got True"),
+    (["speed", "--dataset", SMALL, "--set", "distiller.lr=0.1"],
+     "distiller options have no effect"),
 ])
 def test_new_commands_report_bad_input_in_one_line(capsys, argv, message):
     if "cuda:7" in argv and torch.cuda.is_available():
@@ -152,3 +154,15 @@ def test_new_commands_report_bad_input_in_one_line(capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and message in err
+
+
+def test_an_installed_copy_inside_another_repository_records_no_commit(tmp_path, monkeypatch):
+    from gkd import experiment
+
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    subprocess.run(["git", "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q",
+                    "--allow-empty", "-m", "other"], cwd=tmp_path, check=True)
+    package = tmp_path / "site-packages" / "gkd"
+    package.mkdir(parents=True)
+    monkeypatch.setattr(experiment, "__file__", str(package / "experiment.py"))
+    assert experiment.environment()["commit"] is None

@@ -8,13 +8,14 @@ runs the GNN and selects the ``k`` outputs. The student's region gathers the ``k
 rows, moves them and runs the MLP. Both see the same query sets.
 
 B: full-graph throughput in nodes per second: one full-batch GNN forward (adjacency built
-beforehand) against the MLP in batches of ``B`` nodes.
+beforehand) against the MLP in batches of ``B`` nodes, with the same warm-up and repeats.
 
 Models run in eval mode under ``torch.inference_mode``, fp32, without ``torch.compile``
 and without cached normalisation. Timing does not depend on the weight values.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import torch
@@ -98,14 +99,15 @@ def compare_speed(task: NodeTask, teacher: torch.nn.Module, student: torch.nn.Mo
             (default: ``65536``)
         budget (TimingBudget, optional): timing of the queries. (default: the protocol's
             10 warm-up runs, then at least 100 repeats and 1 s, capped at 60 s)
-        full_budget (TimingBudget, optional): timing of measurement B. (default: 2
-            warm-up runs, then at least 5 repeats, capped at 120 s and never fewer than
-            3 repeats)
+        full_budget (TimingBudget, optional): timing of measurement B. (default:
+            :obj:`budget`, but never fewer than 3 repeats)
 
     Returns:
         ``{"rows": [...], "full_graph": {...}, "models": {...}, "setup": {...}}``; each
-        row holds ``batch``, ``teacher_ms`` and ``student_ms`` (median, IQR, quartiles,
-        repeats, raw per-repeat times) and ``speedup`` (ratio of medians).
+        row holds ``batch`` (the query size timed: ``requested``, cut to the query pool's
+        size; a size cut to one already timed is left out), ``teacher_ms`` and
+        ``student_ms`` (median, IQR, quartiles, repeats, raw per-repeat times) and
+        ``speedup`` (ratio of medians).
     """
     device = torch.device(device)
     teacher, student = teacher.eval().to(device), student.eval().to(device)
@@ -122,19 +124,20 @@ def compare_speed(task: NodeTask, teacher: torch.nn.Module, student: torch.nn.Mo
     def student_query(queries: Tensor) -> Tensor:
         return student(x[queries].to(device))
 
-    rows = []
-    for batch in batch_sizes:
-        queries = draw_queries(pool, batch, seed=seed)
+    rows: list[dict[str, Any]] = []
+    for requested in batch_sizes:
+        queries = draw_queries(pool, requested, seed=seed)
+        if any(row["batch"] == queries[0].numel() for row in rows):
+            continue  # cut to the pool's size, as an earlier size already was
         teacher_ms = time_calls(lambda i: teacher_query(queries[i % len(queries)]), device,
                                 budget)
         student_ms = time_calls(lambda i: student_query(queries[i % len(queries)]), device,
                                 budget)
-        rows.append({"batch": queries[0].numel(), "teacher_ms": teacher_ms,
-                     "student_ms": student_ms,
+        rows.append({"batch": queries[0].numel(), "requested": requested,
+                     "teacher_ms": teacher_ms, "student_ms": student_ms,
                      "speedup": teacher_ms["median"] / student_ms["median"]})
 
-    full_budget = full_budget or TimingBudget(warmup=2, min_repeats=5, min_seconds=0.0,
-                                              max_seconds=120.0, floor_repeats=3)
+    full_budget = full_budget or replace(budget or TimingBudget(), floor_repeats=3)
     x_device = x.to(device)
     adj = adjacency(graph.edge_index.to(device), num_nodes)
     teacher_full = time_calls(lambda _: teacher(x_device, adj), device, full_budget)
@@ -165,8 +168,9 @@ def format_speed(result: dict[str, Any]) -> str:
         result (dict): what :func:`compare_speed` returns.
 
     Returns:
-        str: one line per batch size (median and IQR in ms, speedup), then a line of
-        full-graph throughput.
+        str: one line per batch size (median and IQR in ms, speedup), a line of
+        full-graph throughput, the two models' depth, width and parameters, and notes on
+        query sizes cut to the pool and on models of different depths.
     """
     lines = [f"{'batch':>7}  {'teacher ms (IQR)':>22}  {'student ms (IQR)':>20}  {'speedup':>9}"]
     for row in result["rows"]:
@@ -178,4 +182,19 @@ def format_speed(result: dict[str, Any]) -> str:
                  f"{full['teacher']['nodes_per_second']:.3g} nodes/s, student "
                  f"{full['student']['nodes_per_second']:.3g} nodes/s (batch "
                  f"{full['student_batch']}), speedup {full['speedup']:.1f}x")
+    models = result["models"]
+    for role in ("teacher", "student"):
+        m = models[role]
+        lines.append(f"{role} {m['model']}: {m['layers']} layers, width {m['hidden']}, "
+                     f"{m['params']:,} parameters")
+    cut = [f"{row['requested']} -> {row['batch']}" for row in result["rows"]
+           if row.get("requested", row["batch"]) != row["batch"]]
+    if cut:
+        lines.append(f"note: query sizes above the pool of {result['setup']['query_pool']} "
+                     f"nodes were cut to it ({', '.join(cut)})")
+    depths = models["teacher"]["layers"], models["student"]["layers"]
+    if None not in depths and depths[0] != depths[1]:
+        lines.append(f"warning: the teacher has {depths[0]} layers and the student "
+                     f"{depths[1]}; quote a speed-up only between models of the same depth "
+                     f"(protocols.md §9)")
     return "\n".join(lines)

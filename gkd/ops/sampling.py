@@ -50,6 +50,15 @@ def sample_neighbors(graph: CSRGraph, nodes: Tensor, fanout: int,
     return graph.col[edge], nodes[owner]
 
 
+def _positions(nodes: Tensor, ids: Tensor) -> Tensor:
+    r"""The position in :obj:`nodes` (distinct) of every entry of :obj:`ids`, ``-1`` where
+    absent, by binary search: the cost grows with the subgraph, not with the graph, so a
+    one-node query on a large graph pays for no graph-sized array."""
+    ordered, order = nodes.sort()
+    at = torch.searchsorted(ordered, ids).clamp(max=nodes.numel() - 1)
+    return torch.where(ordered[at] == ids, order[at], -1)
+
+
 def sample_subgraph(graph: CSRGraph, seeds: Tensor, fanouts: list[int],
                     generator: torch.Generator | None = None) -> tuple[Tensor, Tensor]:
     r"""The multi-hop sampled computation graph of :obj:`seeds` (GraphSAGE-style): hop
@@ -72,23 +81,21 @@ def sample_subgraph(graph: CSRGraph, seeds: Tensor, fanouts: list[int],
     Raises:
         GkdError: a node occurs more than once in :obj:`seeds`.
     """
-    nodes, frontier = seeds, seeds
-    local = torch.full((graph.num_nodes,), -1, dtype=torch.long, device=seeds.device)
-    position = torch.arange(seeds.numel(), device=seeds.device)
-    local[seeds] = position
-    kept = local[seeds] == position  # a repeated seed keeps one of its positions only
-    if not bool(kept.all()):
-        raise GkdError(f"sample_subgraph: seed {int(seeds[~kept][0])} occurs more than once; "
+    ordered = seeds.sort().values
+    repeated = ordered[1:][ordered[1:] == ordered[:-1]]
+    if repeated.numel():
+        raise GkdError(f"sample_subgraph: seed {int(repeated[0])} occurs more than once; "
                        f"seeds must be distinct")
+    nodes, frontier = seeds, seeds
     sources, targets = [], []
     for fanout in fanouts:
         src, dst = sample_neighbors(graph, frontier, fanout, generator)
         sources.append(src)
         targets.append(dst)
-        new = torch.unique(src[local[src] < 0])
-        local[new] = torch.arange(nodes.numel(), nodes.numel() + new.numel(), device=seeds.device)
+        new = torch.unique(src[_positions(nodes, src) < 0])
         nodes, frontier = torch.cat([nodes, new]), new
-    edge_index = torch.stack([local[torch.cat(sources)], local[torch.cat(targets)]])
+    edge_index = torch.stack([_positions(nodes, torch.cat(sources)),
+                              _positions(nodes, torch.cat(targets))])
     return nodes, edge_index
 
 

@@ -57,3 +57,20 @@ def test_compare_speed_reports_every_batch_and_the_full_graph(csbm):
     assert result["full_graph"]["nodes"] == csbm.num_nodes
     assert result["full_graph"]["teacher"]["nodes_per_second"] > 0
     assert result["models"]["student"]["params"] == sum(p.numel() for p in student.parameters())
+
+
+def test_query_sizes_cut_to_the_pool_are_timed_once_and_named(csbm):
+    from gkd.bench.speed import format_speed
+
+    task = make_node_task(csbm, "cpf", setting="inductive", seed=0)
+    pool = query_pool(task).numel()
+    teacher = SAGE(task.num_features, 16, 3, task.num_classes, aggr="gcn")
+    student = MLP(task.num_features, 32, task.num_classes)
+    result = compare_speed(task, teacher, student, num_hops=3,
+                           batch_sizes=(1, pool + 1, pool + 2), budget=FAST, full_budget=FAST)
+    assert [(row["requested"], row["batch"]) for row in result["rows"]] == [(1, 1),
+                                                                            (pool + 1, pool)]
+    table = format_speed(result)
+    assert f"were cut to it ({pool + 1} -> {pool})" in table
+    assert "teacher SAGE: 3 layers, width 16" in table and "student MLP: 2 layers" in table
+    assert "the teacher has 3 layers and the student 2" in table  # not a like-for-like ratio
