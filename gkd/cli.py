@@ -125,7 +125,7 @@ def _run_seeds(args: argparse.Namespace, run_seed: Callable[[int], dict[str, Any
 
 def _distill(args: argparse.Namespace) -> None:
     from gkd.data.datasets import load_dataset
-    from gkd.data.tasks import dataset_for_protocol, make_node_task
+    from gkd.data.tasks import dataset_for_protocol, default_protocol, make_node_task
     from gkd.evaluation import HEADLINE_METRIC
     from gkd.experiment import (
         environment,
@@ -137,6 +137,7 @@ def _distill(args: argparse.Namespace) -> None:
 
     started = time.perf_counter()
     args.dataset = args.dataset.lower()
+    args.protocol = args.protocol or default_protocol(args.dataset)
     _check_writable(args.output)
     config = node_config(args.dataset, args.teacher, args.method, _parse_sets(args.set))
     data = load_dataset(dataset_for_protocol(args.dataset, args.protocol), args.root)
@@ -316,12 +317,13 @@ def _speed(args: argparse.Namespace) -> None:
 
     from gkd.bench.speed import compare_speed, format_speed
     from gkd.bench.timing import TimingBudget
-    from gkd.data.tasks import load_node_task
+    from gkd.data.tasks import default_protocol, load_node_task
     from gkd.experiment import environment, hardware_line, node_config
     from gkd.nn import MLP
     from gkd.teachers import build_teacher
 
     args.dataset = args.dataset.lower()
+    args.protocol = args.protocol or default_protocol(args.dataset)
     _check_writable(args.output)
     _check_device(args.device)
     if args.threads:
@@ -419,7 +421,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "student per seed; print mean ± std and optionally write JSON.")
     _add_experiment(distill, teachers=TEACHERS, methods=tuple(DISTILLERS),
                     default_method="glnn", settings=SETTINGS, default_seeds=10)
-    distill.add_argument("--protocol", default="cpf", choices=PROTOCOLS)
+    distill.add_argument("--protocol", choices=PROTOCOLS,
+                         help="split protocol (default: ogb for ogbn-* datasets, cpf otherwise)")
     _add_common(distill, "the runs and summary", "override a default, e.g. teacher.dropout=0.5, "
                 "student.hidden_channels=256, distiller.lamb=0.5; with --method vqgraph the "
                 "teacher is a tokenizer and teacher.* also takes num_codes, code_dim, "
@@ -463,7 +466,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "untrained: timing does not depend on the weights.")
     speed.add_argument("--dataset", required=True,
                        help="dataset name, e.g. cora or synthetic:products")
-    speed.add_argument("--protocol", default="cpf", choices=PROTOCOLS)
+    speed.add_argument("--protocol", choices=PROTOCOLS,
+                       help="split protocol (default: ogb for ogbn-* datasets, cpf otherwise)")
     speed.add_argument("--setting", default="inductive", choices=SETTINGS,
                        help="queries come from test_ind when inductive (default)")
     speed.add_argument("--teacher", default="sage", choices=TEACHERS)

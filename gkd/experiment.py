@@ -137,21 +137,25 @@ def _cpu_model() -> str:
 
 
 def _commit() -> str | None:
-    r"""The commit of the gkd checkout this package runs from, ``-dirty`` when it has
-    uncommitted changes; ``None`` for an installed copy (whose folder may lie inside some
-    other repository) or without git."""
-    checkout = Path(__file__).resolve().parent.parent
+    r"""The commit of the gkd checkout this package runs from, ``-dirty`` when its package
+    code differs from it (results and other files do not count); ``None`` for an installed
+    copy (whose folder may lie inside some other repository) or without git."""
+    package = Path(__file__).resolve().parent
 
     def git(*args: str) -> str:
-        return subprocess.run(["git", *args], capture_output=True, text=True, cwd=checkout,
-                              timeout=5).stdout.strip()
+        return subprocess.run(["git", *args], capture_output=True, text=True,
+                              cwd=package.parent, timeout=5).stdout.strip()
 
     try:
-        if Path(git("rev-parse", "--show-toplevel") or "/nonexistent").resolve() != checkout:
+        if Path(git("rev-parse", "--show-toplevel") or "/nonexistent").resolve() != package.parent:
             return None
-        return git("describe", "--always", "--dirty", "--abbrev=7") or None
+        commit = git("rev-parse", "--short=7", "HEAD")
+        changed = git("status", "--porcelain", "--", package.name)
     except (OSError, subprocess.SubprocessError):
         return None
+    if not commit:
+        return None
+    return f"{commit}-dirty" if changed else commit
 
 
 def environment(device: str | torch.device = "cpu") -> dict[str, Any]:

@@ -156,12 +156,34 @@ def test_new_commands_report_bad_input_in_one_line(capsys, argv, message):
     assert len(err.splitlines()) == 1 and message in err
 
 
+def _repository(path):
+    subprocess.run(["git", "init", "-q", str(path)], check=True)
+    (path / "gkd").mkdir(parents=True)
+    (path / "gkd" / "code.py").write_text("x = 1\n")
+    (path / "results.json").write_text("{}\n")
+    subprocess.run(["git", "add", "."], cwd=path, check=True)
+    subprocess.run(["git", "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q",
+                    "-m", "first"], cwd=path, check=True)
+    return subprocess.run(["git", "rev-parse", "--short=7", "HEAD"], cwd=path, check=True,
+                          capture_output=True, text=True).stdout.strip()
+
+
+def test_the_recorded_commit_is_dirty_only_when_the_package_code_changed(tmp_path,
+                                                                          monkeypatch):
+    from gkd import experiment
+
+    head = _repository(tmp_path)
+    monkeypatch.setattr(experiment, "__file__", str(tmp_path / "gkd" / "experiment.py"))
+    (tmp_path / "results.json").write_text("{\"new\": 1}\n")  # a result rewritten
+    assert experiment.environment()["commit"] == head
+    (tmp_path / "gkd" / "code.py").write_text("x = 2\n")
+    assert experiment.environment()["commit"] == f"{head}-dirty"
+
+
 def test_an_installed_copy_inside_another_repository_records_no_commit(tmp_path, monkeypatch):
     from gkd import experiment
 
-    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
-    subprocess.run(["git", "-c", "user.name=u", "-c", "user.email=u@x", "commit", "-q",
-                    "--allow-empty", "-m", "other"], cwd=tmp_path, check=True)
+    _repository(tmp_path)
     package = tmp_path / "site-packages" / "gkd"
     package.mkdir(parents=True)
     monkeypatch.setattr(experiment, "__file__", str(package / "experiment.py"))

@@ -3,7 +3,7 @@ r"""Benchmark grids read from TOML.
 .. code-block:: toml
 
     datasets = ["cora", "citeseer"]
-    protocols = ["cpf"]                  # default ["cpf"]
+    protocols = ["cpf"]                  # default: ogb for ogbn-*, cpf otherwise
     settings = ["transductive", "inductive"]  # default ["transductive"]
     teachers = ["sage"]                  # default ["sage"]
     methods = ["glnn"]                   # default ["glnn"]
@@ -78,7 +78,9 @@ class BenchConfig:
 
     Args:
         datasets (list[str]): dataset names, as ``gkd distill --dataset`` takes them.
-        protocols (list[str], optional): split protocols. (default: ``["cpf"]``)
+        protocols (list[str], optional): split protocols. (default: ``None``, each
+            dataset's :func:`~gkd.data.tasks.default_protocol`: ``ogb`` for ``ogbn-*``,
+            ``cpf`` otherwise)
         settings (list[str], optional): ``transductive`` / ``inductive``.
             (default: ``["transductive"]``)
         teachers (list[str], optional): teacher names. (default: ``["sage"]``)
@@ -91,7 +93,7 @@ class BenchConfig:
     """
 
     datasets: list[str]
-    protocols: list[str] = field(default_factory=lambda: ["cpf"])
+    protocols: list[str] | None = None
     settings: list[str] = field(default_factory=lambda: ["transductive"])
     teachers: list[str] = field(default_factory=lambda: ["sage"])
     methods: list[str] = field(default_factory=lambda: ["glnn"])
@@ -163,6 +165,14 @@ class BenchConfig:
         Returns:
             list[RunKey]: the runs.
         """
-        grid = itertools.product(self.datasets, self.protocols, self.settings, self.teachers,
-                                 range(self.seeds), self.methods)
-        return [RunKey(d, p, s, t, m, seed) for d, p, s, t, seed, m in grid]
+        return [RunKey(d, p, s, t, m, seed) for d in self.datasets
+                for p in self.protocols_of(d)
+                for s, t, seed, m in itertools.product(self.settings, self.teachers,
+                                                       range(self.seeds), self.methods)]
+
+    def protocols_of(self, dataset: str) -> list[str]:
+        r"""The protocols :obj:`dataset` runs under: :attr:`protocols`, or the dataset's
+        :func:`~gkd.data.tasks.default_protocol` when none are given."""
+        from gkd.data.tasks import default_protocol
+
+        return self.protocols or [default_protocol(dataset)]

@@ -87,7 +87,7 @@ def plan(config: BenchConfig) -> list[tuple[RunKey, dict[str, Any]]]:
     from gkd.experiment import node_config
 
     for name, known in (("protocols", PROTOCOLS), ("settings", SETTINGS)):
-        unknown = sorted(set(getattr(config, name)) - set(known))
+        unknown = sorted(set(getattr(config, name) or ()) - set(known))
         if unknown:
             raise GkdError(f"unknown {name} {', '.join(unknown)}; choose from {', '.join(known)}")
     for dataset in config.datasets:
@@ -95,7 +95,7 @@ def plan(config: BenchConfig) -> list[tuple[RunKey, dict[str, Any]]]:
             synthetic_params(dataset)
         else:
             dataset_spec(dataset)
-        for protocol in config.protocols:
+        for protocol in config.protocols_of(dataset):
             dataset_for_protocol(dataset, protocol)
     configs: dict[tuple[str, str, str], dict[str, Any]] = {}
     runs = []

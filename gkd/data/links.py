@@ -207,7 +207,7 @@ def transductive_link_split(data: Data, val_ratio: float = 0.05, test_ratio: flo
         GkdError: a malformed graph, ratios outside :math:`(0, 1)` or summing to 1 or
             more, or too few edges for a training, validation and test edge each.
     """
-    check_graph(data, labels=False)
+    check_graph(data, labels=False, simple=False)  # pairs are deduplicated here
     check_fractions("link split ratios", val_ratio=val_ratio, test_ratio=test_ratio)
     generator = torch.Generator().manual_seed(seed)
     edges = _unique_edges(data.edge_index, data.num_nodes)
@@ -253,7 +253,7 @@ def production_link_split(data: Data, new_ratio: float = 0.3, inference_ratio: f
         GkdError: a malformed graph, ratios outside :math:`(0, 1)` or summing to 1 or
             more, or too few edges for a training, validation and test edge each.
     """
-    check_graph(data, labels=False)
+    check_graph(data, labels=False, simple=False)  # pairs are deduplicated here
     check_fractions("link split ratios", new_ratio=new_ratio, inference_ratio=inference_ratio)
     generator = torch.Generator().manual_seed(seed)
     n = data.num_nodes

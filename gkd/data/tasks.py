@@ -189,15 +189,19 @@ class NodeTask:
 # --- validation --------------------------------------------------------------------
 
 
-def check_graph(data: Data, labels: bool = True) -> None:
+def check_graph(data: Data, labels: bool = True, simple: bool = True) -> None:
     r"""Raises a :class:`~gkd.errors.GkdError` naming the first problem of :obj:`data`:
-    a heterogeneous graph, features ``x`` that are not a finite ``[N, F]`` matrix, an
-    ``edge_index`` that is not ``[2, E]`` over nodes ``0..N-1``, or (with :obj:`labels`)
-    labels ``y`` that are not one class index ``0..C-1`` per node.
+    a heterogeneous graph, features ``x`` that are not a finite floating-point
+    ``[N, F]`` matrix, an ``edge_index`` that is not ``[2, E]`` over nodes ``0..N-1`` or
+    (with :obj:`simple`) not undirected and simple (no self-loops, no repeated edges,
+    every edge with its reverse), or (with :obj:`labels`) labels ``y`` that are not one
+    class index ``0..C-1`` per node.
 
     Args:
         data (Data): the graph.
         labels (bool, optional): also check the labels ``y``. (default: ``True``)
+        simple (bool, optional): also check that the graph is undirected and simple.
+            (default: ``True``)
     """
     if isinstance(data, HeteroData):
         raise GkdError("heterogeneous graphs (HeteroData) are not supported; convert to a "
@@ -206,6 +210,8 @@ def check_graph(data: Data, labels: bool = True) -> None:
     if x is None or x.dim() != 2:
         raise GkdError(f"node features must have shape [num_nodes, num_features]; got "
                        f"{None if x is None else tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise GkdError(f"node features must be floating point; got {x.dtype} (use x.float())")
     if not torch.isfinite(x).all():
         bad = int((~torch.isfinite(x)).any(dim=1).sum())
         raise GkdError(f"node features contain NaN or infinite values ({bad} nodes)")
@@ -214,6 +220,25 @@ def check_graph(data: Data, labels: bool = True) -> None:
     if edge_index is None:
         raise GkdError("the graph has no edge_index")
     check_edge_index(edge_index, x.size(0))
+    if simple:
+        _check_undirected_simple(edge_index, x.size(0))
+
+
+def _check_undirected_simple(edge_index: Tensor, num_nodes: int) -> None:
+    # The teachers add self-loops themselves, and the edge-wise and CSR code paths would
+    # count duplicates differently: the graph must be as the loaders leave it.
+    loops = int((edge_index[0] == edge_index[1]).sum())
+    if loops:
+        raise GkdError(f"the graph has {loops} self-loop(s); the teachers add their own: "
+                       f"remove them (torch_geometric.utils.remove_self_loops)")
+    keys = (edge_index[0] * num_nodes + edge_index[1]).sort().values
+    repeated = int((keys[1:] == keys[:-1]).sum())
+    if repeated:
+        raise GkdError(f"the graph has {repeated} repeated edge(s): coalesce it "
+                       f"(torch_geometric.utils.coalesce)")
+    if not torch.equal(keys, (edge_index[1] * num_nodes + edge_index[0]).sort().values):
+        raise GkdError("the graph is directed: an edge (u, v) lacks its reverse (v, u); make "
+                       "it undirected (torch_geometric.utils.to_undirected)")
 
 
 def _check_labels(y: Tensor | None, num_nodes: int) -> None:
@@ -324,6 +349,19 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
     else:
         raise GkdError(f"unknown protocol '{protocol}'; choose from {', '.join(PROTOCOLS)}")
     return NodeTask(data, *split, setting=setting, split_rate=split_rate, seed=seed, info=info)
+
+
+def default_protocol(dataset: str) -> str:
+    r"""The split protocol a dataset is benchmarked under unless told otherwise: the
+    official split (``ogb``) for ``ogbn-*`` datasets, GLNN's ``cpf`` for the others.
+
+    Args:
+        dataset (str): the dataset name (case-insensitive).
+
+    Returns:
+        str: ``"ogb"`` or ``"cpf"``.
+    """
+    return "ogb" if dataset.lower().startswith("ogbn-") else "cpf"
 
 
 def dataset_for_protocol(dataset: str, protocol: str) -> str:

@@ -115,6 +115,8 @@ class GraphGNN(torch.nn.Module):
             num_graphs (int, optional): :math:`B`. (default: ``batch.max() + 1``)
         """
         h = self.node_encoder(x)
+        if self.edge_encoders and edge_attr is not None and edge_attr.dim() != 2:
+            edge_attr = edge_attr.view(edge_attr.size(0), -1)  # one column per feature
         for i, conv in enumerate(self.convs):
             if self.edge_encoders:
                 h = conv(h, edge_index, self.edge_encoders[i](edge_attr))

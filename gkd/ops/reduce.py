@@ -1,9 +1,12 @@
 r"""Scatter and segment reductions along the first dimension.
 
-Both backends agree exactly: a position no element reaches gets ``0`` for every
-reduction, and ``mean`` divides by the number of elements (at least one). Values must
-be floating point: on integers torch-scatter's ``mean`` rounds down in :func:`scatter`
-but towards zero in :func:`segment`, and plain torch has no integer segment kernels.
+Both backends give the same outputs: a position no element reaches gets ``0`` for every
+reduction, and ``mean`` divides by the number of elements (at least one); sums may differ
+in the last bits where their kernels add in different orders. Values must be floating
+point: on integers torch-scatter's ``mean`` rounds down in :func:`scatter` but towards
+zero in :func:`segment`, and plain torch has no integer segment kernels. Gradients of
+``max`` and ``min`` differ where several elements tie for the extreme: plain torch
+splits the gradient evenly among them, torch-scatter gives it all to one.
 """
 from __future__ import annotations
 
@@ -92,6 +95,8 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
         GkdError: an unknown :obj:`reduce`, or :obj:`src` is not floating point.
     """
     _check(src, reduce)
+    if src.size(0) == 0:  # every segment empty; the plain-torch kernels reject no rows
+        return src.new_zeros(ptr.numel() - 1, *src.shape[1:])
     if get_backend() == "torch_scatter":
         import torch_scatter
 

@@ -142,3 +142,13 @@ def test_a_second_writer_is_refused(grid, tmp_path):
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         with pytest.raises(GkdError, match="another gkd bench is writing"):
             run_bench(grid, out, progress=False)
+
+
+def test_a_grid_without_protocols_runs_each_dataset_under_its_own(tmp_path):
+    path = tmp_path / "grid.toml"
+    path.write_text('datasets = ["cora", "ogbn-arxiv"]\nseeds = 1\n')
+    runs = BenchConfig.from_toml(path).runs()
+    assert [(run.dataset, run.protocol) for run in runs] == [("cora", "cpf"),
+                                                              ("ogbn-arxiv", "ogb")]
+    path.write_text('datasets = ["cora"]\nprotocols = ["public", "random"]\nseeds = 1\n')
+    assert [run.protocol for run in BenchConfig.from_toml(path).runs()] == ["public", "random"]

@@ -60,6 +60,12 @@ def test_lcc_is_kept_and_classes_renumbered(triangle_plus_one):
     (lambda d: setattr(d, "y", d.y[:-1]), "labels must have shape"),
     (lambda d: setattr(d, "edge_index", torch.tensor([[0], [99]])), r"node ids must be in \[0, "),
     (lambda d: setattr(d, "x", d.x[0]), "node features must have shape"),
+    (lambda d: setattr(d, "x", d.x.long()), "node features must be floating point; got "
+                                            "torch.int64"),
+    (lambda d: setattr(d, "edge_index", torch.cat([d.edge_index, torch.tensor([[3], [3]])], 1)),
+     r"the graph has 1 self-loop\(s\)"),
+    (lambda d: setattr(d, "edge_index", d.edge_index.repeat(1, 2)), "has 8 repeated edge"),
+    (lambda d: setattr(d, "edge_index", d.edge_index[:, 1:]), "the graph is directed"),
 ])
 def test_bad_graphs_are_rejected_with_a_message(triangle_plus_one, change, message):
     change(triangle_plus_one)
@@ -160,3 +166,10 @@ def test_a_task_on_the_gpu_keeps_its_tensors_there_and_its_fingerprint(csbm, set
                task.train_mask, task.graph.x, task.graph.edge_index]
     assert all(tensor.is_cuda for tensor in tensors)
     assert torch.equal(task.train_mask.cpu(), on_cpu.train_mask)
+
+
+def test_ogbn_datasets_default_to_their_official_split():
+    from gkd.data.tasks import default_protocol
+
+    assert default_protocol("ogbn-arxiv") == default_protocol("OGBN-Products") == "ogb"
+    assert default_protocol("cora") == default_protocol("synthetic:cora") == "cpf"

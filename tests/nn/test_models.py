@@ -150,3 +150,15 @@ def test_teacher_training_with_the_input_cache_is_bit_identical(csbm, monkeypatc
         train_teacher(model, task, config)
         states.append(model.state_dict())
     assert all(torch.equal(states[0][k], states[1][k]) for k in states[0])
+
+
+@pytest.mark.parametrize("conv", ["gin", "gat"])
+def test_graph_gnn_reads_a_one_dimensional_edge_feature_as_one_column(conv):
+    from gkd.nn.graph_gnn import GraphGNN
+
+    graph = _graph()
+    weight = torch.rand(graph.edge_index.size(1))
+    model = GraphGNN(8, 16, 2, num_layers=2, conv=conv, edge_dim=1).eval()
+    batch = torch.zeros(graph.num_nodes, dtype=torch.long)
+    out = model(graph.x, graph.edge_index, batch, weight)
+    assert torch.equal(out, model(graph.x, graph.edge_index, batch, weight.view(-1, 1)))

@@ -94,3 +94,13 @@ def test_integer_values_are_rejected_on_every_backend(backend, reduce):
             scatter(src, torch.tensor([0, 0, 1, 1]), 2, reduce)
         with pytest.raises(GkdError, match="floating-point values; got torch.bool"):
             segment(src > 0, torch.tensor([0, 2, 4]), reduce)
+
+
+@pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize("reduce", REDUCTIONS)
+def test_no_rows_reduce_to_zeros_on_every_backend(backend, reduce):
+    with use_backend(backend):
+        out = segment(torch.empty(0, 3), torch.tensor([0, 0, 0]), reduce)
+        assert torch.equal(out, torch.zeros(2, 3))
+        assert torch.equal(scatter(torch.empty(0, 3), torch.empty(0, dtype=torch.long), 2,
+                                   reduce), torch.zeros(2, 3))
