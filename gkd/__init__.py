@@ -14,7 +14,7 @@ from gkd.data import (  # noqa: E402
     load_node_task,
     make_node_task,
 )
-from gkd.distill import GLNN, Distiller  # noqa: E402
+from gkd.distill import GLNN, KRD, Distiller, VQGraph  # noqa: E402
 from gkd.errors import DatasetNotFoundError, GkdError  # noqa: E402
 from gkd.evaluation import accuracy, evaluate  # noqa: E402
 from gkd.knowledge import Knowledge, extract_knowledge, teacher_knowledge  # noqa: E402
@@ -22,8 +22,8 @@ from gkd.nn import MLP  # noqa: E402
 from gkd.teachers import build_teacher, teacher_config, train_teacher  # noqa: E402
 
 __all__ = [
-    "DatasetNotFoundError", "Distiller", "GLNN", "GkdError", "GraphSetTask", "Knowledge", "MLP",
-    "Mirage", "NodeTask", "load_graph_task",
+    "DatasetNotFoundError", "Distiller", "GLNN", "GkdError", "GraphSetTask", "KRD", "Knowledge",
+    "MLP", "Mirage", "NodeTask", "VQGraph", "load_graph_task",
     "accuracy", "build_teacher", "evaluate", "extract_knowledge", "load_dataset",
     "load_node_task", "make_node_task", "teacher_config", "teacher_knowledge", "train_teacher",
     "__version__",

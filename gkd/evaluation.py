@@ -31,7 +31,9 @@ def evaluate(task: NodeTask, predict: Callable[[Data], Tensor]) -> dict[str, flo
         task (NodeTask): the task.
         predict (callable): ``predict(graph) -> logits`` for all nodes of ``graph``
             (the observed graph, or the full graph for ``test_ind``); called once per
-            distinct graph, in inference mode.
+            distinct graph, in inference mode. The model's mode is left alone: put it
+            in eval mode first (the distillers' ``fit`` leaves it there), or its dropout
+            stays on.
 
     Returns:
         ``{"val", "test"}`` in the transductive setting; ``{"val", "test_tran",

@@ -152,10 +152,12 @@ class Knowledge:
                 raise GkdError(f"knowledge {name} contain NaN or infinite values")
         trained_on = self.meta.get("fingerprint")
         if trained_on is not None and trained_on != task.fingerprint():
-            raise GkdError("this knowledge comes from a teacher trained on another task "
-                           "(another graph, split, setting or seed's split), whose training "
-                           "nodes may be this task's test nodes; use the knowledge of a "
-                           "teacher trained on this task")
+            raise GkdError("this knowledge comes from a teacher trained on another task, "
+                           "whose training nodes may be this task's test nodes: another graph, "
+                           "split, setting or seed's split (NodeTask.fingerprint hashes the "
+                           "tensors as given, so the same graph with its edges in another "
+                           "order or its indices of another dtype counts as another); use "
+                           "the knowledge of a teacher trained on this task")
         n, c = self.logits.shape
         if n != task.graph.num_nodes:
             raise GkdError(f"knowledge covers {n} nodes but the task's observed graph has "

@@ -15,6 +15,13 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gkd.errors import GkdError
+
+
+class LossInputError(GkdError, ValueError):
+    r"""Logits of different shapes, or a temperature that is not positive."""
+
+
 # --- helpers -----------------------------------------------------------------------
 
 
@@ -30,10 +37,10 @@ def _reduce(per_node: Tensor, reduction: str) -> Tensor:
 
 def _check(student: Tensor, teacher: Tensor, temperature: float) -> None:
     if student.shape != teacher.shape:
-        raise ValueError(f"student and teacher logits differ in shape: {tuple(student.shape)} "
-                         f"vs {tuple(teacher.shape)}")
+        raise LossInputError(f"the student's logits {tuple(student.shape)} and the teacher's "
+                             f"{tuple(teacher.shape)} differ in shape")
     if not temperature > 0:
-        raise ValueError(f"temperature must be positive (got {temperature})")
+        raise LossInputError(f"temperature must be positive (got {temperature})")
 
 
 def _kl(log_p: Tensor, log_q: Tensor) -> Tensor:
@@ -46,7 +53,6 @@ def _kl(log_p: Tensor, log_q: Tensor) -> Tensor:
 
 def _tempered_kl(p_logits: Tensor, q_logits: Tensor, temperature: float,
                  reduction: str) -> Tensor:
-    _check(p_logits, q_logits, temperature)
     t = temperature
     kl = _kl(F.log_softmax(p_logits / t, dim=-1), F.log_softmax(q_logits / t, dim=-1))
     return _reduce(kl * t * t, reduction)
@@ -63,6 +69,7 @@ def kl_divergence(student: Tensor, teacher: Tensor, temperature: float = 1.0,
         temperature (float, optional): :math:`\tau`. (default: ``1.0``)
         reduction (str, optional): ``"mean"``, ``"sum"`` or ``"none"``. (default: ``"mean"``)
     """
+    _check(student, teacher, temperature)
     return _tempered_kl(teacher, student, temperature, reduction)
 
 
@@ -70,6 +77,7 @@ def reverse_kl_divergence(student: Tensor, teacher: Tensor, temperature: float =
                           reduction: str = "mean") -> Tensor:
     r"""Reverse KL :math:`\tau^2\,\mathrm{KL}(p_S \,\|\, p_T)` (mode-seeking); arguments
     as :func:`kl_divergence`."""
+    _check(student, teacher, temperature)
     return _tempered_kl(student, teacher, temperature, reduction)
 
 

@@ -68,7 +68,8 @@ def teacher_config(name: str, dataset: str | None = None,
     :obj:`overrides` applied (unknown keys raise a :class:`~gkd.errors.GkdError`)."""
     if name not in TEACHER_DEFAULTS:
         raise GkdError(f"unknown teacher '{name}'; choose from {', '.join(TEACHERS)}")
-    config = {**TEACHER_DEFAULTS[name], **_DATASET_DEFAULTS.get((dataset or "", name), {})}
+    tuned = _DATASET_DEFAULTS.get(((dataset or "").lower(), name), {})
+    config = {**TEACHER_DEFAULTS[name], **tuned}
     return merge_overrides(config, overrides or {}, f"teacher {name}")
 
 

@@ -61,7 +61,7 @@ def tokenizer_config(teacher: str, dataset: str | None = None,
     with :obj:`overrides` applied and checked (a :class:`~gkd.errors.GkdError` names a
     bad one)."""
     config = {**teacher_config(teacher, dataset), **TOKENIZER_DEFAULTS,
-              **_DATASET_DEFAULTS.get(dataset or "", {})}
+              **_DATASET_DEFAULTS.get((dataset or "").lower(), {})}
     config = merge_overrides(config, overrides or {}, f"teacher {teacher}")
     _check(config)
     return config

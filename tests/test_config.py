@@ -99,3 +99,14 @@ def test_every_default_lies_in_its_range():
     for config in configs:
         for key, value in config.items():
             check_option(key, value, key, value)
+
+
+def test_dataset_defaults_ignore_the_case_of_the_name():
+    from gkd.distill import GLNN, VQGraph
+    from gkd.teachers import teacher_config
+
+    # PyG's dataset.name is "Cora"; gkd's names are lower case
+    assert GLNN.defaults("Cora") == GLNN.defaults("cora") != GLNN.defaults(None)
+    assert teacher_config("gat", "CiteSeer") == teacher_config("gat", "citeseer")
+    assert VQGraph.configure_teacher("sage", "A-Computer") == \
+        VQGraph.configure_teacher("sage", "a-computer")

@@ -3,6 +3,7 @@ import math
 import pytest
 import torch
 
+from gkd.errors import GkdError
 from gkd.losses import (
     js_divergence,
     kl_divergence,
@@ -57,8 +58,10 @@ def test_divergences_vanish_on_equal_inputs_and_reject_bad_input():
     z = torch.randn(5, 4)
     for loss in (kl_divergence, reverse_kl_divergence, js_divergence):
         assert loss(z, z).item() == pytest.approx(0.0, abs=1e-6)
-    with pytest.raises(ValueError, match="differ in shape"):
-        kl_divergence(z, z[:, :3])
+    with pytest.raises(ValueError, match=r"student's logits \(5, 3\) and the teacher's \(5, 4\)"):
+        kl_divergence(z[:, :3], z)
+    with pytest.raises(GkdError, match=r"student's logits \(5, 4\) and the teacher's \(5, 3\)"):
+        reverse_kl_divergence(z, z[:, :3])
     with pytest.raises(ValueError, match="temperature"):
         kl_divergence(z, z, temperature=0.0)
 

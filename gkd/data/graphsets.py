@@ -21,7 +21,7 @@ from torch_geometric.data import Batch, Data, InMemoryDataset
 
 from gkd.data.datasets import cache_dir, dataset_folder
 from gkd.data.ogb import mirror_folder, open_ogb_dataset
-from gkd.data.splits import check_fractions, check_seed
+from gkd.data.splits import check_fractions, check_seed, check_split_index
 from gkd.errors import GkdError
 
 SPLIT_NAMES = ("train", "val", "test")
@@ -86,7 +86,7 @@ class GraphSetTask:
     Args:
         graphs (Sequence[Data]): the graphs (a PyG dataset or a list), each with ``x``,
             ``edge_index``, optional ``edge_attr`` and a class index ``y``.
-        train_idx (Tensor): training graphs.
+        train_idx (Tensor): training graphs (a list or a numpy array too).
         val_idx (Tensor): validation graphs.
         test_idx (Tensor): test graphs.
         evaluator (str, optional): an OGB graph dataset name whose ``Evaluator`` scores
@@ -110,8 +110,10 @@ class GraphSetTask:
         self.y = _graph_labels(self.data.y)
         self.num_graphs = self.y.numel()
         self.num_classes = int(self.y.max()) + 1
-        self.index = {"train": train_idx.long(), "val": val_idx.long(), "test": test_idx.long()}
+        self.index = {name: torch.as_tensor(idx) for name, idx in
+                      (("train", train_idx), ("val", val_idx), ("test", test_idx))}
         _check_split(self.index, self.num_graphs)
+        self.index = {name: idx.long() for name, idx in self.index.items()}
         self.evaluator, self.atom_features = evaluator, atom_features
         self.metric = "rocauc" if self.num_classes == 2 else "acc"
         self.info = dict(info or {}, metric=self.metric, **self.sizes())
@@ -240,11 +242,8 @@ def _graph_labels(y: Tensor | None) -> Tensor:
 
 def _check_split(index: dict[str, Tensor], num_graphs: int) -> None:
     for name, idx in index.items():
-        if idx.numel() == 0:
-            raise GkdError(f"the {name} split is empty")
-        if int(idx.min()) < 0 or int(idx.max()) >= num_graphs:
-            raise GkdError(f"the {name} split has graph ids outside [0, {num_graphs})")
-    seen = torch.cat(list(index.values()))
+        check_split_index(name, idx, num_graphs, item="graph")
+    seen = torch.cat([idx.long() for idx in index.values()])
     if seen.unique().numel() != seen.numel():
         raise GkdError("the train, val and test splits overlap")
 

@@ -10,6 +10,7 @@ import torch
 from torch import Tensor
 
 from gkd.errors import GkdError
+from gkd.ops.csr import is_integer
 
 
 def check_seed(seed: int) -> None:
@@ -153,3 +154,28 @@ def inductive_split(test_idx: Tensor, rate: float = 0.2, seed: int = 0) -> tuple
     generator = torch.Generator().manual_seed(seed)
     perm = torch.randperm(test_idx.numel(), generator=generator).to(test_idx.device)
     return test_idx[perm[cut:]].sort().values, test_idx[perm[:cut]].sort().values
+
+
+def check_split_index(name: str, idx: Tensor, size: int, item: str = "node") -> None:
+    r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`idx` is a non-empty 1-D
+    integer index of distinct ids in ``0..size-1`` (a boolean mask is named as such).
+
+    Args:
+        name (str): the split's name, e.g. ``"train"``.
+        idx (Tensor): the split's indices.
+        size (int): the number of items.
+        item (str, optional): what the ids count, for the messages. (default: ``"node"``)
+    """
+    if idx.numel() == 0:
+        raise GkdError(f"the {name} split is empty")
+    if idx.dtype == torch.bool:
+        raise GkdError(f"the {name} split is a boolean mask; pass {item} indices "
+                       f"(mask.nonzero().view(-1))")
+    if not is_integer(idx) or idx.dim() != 1:
+        raise GkdError(f"the {name} split must be a 1-D integer index tensor; got dtype "
+                       f"{idx.dtype} and shape {tuple(idx.shape)}")
+    if idx.min() < 0 or idx.max() >= size:
+        raise GkdError(f"the {name} split refers to {item}s outside 0..{size - 1}")
+    repeated = idx.numel() - idx.unique().numel()
+    if repeated:
+        raise GkdError(f"the {name} split lists {item}s more than once ({repeated} repeats)")

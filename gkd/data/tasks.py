@@ -21,13 +21,14 @@ from torch_geometric.transforms import LargestConnectedComponents
 from gkd.data.datasets import load_dataset
 from gkd.data.splits import (
     check_seed,
+    check_split_index,
     inductive_split,
     mask_split,
     per_class_split,
     random_split,
 )
 from gkd.errors import GkdError
-from gkd.ops.csr import check_edge_index, is_integer
+from gkd.ops.csr import check_edge_index
 
 PROTOCOLS = ("cpf", "public", "ogb", "random")
 SETTINGS = ("transductive", "inductive")
@@ -58,7 +59,8 @@ class NodeTask:
         data (Data): the whole graph with ``x`` ``[N, F]``, ``y`` ``[N]`` and an
             undirected ``edge_index``. The task's tensors, split indices included, live
             on its device.
-        train_idx (Tensor): training nodes of :obj:`data`.
+        train_idx (Tensor): training nodes of :obj:`data` (any index
+            :func:`torch.as_tensor` takes: a list or a numpy array too).
         val_idx (Tensor): validation nodes of :obj:`data`.
         test_idx (Tensor): test nodes of :obj:`data`.
         setting (str, optional): ``"transductive"`` or ``"inductive"``; the latter holds
@@ -91,7 +93,8 @@ class NodeTask:
         if setting not in SETTINGS:
             raise GkdError(f"unknown setting '{setting}'; choose from {', '.join(SETTINGS)}")
         device = data.x.device
-        train_idx, val_idx, test_idx = (idx.to(device) for idx in (train_idx, val_idx, test_idx))
+        train_idx, val_idx, test_idx = (torch.as_tensor(idx, device=device)
+                                        for idx in (train_idx, val_idx, test_idx))
         _check_splits({"train": train_idx, "val": val_idx, "test": test_idx}, data.num_nodes,
                       device)
         self.setting, self.split_rate, self.seed = setting, split_rate, seed
@@ -191,11 +194,11 @@ class NodeTask:
 
 def check_graph(data: Data, labels: bool = True, simple: bool = True) -> None:
     r"""Raises a :class:`~gkd.errors.GkdError` naming the first problem of :obj:`data`:
-    a heterogeneous graph, features ``x`` that are not a finite floating-point
+    a heterogeneous graph, features ``x`` that are not a finite ``torch.float32``
     ``[N, F]`` matrix, an ``edge_index`` that is not ``[2, E]`` over nodes ``0..N-1`` or
     (with :obj:`simple`) not undirected and simple (no self-loops, no repeated edges,
     every edge with its reverse), or (with :obj:`labels`) labels ``y`` that are not one
-    class index ``0..C-1`` per node.
+    ``torch.long`` class index ``0..C-1`` per node.
 
     Args:
         data (Data): the graph.
@@ -210,8 +213,9 @@ def check_graph(data: Data, labels: bool = True, simple: bool = True) -> None:
     if x is None or x.dim() != 2:
         raise GkdError(f"node features must have shape [num_nodes, num_features]; got "
                        f"{None if x is None else tuple(x.shape)}")
-    if not x.is_floating_point():
-        raise GkdError(f"node features must be floating point; got {x.dtype} (use x.float())")
+    if x.dtype != torch.float32:
+        raise GkdError(f"node features must be torch.float32, the models' dtype; got {x.dtype} "
+                       f"(use x.float())")
     if not torch.isfinite(x).all():
         bad = int((~torch.isfinite(x)).any(dim=1).sum())
         raise GkdError(f"node features contain NaN or infinite values ({bad} nodes)")
@@ -245,8 +249,9 @@ def _check_labels(y: Tensor | None, num_nodes: int) -> None:
     if y is None or y.dim() != 1 or y.numel() != num_nodes:
         raise GkdError(f"labels must have shape [{num_nodes}] (one class index per node); got "
                        f"{None if y is None else tuple(y.shape)}")
-    if not is_integer(y):
-        raise GkdError(f"labels must be integer class indices; got dtype {y.dtype}")
+    if y.dtype != torch.long:
+        raise GkdError(f"labels must be integer class indices of dtype torch.long; got "
+                       f"{y.dtype} (use y.long())")
     if y.numel() and y.min() < 0:
         raise GkdError(f"labels must be class indices 0..C-1; {int((y < 0).sum())} nodes have "
                        f"a negative label (unlabelled nodes are not supported)")
@@ -255,26 +260,10 @@ def _check_labels(y: Tensor | None, num_nodes: int) -> None:
 def _check_splits(splits: dict[str, Tensor], num_nodes: int, device: torch.device) -> None:
     seen = torch.zeros(num_nodes, dtype=torch.bool, device=device)
     for name, idx in splits.items():
-        _check_index(name, idx, num_nodes)
+        check_split_index(name, idx, num_nodes)
         if seen[idx].any():
             raise GkdError(f"the {name} split overlaps another split")
         seen[idx] = True
-
-
-def _check_index(name: str, idx: Tensor, num_nodes: int) -> None:
-    if idx.numel() == 0:
-        raise GkdError(f"the {name} split is empty")
-    if idx.dtype == torch.bool:
-        raise GkdError(f"the {name} split is a boolean mask; pass node indices "
-                       f"(mask.nonzero().view(-1))")
-    if not is_integer(idx) or idx.dim() != 1:
-        raise GkdError(f"the {name} split must be a 1-D integer index tensor; got dtype "
-                       f"{idx.dtype} and shape {tuple(idx.shape)}")
-    if idx.min() < 0 or idx.max() >= num_nodes:
-        raise GkdError(f"the {name} split refers to nodes outside 0..{num_nodes - 1}")
-    repeated = idx.numel() - idx.unique().numel()
-    if repeated:
-        raise GkdError(f"the {name} split lists nodes more than once ({repeated} repeats)")
 
 
 # --- protocols ---------------------------------------------------------------------

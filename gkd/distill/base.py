@@ -51,7 +51,7 @@ class Distiller:
     def defaults(cls, dataset: str | None = None) -> dict[str, dict[str, Any]]:
         r"""``{"student": {...}, "distiller": {...}}`` for :obj:`dataset`: the MLP student's
         options and this distiller's options, before user overrides."""
-        student, distiller = cls.dataset_defaults.get(dataset or "", ({}, {}))
+        student, distiller = cls.dataset_defaults.get((dataset or "").lower(), ({}, {}))
         return {"student": {**STUDENT_DEFAULTS, **student},
                 "distiller": {**asdict(cls()), **distiller}}
 

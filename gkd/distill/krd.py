@@ -120,7 +120,10 @@ class KRD(Distiller):
 
     def reliability(self, task: NodeTask, knowledge: Knowledge) -> Tensor:
         r""":math:`\rho` of every node of the task's observed graph, from the teacher in
-        :attr:`Knowledge.model`, seeded by the task's seed."""
+        :attr:`Knowledge.model`, seeded by the task's seed. The teacher is called as
+        ``model(x, adj)`` with ``adj`` the graph's sparse adjacency
+        (:func:`~gkd.ops.adjacency`, which PyG's convolutions take in place of an
+        ``edge_index``); a model of your own must accept it."""
         if knowledge.model is None:
             raise GkdError("krd measures reliability with the teacher itself: use knowledge "
                            "from gkd.teacher_knowledge, or set knowledge.model to the "

@@ -38,6 +38,12 @@ def test_task_checks_its_split_and_scores(tiny_graphs):
         GraphSetTask(tiny_graphs, train, torch.tensor([], dtype=torch.long), test)
     with pytest.raises(GkdError, match="overlap"):
         GraphSetTask(tiny_graphs, train, torch.tensor([0]), test)
+    masks = [torch.zeros(10, dtype=torch.bool).index_fill_(0, idx, True)
+             for idx in (train, val, test)]
+    with pytest.raises(GkdError, match="the train split is a boolean mask; pass graph indices"):
+        GraphSetTask(tiny_graphs, *masks)
+    with pytest.raises(GkdError, match="refers to graphs outside 0..9"):
+        GraphSetTask(tiny_graphs, train, [10], test)
 
 
 @pytest.fixture

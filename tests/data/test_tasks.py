@@ -60,8 +60,9 @@ def test_lcc_is_kept_and_classes_renumbered(triangle_plus_one):
     (lambda d: setattr(d, "y", d.y[:-1]), "labels must have shape"),
     (lambda d: setattr(d, "edge_index", torch.tensor([[0], [99]])), r"node ids must be in \[0, "),
     (lambda d: setattr(d, "x", d.x[0]), "node features must have shape"),
-    (lambda d: setattr(d, "x", d.x.long()), "node features must be floating point; got "
-                                            "torch.int64"),
+    (lambda d: setattr(d, "x", d.x.long()), "node features must be torch.float32, the "
+                                            "models' dtype; got torch.int64"),
+    (lambda d: setattr(d, "x", d.x.double()), r"got torch.float64 \(use x.float\(\)\)"),
     (lambda d: setattr(d, "edge_index", torch.cat([d.edge_index, torch.tensor([[3], [3]])], 1)),
      r"the graph has 1 self-loop\(s\)"),
     (lambda d: setattr(d, "edge_index", d.edge_index.repeat(1, 2)), "has 8 repeated edge"),
@@ -125,6 +126,7 @@ def test_cpf_statistics_match_the_protocol(data_root, name, nodes, edges):
 @pytest.mark.parametrize("labels, message", [
     (torch.tensor([0.0, 0.0, 1.0, 1.0]), "integer class indices"),
     (torch.tensor([0, -1, 1, 1]), "1 nodes have a negative label"),
+    (torch.tensor([0, 0, 1, 1], dtype=torch.int32), r"got torch.int32 \(use y.long\(\)\)"),
 ])
 def test_labels_must_be_class_indices(triangle_plus_one, labels, message):
     triangle_plus_one.y = labels
@@ -173,3 +175,10 @@ def test_ogbn_datasets_default_to_their_official_split():
 
     assert default_protocol("ogbn-arxiv") == default_protocol("OGBN-Products") == "ogb"
     assert default_protocol("cora") == default_protocol("synthetic:cora") == "cpf"
+
+
+def test_split_indices_may_be_lists_or_numpy_arrays(triangle_plus_one):
+    import numpy as np
+
+    task = NodeTask(triangle_plus_one, [0], np.array([1]), torch.tensor([2]))
+    assert [t.tolist() for t in (task.train_idx, task.val_idx, task.test_idx)] == [[0], [1], [2]]
