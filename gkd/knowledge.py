@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -158,6 +159,12 @@ class Knowledge:
                            "tensors as given, so the same graph with its edges in another "
                            "order or its indices of another dtype counts as another); use "
                            "the knowledge of a teacher trained on this task")
+        if bool((self.logits >= 0).all()) and torch.allclose(
+                self.logits.sum(-1), self.logits.new_ones(self.logits.size(0)), atol=1e-4):
+            warnings.warn("knowledge logits look like probabilities (non-negative rows that "
+                          "sum to 1); the distillers apply a softmax to them, which flattens "
+                          "the targets: pass the teacher's logits (or log-probabilities)",
+                          stacklevel=2)
         n, c = self.logits.shape
         if n != task.graph.num_nodes:
             raise GkdError(f"knowledge covers {n} nodes but the task's observed graph has "
@@ -228,8 +235,9 @@ def extract_knowledge(model: torch.nn.Module, x: Tensor, edge_index: Adj, *,
         embedding_module (torch.nn.Module, optional): if given, the *input* of this
             submodule is kept as the embeddings, e.g. ``model.convs[-1]`` for the
             representation before the last layer. (default: ``None``)
-        meta (dict, optional): description stored with the knowledge (copied).
-            (default: ``None``)
+        meta (dict, optional): description stored with the knowledge (copied); with
+            ``{"fingerprint": task.fingerprint()}``, distillers refuse the knowledge for
+            any other task. (default: ``None``)
 
     Returns:
         Knowledge: detached copies of the logits and, with :obj:`embedding_module`, of

@@ -46,6 +46,19 @@ def test_check_names_mismatched_nodes_and_classes(csbm):
         Knowledge(torch.randn(600, 4)).check(task)
 
 
+def test_check_warns_of_probabilities_given_as_logits(csbm):
+    import warnings
+
+    task = make_node_task(csbm, "cpf")
+    logits = torch.randn(task.graph.num_nodes, 3)
+    with pytest.warns(UserWarning, match="look like probabilities"):
+        Knowledge(logits.softmax(-1)).check(task)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        Knowledge(logits).check(task)
+        Knowledge(logits.log_softmax(-1)).check(task)  # log-probabilities are logits
+
+
 def test_extract_captures_the_input_of_a_module(csbm):
     from torch_geometric.nn.models import GraphSAGE
 

@@ -150,6 +150,10 @@ class LinkTask:
         sizes["test_neg"] = self.tests["test"].neg.size(1)
         return sizes
 
+    def __repr__(self) -> str:
+        sizes = ", ".join(f"{k}={v}" for k, v in self.sizes().items())
+        return f"LinkTask({self.info.get('dataset', 'graph')}, {self.setting}, {sizes})"
+
 
 def _unique_edges(edge_index: Tensor, num_nodes: int) -> Tensor:
     r"""Each undirected edge once, as :math:`u < v`, in sorted order: edges given in one
