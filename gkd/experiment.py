@@ -147,7 +147,8 @@ def _commit() -> str | None:
                               cwd=package.parent, timeout=5).stdout.strip()
 
     try:
-        if Path(git("rev-parse", "--show-toplevel") or "/nonexistent").resolve() != package.parent:
+        top = git("rev-parse", "--show-toplevel")
+        if not top or Path(top).resolve() != package.parent:
             return None
         commit = git("rev-parse", "--short=7", "HEAD")
         changed = git("status", "--porcelain", "--", package.name)

@@ -135,7 +135,7 @@ class LinkTask:
         for test in self.tests.values():
             tensors += [test.pos, test.neg]
         for tensor in tensors:
-            digest.update(tensor.cpu().contiguous().numpy().tobytes())
+            digest.update(tensor.cpu().contiguous().numpy())  # hashed in place, no copy
         return digest.hexdigest()[:24]
 
     def sizes(self) -> dict[str, int]:

@@ -169,7 +169,7 @@ class NodeTask:
             tensors.append(self.test_ind_idx)
         for tensor in tensors:
             digest.update(str((tensor.dtype, tuple(tensor.shape))).encode())
-            digest.update(tensor.cpu().contiguous().numpy().tobytes())
+            digest.update(tensor.cpu().contiguous().numpy())  # hashed in place, no copy
         return digest.hexdigest()
 
     def eval_sets(self) -> dict[str, EvalSet]:
