@@ -10,9 +10,9 @@ from gkd.ops.random_walk import random_walk
 from gkd.ops.reduce import REDUCTIONS, scatter, segment
 from gkd.ops.sampling import k_hop_subgraph, sample_neighbors, sample_non_edges, sample_subgraph
 from gkd.ops.sparse import adjacency, pair_dot
-from gkd.ops.tree_hash import row_ids, tree_codes
+from gkd.ops.tree_hash import row_ids, sequence_ids, tree_codes
 
 __all__ = ["BACKENDS", "CSRGraph", "REDUCTIONS", "adjacency", "available_backends",
            "get_backend", "k_hop_subgraph", "normalized_weights", "pair_dot", "propagate",
            "random_walk", "row_ids", "sample_neighbors", "sample_non_edges", "sample_subgraph",
-           "scatter", "segment", "tree_codes", "use_backend"]
+           "scatter", "segment", "sequence_ids", "tree_codes", "use_backend"]

@@ -10,9 +10,11 @@ get the same colour after L rounds of the relabelling
     \mathcal{N}(v)\}\!\}\big),
 
 where :math:`\mathrm{id}_t` numbers the distinct signatures of round :math:`t`. Each
-signature is a row (own colour, sorted child keys, padding), and rows are numbered with
-sorts and ``unique`` only: exact, so different trees never share a code (unlike hashing
-by concatenating digits), and no Python loop over nodes.
+signature is a sequence (own colour, then the sorted child keys), and sequences are
+numbered with sorts and ``unique`` only: exact, so different trees never share a code
+(unlike hashing by concatenating digits), no Python loop over nodes, and memory linear in
+the number of edges (a hub of high degree costs its edges, not a row that wide for every
+node).
 """
 from __future__ import annotations
 
@@ -104,6 +106,44 @@ def feature_labels(features: Tensor | None, num_rows: int) -> Tensor:
     return row_ids(features - features.min(dim=0).values)
 
 
+def sequence_ids(values: Tensor, ptr: Tensor) -> Tensor:
+    r"""Numbers the distinct integer sequences ``values[ptr[i]:ptr[i + 1]]``: equal
+    sequences get equal ids in ``[0, number of distinct sequences)``, ordered
+    lexicographically (a proper prefix before its extensions).
+
+    Blocks of :math:`2^k` tokens are ranked by prefix doubling, as in suffix sorting: the
+    rank of a block of :math:`2^{k+1}` is the rank of the pair of its halves. Time and
+    memory are linear in :obj:`values` per round, with :math:`\lceil \log_2 \rceil` of the
+    longest sequence rounds, however unequal the lengths.
+
+    Args:
+        values (Tensor): the concatenated sequences, integers :math:`(M)`.
+        ptr (Tensor): sequence boundaries :math:`(S + 1)`, non-decreasing, from ``0`` to
+            :math:`M`.
+
+    Returns:
+        Tensor: ``torch.long`` ids :math:`(S)`.
+    """
+    lengths = ptr[1:] - ptr[:-1]
+    num_sequences = lengths.numel()
+    if values.numel() == 0:
+        return values.new_zeros(num_sequences, dtype=torch.long)
+    sequence = torch.repeat_interleave(torch.arange(num_sequences, device=values.device),
+                                       lengths)
+    remaining = ptr[1:][sequence] - torch.arange(values.numel(), device=values.device)
+    rank = dense_rank(values) + 1  # 0 marks the padding past a sequence's end
+    width = 1
+    while width < int(lengths.max()):
+        has_next = remaining > width
+        following = torch.zeros_like(rank)
+        following[has_next] = rank[has_next.nonzero().view(-1) + width]
+        rank = dense_rank(rank * (values.numel() + 1) + following) + 1
+        width *= 2
+    first = rank.new_zeros(num_sequences)  # the empty sequence sorts first
+    first[lengths > 0] = rank[ptr[:-1][lengths > 0]]
+    return dense_rank(first)
+
+
 def tree_codes(labels: Tensor, edge_index: Tensor, num_hops: int,
                edge_labels: Tensor | None = None) -> Tensor:
     r"""The canonical code of every node's computation tree of every depth up to
@@ -150,22 +190,24 @@ def tree_codes(labels: Tensor, edge_index: Tensor, num_hops: int,
     order = torch.sort(dst, stable=True).indices  # edges grouped by receiver
     src, dst, edge_labels = src[order], dst[order], edge_labels[order]
     degree = torch.bincount(dst, minlength=num_nodes)
-    start = torch.cumsum(degree, 0) - degree
-    slot = torch.arange(dst.numel(), device=dst.device) - start[dst] + 1
-    width = int(degree.max()) + 1 if dst.numel() else 1
+    # each node's signature: its own colour at ptr[v], then its children's keys
+    ptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=dst.device)
+    ptr[1:] = torch.cumsum(degree + 1, 0)
+    own = ptr[:-1]
+    child = torch.ones(ptr[-1], dtype=torch.bool, device=dst.device)
+    child[own] = False
 
     codes = [dense_rank(labels.long().view(-1))]
     for _ in range(num_hops):
         previous = codes[-1]
-        key = edge_labels * (int(previous.max()) + 1) + previous[src] + 1  # 0: empty slot
-        # Sort each receiver's keys so that the row is the multiset, not an ordering;
-        # dst is sorted, so sorting (dst, key) as one integer keeps the receiver groups.
+        key = edge_labels * (int(previous.max()) + 1) + previous[src]
+        # Sort each receiver's keys so that the signature is the multiset, not an
+        # ordering; dst is sorted, so sorting (dst, key) as one integer keeps the groups.
         span = int(key.max()) + 1 if key.numel() else 1
         if num_nodes * span >= _INT64_LIMIT:
             raise GkdError("tree_codes: too many distinct trees to sort exactly in int64")
-        sorted_key = torch.sort(dst * span + key).values - dst * span
-        rows = torch.zeros(num_nodes, width, dtype=torch.long, device=previous.device)
-        rows[:, 0] = previous
-        rows[dst, slot] = sorted_key
-        codes.append(row_ids(rows))
+        signature = torch.empty(ptr[-1], dtype=torch.long, device=dst.device)
+        signature[own] = previous
+        signature[child] = torch.sort(dst * span + key).values - dst * span
+        codes.append(sequence_ids(signature, ptr))
     return torch.stack(codes)

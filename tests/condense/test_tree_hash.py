@@ -43,6 +43,24 @@ def test_codes_match_brute_force_tree_isomorphism(seed):
                 assert same_code == (trees[u] == trees[v]), (depth, u, v)
 
 
+def test_codes_of_a_hub_match_brute_force_tree_isomorphism():
+    # a hub far wider than the other nodes: signatures of very unequal lengths
+    rng = random.Random(3)
+    labels, edge_index, edge_labels, edges = _random_graph(rng, 200, 100, 2, 2)
+    leaves = [v for v in range(1, 200) if rng.random() < 0.8]
+    hub_edges = torch.tensor([[0] * len(leaves) + leaves, leaves + [0] * len(leaves)])
+    for v in leaves:
+        edges.setdefault(0, []).append((v, 1))
+        edges.setdefault(v, []).append((0, 1))
+    codes = tree_codes(torch.tensor(labels), torch.cat([edge_index, hub_edges], 1), 2,
+                       torch.cat([edge_labels, torch.ones(hub_edges.size(1), dtype=torch.long)]))
+    for depth in range(3):
+        trees = [_canonical(v, depth, labels, edges) for v in range(200)]
+        for u in range(200):
+            for v in range(u):
+                assert bool(codes[depth, u] == codes[depth, v]) == (trees[u] == trees[v])
+
+
 def test_isomorphic_trees_across_relabelled_graphs_share_codes():
     rng = random.Random(7)
     labels, edge_index, edge_labels, _ = _random_graph(rng, 20, 30, 4, 3)

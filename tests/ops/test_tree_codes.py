@@ -3,6 +3,7 @@ import torch
 
 from gkd.errors import GkdError
 from gkd.ops import row_ids, tree_codes
+from gkd.ops.tree_hash import sequence_ids
 
 
 def _stars():
@@ -51,3 +52,20 @@ def test_feature_labels_of_no_rows_or_no_columns():
 
     assert feature_labels(torch.zeros(0, 3), 0).numel() == 0
     assert feature_labels(torch.zeros(4, 0), 4).tolist() == [0, 0, 0, 0]
+
+
+def test_sequence_ids_rank_variable_length_sequences_lexicographically():
+    generator = torch.Generator().manual_seed(0)
+    lengths = torch.randint(0, 40, (300,), generator=generator)
+    lengths[:3] = torch.tensor([0, 0, 39])
+    values = torch.randint(0, 3, (int(lengths.sum()),), generator=generator) * 10 - 5
+    ptr = torch.cat([torch.zeros(1, dtype=torch.long), torch.cumsum(lengths, 0)])
+    sequences = [tuple(values[ptr[i]:ptr[i + 1]].tolist()) for i in range(300)]
+    rank = {sequence: i for i, sequence in enumerate(sorted(set(sequences)))}
+    assert sequence_ids(values, ptr).tolist() == [rank[s] for s in sequences]
+
+
+def test_sequence_ids_put_a_prefix_before_its_extensions():
+    values = torch.tensor([1, 0, 1, 0, 0, 1, 0])
+    ptr = torch.tensor([0, 2, 3, 3, 6, 7])  # (1, 0), (1,), (), (0, 0, 1), (0,)
+    assert sequence_ids(values, ptr).tolist() == [4, 3, 0, 2, 1]
