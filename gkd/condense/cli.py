@@ -17,6 +17,7 @@ from gkd.cli import (
 from gkd.errors import GkdError
 
 NAMESPACES = ("model", "train", "condenser")
+DEFAULT_SUPPORTS = (0.05,)
 
 
 def _supports(text: str) -> tuple[float, ...]:
@@ -58,15 +59,19 @@ def _condense(args: argparse.Namespace) -> None:
     if args.method == "mirage" and args.budget is not None:
         raise GkdError("--budget sets the size of --method random; Mirage's size follows "
                        "from --support")
-    if args.method == "random" and args.budget is None and len(args.support) > 1:
+    if args.method == "random" and args.budget is not None and args.support is not None:
+        raise GkdError("--method random draws up to --budget bytes; --support would only "
+                       "set the budget when --budget is not given")
+    supports = args.support or DEFAULT_SUPPORTS
+    if args.method == "random" and args.budget is None and len(supports) > 1:
         raise GkdError("--method random takes its byte budget from Mirage at one --support "
                        "value, or from --budget")
     task = load_graph_task(args.dataset, args.root)
     evaluation = EvalBatches(task, config["train"]["eval_batch_size"])
     budget, trees = args.budget, None
     if args.method == "random" and budget is None:
-        budget = Mirage(args.hops, args.support[0], **config["condenser"]).condense(task).num_bytes
-    if args.method == "mirage" and len(args.support) > 1:
+        budget = Mirage(args.hops, supports[0], **config["condenser"]).condense(task).num_bytes
+    if args.method == "mirage" and len(supports) > 1:
         trees = ComputationTrees(task, args.hops)  # shared by the candidates of each seed
     described = {"dataset": args.dataset, "method": args.method, "model": args.model,
                  "hops": args.hops, **task.info}
@@ -77,7 +82,7 @@ def _condense(args: argparse.Namespace) -> None:
 
     def run_seed(seed: int) -> dict[str, Any]:
         return run_condensation(task, args.method, args.model, args.hops, seed,
-                                supports=args.support, config=config, evaluation=evaluation,
+                                supports=supports, config=config, evaluation=evaluation,
                                 trees=trees, budget=budget, full=args.full)
 
     def progress(run: dict[str, Any]) -> str:
@@ -87,8 +92,8 @@ def _condense(args: argparse.Namespace) -> None:
                 f"in {run['cost']['distill_seconds']:.2f}s")
 
     def record(runs: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"task": described, "config": config, "support": list(args.support),
-                "runs": runs, "summary": summarize_condensation(runs),
+        return {"task": described, "config": config,
+                "support": list(supports) if args.budget is None else None, "runs": runs, "summary": summarize_condensation(runs),
                 "complete": len(runs) == args.seeds, "env": environment()}
 
     runs = _run_seeds(args, run_seed, progress, record, started)
@@ -126,10 +131,11 @@ def add_condense_command(commands: argparse._SubParsersAction) -> None:
                           help="computation-tree depth = number of GNN layers (default: 3)")
     condense.add_argument("--seeds", type=_positive_int, default=10,
                           help="run seeds 0..N-1 (default: 10)")
-    condense.add_argument("--support", type=_supports, default=(0.05,), metavar="S[,S,...]",
+    condense.add_argument("--support", type=_supports, metavar="S[,S,...]",
                           help="Mirage support threshold(s) as a share of each class's "
                                "training graphs; several are selected per seed on "
-                               "validation (default: 0.05)")
+                               "validation; with --method random, the one whose Mirage "
+                               "set sets the byte budget (default: 0.05)")
     condense.add_argument("--budget", type=_positive_int,
                           help="byte budget of --method random (default: the bytes of "
                                "Mirage's set at --support)")

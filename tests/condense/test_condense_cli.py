@@ -23,6 +23,8 @@ def _gkd(capsys, *args):
     (["--dataset", "mutag", "--set", "condenser.itemsets=top"], "unknown itemsets 'top'"),
     (["--dataset", "mutag", "--method", "random", "--support", "0.1,0.2"], "one --support"),
     (["--dataset", "mutag", "--budget", "1000"], "--budget sets the size of --method random"),
+    (["--dataset", "mutag", "--method", "random", "--budget", "1000", "--support", "0.1"],
+     "--support would only set the budget when --budget is not given"),
     (["--dataset", "mutag", "--set", "model.pool=max"], "unknown model.pool 'max'"),
     (["--dataset", "mutag", "--set", "model.pool=[1]"], "unknown model.pool '[1]'"),
     (["--dataset", "mutag", "--set", "model.dropout=1"],
