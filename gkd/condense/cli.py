@@ -66,7 +66,7 @@ def _condense(args: argparse.Namespace) -> None:
     if args.method == "random" and args.budget is None and len(supports) > 1:
         raise GkdError("--method random takes its byte budget from Mirage at one --support "
                        "value, or from --budget")
-    task = load_graph_task(args.dataset, args.root)
+    task = load_graph_task(args.dataset, args.root, split=args.split)
     evaluation = EvalBatches(task, config["train"]["eval_batch_size"])
     budget, trees = args.budget, None
     if args.method == "random" and budget is None:
@@ -113,7 +113,7 @@ def _condense(args: argparse.Namespace) -> None:
 def add_condense_command(commands: argparse._SubParsersAction) -> None:
     r"""Adds ``gkd condense`` to the ``gkd`` sub-commands."""
     from gkd.condense.experiment import CONDENSERS
-    from gkd.data.graphsets import GRAPH_DATASETS
+    from gkd.data.graphsets import GRAPH_DATASETS, TU_SPLITS
     from gkd.nn.graph_gnn import GRAPH_CONVS
 
     condense = commands.add_parser(
@@ -139,6 +139,11 @@ def add_condense_command(commands: argparse._SubParsersAction) -> None:
     condense.add_argument("--budget", type=_positive_int,
                           help="byte budget of --method random (default: the bytes of "
                                "Mirage's set at --support)")
+    condense.add_argument("--split", default="stratified", choices=TU_SPLITS,
+                          help="TU datasets' split: stratified 80/10/10 with split seed 0, or "
+                               "mirage, the Mirage reference's slicing (shuffled with seed 0, "
+                               "first tenth test, next tenth validation); OGB datasets keep "
+                               "their scaffold split (default: stratified)")
     condense.add_argument("--full", action="store_true",
                           help="also train on the full training set per seed")
     _add_common(condense, "the runs and summary", "override a default, e.g. "

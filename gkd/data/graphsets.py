@@ -1,7 +1,7 @@
 """Graph-classification tasks: a set of graphs with one label each, a split and a metric.
 
 TU datasets (``mutag``, ``proteins``, ``nci1``) get a stratified 80/10/10 split with a
-fixed split seed; OGB molecule datasets (``ogbg-molhiv``, ``ogbg-molbace``) keep their
+fixed split seed, or the Mirage reference's own slicing (``split="mirage"``); OGB molecule datasets (``ogbg-molhiv``, ``ogbg-molbace``) keep their
 official scaffold split and are scored with OGB's ``Evaluator``. Binary tasks are scored
 by ROC-AUC (Mirage's metric, accuracy is logged beside it), multi-class ones by accuracy.
 As for node datasets, the data root is only read: processing happens in the cache dir.
@@ -282,6 +282,27 @@ def stratified_split(y: Tensor, train: float = 0.8, val: float = 0.1,
                  for p in parts)
 
 
+def mirage_split(num_graphs: int) -> tuple[Tensor, Tensor, Tensor]:
+    r"""The Mirage reference's TU split: PyG's ``dataset.shuffle()`` right after
+    ``torch.manual_seed(0)``, then the first tenth (rounded up) is test, the next tenth
+    validation and the rest training. Not stratified; reproduces the reference's graphs
+    as long as torch's ``randperm`` draws the same permutation.
+
+    Args:
+        num_graphs (int): the number of graphs.
+
+    Returns:
+        ``(train_idx, val_idx, test_idx)``: sorted ``torch.long`` indices.
+    """
+    order = torch.randperm(num_graphs, generator=torch.Generator().manual_seed(0))
+    tenth = (num_graphs + 9) // 10
+    parts = (order[2 * tenth:], order[tenth:2 * tenth], order[:tenth])
+    return tuple(part.sort().values for part in parts)  # type: ignore[return-value]
+
+
+TU_SPLITS = ("stratified", "mirage")
+
+
 def graph_dataset_spec(name: str) -> GraphSetSpec:
     r"""The registry entry of :obj:`name` in :data:`GRAPH_DATASETS` (case-insensitive).
 
@@ -302,7 +323,8 @@ def graph_dataset_spec(name: str) -> GraphSetSpec:
 
 
 def load_graph_task(name: str, root: str | os.PathLike | None = None,
-                    cache: str | os.PathLike | None = None, split_seed: int = 0) -> GraphSetTask:
+                    cache: str | os.PathLike | None = None, split_seed: int = 0,
+                    split: str = "stratified") -> GraphSetTask:
     r"""Loads the graph-classification task :obj:`name` from the data root.
 
     Args:
@@ -313,17 +335,25 @@ def load_graph_task(name: str, root: str | os.PathLike | None = None,
             (default: ``$GKD_CACHE_DIR`` or the user cache folder)
         split_seed (int, optional): the seed of the stratified TU split (OGB datasets use
             their official split). (default: ``0``)
+        split (str, optional): the TU split, ``"stratified"`` (80/10/10 per class) or
+            ``"mirage"`` (:func:`mirage_split`). (default: ``"stratified"``)
 
     Returns:
-        GraphSetTask: TU datasets with a stratified 80/10/10 split; OGB ones with their
-        scaffold split, OGB's evaluator and integer atom features.
+        GraphSetTask: TU datasets with the chosen split; OGB ones with their scaffold
+        split, OGB's evaluator and integer atom features.
 
     Raises:
         GkdError: :obj:`name` is not a known graph dataset (the message lists the known
-            names), or ogb asked an interactive question (outdated or missing files).
+            names), :obj:`split` is unknown or given for an OGB dataset, or ogb asked an
+            interactive question (outdated or missing files).
         DatasetNotFoundError: the data root or one of the dataset's files is missing.
     """
     spec = graph_dataset_spec(name)
+    if split not in TU_SPLITS:
+        raise GkdError(f"unknown TU split '{split}'; known: {', '.join(TU_SPLITS)}")
+    if spec.is_ogb and split != "stratified":
+        raise GkdError(f"{spec.name} has its official scaffold split; split='{split}' is for "
+                       f"TU datasets")
     folder = dataset_folder(root, spec.folder, spec.files, f"graph dataset '{spec.name}'",
                             spec.source)
     info = {"dataset": spec.name}
@@ -334,8 +364,12 @@ def load_graph_task(name: str, root: str | os.PathLike | None = None,
         return GraphSetTask(dataset, split["train"], split["valid"], split["test"],
                             evaluator=spec.name, atom_features=True, info=info)
     dataset = _open_tu(folder, cache_dir(cache))
-    train, val, test = stratified_split(dataset.y, seed=split_seed)
-    info.update(split="stratified 80/10/10", split_seed=split_seed)
+    if split == "mirage":
+        train, val, test = mirage_split(len(dataset))
+        info["split"] = "mirage (shuffled with seed 0; first tenth test, next tenth val)"
+    else:
+        train, val, test = stratified_split(dataset.y, seed=split_seed)
+        info.update(split="stratified 80/10/10", split_seed=split_seed)
     return GraphSetTask(dataset, train, val, test, info=info)
 
 

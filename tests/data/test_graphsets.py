@@ -8,6 +8,7 @@ from gkd.data.graphsets import (
     GRAPH_DATASETS,
     GraphSetTask,
     load_graph_task,
+    mirage_split,
     stratified_split,
 )
 from gkd.errors import DatasetNotFoundError, GkdError
@@ -53,6 +54,23 @@ def tiny_graphs():
             for i in range(10)]
 
 
+def test_mirage_split_slices_pygs_shuffle_after_seed_0(sized_graphs):
+    with torch.random.fork_rng():
+        torch.manual_seed(0)
+        _, order = _Stored(sized_graphs).shuffle(return_perm=True)
+    train, val, test = mirage_split(10)
+    assert test.tolist() == [int(order[0])] and val.tolist() == [int(order[1])]
+    assert train.tolist() == order[2:].sort().values.tolist()
+    assert [part.numel() for part in mirage_split(4110)] == [3288, 411, 411]
+
+
+def test_unknown_splits_and_splits_of_ogb_datasets_are_refused(tmp_path):
+    with pytest.raises(GkdError, match="unknown TU split 'random'; known: stratified, mirage"):
+        load_graph_task("mutag", tmp_path, split="random")
+    with pytest.raises(GkdError, match="ogbg-molhiv has its official scaffold split"):
+        load_graph_task("ogbg-molhiv", tmp_path, split="mirage")
+
+
 def test_unknown_and_missing_datasets_are_named(tmp_path):
     with pytest.raises(GkdError, match="known graph datasets: " + ", ".join(GRAPH_DATASETS)):
         load_graph_task("mutagg", tmp_path)
@@ -72,6 +90,13 @@ def test_real_graph_datasets_load_into_the_cache(data_root, name, sizes):
     task = load_graph_task(name, data_root)
     assert task.sizes() == sizes and task.num_classes == 2
     assert sorted(p.name for p in data_root.rglob("processed")) == before
+
+
+@pytest.mark.datasets
+def test_mutag_with_the_mirage_split(data_root):
+    task = load_graph_task("mutag", data_root, split="mirage")
+    assert task.sizes() == {"num_graphs": 188, "train": 150, "val": 19, "test": 19}
+    assert task.info["split"].startswith("mirage")
 
 
 class _Stored(InMemoryDataset):
