@@ -46,6 +46,31 @@ def check_edge_index(edge_index: Tensor, num_nodes: int, name: str = "edge_index
                            f"{low} to {high}")
 
 
+def check_ptr(ptr: Tensor, num_rows: int, name: str = "ptr") -> Tensor:
+    r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`ptr` is a 1-D integer tensor
+    of offsets that rise without decreasing from ``0`` to :obj:`num_rows`; the values
+    are checked on the CPU only (on a GPU that would cost a device sync per call).
+
+    Args:
+        ptr (Tensor): offsets :math:`(S + 1)`.
+        num_rows (int): the number of rows the offsets split.
+        name (str, optional): what the message calls :obj:`ptr`. (default: ``"ptr"``)
+
+    Returns:
+        Tensor: :obj:`ptr` as ``torch.long``.
+    """
+    if ptr.dim() != 1 or ptr.numel() == 0 or not is_integer(ptr):
+        raise GkdError(f"{name} must be a non-empty integer vector of offsets; got "
+                       f"{ptr.dtype} of shape {tuple(ptr.shape)}")
+    ptr = ptr.long()
+    if ptr.device.type == "cpu" and (int(ptr[0]) != 0 or int(ptr[-1]) != num_rows
+                                     or bool((ptr[1:] < ptr[:-1]).any())):
+        raise GkdError(f"{name} must rise from 0 to {num_rows} (the rows it splits) without "
+                       f"decreasing; got {ptr.numel()} offsets from {int(ptr[0])} to "
+                       f"{int(ptr[-1])}")
+    return ptr
+
+
 @dataclass
 class CSRGraph:
     r"""In-neighbour lists in compressed form: the sources of the edges into node ``i`` are

@@ -59,9 +59,13 @@ def propagate(graph: CSRGraph, x: Tensor, edge_weight: Tensor | None = None) -> 
         - **output:** :math:`(N, F)`
 
     Raises:
-        GkdError: :obj:`x` does not have one row per node of :obj:`graph`.
+        GkdError: :obj:`x` does not have one row per node of :obj:`graph`, or
+            :obj:`edge_weight` not one value per edge.
     """
     if x.size(0) != graph.num_nodes:
         raise GkdError(f"x has {x.size(0)} rows but the graph has {graph.num_nodes} nodes")
+    if edge_weight is not None and edge_weight.shape != (graph.num_edges,):
+        raise GkdError(f"edge_weight must hold one value per edge ({graph.num_edges}); got "
+                       f"shape {tuple(edge_weight.shape)}")
     values = x.new_ones(graph.num_edges) if edge_weight is None else edge_weight.to(x.dtype)
     return graph.to_sparse(values) @ x

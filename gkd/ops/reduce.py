@@ -4,9 +4,13 @@ Both backends give the same outputs: a position no element reaches gets ``0`` fo
 reduction, and ``mean`` divides by the number of elements (at least one); sums may differ
 in the last bits where their kernels add in different orders. Values must be floating
 point: on integers torch-scatter's ``mean`` rounds down in :func:`scatter` but towards
-zero in :func:`segment`, and plain torch has no integer segment kernels. Gradients of
-``max`` and ``min`` differ where several elements tie for the extreme: plain torch
-splits the gradient evenly among them, torch-scatter gives it all to one.
+zero in :func:`segment`, and plain torch has no integer segment kernels. They differ in
+two corners: gradients of ``max`` and ``min`` where several elements tie for the
+extreme (plain torch splits the gradient evenly among them, torch-scatter gives it all
+to one), and ``max`` and ``min`` over NaN (plain torch returns NaN, torch-scatter may
+skip it). Indices and offsets are checked on the CPU, where torch-scatter's kernels
+would otherwise read and write out of bounds; on a GPU the check would cost a device
+sync per call and is left out.
 """
 from __future__ import annotations
 
@@ -15,7 +19,7 @@ from torch import Tensor
 
 from gkd.errors import GkdError
 from gkd.ops.backend import get_backend
-from gkd.ops.csr import CSRGraph
+from gkd.ops.csr import CSRGraph, check_ptr, is_integer
 
 REDUCTIONS = ("sum", "mean", "max", "min")
 
@@ -25,6 +29,19 @@ def _check(src: Tensor, reduce: str) -> None:
         raise GkdError(f"unknown reduction '{reduce}'; choose from {', '.join(REDUCTIONS)}")
     if not src.is_floating_point():
         raise GkdError(f"scatter and segment reduce floating-point values; got {src.dtype}")
+
+
+def _check_index(index: Tensor, num_rows: int, dim_size: int) -> Tensor:
+    if index.dim() != 1 or index.numel() != num_rows or not is_integer(index):
+        raise GkdError(f"index must be an integer vector with one entry per row of src "
+                       f"({num_rows}); got {index.dtype} of shape {tuple(index.shape)}")
+    index = index.long()
+    if index.numel() and index.device.type == "cpu":
+        low, high = (int(bound) for bound in torch.aminmax(index))
+        if low < 0 or high >= dim_size:
+            raise GkdError(f"index must be in [0, {dim_size}) (dim_size); it holds values "
+                           f"from {low} to {high}")
+    return index
 
 
 def _broadcast(per_row: Tensor, like: Tensor) -> Tensor:
@@ -47,9 +64,12 @@ def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str = "sum") -> T
         - **output:** :math:`(\text{dim\_size}, *)`
 
     Raises:
-        GkdError: an unknown :obj:`reduce`, or :obj:`src` is not floating point.
+        GkdError: an unknown :obj:`reduce`, :obj:`src` is not floating point, or
+            :obj:`index` is not an integer vector of one entry per row of :obj:`src`,
+            in ``[0, dim_size)``.
     """
     _check(src, reduce)
+    index = _check_index(index, src.size(0), dim_size)
     if get_backend() == "torch_scatter":
         import torch_scatter
 
@@ -92,9 +112,11 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
         - **output:** :math:`(S, *)`
 
     Raises:
-        GkdError: an unknown :obj:`reduce`, or :obj:`src` is not floating point.
+        GkdError: an unknown :obj:`reduce`, :obj:`src` is not floating point, or
+            :obj:`ptr` does not rise from ``0`` to ``E``.
     """
     _check(src, reduce)
+    ptr = check_ptr(ptr, src.size(0))
     if src.size(0) == 0:  # every segment empty; the plain-torch kernels reject no rows
         return src.new_zeros(ptr.numel() - 1, *src.shape[1:])
     if get_backend() == "torch_scatter":

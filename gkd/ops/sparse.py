@@ -5,6 +5,7 @@ import torch
 from torch import Tensor
 from torch_geometric.utils import to_torch_csr_tensor
 
+from gkd.errors import GkdError
 from gkd.ops.csr import CSRGraph, check_edge_index, quiet_sparse_csr
 
 
@@ -26,7 +27,17 @@ def adjacency(edge_index: Tensor, num_nodes: int, edge_weight: Tensor | None = N
     Shapes:
         - **input:** edge indices :math:`(2, |\mathcal{E}|)`
         - **output:** sparse CSR :math:`(|\mathcal{V}|, |\mathcal{V}|)`
+
+    Raises:
+        GkdError: :obj:`edge_index` is not an integer ``[2, E]`` tensor of node ids in
+            ``[0, num_nodes)`` (checked on the CPU; on a GPU it would cost a device sync
+            per call), or :obj:`edge_weight` does not hold one value per edge.
     """
+    if edge_index.device.type == "cpu":
+        check_edge_index(edge_index, num_nodes)
+    if edge_weight is not None and edge_weight.shape != edge_index.shape[1:]:
+        raise GkdError(f"edge_weight must hold one value per edge ({edge_index.size(1)}); "
+                       f"got shape {tuple(edge_weight.shape)}")
     with quiet_sparse_csr():
         return to_torch_csr_tensor(edge_index.flip(0), edge_weight,
                                    size=(num_nodes, num_nodes))

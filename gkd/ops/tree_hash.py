@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from gkd.errors import GkdError
-from gkd.ops.csr import check_edge_index
+from gkd.ops.csr import check_edge_index, check_ptr, is_integer
 
 _INT64_LIMIT = 2**62
 
@@ -59,11 +59,11 @@ def row_ids(rows: Tensor) -> Tensor:
         GkdError: :obj:`rows` is not 2-D or is floating point, holds a negative entry,
             or has too many distinct values to fold exactly into int64.
     """
-    if rows.dim() != 2 or rows.is_floating_point():
-        raise GkdError(f"row_ids takes an integer matrix; got {rows.dtype} of shape "
-                       f"{tuple(rows.shape)}")
+    if rows.dim() != 2 or rows.size(1) == 0 or not is_integer(rows):
+        raise GkdError(f"row_ids takes an integer matrix with at least one column; got "
+                       f"{rows.dtype} of shape {tuple(rows.shape)}")
     if rows.size(0) == 0:
-        return rows.new_zeros(0)
+        return rows.new_zeros(0, dtype=torch.long)
     rows = rows.long()
     low, high = torch.aminmax(rows, dim=0)
     if bool((low < 0).any()):
@@ -123,7 +123,15 @@ def sequence_ids(values: Tensor, ptr: Tensor) -> Tensor:
 
     Returns:
         Tensor: ``torch.long`` ids :math:`(S)`.
+
+    Raises:
+        GkdError: :obj:`values` is not an integer vector, or :obj:`ptr` does not rise
+            from ``0`` to :math:`M`.
     """
+    if values.dim() != 1 or not is_integer(values):
+        raise GkdError(f"sequence_ids takes an integer vector of values; got {values.dtype} "
+                       f"of shape {tuple(values.shape)}")
+    ptr = check_ptr(ptr, values.numel())
     lengths = ptr[1:] - ptr[:-1]
     num_sequences = lengths.numel()
     if values.numel() == 0:
@@ -169,12 +177,16 @@ def tree_codes(labels: Tensor, edge_index: Tensor, num_hops: int,
         ``[0, number of distinct depth-t trees)``; row ``0`` is the rank of the label.
 
     Raises:
-        GkdError: :obj:`num_hops` is negative, :obj:`edge_index` is not an integer
-            ``[2, E]`` tensor of node ids in ``[0, N)``, or :obj:`edge_labels` does not
-            hold one label per edge.
+        GkdError: :obj:`num_hops` is not a non-negative integer, :obj:`labels` not an
+            integer vector, :obj:`edge_index` not an integer ``[2, E]`` tensor of node
+            ids in ``[0, N)``, or :obj:`edge_labels` not one integer label per edge.
     """
-    if num_hops < 0:
-        raise GkdError(f"num_hops must be non-negative; got {num_hops}")
+    if isinstance(num_hops, bool) or not isinstance(num_hops, int) or num_hops < 0:
+        raise GkdError(f"num_hops must be a non-negative integer; got {num_hops!r}")
+    if labels.dim() != 1 or not is_integer(labels):
+        raise GkdError(f"tree_codes takes one integer label per node (a vector; see "
+                       f"feature_labels for feature rows); got {labels.dtype} of shape "
+                       f"{tuple(labels.shape)}")
     num_nodes = labels.numel()
     check_edge_index(edge_index, num_nodes)
     if num_nodes == 0:
@@ -182,9 +194,10 @@ def tree_codes(labels: Tensor, edge_index: Tensor, num_hops: int,
     src, dst = edge_index
     if edge_labels is None:
         edge_labels = torch.zeros(src.numel(), dtype=torch.long, device=src.device)
-    elif edge_labels.numel() != src.numel():
-        raise GkdError(f"tree_codes takes one edge label per edge; got {edge_labels.numel()} "
-                       f"labels for {src.numel()} edges")
+    elif edge_labels.numel() != src.numel() or not is_integer(edge_labels):
+        raise GkdError(f"tree_codes takes one integer edge label per edge; got "
+                       f"{edge_labels.numel()} {edge_labels.dtype} labels for {src.numel()} "
+                       f"edges")
     else:  # ranks keep the order of the labels, and so the codes, but are never negative
         edge_labels = dense_rank(edge_labels.long().view(-1))
     order = torch.sort(dst, stable=True).indices  # edges grouped by receiver

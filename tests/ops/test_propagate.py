@@ -71,3 +71,18 @@ def test_default_weights_take_the_dtype_of_x(backend):
         out = propagate(graph, x)
         expected = propagate(graph, x, torch.ones(graph.num_edges, dtype=torch.float64))
     assert out.dtype == torch.float64 and torch.equal(out, expected)
+
+
+def test_edge_weights_of_the_wrong_length_are_named():
+    _, graph = _graph()
+    with pytest.raises(GkdError, match=f"one value per edge \\({graph.num_edges}\\); got shape \\(2,\\)"):
+        propagate(graph, torch.ones(60, 2), torch.ones(2))
+
+
+def test_adjacency_names_out_of_range_edges_and_wrong_weights():
+    from gkd.ops import adjacency
+
+    with pytest.raises(GkdError, match=r"node ids must be in \[0, 3\); edge_index holds ids from 0 to 5"):
+        adjacency(torch.tensor([[0, 5], [1, 0]]), 3)
+    with pytest.raises(GkdError, match=r"one value per edge \(2\); got shape \(3,\)"):
+        adjacency(torch.tensor([[0, 2], [1, 0]]), 3, torch.ones(3))

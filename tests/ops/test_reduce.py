@@ -104,3 +104,48 @@ def test_no_rows_reduce_to_zeros_on_every_backend(backend, reduce):
         assert torch.equal(out, torch.zeros(2, 3))
         assert torch.equal(scatter(torch.empty(0, 3), torch.empty(0, dtype=torch.long), 2,
                                    reduce), torch.zeros(2, 3))
+
+
+@pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize("reduce", REDUCTIONS)
+@pytest.mark.parametrize("index, message", [
+    (torch.tensor([0, 5, 0]), r"index must be in \[0, 4\) \(dim_size\); it holds values from 0 to 5"),
+    (torch.tensor([0, -1, 0]), r"it holds values from -1 to 0"),
+    (torch.tensor([[0], [1], [0]]), r"one entry per row of src \(3\); got torch.int64 of shape \(3, 1\)"),
+    (torch.tensor([0, 1]), r"one entry per row of src \(3\)"),
+    (torch.tensor([0.0, 1.0, 0.0]), r"integer vector"),
+])
+def test_bad_scatter_indices_are_named_on_every_backend(backend, reduce, index, message):
+    # torch-scatter's CPU kernels would write out of bounds (a crash or a wrong result)
+    with use_backend(backend), pytest.raises(GkdError, match=message):
+        scatter(torch.ones(3, 2), index, 4, reduce)
+
+
+@pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize("reduce", REDUCTIONS)
+@pytest.mark.parametrize("ptr, message", [
+    (torch.tensor([0, 2, 5]), "must rise from 0 to 3 .* from 0 to 5"),
+    (torch.tensor([0, 2]), "must rise from 0 to 3 .* from 0 to 2"),
+    (torch.tensor([0, 3, 2, 3]), "without decreasing"),
+    (torch.tensor([1, 3]), "from 1 to 3"),
+    (torch.tensor([0]), "must rise from 0 to 3"),
+    (torch.tensor([], dtype=torch.long), "non-empty integer vector"),
+    (torch.tensor([[0, 3]]), "non-empty integer vector of offsets; got torch.int64 of shape"),
+])
+def test_bad_segment_offsets_are_named_on_every_backend(backend, reduce, ptr, message):
+    with use_backend(backend), pytest.raises(GkdError, match=message):
+        segment(torch.ones(3, 2), ptr, reduce)
+
+
+@pytest.mark.parametrize("reduce", REDUCTIONS)
+def test_int32_indices_and_offsets_give_the_same_result_on_every_backend(reduce):
+    src, index, size = _inputs(2)
+    index, order = index.sort(stable=True)
+    src = src[order]
+    ptr = torch.cat([torch.zeros(1, dtype=torch.long),
+                     torch.bincount(index, minlength=size).cumsum(0)])
+    for backend in available_backends():
+        with use_backend(backend):
+            assert torch.equal(scatter(src, index.int(), size, reduce),
+                               scatter(src, index, size, reduce))
+            assert torch.equal(segment(src, ptr.int(), reduce), segment(src, ptr, reduce))

@@ -32,7 +32,7 @@ def test_an_empty_graph_has_no_codes():
 
 
 @pytest.mark.parametrize("edge_index, edge_labels, message", [
-    (_stars(), torch.tensor([0, 1]), "one edge label per edge; got 2 labels for 4 edges"),
+    (_stars(), torch.tensor([0, 1]), "one integer edge label per edge; got 2 torch.int64 labels for 4 edges"),
     (torch.tensor([[1, 7], [0, 0]]), None, r"in \[0, 7\); edge_index holds ids from 0 to 7"),
     (torch.tensor([[-1], [0]]), None, r"edge_index holds ids from -1 to 0"),
 ])
@@ -69,3 +69,29 @@ def test_sequence_ids_put_a_prefix_before_its_extensions():
     values = torch.tensor([1, 0, 1, 0, 0, 1, 0])
     ptr = torch.tensor([0, 2, 3, 3, 6, 7])  # (1, 0), (1,), (), (0, 0, 1), (0,)
     assert sequence_ids(values, ptr).tolist() == [4, 3, 0, 2, 1]
+
+
+@pytest.mark.parametrize("labels, hops, message", [
+    (torch.tensor([0.0, 0.5, 1.0, 0, 0, 0, 0]), 1, "one integer label per node"),
+    (torch.eye(7, dtype=torch.long), 1, r"got torch.int64 of shape \(7, 7\)"),
+    (torch.zeros(7, dtype=torch.long), 1.5, "num_hops must be a non-negative integer; got 1.5"),
+    (torch.zeros(7, dtype=torch.long), -1, "got -1"),
+])
+def test_labels_that_are_not_one_integer_per_node_are_refused(labels, hops, message):
+    with pytest.raises(GkdError, match=message):
+        tree_codes(labels, _stars(), hops)
+
+
+@pytest.mark.parametrize("ptr, message", [
+    (torch.tensor([0, 2, 4]), "must rise from 0 to 5"),
+    (torch.tensor([0, 3, 2, 5]), "without decreasing"),
+])
+def test_sequence_ids_name_bad_offsets(ptr, message):
+    with pytest.raises(GkdError, match=message):
+        sequence_ids(torch.arange(5), ptr)
+
+
+def test_row_ids_of_no_rows_are_long_and_no_columns_are_refused():
+    assert row_ids(torch.zeros(0, 3, dtype=torch.int32)).dtype == torch.long
+    with pytest.raises(GkdError, match="at least one column"):
+        row_ids(torch.zeros(4, 0, dtype=torch.long))
