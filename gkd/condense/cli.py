@@ -93,7 +93,8 @@ def _condense(args: argparse.Namespace) -> None:
 
     def record(runs: list[dict[str, Any]]) -> dict[str, Any]:
         return {"task": described, "config": config,
-                "support": list(supports) if args.budget is None else None, "runs": runs, "summary": summarize_condensation(runs),
+                "support": list(supports) if args.budget is None else None, "runs": runs,
+                "summary": summarize_condensation(runs),
                 "complete": len(runs) == args.seeds, "env": environment()}
 
     runs = _run_seeds(args, run_seed, progress, record, started)

@@ -62,6 +62,8 @@ class ComputationTrees:
 
     Attributes:
         codes (np.ndarray): tree codes :math:`(L + 1, N)` of the training nodes, per depth.
+        source (tuple): the task's graph and node counts and training index, checked by
+            :meth:`built_from`.
         labels (Tensor): the class of every training graph.
         seconds (float): the time taken to compute the codes.
     """
@@ -82,6 +84,7 @@ class ComputationTrees:
         edge_index = local_node[data.edge_index[:, edges]]
         edge_attr = data.get("edge_attr")
         self.num_hops = num_hops
+        self.source = (task.num_graphs, data.num_nodes, train.clone())
         self.x = data.x[nodes]
         self.edge_attr = None if edge_attr is None else edge_attr[edges]
         node_labels = feature_labels(self.x, nodes.numel())
@@ -102,6 +105,13 @@ class ComputationTrees:
         self._ptr = np.concatenate([[0], np.cumsum(degree.numpy())])
         self._representative = [_first_index(row) for row in codes]
         self.seconds = time.perf_counter() - start
+
+    def built_from(self, task: GraphSetTask) -> bool:
+        r"""Whether these trees are those of :obj:`task`'s training graphs (same graph
+        and node counts, same training index)."""
+        num_graphs, num_nodes, train = self.source
+        return (num_graphs == task.num_graphs and num_nodes == task.data.num_nodes
+                and torch.equal(train, task.index["train"]))
 
     def transactions(self, label: int) -> tuple[np.ndarray, np.ndarray, int]:
         r"""The (tree code, transaction) pairs of the class :obj:`label`'s graphs (each
@@ -221,7 +231,8 @@ class Mirage:
             distinct trees, nodes and edges, and ``tree_seconds``.
 
         Raises:
-            GkdError: :obj:`trees` have another depth than :attr:`num_hops`, a class has
+            GkdError: :obj:`trees` have another depth than :attr:`num_hops` or come from
+                another task's training graphs, a class has
                 no training graph with an edge, a class mines more than
                 :attr:`max_itemsets` itemsets, or a class keeps none.
         """
@@ -232,6 +243,10 @@ class Mirage:
         elif trees.num_hops != self.num_hops:
             raise GkdError(f"trees of depth {trees.num_hops} given to Mirage with "
                            f"num_hops={self.num_hops}")
+        elif not trees.built_from(task):
+            raise GkdError("these trees were built from another task or split: their "
+                           "training graphs are not this task's (rebuild them with "
+                           "ComputationTrees(task, num_hops))")
         mined, bitsets, thresholds = {}, {}, {}
         for label in range(task.num_classes):
             codes, transaction, count = trees.transactions(label)

@@ -90,9 +90,14 @@ class EvalBatches:
     Args:
         task (GraphSetTask): the task.
         batch_size (int, optional): graphs per batch. (default: ``2048``)
+
+    Raises:
+        GkdError: :obj:`batch_size` is not a positive integer.
     """
 
     def __init__(self, task: GraphSetTask, batch_size: int = 2048) -> None:
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise GkdError(f"batch_size must be a positive integer; got {batch_size!r}")
         self.task = task
         self.batches = {split: [Batch.from_data_list(chunk) for chunk in
                                 _chunks(task.graphs(split), batch_size)]
@@ -154,7 +159,12 @@ def train_on_graphs(model: GraphGNN, graphs: Sequence[Data], evaluation: EvalBat
     Returns:
         ``{"val", "test"}`` in the task's headline metric (percent), with
         ``"val_acc"``/``"test_acc"`` beside ROC-AUC, and the training history.
+
+    Raises:
+        GkdError: no training graphs.
     """
+    if len(graphs) == 0:
+        raise GkdError("train_on_graphs needs at least one training graph")
     metric = evaluation.task.metric
     generator = torch.Generator().manual_seed(seed)
     loader = DataLoader(list(graphs), batch_size=config["batch_size"], shuffle=True,

@@ -1,7 +1,8 @@
 """Graph-classification tasks: a set of graphs with one label each, a split and a metric.
 
 TU datasets (``mutag``, ``proteins``, ``nci1``) get a stratified 80/10/10 split with a
-fixed split seed, or the Mirage reference's own slicing (``split="mirage"``); OGB molecule datasets (``ogbg-molhiv``, ``ogbg-molbace``) keep their
+fixed split seed, or the Mirage reference's own slicing (``split="mirage"``); OGB molecule
+datasets (``ogbg-molhiv``, ``ogbg-molbace``) keep their
 official scaffold split and are scored with OGB's ``Evaluator``. Binary tasks are scored
 by ROC-AUC (Mirage's metric, accuracy is logged beside it), multi-class ones by accuracy.
 As for node datasets, the data root is only read: processing happens in the cache dir.
@@ -98,8 +99,10 @@ class GraphSetTask:
         info (dict, optional): descriptive fields kept in :attr:`info`. (default: ``None``)
 
     Raises:
-        GkdError: no graphs, graphs without ``x`` or ``y``, more than one label per
-            graph, NaN labels, or an empty, out-of-range or overlapping split.
+        GkdError: no graphs, graphs without ``x`` or ``y``, ``x`` that is not float32
+            (integer with :obj:`atom_features`) or not finite, more than one label per
+            graph, labels that are NaN, fractional or negative, or an empty,
+            out-of-range or overlapping split.
     """
 
     def __init__(self, graphs: Sequence[Data], train_idx: Tensor, val_idx: Tensor,
@@ -107,6 +110,7 @@ class GraphSetTask:
                  info: dict | None = None) -> None:
         self.dataset = graphs
         self.data = _collate(graphs)
+        _check_features(self.data, atom_features)
         self.y = _graph_labels(self.data.y)
         self.num_graphs = self.y.numel()
         self.num_classes = int(self.y.max()) + 1
@@ -237,7 +241,27 @@ def _graph_labels(y: Tensor | None) -> Tensor:
     y = y.view(-1)
     if y.is_floating_point() and torch.isnan(y).any():
         raise GkdError("graph labels contain NaN (missing labels are not supported)")
-    return y.long()
+    if y.is_floating_point() and not torch.equal(y, y.round()):
+        raise GkdError("graph labels must be class indices; got fractional values (use "
+                       "y.long() on class indices, or one class per graph)")
+    y = y.long()
+    if bool((y < 0).any()):
+        raise GkdError(f"graph labels must be class indices 0..C-1; got {int(y.min())}")
+    return y
+
+
+def _check_features(data: Data, atom_features: bool) -> None:
+    x = data.x
+    if atom_features:
+        if x.is_floating_point():
+            raise GkdError(f"atom_features=True takes OGB's integer atom features; got x of "
+                           f"{x.dtype}")
+        return
+    if x.dtype != torch.float32:
+        raise GkdError(f"node features x must be torch.float32; got {x.dtype} (use x.float(), "
+                       f"or atom_features=True for OGB's integer atom features)")
+    if not bool(torch.isfinite(x).all()):
+        raise GkdError("node features x contain NaN or infinite values")
 
 
 def _check_split(index: dict[str, Tensor], num_graphs: int) -> None:
@@ -344,16 +368,22 @@ def load_graph_task(name: str, root: str | os.PathLike | None = None,
 
     Raises:
         GkdError: :obj:`name` is not a known graph dataset (the message lists the known
-            names), :obj:`split` is unknown or given for an OGB dataset, or ogb asked an
-            interactive question (outdated or missing files).
+            names), :obj:`split` is unknown or given for an OGB dataset,
+            :obj:`split_seed` is not a non-negative integer or given with the fixed
+            ``"mirage"`` split, or ogb asked an interactive question (outdated or missing
+            files).
         DatasetNotFoundError: the data root or one of the dataset's files is missing.
     """
     spec = graph_dataset_spec(name)
     if split not in TU_SPLITS:
         raise GkdError(f"unknown TU split '{split}'; known: {', '.join(TU_SPLITS)}")
-    if spec.is_ogb and split != "stratified":
-        raise GkdError(f"{spec.name} has its official scaffold split; split='{split}' is for "
-                       f"TU datasets")
+    if spec.is_ogb and (split != "stratified" or split_seed != 0):
+        raise GkdError(f"{spec.name} has its official scaffold split; split and split_seed "
+                       f"are for TU datasets")
+    check_seed(split_seed)
+    if split == "mirage" and split_seed != 0:
+        raise GkdError(f"the mirage split is fixed (seed 0); split_seed={split_seed} only "
+                       f"applies to the stratified split")
     folder = dataset_folder(root, spec.folder, spec.files, f"graph dataset '{spec.name}'",
                             spec.source)
     info = {"dataset": spec.name}

@@ -96,6 +96,26 @@ def test_bad_options_are_errors(tiny_task):
         Mirage(3, 0.3).condense(tiny_task, ComputationTrees(tiny_task, 2))
 
 
+def test_training_without_graphs_or_with_empty_batches_is_named(tiny_task):
+    from gkd.condense import train_on_graphs
+
+    with pytest.raises(GkdError, match="batch_size must be a positive integer; got 0"):
+        EvalBatches(tiny_task, 0)
+    model = build_graph_model("gin", tiny_task, HOPS, graph_model_config())
+    with pytest.raises(GkdError, match="at least one training graph"):
+        train_on_graphs(model, [], EvalBatches(tiny_task), train_config())
+
+
+def test_trees_of_another_split_are_refused(tiny_task):
+    # another split's training graphs would include this task's test graphs
+    from gkd.data.graphsets import GraphSetTask
+
+    index = tiny_task.index
+    other = GraphSetTask(tiny_task.dataset, index["test"], index["val"], index["train"])
+    with pytest.raises(GkdError, match="built from another task or split"):
+        Mirage(2, 0.3).condense(tiny_task, ComputationTrees(other, 2))
+
+
 def test_storage_bytes_of_a_hand_made_set():
     from torch_geometric.data import Data
 

@@ -67,8 +67,13 @@ def test_mirage_split_slices_pygs_shuffle_after_seed_0(sized_graphs):
 def test_unknown_splits_and_splits_of_ogb_datasets_are_refused(tmp_path):
     with pytest.raises(GkdError, match="unknown TU split 'random'; known: stratified, mirage"):
         load_graph_task("mutag", tmp_path, split="random")
-    with pytest.raises(GkdError, match="ogbg-molhiv has its official scaffold split"):
-        load_graph_task("ogbg-molhiv", tmp_path, split="mirage")
+    for options in ({"split": "mirage"}, {"split_seed": 1}):
+        with pytest.raises(GkdError, match="ogbg-molhiv has its official scaffold split"):
+            load_graph_task("ogbg-molhiv", tmp_path, **options)
+    with pytest.raises(GkdError, match="split_seed=7 only applies to the stratified split"):
+        load_graph_task("mutag", tmp_path, split="mirage", split_seed=7)
+    with pytest.raises(GkdError, match="seed"):
+        load_graph_task("mutag", tmp_path, split_seed=-1)
 
 
 def test_unknown_and_missing_datasets_are_named(tmp_path):
@@ -140,3 +145,17 @@ def test_graphs_without_features_are_named(sized_graphs, stored):
     graphs = [Data(edge_index=g.edge_index, y=g.y, num_nodes=g.num_nodes) for g in sized_graphs]
     with pytest.raises(GkdError, match="graphs need node features 'x'"):
         _task(_Stored(graphs) if stored else graphs)
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda g: setattr(g, "y", torch.tensor([0.2])), "fractional values"),
+    (lambda g: setattr(g, "y", torch.tensor([-1])), "class indices 0..C-1; got -1"),
+    (lambda g: setattr(g, "x", g.x.long()), "must be torch.float32; got torch.int64"),
+    (lambda g: setattr(g, "x", g.x.double()), "must be torch.float32; got torch.float64"),
+    (lambda g: setattr(g, "x", torch.full((2, 2), float("nan"))), "NaN or infinite"),
+])
+def test_bad_graph_labels_and_features_are_named(tiny_graphs, change, message):
+    for graph in tiny_graphs:
+        change(graph)
+    with pytest.raises(GkdError, match=message):
+        GraphSetTask(tiny_graphs, torch.arange(6), torch.arange(6, 8), torch.arange(8, 10))

@@ -75,14 +75,15 @@ def test_default_weights_take_the_dtype_of_x(backend):
 
 def test_edge_weights_of_the_wrong_length_are_named():
     _, graph = _graph()
-    with pytest.raises(GkdError, match=f"one value per edge \\({graph.num_edges}\\); got shape \\(2,\\)"):
+    message = f"one value per edge \\({graph.num_edges}\\); got shape \\(2,\\)"
+    with pytest.raises(GkdError, match=message):
         propagate(graph, torch.ones(60, 2), torch.ones(2))
 
 
 def test_adjacency_names_out_of_range_edges_and_wrong_weights():
     from gkd.ops import adjacency
 
-    with pytest.raises(GkdError, match=r"node ids must be in \[0, 3\); edge_index holds ids from 0 to 5"):
+    with pytest.raises(GkdError, match=r"must be in \[0, 3\); edge_index holds ids from 0 to 5"):
         adjacency(torch.tensor([[0, 5], [1, 0]]), 3)
     with pytest.raises(GkdError, match=r"one value per edge \(2\); got shape \(3,\)"):
         adjacency(torch.tensor([[0, 2], [1, 0]]), 3, torch.ones(3))

@@ -32,7 +32,7 @@ def test_an_empty_graph_has_no_codes():
 
 
 @pytest.mark.parametrize("edge_index, edge_labels, message", [
-    (_stars(), torch.tensor([0, 1]), "one integer edge label per edge; got 2 torch.int64 labels for 4 edges"),
+    (_stars(), torch.tensor([0, 1]), "edge label per edge; got 2 torch.int64 labels for 4 edges"),
     (torch.tensor([[1, 7], [0, 0]]), None, r"in \[0, 7\); edge_index holds ids from 0 to 7"),
     (torch.tensor([[-1], [0]]), None, r"edge_index holds ids from -1 to 0"),
 ])
