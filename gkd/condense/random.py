@@ -7,7 +7,7 @@ import numpy as np
 import torch
 
 from gkd.condense.mirage import DistilledSet
-from gkd.condense.storage import storage_bytes
+from gkd.condense.storage import StorageCount
 from gkd.data.graphsets import GraphSetTask
 from gkd.errors import GkdError
 
@@ -15,7 +15,7 @@ from gkd.errors import GkdError
 def random_subset(task: GraphSetTask, budget: int, seed: int = 0,
                   max_misses: int = 50) -> DistilledSet:
     r"""Real training graphs drawn at random up to a byte budget (stored size by
-    :func:`~gkd.condense.storage.storage_bytes`).
+    :func:`~gkd.condense.storage.storage_bytes`, counted graph by graph).
 
     The classes take turns (each class's graphs in a seeded random order), so that every
     class is represented as evenly as the budget allows; a graph that would overflow the
@@ -43,12 +43,13 @@ def random_subset(task: GraphSetTask, budget: int, seed: int = 0,
     depth = max(q.size for q in queues)
     order = [int(q[k]) for k in range(depth) for q in queues if k < q.size]
     chosen: list = []
-    misses = 0
+    count, misses = StorageCount(), 0
     for index in order:
         graph = task.graphs(torch.tensor([index]))[0]
-        if storage_bytes(chosen + [graph]) <= budget:
+        candidate = count.added(graph)
+        if candidate.bytes <= budget:
             chosen.append(graph)
-            misses = 0
+            count, misses = candidate, 0
         else:
             misses += 1
             if misses >= max_misses:
@@ -56,5 +57,5 @@ def random_subset(task: GraphSetTask, budget: int, seed: int = 0,
     if not chosen:
         raise GkdError(f"no training graph fits the budget of {budget} bytes")
     counts = np.bincount([int(g.y) for g in chosen], minlength=task.num_classes)
-    return DistilledSet(chosen, storage_bytes(chosen), time.perf_counter() - start,
+    return DistilledSet(chosen, count.bytes, time.perf_counter() - start,
                         {"budget": budget, "per_class": counts.tolist()})

@@ -8,6 +8,7 @@ type that holds its values (features that are not integers take float32).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import torch
 from torch import Tensor
@@ -21,15 +22,88 @@ def _int_bytes(max_value: int) -> int:
     return 8
 
 
-def _table_bytes(rows: Tensor) -> int:
-    r"""Bytes of a feature table and of one index into it per row."""
-    rows = rows.flatten(1) if rows.dim() > 1 else rows.unsqueeze(1)
-    distinct = torch.unique(rows, dim=0)
-    if rows.is_floating_point() and not torch.equal(distinct, distinct.round()):
-        cell = 4
-    else:
-        cell = _int_bytes(int(distinct.max() - distinct.min())) if distinct.numel() else 1
-    return distinct.numel() * cell + rows.size(0) * _int_bytes(distinct.size(0) - 1)
+@dataclass(frozen=True)
+class _Table:
+    r"""The distinct rows of a feature table and its row count."""
+
+    distinct: Tensor | None = None
+    rows: int = 0
+
+    def added(self, rows: Tensor) -> _Table:
+        rows = rows.flatten(1) if rows.dim() > 1 else rows.unsqueeze(1)
+        stacked = rows if self.distinct is None else torch.cat([self.distinct, rows])
+        return _Table(torch.unique(stacked, dim=0), self.rows + rows.size(0))
+
+    @property
+    def bytes(self) -> int:
+        r"""Bytes of the distinct rows and of one index into them per row."""
+        distinct = self.distinct
+        if distinct is None:
+            return 0
+        if distinct.is_floating_point() and not torch.equal(distinct, distinct.round()):
+            cell = 4
+        else:
+            cell = _int_bytes(int(distinct.max() - distinct.min())) if distinct.numel() else 1
+        return distinct.numel() * cell + self.rows * _int_bytes(distinct.size(0) - 1)
+
+
+@dataclass(frozen=True)
+class StorageCount:
+    r"""The stored size of a growing set of graphs: :meth:`added` returns the count with
+    one more graph, in time proportional to that graph and the distinct feature rows so
+    far (recounting the whole set for every graph would be quadratic in its size).
+    :attr:`bytes` equals :func:`storage_bytes` of the same graphs.
+
+    Whether edge features and root masks are counted is read from the first graph.
+    """
+
+    graphs: int = 0
+    x: _Table = _Table()
+    edge_attr: _Table | None = None
+    edges: int = 0
+    max_nodes: int = 0
+    max_edges: int = 0
+    max_class: int = 0
+    roots: bool = False
+
+    def added(self, graph: Data) -> StorageCount:
+        r"""This count with :obj:`graph` added.
+
+        Args:
+            graph (Data): a graph with ``x``, ``edge_index``, optional ``edge_attr``, a
+                class ``y`` and, for distilled graphs, a ``root_mask`` whose marked nodes
+                come first (so a count stores it).
+
+        Returns:
+            StorageCount: the new count.
+        """
+        first = self.graphs == 0
+        edge_attr = self.edge_attr
+        if first and graph.get("edge_attr") is not None:
+            edge_attr = _Table()
+        if edge_attr is not None:
+            edge_attr = edge_attr.added(graph.edge_attr)
+        return StorageCount(
+            graphs=self.graphs + 1, x=self.x.added(graph.x), edge_attr=edge_attr,
+            edges=self.edges + graph.edge_index.numel(),
+            max_nodes=max(self.max_nodes, graph.num_nodes),
+            max_edges=max(self.max_edges, graph.edge_index.size(1)),
+            max_class=int(graph.y.max()) if first else max(self.max_class, int(graph.y.max())),
+            roots=graph.get("root_mask") is not None if first else self.roots)
+
+    @property
+    def bytes(self) -> int:
+        r"""The size in bytes; ``0`` for no graphs."""
+        if self.graphs == 0:
+            return 0
+        total = self.x.bytes + self.edges * _int_bytes(self.max_nodes - 1)  # local ids
+        if self.edge_attr is not None:
+            total += self.edge_attr.bytes
+        per_graph = (_int_bytes(self.max_nodes) + _int_bytes(self.max_edges)
+                     + _int_bytes(self.max_class))
+        if self.roots:
+            per_graph += _int_bytes(self.max_nodes)
+        return total + self.graphs * per_graph
 
 
 def storage_bytes(graphs: Sequence[Data]) -> int:
@@ -44,18 +118,7 @@ def storage_bytes(graphs: Sequence[Data]) -> int:
     Returns:
         int: the size in bytes; ``0`` for no graphs.
     """
-    if not graphs:
-        return 0
-    x = torch.cat([g.x for g in graphs])
-    edges = torch.cat([g.edge_index for g in graphs], dim=1)
-    total = _table_bytes(x)
-    max_nodes = max(g.num_nodes for g in graphs)
-    total += edges.numel() * _int_bytes(max_nodes - 1)  # local endpoint ids
-    if graphs[0].get("edge_attr") is not None:
-        total += _table_bytes(torch.cat([g.edge_attr for g in graphs]))
-    max_edges = max(g.edge_index.size(1) for g in graphs)
-    per_graph = _int_bytes(max_nodes) + _int_bytes(max_edges)
-    per_graph += _int_bytes(int(torch.cat([g.y.view(-1) for g in graphs]).max()))
-    if graphs[0].get("root_mask") is not None:
-        per_graph += _int_bytes(max_nodes)
-    return total + len(graphs) * per_graph
+    count = StorageCount()
+    for graph in graphs:
+        count = count.added(graph)
+    return count.bytes

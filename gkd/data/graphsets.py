@@ -21,7 +21,12 @@ from torch import Tensor
 from torch_geometric.data import Batch, Data, InMemoryDataset
 
 from gkd.data.datasets import cache_dir, dataset_folder
-from gkd.data.ogb import mirror_folder, open_ogb_dataset
+from gkd.data.ogb import (
+    allow_pyg_storage_globals,
+    mirror_folder,
+    open_ogb_dataset,
+    processed_files_checked,
+)
 from gkd.data.splits import check_fractions, check_seed, check_split_index
 from gkd.errors import GkdError
 
@@ -416,4 +421,6 @@ def _open_tu(folder: Path, cache: Path) -> InMemoryDataset:
     from torch_geometric.datasets import TUDataset
 
     mirror = mirror_folder(folder, cache)  # links raw/ so processed/ lands in the cache
-    return TUDataset(str(mirror.parent), folder.name)
+    allow_pyg_storage_globals()
+    with processed_files_checked(mirror, folder.name):
+        return TUDataset(str(mirror.parent), folder.name)

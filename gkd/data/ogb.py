@@ -5,13 +5,16 @@ ogb 1.3.6 writes its processed file next to the raw files, asks on stdin before
 torch >= 2.6 rejects. Here the raw folder is mirrored into the cache dir through
 symbolic links (so processed files land in the cache), PyG's storage classes are
 allow-listed for ``torch.load``, and stdin is detached so a prompt becomes a clear
-error instead of a hang.
+error instead of a hang. Processed files are read weights-only, never through PyG's
+fallback to a full unpickling, and one that cannot be read names its folder.
 """
 from __future__ import annotations
 
 import hashlib
 import io
+import pickle
 import sys
+import warnings
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -71,6 +74,33 @@ def mirror_folder(folder: Path, cache: Path) -> Path:
 
 
 @contextmanager
+def processed_files_checked(mirror: Path, name: str) -> Iterator[None]:
+    r"""Guards the construction of a dataset whose processed files live in
+    ``mirror/processed``: PyG's fallback from a weights-only load to a full unpickling
+    (which would run any code a tampered file holds) becomes an error, and a processed
+    file that cannot be read (truncated, corrupt, tampered) raises a
+    :class:`~gkd.errors.GkdError` naming the folder to delete.
+
+    Args:
+        mirror (Path): the dataset's mirror folder (:func:`mirror_folder`).
+        name (str): the dataset name, for the message.
+    """
+    processed = mirror / "processed"
+    cached = processed.is_dir() and any(processed.iterdir())
+    with warnings.catch_warnings():
+        warnings.filterwarnings("error", message="Weights only load failed")
+        try:
+            yield
+        except (RuntimeError, EOFError, pickle.UnpicklingError, UserWarning) as error:
+            if not cached:
+                raise
+            reason = str(error).strip().split(". ")[0] or type(error).__name__
+            raise GkdError(f"the processed files of '{name}' in {processed} cannot be read "
+                           f"weights-only ({reason}); delete that folder to rebuild them from "
+                           f"the raw files") from None
+
+
+@contextmanager
 def _stdin_detached(name: str) -> Iterator[None]:
     stdin = sys.stdin
     sys.stdin = io.StringIO()
@@ -98,9 +128,10 @@ def open_ogb_dataset(make: Callable[[str], Any], name: str, folder: Path, cache:
 
     Raises:
         GkdError: ogb asked an interactive question (its ``RELEASE_v*.txt`` marker or
-            raw files are missing or outdated).
+            raw files are missing or outdated), or a processed file cannot be read
+            weights-only (:func:`processed_files_checked`).
     """
     mirror = mirror_folder(folder, cache)
     allow_pyg_storage_globals()
-    with _stdin_detached(name):
+    with _stdin_detached(name), processed_files_checked(mirror, name):
         return make(str(mirror.parent))

@@ -1,4 +1,5 @@
 import copy
+import pickle
 
 import pytest
 import torch
@@ -159,3 +160,21 @@ def test_bad_graph_labels_and_features_are_named(tiny_graphs, change, message):
         change(graph)
     with pytest.raises(GkdError, match=message):
         GraphSetTask(tiny_graphs, torch.arange(6), torch.arange(6, 8), torch.arange(8, 10))
+
+
+class _Tampered:
+    def __reduce__(self):
+        return (print, ("code from the cache ran",))
+
+
+@pytest.mark.datasets
+@pytest.mark.parametrize("content", [pickle.dumps(_Tampered()), b"PK\x03\x04" + b"0" * 64])
+def test_a_tampered_or_corrupt_processed_file_is_named_and_never_unpickled(
+        data_root, tmp_path, capsys, content):
+    load_graph_task("mutag", data_root, tmp_path)
+    (processed,) = tmp_path.rglob("processed/data.pt")
+    processed.write_bytes(content)
+    with pytest.raises(GkdError, match=f"in {processed.parent} cannot be read weights-only .*"
+                                       f"delete that folder"):
+        load_graph_task("mutag", data_root, tmp_path)
+    assert "code from the cache ran" not in capsys.readouterr().out

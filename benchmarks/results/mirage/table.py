@@ -11,14 +11,15 @@ def cell(stat: dict, digits: int = 2) -> str:
     return f"{stat['mean']:.{digits}f}{std}"
 
 
-print("| dataset | model | hops | method | seeds | test (%) | full-data test (%) | "
+print("| dataset | split | model | hops | method | seeds | test (%) | full-data test (%) | "
       "distilled bytes | distill s |")
-print("|---|---|---|---|---|---|---|---|---|")
+print("|---|---|---|---|---|---|---|---|---|---|")
 for path in sorted(folder.glob("*.json")):
     result = json.loads(path.read_text())
     task, summary = result["task"], result["summary"]
     metric = "ROC-AUC" if task["metric"] == "rocauc" else "acc"
     full = cell(summary["full"]["test"]) if "full" in summary else ""
-    print(f"| {task['dataset']} | {task['model']} | {task['hops']} | {task['method']} | "
+    split = task["split"].split(" (")[0]
+    print(f"| {task['dataset']} | {split} | {task['model']} | {task['hops']} | {task['method']} | "
           f"{len(result['runs'])} | {metric} {cell(summary['condensed']['test'])} | {full} | "
           f"{cell(summary['distilled_bytes'], 0)} | {cell(summary['distill_seconds'])} |")
