@@ -7,6 +7,6 @@ from gkd.condense.storage import StorageCount, storage_bytes
 from gkd.condense.training import EvalBatches, build_graph_model, train_on_graphs
 
 __all__ = ["CONDENSERS", "ComputationTrees", "DistilledSet", "EvalBatches", "Mirage",
-           "StorageCount", "bitsets_from_pairs", "build_graph_model", "frequent_itemsets", "item_bitsets",
-           "random_subset", "run_condensation", "storage_bytes", "summarize_condensation",
-           "train_on_graphs"]
+           "StorageCount", "bitsets_from_pairs", "build_graph_model", "frequent_itemsets",
+           "item_bitsets", "random_subset", "run_condensation", "storage_bytes",
+           "summarize_condensation", "train_on_graphs"]

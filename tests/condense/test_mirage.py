@@ -169,13 +169,3 @@ def test_supports_that_drop_a_class_are_skipped_in_selection(tiny_task):
     assert run["distill"]["support"] == 0.3
     assert run["distill"]["selection"][-1]["support"] == 1.0
 
-
-def test_storage_counted_graph_by_graph_equals_the_whole_set(tiny_task):
-    from gkd.condense import StorageCount
-
-    graphs = tiny_task.graphs("train")
-    count = StorageCount()
-    for k, graph in enumerate(graphs, start=1):
-        count = count.added(graph)
-        assert count.bytes == storage_bytes(graphs[:k])
-    assert StorageCount().bytes == storage_bytes([]) == 0
