@@ -9,5 +9,10 @@ class GkdError(Exception):
     r"""A problem the user can fix: bad input, a missing file, an unknown name."""
 
 
+class InputError(GkdError, ValueError):
+    r"""A function was given an argument it cannot use (wrong shape, dtype, range or
+    value); also a :class:`ValueError`, as callers of numeric code expect."""
+
+
 class DatasetNotFoundError(GkdError, FileNotFoundError):
     r"""A dataset's files are not under the data root."""

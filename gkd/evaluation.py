@@ -8,6 +8,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from gkd.data.tasks import NodeTask
+from gkd.errors import InputError
 
 # The test metric a setting is summarised by: all test nodes, or the production mix.
 HEADLINE_METRIC = {"transductive": "test", "inductive": "test_prod"}
@@ -15,11 +16,22 @@ HEADLINE_METRIC = {"transductive": "test", "inductive": "test_prod"}
 
 def accuracy(logits: Tensor, y: Tensor) -> float:
     r"""Accuracy in percent of the arg-max of :obj:`logits` :math:`(N, C)` against
-    :obj:`y` :math:`(N)`. Equals the OGB node evaluator's ``acc`` times 100."""
+    :obj:`y` :math:`(N)` (OGB's :math:`(N, 1)` is accepted too). Equals the OGB node
+    evaluator's ``acc`` times 100.
+
+    Raises:
+        InputError: :obj:`logits` is not :math:`(N, C)`, :obj:`y` not :math:`N`
+            integer labels, or :math:`N = 0`.
+    """
+    if y.dim() == 2 and y.size(1) == 1:
+        y = y.view(-1)
+    if logits.dim() != 2 or y.dim() != 1 or y.is_floating_point():
+        raise InputError(f"accuracy takes logits (N, C) and integer labels (N); got "
+                         f"{tuple(logits.shape)} and {y.dtype} {tuple(y.shape)}")
     if logits.size(0) != y.size(0):
-        raise ValueError(f"{logits.size(0)} predictions for {y.size(0)} labels")
+        raise InputError(f"{logits.size(0)} predictions for {y.size(0)} labels")
     if y.numel() == 0:
-        raise ValueError("accuracy of no predictions is undefined")
+        raise InputError("accuracy of no predictions is undefined")
     correct = int((logits.argmax(dim=-1) == y).sum())
     return 100.0 * correct / y.numel()
 

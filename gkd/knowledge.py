@@ -74,7 +74,11 @@ class Knowledge:
 
         Returns:
             Tensor: probabilities :math:`(N_{obs}, C)`.
+
+        Raises:
+            GkdError: :obj:`temperature` is not positive.
         """
+        _check_temperature(temperature)
         return torch.softmax(self.logits / temperature, dim=-1)
 
     def code_scores(self, index: Tensor | None = None) -> Tensor:
@@ -112,8 +116,10 @@ class Knowledge:
             Tensor: probabilities :math:`(|index|, M)`.
 
         Raises:
-            GkdError: the knowledge has no codebook (a plain teacher's).
+            GkdError: the knowledge has no codebook (a plain teacher's), or
+                :obj:`temperature` is not positive.
         """
+        _check_temperature(temperature)
         return torch.softmax(self.code_scores(index) / temperature, dim=-1)
 
     def to(self, device: str | torch.device) -> Knowledge:
@@ -171,10 +177,16 @@ class Knowledge:
                            f"{task.graph.num_nodes}")
         if c != task.num_classes:
             raise GkdError(f"knowledge has {c} classes but the task has {task.num_classes}")
+        if self.embeddings is not None and (self.embeddings.dim() != 2
+                                            or self.embeddings.size(0) != n
+                                            or not self.embeddings.is_floating_point()):
+            raise GkdError(f"knowledge embeddings must be a float matrix with one row per "
+                           f"observed node ({n}); got {self.embeddings.dtype} of shape "
+                           f"{tuple(self.embeddings.shape)}")
         if self.codebook is None:
             return
-        if self.embeddings is None or self.embeddings.shape[0] != n or \
-                self.embeddings.dim() != 2 or self.codebook.dim() != 2 or \
+        if self.embeddings is None or self.codebook.dim() != 2 or \
+                self.codebook.size(0) == 0 or not self.codebook.is_floating_point() or \
                 self.embeddings.shape[1] != self.codebook.shape[1]:
             shape = None if self.embeddings is None else tuple(self.embeddings.shape)
             raise GkdError(f"knowledge embeddings {shape} do not fit its codebook "
@@ -219,8 +231,25 @@ class Knowledge:
             raise GkdError(f"'{path}' is not a readable knowledge file ({error})") from None
         if not isinstance(obj, dict) or obj.get("format") != FORMAT:
             raise GkdError(f"'{path}' is not a gkd knowledge file of format {FORMAT}")
-        return cls(obj["logits"], obj["embeddings"], json.loads(obj["meta"]),
-                   obj.get("codebook"), obj.get("similarity"))
+        try:
+            meta = json.loads(obj["meta"])
+            fields = {name: obj[name] for name in ("logits", "embeddings", "codebook")}
+        except (KeyError, TypeError, ValueError) as error:
+            raise GkdError(f"'{path}' is a damaged knowledge file ({type(error).__name__}: "
+                           f"{error})") from None
+        wrong = [name for name, value in fields.items()
+                 if not (isinstance(value, Tensor) or (value is None and name != "logits"))]
+        if wrong or not isinstance(meta, dict) or not isinstance(obj.get("similarity"),
+                                                                 (str, type(None))):
+            raise GkdError(f"'{path}' is a damaged knowledge file: "
+                           f"{', '.join(wrong) or 'meta or similarity'} of the wrong type")
+        return cls(fields["logits"], fields["embeddings"], meta, fields["codebook"],
+                   obj.get("similarity"))
+
+
+def _check_temperature(temperature: float) -> None:
+    if not temperature > 0:
+        raise GkdError(f"temperature must be positive; got {temperature}")
 
 
 def extract_knowledge(model: torch.nn.Module, x: Tensor, edge_index: Adj, *,

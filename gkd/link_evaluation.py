@@ -10,8 +10,14 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from gkd.data.links import LinkPairs, LinkTask
+from gkd.errors import InputError
 
 LOGGED_HITS = (10, 50, 100)  # logged beside the headline K, as protocols.md asks
+
+
+def _check_finite(pos: Tensor, neg: Tensor) -> None:
+    if not (bool(torch.isfinite(pos).all()) and bool(torch.isfinite(neg).all())):
+        raise InputError("link scores contain NaN or infinite values")
 
 
 def hits_at_k(pos: Tensor, neg: Tensor, k: int = 20) -> float:
@@ -23,9 +29,15 @@ def hits_at_k(pos: Tensor, neg: Tensor, k: int = 20) -> float:
         pos (Tensor): scores of the positive pairs :math:`(P)`.
         neg (Tensor): scores of the negative pairs :math:`(Q)`.
         k (int, optional): :math:`K`. (default: ``20``)
+
+    Raises:
+        InputError: no positive pair, :obj:`k` < 1, or a score that is not finite.
     """
     if pos.numel() == 0:
-        raise ValueError("Hits@K needs at least one positive pair")
+        raise InputError("Hits@K needs at least one positive pair")
+    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
+        raise InputError(f"Hits@K needs an integer K of at least 1; got {k!r}")
+    _check_finite(pos, neg)
     if neg.numel() < k:
         warnings.warn(f"Hits@{k} with only {neg.numel()} negatives is 1 by definition",
                       stacklevel=2)
@@ -42,7 +54,15 @@ def mrr(pos: Tensor, neg: Tensor) -> float:
     Args:
         pos (Tensor): scores of the positive pairs :math:`(P)`.
         neg (Tensor): scores of the negatives of each positive :math:`(P, M)`.
+
+    Raises:
+        InputError: no positive pair, :obj:`neg` not :math:`(P, M)`, or a score that
+            is not finite.
     """
+    if pos.numel() == 0 or neg.dim() != 2 or neg.size(0) != pos.numel():
+        raise InputError(f"MRR takes P >= 1 positive scores and their negatives (P, M); got "
+                         f"{pos.numel()} positives and negatives of shape {tuple(neg.shape)}")
+    _check_finite(pos, neg)
     pos = pos.view(-1, 1)
     optimistic = (neg > pos).sum(dim=1)
     pessimistic = (neg >= pos).sum(dim=1)

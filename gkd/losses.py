@@ -15,10 +15,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gkd.errors import GkdError
+from gkd.errors import InputError
 
 
-class LossInputError(GkdError, ValueError):
+class LossInputError(InputError):
     r"""Logits of different shapes, or a temperature that is not positive."""
 
 
@@ -32,7 +32,7 @@ def _reduce(per_node: Tensor, reduction: str) -> Tensor:
         return per_node.sum()
     if reduction == "none":
         return per_node
-    raise ValueError(f"unknown reduction '{reduction}' (choose mean, sum or none)")
+    raise InputError(f"unknown reduction '{reduction}' (choose mean, sum or none)")
 
 
 def _check(student: Tensor, teacher: Tensor, temperature: float) -> None:
@@ -110,7 +110,14 @@ def masked_cross_entropy(logits: Tensor, y: Tensor, mask: Tensor) -> Tensor:
         logits (Tensor): logits :math:`(N, C)`.
         y (Tensor): class labels :math:`(N)`.
         mask (Tensor): boolean :math:`(N)`, the rows that count.
+
+    Raises:
+        InputError: :obj:`mask` is not a boolean vector of one entry per row.
     """
+    if mask.dtype != torch.bool or mask.shape != logits.shape[:1]:
+        raise InputError(f"mask must be a boolean vector of the {logits.size(0)} rows; got "
+                         f"{mask.dtype} of shape {tuple(mask.shape)} (integer masks would "
+                         f"index rows)")
     if not mask.any():
         return logits.new_zeros(())
     return F.cross_entropy(logits[mask], y[mask])

@@ -72,6 +72,10 @@ def knowledge_reliability(predict: Callable[[Tensor], Tensor], x: Tensor, *,
 
     Shapes:
         - **output:** :math:`(N)`, in :math:`[0, 1]`
+
+    Raises:
+        GkdError: bad :obj:`draws`, :obj:`noise_std` or :obj:`scale`, features that are
+            not finite, or a teacher whose output is not finite logits :math:`(N, C)`.
     """
     if draws < 1:
         raise GkdError(f"draws must be at least 1 (got {draws})")
@@ -83,14 +87,24 @@ def knowledge_reliability(predict: Callable[[Tensor], Tensor], x: Tensor, *,
     if not bool(torch.isfinite(x).all()):
         raise GkdError("features contain NaN or infinite values")
     with torch.inference_mode():
-        clean = prediction_entropy(predict(x))
+        clean = _checked_entropy(predict(x), x.size(0))
         change = torch.zeros_like(clean)
         for _ in range(draws):  # one full teacher pass per draw
             noise = torch.randn(x.shape, generator=generator, dtype=x.dtype, device=x.device)
-            change += (prediction_entropy(predict(x + noise_std * noise)) - clean).abs()
+            change += (_checked_entropy(predict(x + noise_std * noise), x.size(0)) - clean).abs()
         change /= draws
         rho = _scale(change, scale)
     return rho.clone()  # an ordinary tensor outside inference mode
+
+
+def _checked_entropy(logits: Tensor, num_nodes: int) -> Tensor:
+    if logits.dim() != 2 or logits.size(0) != num_nodes:
+        raise GkdError(f"the teacher must return logits (N, C) for the {num_nodes} nodes; got "
+                       f"shape {tuple(logits.shape)}")
+    entropy = prediction_entropy(logits)
+    if not bool(torch.isfinite(entropy).all()):
+        raise GkdError("the teacher's logits contain NaN or infinite values")
+    return entropy
 
 
 def entropy_reliability(logits: Tensor, *, scale: str = "max") -> Tensor:
@@ -206,20 +220,29 @@ def fit_alpha(rho: Tensor, agreement: Tensor, *, bins: int = 50, initial: float 
         min_alpha (float, optional): smallest exponent returned. (default: ``0.05``)
         max_alpha (float, optional): largest exponent returned. (default: ``20.0``)
         steps (int, optional): golden-section iterations. (default: ``50``)
+
+    Raises:
+        GkdError: :obj:`rho` and :obj:`agreement` are not vectors of one shape,
+            :obj:`rho` leaves :math:`[0, 1]`, :obj:`agreement` is not finite, or an
+            option is out of range.
     """
     if rho.shape != agreement.shape or rho.dim() != 1:
         raise GkdError(f"rho and agreement must be vectors of one shape (got "
                        f"{tuple(rho.shape)} and {tuple(agreement.shape)})")
-    if bins < 1 or steps < 0:
-        raise GkdError(f"bins must be at least 1 and steps non-negative (got {bins}, {steps})")
+    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (bins, steps)) \
+            or bins < 1 or steps < 0:
+        raise GkdError(f"bins must be an integer of at least 1 and steps a non-negative "
+                       f"integer (got {bins!r}, {steps!r})")
     if not 0 < min_alpha <= max_alpha < math.inf:
         raise GkdError(f"alpha range must satisfy 0 < min_alpha <= max_alpha < inf (got "
                        f"{min_alpha}, {max_alpha})")
     if not initial > 0:
         raise GkdError(f"initial alpha must be positive (got {initial})")
     initial = min(max(float(initial), min_alpha), max_alpha)
-    if not bool(torch.isfinite(rho).all()):
-        raise GkdError("rho contains NaN or infinite values")
+    if not bool(((rho >= 0) & (rho <= 1)).all()):
+        raise GkdError("rho must lie in [0, 1] (NaN included in the check)")
+    if agreement.is_floating_point() and not bool(torch.isfinite(agreement).all()):
+        raise GkdError("agreement contains NaN or infinite values")
     x, frac, w = _binned_agreement(rho, agreement, bins)
     if frac.numel() == 0 or frac.max() - frac.min() <= 0:
         return initial

@@ -19,3 +19,14 @@ def test_accuracy_refuses_mismatched_or_empty_input():
         accuracy(torch.zeros(5, 3), torch.zeros(4, dtype=torch.long))
     with pytest.raises(ValueError, match="no predictions"):
         accuracy(torch.zeros(0, 3), torch.zeros(0, dtype=torch.long))
+
+
+def test_accuracy_takes_ogbs_column_labels_and_names_other_shapes():
+    from gkd.errors import InputError
+
+    logits = torch.tensor([[2.0, 1.0], [0.0, 3.0], [1.0, 0.0]])
+    assert accuracy(logits, torch.tensor([[0], [1], [1]])) == pytest.approx(200 / 3)
+    with pytest.raises(InputError, match=r"logits \(N, C\) and integer labels"):
+        accuracy(torch.tensor([0.2, 0.9, 0.1]), torch.tensor([1, 1, 0]))
+    with pytest.raises(InputError, match="integer labels"):
+        accuracy(logits, torch.tensor([0.0, 1.0, 1.0]))

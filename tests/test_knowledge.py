@@ -139,3 +139,30 @@ def test_node_distillation_on_cuda_caches_teachers_a_cpu_run_can_load(csbm, meth
     assert all(0 <= value <= 100 for value in run["student"].values())
     again = run_node_distillation(task, "sage", method, config)
     assert again["details"]["teacher"]["cached"] and again["teacher"] == run["teacher"]
+
+
+@pytest.mark.parametrize("content, message", [
+    ({"format": 1}, "damaged knowledge file .*KeyError"),
+    ({"format": 1, "logits": torch.ones(2, 2), "embeddings": None, "codebook": None,
+      "meta": "{not json"}, "damaged knowledge file .*JSONDecodeError"),
+    ({"format": 1, "logits": [1, 2], "embeddings": None, "codebook": None, "meta": "{}"},
+     "logits of the wrong type"),
+])
+def test_load_names_damaged_files(tmp_path, content, message):
+    from gkd.io import save_torch
+
+    path = save_torch(tmp_path / "k.pt", content)
+    with pytest.raises(GkdError, match=message):
+        Knowledge.load(path)
+
+
+def test_check_names_embeddings_of_other_nodes_and_zero_temperatures(csbm):
+    task = make_node_task(csbm, "random")
+    n, c = task.graph.num_nodes, task.num_classes
+    knowledge = Knowledge(torch.randn(n, c), embeddings=torch.randn(5, 4))
+    with pytest.raises(GkdError, match=f"one row per observed node \\({n}\\); got "
+                                       r"torch.float32 of shape \(5, 4\)"):
+        knowledge.check(task)
+    for temperature in (0.0, -1.0):
+        with pytest.raises(GkdError, match="temperature must be positive"):
+            knowledge.soft_labels(temperature)

@@ -46,3 +46,17 @@ def test_logged_metrics_add_hits_at_more_ks_and_the_auc():
     assert logged["val"]["auc"] == pytest.approx(100 * float(above.mean()))
     assert logged["val"]["hits@10"] == pytest.approx(100 * hits_at_k(pos, neg, 10))
     assert neg.numel() < 100 and "hits@100" not in logged["val"]  # too few negatives
+
+
+def test_bad_link_metric_inputs_are_named():
+    from gkd.errors import InputError
+
+    pos, neg = torch.tensor([0.5, 0.9]), torch.tensor([[0.1, 0.7], [0.2, 0.95]])
+    with pytest.raises(InputError, match=r"negatives \(P, M\); got 2 positives and negatives "
+                                         r"of shape \(4,\)"):
+        mrr(pos, neg.reshape(-1))
+    for k in (0, -1, 2.5):
+        with pytest.raises(InputError, match="integer K of at least 1"):
+            hits_at_k(pos, neg.view(-1), k)
+    with pytest.raises(InputError, match="NaN or infinite"):
+        hits_at_k(pos, torch.tensor([float("nan"), 0.0, 0.0]), 2)

@@ -88,3 +88,10 @@ def test_masked_cross_entropy_counts_only_masked_rows_and_is_zero_without_any():
     expected = (math.log(1 + math.exp(-2.0)) + math.log(2.0)) / 2
     assert math.isclose(masked_cross_entropy(logits, y, mask).item(), expected, rel_tol=1e-6)
     assert masked_cross_entropy(logits, y, torch.zeros(3, dtype=torch.bool)).item() == 0.0
+
+
+def test_masked_cross_entropy_refuses_integer_masks():
+    # an integer mask would index rows 0, 0, 1, 1 instead of selecting rows 2 and 3
+    with pytest.raises(GkdError, match="boolean vector of the 4 rows; got torch.int64"):
+        masked_cross_entropy(torch.randn(4, 3), torch.tensor([0, 1, 2, 0]),
+                             torch.tensor([0, 0, 1, 1]))

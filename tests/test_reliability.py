@@ -228,3 +228,28 @@ def test_bad_inputs_raise_gkd_error():
         sample_reliable_pairs(graph, torch.full((10,), 1.5))
     with pytest.raises(GkdError, match="one entry per node"):
         sample_reliable_pairs(graph, torch.ones(9))
+
+
+def test_a_teacher_with_non_finite_or_missing_outputs_is_named():
+    x = torch.randn(6, 3, generator=torch.Generator().manual_seed(0))
+    weight = torch.randn(3, 4, generator=torch.Generator().manual_seed(1))
+
+    def nan_row(z):
+        out = z @ weight
+        out[2] = float("nan")
+        return out
+
+    with pytest.raises(GkdError, match="teacher's logits contain NaN or infinite"):
+        knowledge_reliability(nan_row, x)
+    with pytest.raises(GkdError, match=r"logits \(N, C\) for the 6 nodes; got shape \(3, 4\)"):
+        knowledge_reliability(lambda z: (z @ weight)[:3], x)
+
+
+@pytest.mark.parametrize("rho, agreement, bins, message", [
+    ([2.0, 0.5, -1.0], [1.0, 0.0, 1.0], 50, r"rho must lie in \[0, 1\]"),
+    ([0.1, 0.5, 0.9], [float("nan"), 0.0, 1.0], 50, "agreement contains"),
+    ([0.1, 0.5, 0.9], [1.0, 0.0, 1.0], 2.5, "bins must be an integer"),
+])
+def test_fit_alpha_refuses_values_it_would_fit_silently(rho, agreement, bins, message):
+    with pytest.raises(GkdError, match=message):
+        fit_alpha(torch.tensor(rho), torch.tensor(agreement), bins=bins)

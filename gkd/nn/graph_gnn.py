@@ -113,7 +113,14 @@ class GraphGNN(torch.nn.Module):
             edge_attr (Tensor, optional): edge features.
             root_mask (Tensor, optional): pool only these nodes (bool, per node).
             num_graphs (int, optional): :math:`B`. (default: ``batch.max() + 1``)
+
+        Raises:
+            GkdError: :obj:`root_mask` is not a boolean vector of one entry per node.
         """
+        if root_mask is not None and (root_mask.dtype != torch.bool
+                                      or root_mask.shape != batch.shape):
+            raise GkdError(f"root_mask must be a boolean vector of the {batch.numel()} nodes; "
+                           f"got {root_mask.dtype} of shape {tuple(root_mask.shape)}")
         h = self.node_encoder(x)
         if self.edge_encoders and edge_attr is not None and edge_attr.dim() != 2:
             edge_attr = edge_attr.view(edge_attr.size(0), -1)  # one column per feature

@@ -6,6 +6,8 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn.resolver import normalization_resolver
 
+from gkd.errors import InputError
+
 
 class MLP(torch.nn.Module):
     r"""A multi-layer perceptron on node features, the student of GLNN-style
@@ -35,7 +37,7 @@ class MLP(torch.nn.Module):
                  num_layers: int = 2, dropout: float = 0.0, norm: str | None = None) -> None:
         super().__init__()
         if num_layers < 1:
-            raise ValueError(f"'num_layers' must be at least 1 (got {num_layers})")
+            raise InputError(f"'num_layers' must be at least 1 (got {num_layers})")
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
         self.in_channels, self.hidden_channels, self.out_channels = (
             in_channels, hidden_channels, out_channels)

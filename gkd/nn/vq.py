@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
+from gkd.errors import InputError
+
 SIMILARITIES = ("euclidean", "cosine")
 
 # --- helpers -----------------------------------------------------------------------
@@ -27,7 +29,7 @@ def _l2norm(t: Tensor) -> Tensor:
 
 def _check_similarity(similarity: str) -> None:
     if similarity not in SIMILARITIES:
-        raise ValueError(f"unknown similarity '{similarity}' (choose euclidean or cosine)")
+        raise InputError(f"unknown similarity '{similarity}' (choose euclidean or cosine)")
 
 
 def _rotate_to(x: Tensor, q: Tensor) -> Tensor:
@@ -67,8 +69,11 @@ def code_scores(x: Tensor, codebook: Tensor, similarity: str = "cosine",
     """
     _check_similarity(similarity)
     if x.dim() != 2 or codebook.dim() != 2 or x.size(1) != codebook.size(1):
-        raise ValueError(f"expected x (N, D) and codebook (K, D), got {tuple(x.shape)} and "
+        raise InputError(f"expected x (N, D) and codebook (K, D), got {tuple(x.shape)} and "
                          f"{tuple(codebook.shape)}")
+    if x.dtype != codebook.dtype:
+        raise InputError(f"x ({x.dtype}) and the codebook ({codebook.dtype}) must share a "
+                         f"floating-point dtype")
     if similarity == "cosine":
         return _l2norm(x) @ _l2norm(codebook).t()
     dist = (x.pow(2).sum(-1, keepdim=True) - 2 * x @ codebook.t()
@@ -80,7 +85,16 @@ def codebook_usage(indices: Tensor, num_codes: int) -> dict[str, float]:
     r"""Codebook usage of one batch of code indices: ``"perplexity"``
     :math:`\exp(-\sum_k p_k \log p_k)` of the empirical code distribution (``num_codes``
     when all codes are used equally, ``1`` when one code takes everything) and
-    ``"dead_fraction"``, the share of codes that no row was assigned to."""
+    ``"dead_fraction"``, the share of codes that no row was assigned to.
+
+    Raises:
+        InputError: :obj:`indices` are not integers in ``[0, num_codes)``.
+    """
+    if indices.is_floating_point() or indices.dtype == torch.bool:
+        raise InputError(f"code indices must be integers; got {indices.dtype}")
+    if indices.numel() and not (0 <= int(indices.min()) and int(indices.max()) < num_codes):
+        raise InputError(f"code indices must lie in [0, {num_codes}); got {int(indices.min())} "
+                         f"to {int(indices.max())}")
     counts = torch.bincount(indices.flatten(), minlength=num_codes).double()
     p = counts / counts.sum().clamp_min(1)
     entropy = -(p * p.clamp_min(1e-30).log()).sum()
@@ -166,7 +180,7 @@ class VectorQuantizer(torch.nn.Module):
                                 ("dead_code_threshold", dead_code_threshold,
                                  dead_code_threshold >= 0)]:
             if not ok:
-                raise ValueError(f"invalid '{name}' (got {value})")
+                raise InputError(f"invalid '{name}' (got {value})")
         self.num_codes, self.dim, self.similarity, self.ema = num_codes, dim, similarity, ema
         self.decay, self.eps, self.commitment_weight = decay, eps, commitment_weight
         self.kmeans_init, self.kmeans_iters = kmeans_init, kmeans_iters
@@ -193,8 +207,12 @@ class VectorQuantizer(torch.nn.Module):
         r"""Sets the codes (normalised for cosine) and their EMA statistics, by default
         :math:`N_k = 1`, and marks the codebook initialised (no k-means)."""
         if tuple(codebook.shape) != (self.num_codes, self.dim):
-            raise ValueError(f"codebook must have shape {(self.num_codes, self.dim)} "
+            raise InputError(f"codebook must have shape {(self.num_codes, self.dim)} "
                              f"(got {tuple(codebook.shape)})")
+        if not bool(torch.isfinite(codebook).all()):
+            raise InputError("codebook contains NaN or infinite values")
+        if cluster_size is not None and not bool((cluster_size >= 0).all()):
+            raise InputError("cluster_size must be non-negative")
         codes = _l2norm(codebook) if self.similarity == "cosine" else codebook
         size = self.cluster_size.new_ones(()) if cluster_size is None else cluster_size
         self.codebook.copy_(codes)
@@ -207,10 +225,13 @@ class VectorQuantizer(torch.nn.Module):
         mode. With cosine similarity the loss and the straight-through path use the
         L2-normalised input."""
         if x.dim() != 2 or x.size(1) != self.dim or x.size(0) == 0:
-            raise ValueError(f"expected input of shape (N, {self.dim}) with N > 0 "
+            raise InputError(f"expected input of shape (N, {self.dim}) with N > 0 "
                              f"(got {tuple(x.shape)})")
+        if x.dtype != self.codebook.dtype:
+            raise InputError(f"input of {x.dtype} for a codebook of {self.codebook.dtype}: cast "
+                             f"one of them (e.g. x.float())")
         if not torch.isfinite(x).all():
-            raise ValueError("input contains NaN or infinite values")
+            raise InputError("input contains NaN or infinite values")
         if self.similarity == "cosine":
             # VQGraph's copy applied the commitment MSE (and the straight-through path) to
             # the un-normalised input, which also pulls its norm towards 1; gkd, like

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gkd.ops.csr import CSRGraph
+from gkd.ops.csr import CSRGraph, check_count, check_node_ids
 from gkd.ops.random_walk import random_walk
 
 
@@ -27,7 +27,15 @@ def sample_context(graph: CSRGraph, anchors: Tensor, num_walks: int, walk_length
     Returns:
         Context nodes :math:`(A, \text{num\_walks} \cdot \text{walk\_length} +
         \text{num\_random})`.
+
+    Raises:
+        GkdError: :obj:`anchors` are not node ids of :obj:`graph`, or a count is not a
+            non-negative integer.
     """
+    check_node_ids(anchors, graph.num_nodes, "anchors")
+    for name, value in (("num_walks", num_walks), ("walk_length", walk_length),
+                        ("num_random", num_random)):
+        check_count(value, name)
     starts = anchors.repeat_interleave(num_walks)
     walks = random_walk(graph, starts, walk_length, generator)[:, 1:]
     nearby = walks.reshape(anchors.numel(), num_walks * walk_length)

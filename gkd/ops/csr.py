@@ -1,6 +1,7 @@
 """Compressed sparse row (CSR) graphs."""
 from __future__ import annotations
 
+import numbers
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -39,11 +40,42 @@ def check_edge_index(edge_index: Tensor, num_nodes: int, name: str = "edge_index
     if edge_index.dim() != 2 or edge_index.size(0) != 2 or not is_integer(edge_index):
         raise GkdError(f"{name} must be an integer tensor of shape [2, E]; got "
                        f"{edge_index.dtype} of shape {tuple(edge_index.shape)}")
-    if edge_index.numel():
-        low, high = (int(bound) for bound in torch.aminmax(edge_index))
+    _check_range(edge_index, num_nodes, name)
+
+
+def _check_range(ids: Tensor, num_nodes: int, name: str) -> None:
+    if ids.numel():
+        low, high = (int(bound) for bound in torch.aminmax(ids))
         if low < 0 or high >= num_nodes:
             raise GkdError(f"node ids must be in [0, {num_nodes}); {name} holds ids from "
                            f"{low} to {high}")
+
+
+def check_node_ids(nodes: Tensor, num_nodes: int, name: str = "nodes") -> None:
+    r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`nodes` is an integer vector
+    of node ids in ``[0, num_nodes)``; the range is checked on the CPU only (on a GPU it
+    would cost a device sync per call).
+
+    Args:
+        nodes (Tensor): node ids :math:`(M)`.
+        num_nodes (int): the number of nodes.
+        name (str, optional): what the message calls :obj:`nodes`. (default: ``"nodes"``)
+    """
+    if nodes.dim() != 1 or not is_integer(nodes):
+        raise GkdError(f"{name} must be an integer vector of node ids; got {nodes.dtype} of "
+                       f"shape {tuple(nodes.shape)}")
+    if nodes.device.type == "cpu":
+        _check_range(nodes, num_nodes, name)
+
+
+def check_count(value: int, name: str, minimum: int | None = 0) -> None:
+    r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`value` is an integer of at
+    least :obj:`minimum` (a walk length, a number of walks or hops; any integer when
+    :obj:`minimum` is ``None``)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or (
+            minimum is not None and value < minimum):
+        bound = "" if minimum is None else f" of at least {minimum}"
+        raise GkdError(f"{name} must be an integer{bound}; got {value!r}")
 
 
 def check_ptr(ptr: Tensor, num_rows: int, name: str = "ptr") -> Tensor:
@@ -84,6 +116,12 @@ class CSRGraph:
     rowptr: Tensor
     col: Tensor
 
+    def __post_init__(self) -> None:
+        if self.col.dim() != 1 or not is_integer(self.col):
+            raise GkdError(f"col must be an integer vector of source nodes; got "
+                           f"{self.col.dtype} of shape {tuple(self.col.shape)}")
+        self.rowptr = check_ptr(self.rowptr, self.col.numel(), "rowptr")
+
     @classmethod
     def from_edge_index(cls, edge_index: Tensor, num_nodes: int) -> CSRGraph:
         r"""Builds the CSR form of :obj:`edge_index` (source, target), grouped by target;
@@ -100,6 +138,7 @@ class CSRGraph:
             GkdError: :obj:`edge_index` is not an integer ``[2, E]`` tensor, or holds a
                 node id outside ``[0, num_nodes)``.
         """
+        check_count(num_nodes, "num_nodes")
         check_edge_index(edge_index, num_nodes)
         src, dst = edge_index
         order = torch.argsort(dst, stable=True)

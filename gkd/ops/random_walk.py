@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gkd.ops.csr import CSRGraph
+from gkd.ops.csr import CSRGraph, check_count, check_node_ids
 
 
 def random_walk(graph: CSRGraph, start: Tensor, walk_length: int,
@@ -21,7 +21,13 @@ def random_walk(graph: CSRGraph, start: Tensor, walk_length: int,
 
     Returns:
         The visited nodes :math:`(W, \text{walk\_length} + 1)`, the start in column 0.
+
+    Raises:
+        GkdError: :obj:`start` is not a vector of node ids of :obj:`graph`, or
+            :obj:`walk_length` is not a non-negative integer.
     """
+    check_node_ids(start, graph.num_nodes, "start")
+    check_count(walk_length, "walk_length")
     if graph.num_edges == 0:  # nowhere to step: every walk stays at its start
         return start.unsqueeze(1).repeat(1, walk_length + 1)
     walks = [start]

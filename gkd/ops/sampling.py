@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from gkd.errors import GkdError
-from gkd.ops.csr import CSRGraph
+from gkd.ops.csr import CSRGraph, check_count, check_node_ids
 
 
 class NoNonEdgesError(GkdError, ValueError):
@@ -34,7 +34,13 @@ def sample_neighbors(graph: CSRGraph, nodes: Tensor, fanout: int,
     Returns:
         ``(sources, targets)``: one entry per sampled edge, in global node ids, grouped
         by target in the order of :obj:`nodes`.
+
+    Raises:
+        GkdError: :obj:`nodes` are not node ids of :obj:`graph`, or :obj:`fanout` is not
+            an integer.
     """
+    check_node_ids(nodes, graph.num_nodes)
+    check_count(fanout, "fanout", minimum=None)
     start, end = graph.rowptr[nodes], graph.rowptr[nodes + 1]
     degree = end - start
     owner = torch.repeat_interleave(torch.arange(nodes.numel(), device=nodes.device), degree)
@@ -79,8 +85,10 @@ def sample_subgraph(graph: CSRGraph, seeds: Tensor, fanouts: list[int],
         sampled edges :math:`(2, E)` (source, target) in local ids.
 
     Raises:
-        GkdError: a node occurs more than once in :obj:`seeds`.
+        GkdError: :obj:`seeds` are not distinct node ids of :obj:`graph`, or a fanout is
+            not an integer.
     """
+    check_node_ids(seeds, graph.num_nodes, "seeds")
     ordered = seeds.sort().values
     repeated = ordered[1:][ordered[1:] == ordered[:-1]]
     if repeated.numel():
@@ -94,6 +102,8 @@ def sample_subgraph(graph: CSRGraph, seeds: Tensor, fanouts: list[int],
         targets.append(dst)
         new = torch.unique(src[_positions(nodes, src) < 0])
         nodes, frontier = torch.cat([nodes, new]), new
+    if not fanouts:  # no hop: the seeds alone
+        return nodes, torch.zeros(2, 0, dtype=torch.long, device=seeds.device)
     edge_index = torch.stack([_positions(nodes, torch.cat(sources)),
                               _positions(nodes, torch.cat(targets))])
     return nodes, edge_index
@@ -115,8 +125,10 @@ def k_hop_subgraph(graph: CSRGraph, seeds: Tensor, num_hops: int) -> tuple[Tenso
         seeds first, and the edges in local ids.
 
     Raises:
-        GkdError: a node occurs more than once in :obj:`seeds`.
+        GkdError: :obj:`seeds` are not distinct node ids of :obj:`graph`, or
+            :obj:`num_hops` is not a non-negative integer (``0`` gives the seeds alone).
     """
+    check_count(num_hops, "num_hops")
     return sample_subgraph(graph, seeds, [-1] * num_hops)
 
 

@@ -162,3 +162,15 @@ def test_graph_gnn_reads_a_one_dimensional_edge_feature_as_one_column(conv):
     batch = torch.zeros(graph.num_nodes, dtype=torch.long)
     out = model(graph.x, graph.edge_index, batch, weight)
     assert torch.equal(out, model(graph.x, graph.edge_index, batch, weight.view(-1, 1)))
+
+
+def test_graph_gnn_refuses_an_integer_root_mask():
+    from gkd.nn.graph_gnn import GraphGNN
+
+    model = GraphGNN(3, 8, 2, num_layers=1)
+    x, edge_index = torch.randn(5, 3), torch.tensor([[0, 1, 3, 4], [1, 0, 4, 3]])
+    batch = torch.tensor([0, 0, 0, 1, 1])
+    with pytest.raises(GkdError, match="root_mask must be a boolean vector of the 5 nodes"):
+        model(x, edge_index, batch, root_mask=torch.tensor([1, 0, 0, 1, 0]))
+    assert model(x, edge_index, batch,
+                 root_mask=torch.tensor([True, False, False, True, False])).shape == (2, 2)

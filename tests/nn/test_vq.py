@@ -216,3 +216,21 @@ def test_matches_vector_quantize_pytorch(similarity, rotation_trick):
         ((q_ref * upstream).sum() + loss_ref).backward()
         ((out.quantized * upstream).sum() + out.loss).backward()
         assert torch.allclose(x_ours.grad, x_ref.grad, atol=1e-6)
+
+
+def test_bad_indices_dtypes_and_codebooks_are_named():
+    from gkd.errors import InputError
+
+    with pytest.raises(InputError, match=r"in \[0, 4\); got 0 to 7"):
+        codebook_usage(torch.tensor([0, 1, 2, 7]), 4)
+    with pytest.raises(InputError, match="must be integers; got torch.float32"):
+        codebook_usage(torch.tensor([0.0, 1.0]), 4)
+    vq = _vq()
+    with pytest.raises(InputError, match="input of torch.float64 for a codebook of torch.float32"):
+        vq(torch.zeros(2, 2, dtype=torch.float64))
+    with pytest.raises(InputError, match="share a floating-point dtype"):
+        code_scores(torch.zeros(2, 2, dtype=torch.float64), CODES)
+    with pytest.raises(InputError, match="codebook contains NaN"):
+        vq.set_codebook(torch.full((3, 2), float("nan")))
+    with pytest.raises(InputError, match="cluster_size must be non-negative"):
+        vq.set_codebook(CODES, -torch.ones(3))

@@ -40,3 +40,24 @@ def test_walks_on_a_graph_without_edges_stay_at_their_start():
     start = torch.tensor([2, 0, 1, 2])
     walks = random_walk(graph, start, 4, torch.Generator().manual_seed(0))
     assert torch.equal(walks, start.unsqueeze(1).expand(4, 5))
+
+
+def test_bad_starts_and_lengths_are_named():
+    import pytest
+
+    from gkd.errors import GkdError
+    from gkd.ops.context import sample_context
+
+    graph = CSRGraph.from_edge_index(torch.tensor([[0, 1], [1, 0]]), 3)
+    empty = CSRGraph.from_edge_index(torch.zeros(2, 0, dtype=torch.long), 3)
+    for g in (graph, empty):
+        with pytest.raises(GkdError, match=r"in \[0, 3\); start holds ids from -1 to -1"):
+            random_walk(g, torch.tensor([-1]), 2)
+        with pytest.raises(GkdError, match=r"start holds ids from 99 to 99"):
+            random_walk(g, torch.tensor([99]), 2)
+        with pytest.raises(GkdError, match="walk_length must be an integer of at least 0; got -1"):
+            random_walk(g, torch.tensor([0]), -1)
+    with pytest.raises(GkdError, match="num_random must be an integer of at least 0; got -2"):
+        sample_context(graph, torch.tensor([0]), 2, 2, -2)
+    with pytest.raises(GkdError, match="anchors holds ids from 0 to 5"):
+        sample_context(graph, torch.tensor([0, 5]), 2, 2, 2)

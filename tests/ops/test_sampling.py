@@ -178,3 +178,26 @@ def test_sample_subgraph_rejects_repeated_seeds():
         sample_subgraph(graph, torch.tensor([8, 0, 3, 0]), [2])
     with pytest.raises(GkdError, match="seed 7 occurs more than once"):
         k_hop_subgraph(graph, torch.tensor([7, 7]), 1)
+
+
+def test_bad_nodes_fanouts_and_hops_are_named():
+    graph = CSRGraph.from_edge_index(_star_and_path(), 10)
+    with pytest.raises(GkdError, match="nodes holds ids from -1 to 4"):
+        sample_neighbors(graph, torch.tensor([-1, 4]), 2)
+    with pytest.raises(GkdError, match="integer vector of node ids; got torch.float32"):
+        sample_neighbors(graph, torch.tensor([1.0]), 2)
+    with pytest.raises(GkdError, match="fanout must be an integer; got 1.5"):
+        sample_neighbors(graph, torch.tensor([0]), 1.5)
+    with pytest.raises(GkdError, match="seeds holds ids from 0 to 10"):
+        sample_subgraph(graph, torch.tensor([0, 10]), [2])
+    with pytest.raises(GkdError, match="num_hops must be an integer of at least 0; got -1"):
+        k_hop_subgraph(graph, torch.tensor([0]), -1)
+    nodes, edge_index = k_hop_subgraph(graph, torch.tensor([7, 0]), 0)
+    assert nodes.tolist() == [7, 0] and edge_index.shape == (2, 0)
+
+
+def test_a_csr_graph_with_decreasing_offsets_is_refused():
+    with pytest.raises(GkdError, match="rowptr must rise from 0 to 2"):
+        CSRGraph(torch.tensor([0, 5, 2]), torch.tensor([1, 0]))
+    with pytest.raises(GkdError, match="num_nodes must be an integer of at least 0; got -1"):
+        CSRGraph.from_edge_index(torch.zeros(2, 0, dtype=torch.long), -1)
