@@ -26,6 +26,14 @@ def _inputs(seed, rows=200, size=37, width=5):
     return src, index, size
 
 
+def _sorted_inputs(seed):
+    src, index, size = _inputs(seed)
+    index, order = index.sort(stable=True)
+    ptr = torch.cat([torch.zeros(1, dtype=torch.long),
+                     torch.bincount(index, minlength=size).cumsum(0)])
+    return src[order], index, ptr, size
+
+
 @pytest.mark.parametrize("reduce", REDUCTIONS)
 def test_plain_torch_scatter_matches_a_naive_loop(reduce):
     src, index, size = _inputs(0)
@@ -36,11 +44,7 @@ def test_plain_torch_scatter_matches_a_naive_loop(reduce):
 
 @pytest.mark.parametrize("reduce", REDUCTIONS)
 def test_plain_torch_segment_matches_scatter_on_sorted_indices(reduce):
-    src, index, size = _inputs(1)
-    index, order = index.sort(stable=True)
-    src = src[order]
-    ptr = torch.cat([torch.zeros(1, dtype=torch.long),
-                     torch.bincount(index, minlength=size).cumsum(0)])
+    src, index, ptr, size = _sorted_inputs(1)
     with use_backend("torch"):
         torch.testing.assert_close(segment(src, ptr, reduce), scatter(src, index, size, reduce))
 
@@ -139,11 +143,7 @@ def test_bad_segment_offsets_are_named_on_every_backend(backend, reduce, ptr, me
 
 @pytest.mark.parametrize("reduce", REDUCTIONS)
 def test_int32_indices_and_offsets_give_the_same_result_on_every_backend(reduce):
-    src, index, size = _inputs(2)
-    index, order = index.sort(stable=True)
-    src = src[order]
-    ptr = torch.cat([torch.zeros(1, dtype=torch.long),
-                     torch.bincount(index, minlength=size).cumsum(0)])
+    src, index, ptr, size = _sorted_inputs(2)
     for backend in available_backends():
         with use_backend(backend):
             assert torch.equal(scatter(src, index.int(), size, reduce),
