@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 import math
+import numbers
 from collections.abc import Callable
 from dataclasses import fields
 from typing import Any
@@ -37,6 +38,8 @@ _RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
     **dict.fromkeys(("alpha", "momentum", "lamb"), _SHARE),
     **dict.fromkeys(("*dropout", "decay"), _BELOW_ONE),
 }
+# Non-negative options that count something (every _COUNT option is an integer too).
+_INTEGERS = ("warmup", "num_walks", "walk_length", "num_random")
 # Options whose None switches them off even where the default is a number.
 _SWITCHABLE = ("grad_clip",)
 # Options that name one of a few choices, the same everywhere: the normalisation layer of
@@ -61,7 +64,8 @@ def check_option(key: str, value: Any, name: str, default: Any = 0) -> None:
         default (optional): the option's default. (default: ``0``)
 
     Raises:
-        GkdError: :obj:`value` lies outside the option's range.
+        GkdError: :obj:`value` lies outside the option's range, is not finite, or is
+            not an integer where the option counts something.
     """
     if key in _CHOICES:
         if value not in _CHOICES[key]:
@@ -74,9 +78,31 @@ def check_option(key: str, value: Any, name: str, default: Any = 0) -> None:
     if rule is None or (value is None and (default is None or key in _SWITCHABLE)):
         return
     ok, wording = rule
-    if value is None or isinstance(value, bool) or not isinstance(value, (int, float)) \
-            or not ok(value):
+    if value is None or isinstance(value, bool) or not isinstance(value, numbers.Real) \
+            or not math.isfinite(value) or not ok(value):
         raise GkdError(f"{name} must be {wording}; got {value!r}")
+    if (rule is _COUNT or key in _INTEGERS) and not isinstance(value, numbers.Integral):
+        raise GkdError(f"{name} must be an integer; got {value!r}")
+
+
+def check_config(config: dict[str, Any], reference: dict[str, Any], what: str) -> None:
+    r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`config` has exactly the keys
+    of :obj:`reference` (its defaults) and every value passes :func:`check_option`: the
+    check of a full configuration dict handed to the Python API.
+
+    Args:
+        config (dict): the configuration.
+        reference (dict): the defaults it must match key for key.
+        what (str): what it configures, for error messages (e.g. ``"teacher sage"``).
+    """
+    missing, unknown = sorted(set(reference) - set(config)), sorted(set(config) - set(reference))
+    if missing or unknown:
+        parts = [f"missing {', '.join(missing)}" if missing else "",
+                 f"unknown {', '.join(unknown)}" if unknown else ""]
+        raise GkdError(f"{what} configuration: {'; '.join(p for p in parts if p)} (start from "
+                       f"its defaults, e.g. gkd.teachers.teacher_config)")
+    for key, value in config.items():
+        check_option(key, value, f"{what} option {key}", reference[key])
 
 
 def check_fields(options: Any, what: str) -> None:

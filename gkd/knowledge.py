@@ -22,6 +22,7 @@ from torch import Tensor
 from torch_geometric.seed import seed_everything
 from torch_geometric.typing import Adj
 
+from gkd.config import check_config
 from gkd.data.datasets import cache_dir
 from gkd.data.tasks import NodeTask
 from gkd.errors import GkdError
@@ -29,8 +30,8 @@ from gkd.evaluation import evaluate
 from gkd.io import cache_lock, load_torch, loading_cached, save_torch
 from gkd.nn.vq import SIMILARITIES, code_scores
 from gkd.ops import adjacency
-from gkd.teachers import build_teacher, train_teacher
-from gkd.train import History
+from gkd.teachers import build_teacher, teacher_config, train_teacher
+from gkd.train import History, global_rng_preserved
 
 FORMAT = 1  # bump when the meaning of a saved knowledge file changes
 
@@ -355,9 +356,12 @@ def teacher_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
 
     Raises:
         GkdError: a cached knowledge file exists but cannot be read (see
-            :meth:`Knowledge.load`), the teacher is unknown, or :obj:`config` holds
-            options that do not apply to it or invalid sampling options.
+            :meth:`Knowledge.load`), the teacher is unknown, or :obj:`config` misses
+            options of the teacher, holds options that do not apply to it, or holds
+            values out of range (including invalid sampling options).
     """
+    check_config(config, teacher_config(teacher), f"teacher {teacher}")
+
     def extract(model: torch.nn.Module) -> Knowledge:
         graph = task.graph
         return extract_knowledge(model, graph.x, adjacency(graph.edge_index, graph.num_nodes))
@@ -384,6 +388,8 @@ def cached_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
     and the model's weights are cached under a key of the task, :obj:`teacher` and
     :obj:`config` (which must tell different kinds of model apart); a concurrent process
     wanting the same model waits for this one and loads it (:func:`~gkd.io.cache_lock`).
+    The global random states are left as they were (:func:`~gkd.train.global_rng_preserved`),
+    so what the caller trains next does not depend on whether the model came from the cache.
 
     Args:
         task (NodeTask): the task.
@@ -411,7 +417,7 @@ def cached_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
     key = cache_key(fingerprint, task.seed, teacher, config)
     path = cache_dir(cache) / "knowledge" / f"{key}.pt"
     weights = path.with_suffix(".teacher.pt")
-    with cache_lock(path, use_cache):
+    with cache_lock(path, use_cache), global_rng_preserved():
         device = task.graph.x.device
         if use_cache and path.is_file() and weights.is_file():
             knowledge = Knowledge.load(path).to(device)

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Data
 
-from gkd.config import merge_overrides
+from gkd.config import check_config, merge_overrides
 from gkd.data.datasets import cache_dir
 from gkd.data.links import LinkTask
 from gkd.errors import GkdError
@@ -32,7 +32,7 @@ from gkd.link_evaluation import evaluate_links, hits_at_k
 from gkd.nn.link_predictor import LinkPredictor
 from gkd.ops import CSRGraph, adjacency, sample_non_edges
 from gkd.teachers import build_teacher, teacher_config
-from gkd.train import History, fit, optimizer_step
+from gkd.train import History, fit, global_rng_preserved, optimizer_step
 
 LINK_TEACHERS = ("sage", "gcn")
 FORMAT = 2  # bump when the meaning of a cached link teacher changes
@@ -55,7 +55,7 @@ def link_teacher_config(name: str, dataset: str | None = None,
     if name not in LINK_TEACHERS:
         raise GkdError(f"unknown link teacher '{name}'; choose from {', '.join(LINK_TEACHERS)}")
     config = {**_LINK_MODEL, **_ENCODER_EXTRA[name], "norm": None, **_LINK_TRAINING,
-              **_DATASET_DEFAULTS.get(dataset or "", {})}
+              **_DATASET_DEFAULTS.get((dataset or "").lower(), {})}
     config = merge_overrides(config, overrides or {}, f"link teacher {name}")
     selection_k(config["hits_k"], config["select_k"])
     return config
@@ -172,7 +172,8 @@ def cached_link_model(task: LinkTask, name: str, config: dict[str, Any], *, seed
     ``epoch``, ``params``, ``seconds``) are stored under ``<cache dir>/<folder>/<key>.pt``,
     keyed by the task's content, :obj:`seed`, :obj:`name` and :obj:`config`; a concurrent
     process wanting the same model waits for this one and loads it
-    (:func:`~gkd.io.cache_lock`). Returns the model in eval mode and its metadata, with
+    (:func:`~gkd.io.cache_lock`); the global random states are left as they were
+    (:func:`~gkd.train.global_rng_preserved`). Returns the model in eval mode and its metadata, with
     ``cached`` (whether it came from the cache) and ``fingerprint`` (the task's
     :meth:`~gkd.data.LinkTask.fingerprint`) added.
     """
@@ -180,7 +181,7 @@ def cached_link_model(task: LinkTask, name: str, config: dict[str, Any], *, seed
     fingerprint = task.fingerprint()
     key = cache_key(fingerprint, seed, name, keyed, FORMAT)
     path = cache_dir(cache) / folder / f"{key}.pt"
-    with cache_lock(path, use_cache):
+    with cache_lock(path, use_cache), global_rng_preserved():
         torch.manual_seed(seed)
         model = build().to(task.device)
         if use_cache and path.is_file():
@@ -231,7 +232,12 @@ def link_teacher_knowledge(task: LinkTask, teacher: str, config: dict[str, Any],
     r"""The knowledge of link teacher :obj:`teacher` trained on :obj:`task` with seed
     :obj:`seed` (:func:`cached_link_model`, under ``link-teachers``), with its
     embeddings of the observed graph, so every student of a seed shares one teacher.
+
+    Raises:
+        GkdError: :obj:`config` does not hold exactly the options of
+            :func:`link_teacher_config` with values in range.
     """
+    check_config(config, link_teacher_config(teacher), f"link teacher {teacher}")
     model, meta = cached_link_model(
         task, teacher, config, seed=seed,
         build=lambda: build_link_teacher(teacher, task.num_features, config),

@@ -2,11 +2,16 @@
 validation metric with best-state restore."""
 from __future__ import annotations
 
+import math
+import random
 import time
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import torch
 
 from gkd.errors import GkdError
@@ -35,6 +40,21 @@ class History:
     extras: dict[str, Any] = field(default_factory=dict)
 
 
+@contextmanager
+def global_rng_preserved() -> Iterator[None]:
+    r"""Restores the global random states of torch (CPU, and CUDA where available),
+    numpy and Python's :mod:`random` on exit, so that a teacher trained (or rebuilt from
+    the cache) inside does not change what the caller draws next."""
+    python_state, numpy_state = random.getstate(), np.random.get_state()
+    devices = list(range(torch.cuda.device_count())) if torch.cuda.is_available() else []
+    with torch.random.fork_rng(devices=devices):
+        try:
+            yield
+        finally:
+            random.setstate(python_state)
+            np.random.set_state(numpy_state)
+
+
 def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor,
                    grad_clip: float | None = None) -> float:
     r"""One update: clears the gradients, backpropagates :obj:`loss`, clips the gradient
@@ -61,6 +81,14 @@ def fit(model: torch.nn.Module, train_epoch: Callable[[], float],
         validate (callable): returns the validation metric (higher is better).
         max_epochs (int): the epoch budget.
         patience (int): epochs without improvement before stopping.
+
+    Training stops with a warning at the first epoch whose loss is NaN or infinite (the
+    parameters have diverged), keeping the best epoch before it.
+
+    Raises:
+        GkdError: :obj:`max_epochs` or :obj:`patience` below 1, or a loss that is not
+            finite in the first epoch (nothing to keep: a learning rate far too high, or
+            inputs that are not finite).
     """
     if max_epochs < 1 or patience < 1:
         raise GkdError(f"training needs max_epochs and patience of at least 1; got "
@@ -70,7 +98,16 @@ def fit(model: torch.nn.Module, train_epoch: Callable[[], float],
     start = time.perf_counter()
     for epoch in range(1, max_epochs + 1):
         model.train()
-        history.loss.append(float(train_epoch()))
+        loss = float(train_epoch())
+        if not math.isfinite(loss):
+            if best_state is None:
+                raise GkdError(f"the training loss is {loss} in the first epoch: lower the "
+                               f"learning rate, or check the inputs and options for "
+                               f"infinite values")
+            warnings.warn(f"the training loss became {loss} at epoch {epoch}; training "
+                          f"stops and keeps epoch {history.best_epoch}", stacklevel=2)
+            break
+        history.loss.append(loss)
         model.eval()
         with torch.no_grad():
             val = float(validate())

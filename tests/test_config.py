@@ -73,6 +73,13 @@ def test_dataclass_options_are_checked_on_construction():
     with pytest.raises(GkdError, match=r"^llp option rank_weight must be non-negative"):
         LLP(rank_weight=-1.0)
     assert LLP(grad_clip=None).grad_clip is None
+    with pytest.raises(GkdError, match=r"^glnn option max_epochs must be an integer; got 2.5$"):
+        GLNN(max_epochs=2.5)
+    with pytest.raises(GkdError, match=r"^llp option num_walks must be an integer; got 1.5$"):
+        LLP(num_walks=1.5)
+    for key in ("lr", "temperature", "weight_decay"):
+        with pytest.raises(GkdError, match=f"^glnn option {key} must be .*; got inf$"):
+            GLNN(**{key: float("inf")})
 
 
 def test_every_default_lies_in_its_range():
@@ -110,3 +117,25 @@ def test_dataset_defaults_ignore_the_case_of_the_name():
     assert teacher_config("gat", "CiteSeer") == teacher_config("gat", "citeseer")
     assert VQGraph.configure_teacher("sage", "A-Computer") == \
         VQGraph.configure_teacher("sage", "a-computer")
+
+
+def test_full_teacher_configs_from_python_are_checked(csbm):
+    from gkd.data import make_node_task
+    from gkd.data.links import make_link_task
+    from gkd.knowledge import teacher_knowledge
+    from gkd.link_teachers import link_teacher_config, link_teacher_knowledge
+    from gkd.teachers import teacher_config
+
+    task = make_node_task(csbm, "cpf")
+    gcn = teacher_config("gcn")
+    for config, message in [(gcn, "teacher sage configuration: missing aggr"),
+                            ({**teacher_config("sage"), "lr": -1},
+                             "teacher sage option lr must be positive; got -1"),
+                            ({**teacher_config("sage"), "dropout": 1.0},
+                             r"dropout must be in \[0, 1\); got 1.0")]:
+        with pytest.raises(GkdError, match=message):
+            teacher_knowledge(task, "sage", config, use_cache=False)
+    link_task = make_link_task(csbm, "transductive")
+    with pytest.raises(GkdError, match="link teacher sage configuration: unknown dropuot"):
+        link_teacher_knowledge(link_task, "sage", {**link_teacher_config("sage"), "dropuot": 0})
+    assert link_teacher_config("sage", "A-Photo") == link_teacher_config("sage", "a-photo")

@@ -166,3 +166,23 @@ def test_check_names_embeddings_of_other_nodes_and_zero_temperatures(csbm):
     for temperature in (0.0, -1.0):
         with pytest.raises(GkdError, match="temperature must be positive"):
             knowledge.soft_labels(temperature)
+
+
+def test_the_callers_random_state_does_not_depend_on_the_cache(csbm, tmp_path):
+    import random
+
+    import numpy as np
+
+    def draws():
+        return torch.rand(3).tolist(), float(np.random.rand()), random.random()
+
+    task = make_node_task(csbm, "cpf", seed=3)
+    config = teacher_config("gcn", overrides=SMALL)
+    seen = []
+    for _ in range(2):  # trained, then from the cache
+        torch.manual_seed(0), np.random.seed(0), random.seed(0)
+        knowledge = teacher_knowledge(task, "gcn", config, cache=tmp_path)
+        seen.append((knowledge.meta["cached"], draws()))
+    torch.manual_seed(0), np.random.seed(0), random.seed(0)
+    expected = draws()
+    assert seen == [(False, expected), (True, expected)]

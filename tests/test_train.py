@@ -52,3 +52,25 @@ def test_optimizer_step_clips_the_gradient_norm_before_stepping():
     loss = (weight * torch.tensor([3.0, 4.0])).sum()
     optimizer_step(optimizer, loss)  # no clip: the full gradient, and stale ones cleared
     assert torch.allclose(weight.detach(), torch.tensor([-3.6, -4.8]))
+
+
+def test_a_diverged_loss_stops_training_at_the_best_epoch_before_it():
+    model, _ = _counting_model()
+    losses = iter([0.5, 0.4, float("nan"), 0.3])
+
+    def train_epoch():
+        with torch.no_grad():
+            model.weight += 1.0
+        return next(losses)
+
+    with pytest.warns(UserWarning, match="loss became nan at epoch 3; training stops and "
+                                         "keeps epoch 2"):
+        history = fit(model, train_epoch, lambda: model.weight.item(), max_epochs=4,
+                      patience=4)
+    assert history.best_epoch == 2 and model.weight.item() == 2.0 and history.loss == [0.5, 0.4]
+
+
+def test_a_loss_that_is_not_finite_from_the_start_is_an_error():
+    model, _ = _counting_model()
+    with pytest.raises(GkdError, match="training loss is inf in the first epoch"):
+        fit(model, lambda: float("inf"), lambda: 0.0, max_epochs=3, patience=3)

@@ -297,7 +297,7 @@ def stratified_split(y: Tensor, train: float = 0.8, val: float = 0.1,
             the seed is not a non-negative integer.
     """
     check_fractions("split fractions", train=train, val=val)
-    check_seed(seed)
+    seed = check_seed(seed)
     rng = np.random.RandomState(seed)
     labels = y.view(-1).cpu().numpy()
     parts: tuple[list, list, list] = ([], [], [])
@@ -385,7 +385,7 @@ def load_graph_task(name: str, root: str | os.PathLike | None = None,
     if spec.is_ogb and (split != "stratified" or split_seed != 0):
         raise GkdError(f"{spec.name} has its official scaffold split; split and split_seed "
                        f"are for TU datasets")
-    check_seed(split_seed)
+    split_seed = check_seed(split_seed)
     if split == "mirage" and split_seed != 0:
         raise GkdError(f"the mirage split is fixed (seed 0); split_seed={split_seed} only "
                        f"applies to the stratified split")

@@ -318,7 +318,7 @@ def make_link_task(data: Data, setting: str = "transductive", *, seed: int = 0,
     """
     if setting not in LINK_SETTINGS:
         raise GkdError(f"unknown setting '{setting}'; choose from {', '.join(LINK_SETTINGS)}")
-    check_seed(seed)
+    seed = check_seed(seed)
     if setting == "transductive":
         task = transductive_link_split(data, test_ratio=test_ratio, seed=seed)
     else:

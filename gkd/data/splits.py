@@ -5,6 +5,8 @@ All functions return sorted ``torch.long`` index tensors.
 """
 from __future__ import annotations
 
+import numbers
+
 import numpy as np
 import torch
 from torch import Tensor
@@ -13,11 +15,16 @@ from gkd.errors import GkdError
 from gkd.ops.csr import is_integer
 
 
-def check_seed(seed: int) -> None:
+def check_seed(seed: int) -> int:
     r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`seed` is a non-negative
-    integer (``bool`` excluded), as the split samplers need."""
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+    integer (``bool`` excluded; numpy integers are fine), as the split samplers need.
+
+    Returns:
+        int: :obj:`seed` as a Python ``int``.
+    """
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
         raise GkdError(f"the split seed must be a non-negative integer; got {seed!r}")
+    return int(seed)
 
 
 def check_fractions(what: str, **fractions: float) -> None:
@@ -53,9 +60,13 @@ def per_class_split(y: Tensor, num_train_per_class: int = 20, num_val_per_class:
         ``(train_idx, val_idx, test_idx)``.
 
     Raises:
-        GkdError: a class has fewer than ``num_train_per_class + num_val_per_class``
-            nodes.
+        GkdError: a per-class count is not a non-negative integer, or a class has fewer
+            than ``num_train_per_class + num_val_per_class`` nodes.
     """
+    for name, count in (("num_train_per_class", num_train_per_class),
+                        ("num_val_per_class", num_val_per_class)):
+        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
+            raise GkdError(f"{name} must be a non-negative integer; got {count!r}")
     labels = y.cpu().numpy()
     num_classes = int(labels.max()) + 1
     counts = np.bincount(labels, minlength=num_classes)

@@ -90,6 +90,7 @@ class NodeTask:
                  setting: str = "transductive", split_rate: float = 0.2, seed: int = 0,
                  info: dict | None = None) -> None:
         check_graph(data)
+        seed = check_seed(seed)
         if setting not in SETTINGS:
             raise GkdError(f"unknown setting '{setting}'; choose from {', '.join(SETTINGS)}")
         device = data.x.device
@@ -319,7 +320,7 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
             class, bad fractions, an empty inductive hold-out), or split indices
             :class:`NodeTask` rejects (e.g. an empty split).
     """
-    check_seed(seed)
+    seed = check_seed(seed)
     info = dict(info or {}, protocol=protocol)
     check_graph(data, simple=False)  # NodeTask checks the structure of what it gets
     if protocol == "cpf":
@@ -334,6 +335,9 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
         nodes = torch.arange(data.num_nodes)
         if getattr(data, "placeholder_mask", None) is not None:
             nodes = nodes[~data.placeholder_mask.cpu()]
+        if not (isinstance(fractions, (tuple, list)) and len(fractions) == 2):
+            raise GkdError(f"fractions are the (train, val) shares of the random protocol; "
+                           f"got {fractions!r}")
         split = tuple(nodes[part] for part in random_split(nodes.numel(), *fractions, seed=seed))
     else:
         raise GkdError(f"unknown protocol '{protocol}'; choose from {', '.join(PROTOCOLS)}")

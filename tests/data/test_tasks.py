@@ -182,3 +182,20 @@ def test_split_indices_may_be_lists_or_numpy_arrays(triangle_plus_one):
 
     task = NodeTask(triangle_plus_one, [0], np.array([1]), torch.tensor([2]))
     assert [t.tolist() for t in (task.train_idx, task.val_idx, task.test_idx)] == [[0], [1], [2]]
+
+
+def test_split_arguments_are_checked_and_numpy_seeds_accepted(csbm):
+    import numpy as np
+
+    assert make_node_task(csbm, "random", seed=np.int64(1)).seed == 1
+    for fractions in ((0.6, 0.2, 0.2), 0.5):
+        with pytest.raises(GkdError, match="fractions are the \\(train, val\\) shares"):
+            make_node_task(csbm, "random", fractions=fractions)
+    for count in (-5, 2.5):
+        with pytest.raises(GkdError, match="num_train_per_class must be a non-negative integer"):
+            make_node_task(csbm, "cpf", train_per_class=count)
+    index = torch.arange(600)
+    for seed in (-1, 1.5):
+        with pytest.raises(GkdError, match="split seed must be a non-negative integer"):
+            NodeTask(csbm, index[:100], index[100:200], index[200:], setting="inductive",
+                     seed=seed)

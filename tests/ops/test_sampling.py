@@ -79,15 +79,15 @@ def test_sampled_teacher_training_learns(csbm):
 @pytest.mark.parametrize("options, message", [
     ({"batch_size": 16}, "needs both"),
     ({"batch_size": 16, "fanouts": [5]}, "one integer per layer"),
-    ({"batch_size": 2.5, "fanouts": [5, 5]}, "positive integer"),
+    ({"batch_size": 2.5, "fanouts": [5, 5]}, "batch_size must be an integer; got 2.5"),
 ])
 def test_sampled_training_options_are_checked(csbm, options, message):
     from gkd.data import make_node_task
     from gkd.errors import GkdError
     from gkd.teachers import build_teacher, teacher_config, train_teacher
 
-    config = teacher_config("gcn", overrides=options)
     with pytest.raises(GkdError, match=message):
+        config = teacher_config("gcn", overrides=options)
         train_teacher(build_teacher("gcn", 16, 3, config), make_node_task(csbm, "cpf"), config)
 
 
