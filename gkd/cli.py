@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import argparse
-import os
 import shlex
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -33,6 +33,13 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _seed_count(text: str) -> int:
+    value = _positive_int(text)
+    if value > 2**32:
+        raise argparse.ArgumentTypeError(f"seeds are 0..N-1 below 2**32; got {value}")
+    return value
+
+
 def _positive_seconds(text: str) -> float:
     try:
         value = float(text)
@@ -57,15 +64,21 @@ def _parse_sets(items: Sequence[str], namespaces: Sequence[str] = NAMESPACES
 
 
 def _check_writable(path: str | None) -> None:
+    r"""Fails before any training when :obj:`path` cannot be written: a temporary file is
+    created (and removed) in its nearest existing folder, which also catches file systems
+    that refuse writes to root; missing folders are created only when the results are
+    written."""
     if path is None:
         return
-    parent = Path(path).resolve().parent
+    target = Path(path).resolve()
+    if target.is_dir():
+        raise GkdError(f"cannot write --output {path}: it is a folder")
+    existing = next(folder for folder in target.parents if folder.exists())
     try:
-        parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=existing):
+            pass
     except OSError as error:
-        raise GkdError(f"cannot create the folder of --output {path}: {error.strerror}") from None
-    if not os.access(parent, os.W_OK) or Path(path).is_dir():
-        raise GkdError(f"cannot write --output {path}")
+        raise GkdError(f"cannot write --output {path}: {error.strerror} ({existing})") from None
 
 
 def _check_device(device: str) -> None:
@@ -166,6 +179,8 @@ def _distill(args: argparse.Namespace) -> None:
     std_note = "sample std over seeds (ddof=1)"
     if args.protocol in ("cpf", "random"):
         std_note += ", split redrawn per seed"
+    elif args.setting == "inductive":
+        std_note += ", inductive hold-out redrawn per seed"
     print(f"\n{' · '.join(described.values())} · {args.seeds} seed(s) · "
           f"accuracy % (mean ± {std_note})")
     print(format_summary(summarize(runs)))
@@ -186,8 +201,14 @@ def _linkpred(args: argparse.Namespace) -> None:
     _check_writable(args.output)
     _check_device(args.device)
     config = link_config(args.dataset, args.teacher, args.method, _parse_sets(args.set))
+    if args.setting == "transductive" and args.new_ratio is not None:
+        raise GkdError("--new-ratio sets the production split; the transductive one takes "
+                       "--test-ratio")
+    if args.setting == "production" and args.test_ratio is not None:
+        raise GkdError("--test-ratio sets the transductive split; the production one takes "
+                       "--new-ratio")
     task = make_link_task(load_dataset(args.dataset, args.root), args.setting,
-                          seed=args.split_seed, test_ratio=args.test_ratio,
+                          seed=args.split_seed, test_ratio=args.test_ratio or 0.15,
                           new_ratio=args.new_ratio or production_new_ratio(args.dataset),
                           info={"dataset": args.dataset}).to(args.device)
     k = config["distiller"]["hits_k"]
@@ -397,7 +418,7 @@ def _add_experiment(parser: argparse.ArgumentParser, *, teachers: Sequence[str],
     parser.add_argument("--teacher", default="sage", choices=teachers)
     parser.add_argument("--method", default=default_method, choices=methods)
     parser.add_argument("--setting", default="transductive", choices=settings)
-    parser.add_argument("--seeds", type=_positive_int, default=default_seeds,
+    parser.add_argument("--seeds", type=_seed_count, default=default_seeds,
                         help=f"run seeds 0..N-1 (default: {default_seeds})")
     parser.add_argument("--no-cache", action="store_true",
                         help="train teachers afresh and do not store them")
@@ -438,7 +459,7 @@ def build_parser() -> argparse.ArgumentParser:
                     default_method="llp", settings=LINK_SETTINGS, default_seeds=5)
     linkpred.add_argument("--split-seed", type=int, default=0,
                           help="seed of the one edge split all runs share (default: 0)")
-    linkpred.add_argument("--test-ratio", type=_ratio, default=0.15,
+    linkpred.add_argument("--test-ratio", type=_ratio,
                           help="transductive test share of the edges (default: 0.15, the "
                                "paper's; LLP's code uses 0.10)")
     linkpred.add_argument("--new-ratio", type=_ratio,
@@ -477,9 +498,9 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--threads", type=_positive_int,
                        help="intra-op CPU threads (default: torch's current setting)")
     speed.add_argument("--max-seconds", type=_positive_seconds, default=60.0,
-                       help="cap on timed seconds per query-size measurement; at least 5 "
-                            "repeats still run; the full-graph throughput has its own cap "
-                            "of 120 s (default: 60)")
+                       help="cap on timed seconds per measurement; at least 5 repeats "
+                            "still run per query size and 3 for the full-graph throughput "
+                            "(default: 60)")
     speed.add_argument("--seed", type=int, default=0, help="split and query seed (default: 0)")
     _add_common(speed, "the timings", "model options, e.g. teacher.num_layers=3, "
                 "student.hidden_channels=2048")

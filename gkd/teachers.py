@@ -69,8 +69,10 @@ def teacher_config(name: str, dataset: str | None = None,
     if name not in TEACHER_DEFAULTS:
         raise GkdError(f"unknown teacher '{name}'; choose from {', '.join(TEACHERS)}")
     tuned = _DATASET_DEFAULTS.get(((dataset or "").lower(), name), {})
-    config = {**TEACHER_DEFAULTS[name], **tuned}
-    return merge_overrides(config, overrides or {}, f"teacher {name}")
+    config = merge_overrides({**TEACHER_DEFAULTS[name], **tuned}, overrides or {},
+                             f"teacher {name}")
+    check_sampling(config, name == "appnp")
+    return config
 
 
 def build_teacher(name: str, in_channels: int, out_channels: int,
@@ -84,17 +86,28 @@ def build_teacher(name: str, in_channels: int, out_channels: int,
     return _BUILDERS[name](in_channels, out_channels, hidden, layers, **kwargs)
 
 
-def _check_sampling(model: torch.nn.Module, config: dict[str, Any]) -> None:
+def check_sampling(config: dict[str, Any], one_layer_propagation: bool = False) -> None:
+    r"""Raises a :class:`~gkd.errors.GkdError` unless the sampled-training options of a
+    teacher configuration fit: ``batch_size`` and ``fanouts`` both set or both ``None``,
+    one integer fanout per layer, a positive batch size, and no sampling for a teacher
+    that propagates several hops in one layer (APPNP). :func:`teacher_config` runs it, so
+    a bad combination fails before anything trains.
+
+    Args:
+        config (dict): the teacher configuration.
+        one_layer_propagation (bool, optional): the teacher propagates several hops in
+            one layer. (default: ``False``)
+    """
     batch_size, fanouts = config["batch_size"], config["fanouts"]
     if (batch_size is None) != (fanouts is None):
         raise GkdError("sampled teacher training needs both batch_size and fanouts")
     if fanouts is None:
         return
-    if isinstance(model, APPNP):
+    if one_layer_propagation:
         raise GkdError("sampled training needs one hop per layer; teacher appnp propagates "
                        "K hops in one layer: train it full-batch")
     if (not isinstance(fanouts, list) or len(fanouts) != config["num_layers"]
-            or not all(isinstance(f, int) for f in fanouts)):
+            or not all(isinstance(f, int) and not isinstance(f, bool) for f in fanouts)):
         raise GkdError(f"fanouts must list one integer per layer ({config['num_layers']}); "
                        f"got {fanouts!r}")
     if not isinstance(batch_size, int) or batch_size < 1:
@@ -111,7 +124,7 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
     via :func:`gkd.ops.sample_subgraph`), for graphs too large for full-batch training.
     """
     task.check_model(model, "teacher")
-    _check_sampling(model, config)
+    check_sampling(config, isinstance(model, APPNP))
     graph = task.graph
     adj = adjacency(graph.edge_index, graph.num_nodes)
     optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"],

@@ -27,6 +27,8 @@ def _gkd(capsys, *args):
     (["--dataset", "cora", "--set", "teacher.heads=2"], "unknown teacher sage option(s) heads"),
     (["--dataset", "cora", "--set", "dropout=2"], "--set takes NAMESPACE.OPTION=VALUE"),
     (["--dataset", "cora", "--output", "/proc/x/y.json"], "--output /proc/x/y.json"),
+    (["--dataset", "cora", "--output", "/proc/y.json"], "cannot write --output /proc/y.json"),
+    (["--dataset", "cora", "--seeds", str(2**32 + 1)], "seeds are 0..N-1 below 2**32"),
     (["--dataset", "cora", "--set", "student.hidden_channels=Infinity"],
      "student option hidden_channels takes a finite number; got inf"),
     (["--dataset", "cora", "--method", "vqgraph", "--set", "teacher.ema=yes"],
@@ -188,3 +190,9 @@ def test_an_installed_copy_inside_another_repository_records_no_commit(tmp_path,
     package.mkdir(parents=True)
     monkeypatch.setattr(experiment, "__file__", str(package / "experiment.py"))
     assert experiment.environment()["commit"] is None
+
+
+def test_a_failed_command_leaves_no_output_folders(capsys, tmp_path):
+    out = tmp_path / "new" / "sub" / "x.json"
+    code, _, err = _gkd(capsys, "distill", "--dataset", "nosuch", "--output", str(out))
+    assert code != 0 and "unknown dataset" in err and not (tmp_path / "new").exists()

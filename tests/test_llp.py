@@ -120,7 +120,7 @@ def test_link_distillation_names_a_student_or_knowledge_that_does_not_fit(graph)
     partial = LinkKnowledge(knowledge.embeddings[:10], knowledge.model)
     with pytest.raises(GkdError, match="knowledge covers 10 nodes but the task's observed"):
         LLP().fit(build_link_student(8, config["student"]), task, partial)
-    with pytest.raises(GkdError, match="split seed must be a non-negative integer; got -1"):
+    with pytest.raises(GkdError, match=r"split seed must be an integer in \[0, 2\*\*32\); got -1"):
         make_link_task(graph, seed=-1)
     other_split = make_link_task(graph, seed=1)
     with pytest.raises(GkdError, match="comes from another link task"):
@@ -196,6 +196,10 @@ def test_linkpred_writes_the_json_contract(capsys, tmp_path):
     (["--set", "teacher.dropout=1"], "link teacher sage option dropout must be in [0, 1)"),
     (["--device", "gpu"], "--device gpu: expected cpu or cuda[:N]"),
     (["--device", "cuda:7"], "CUDA is not available"),
+    (["--new-ratio", "0.5"], "--new-ratio sets the production split"),
+    (["--setting", "production", "--test-ratio", "0.1"], "--test-ratio sets the transductive"),
+    (["--split-seed", str(2**32), "--dataset", "synthetic:nodes=50,degree=4,features=8,classes=2"],
+     "split seed must be an integer in [0, 2**32)"),
 ])
 def test_linkpred_bad_input_exits_with_one_line(capsys, args, message):
     if "cuda:7" in args and torch.cuda.is_available():

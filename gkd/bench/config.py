@@ -143,8 +143,9 @@ class BenchConfig:
                 kwargs[key] = _names(path, key, raw[key])
         if "seeds" in raw:
             if not isinstance(raw["seeds"], int) or isinstance(raw["seeds"], bool) \
-                    or raw["seeds"] < 1:
-                raise GkdError(f"{path}: 'seeds' must be a positive integer (a count)")
+                    or not 1 <= raw["seeds"] <= 2**32:
+                raise GkdError(f"{path}: 'seeds' must be a positive integer (a count of seeds "
+                               f"0..N-1, below 2**32)")
             kwargs["seeds"] = raw["seeds"]
         overrides = raw.get("set", {})
         if not isinstance(overrides, dict) or not set(overrides) <= set(NAMESPACES) or \

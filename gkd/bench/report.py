@@ -21,6 +21,7 @@ from gkd.bench.published import GLNN_SOURCE, PUBLISHED, PUBLISHED_SPEED
 from gkd.bench.runner import NODE_RESULTS, config_id, record_key
 from gkd.bench.summary import summary_rows
 from gkd.errors import GkdError
+from gkd.evaluation import HEADLINE_METRIC
 from gkd.experiment import MODELS, hardware_line, mean_std
 from gkd.io import read_jsonl, write_bytes
 
@@ -47,7 +48,31 @@ def _checked(records: list[Any], path: Path) -> list[dict[str, Any]]:
         if not _is_run_record(record):
             raise GkdError(f"{path}, record {number}: not a run record (needs task fields "
                            f"{', '.join(TASK_FIELDS)}, seed and {', '.join(MODELS)} metrics)")
+        setting = record["task"]["setting"]
+        metric = HEADLINE_METRIC.get(setting) if isinstance(setting, str) else None
+        if metric is None:
+            raise GkdError(f"{path}, record {number}: unknown setting {setting!r}")
+        if not all(_is_number(record[model].get(key)) for model in MODELS
+                   for key in ("val", metric)):
+            raise GkdError(f"{path}, record {number}: every model needs numeric val and "
+                           f"{metric} scores")
     return records
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _checked_speed(speed: dict[str, Any], path: Path) -> dict[str, Any]:
+    try:
+        _speed_tables(speed)
+        for row in speed["rows"]:
+            for key in ("teacher_ms", "student_ms"):
+                row[key]["q25"], row[key]["q75"]
+    except (KeyError, TypeError, ValueError) as error:
+        raise GkdError(f"{path}: an incomplete gkd speed result ({type(error).__name__}: "
+                       f"{error})") from None
+    return speed
 
 
 def _parsed(path: Path, strict: bool) -> Any:
@@ -88,7 +113,7 @@ def _read_file(path: Path, results: Results, strict: bool) -> None:
             record.setdefault("config_id", None)
         results.records += obj
     elif isinstance(obj, dict) and "rows" in obj and "full_graph" in obj:
-        results.speeds.append(obj)
+        results.speeds.append(_checked_speed(obj, path))
     elif _is_distill_result(obj):
         config = config_id(obj["config"]) if isinstance(obj.get("config"), dict) else None
         results.records += _checked([{"task": obj["task"], "config_id": config, **run}
@@ -226,19 +251,41 @@ def _save(plt: Any, fig: Any, path: Path) -> Path:
     return write_bytes(path, buffer.getvalue())
 
 
+def _reference_models(rows: list[dict[str, Any]], mixed: bool
+                      ) -> list[tuple[str, str, dict[str, Any]]]:
+    r"""``(model, label, row)`` for the teacher and MLP scores of rows of one task: one
+    entry per distinct score, named after the methods that share it when the methods'
+    teachers (or MLPs) differ, e.g. VQGraph's tokenizer beside GLNN's GNN."""
+    out = []
+    for model, name in (("teacher", f"teacher ({rows[0]['teacher']})"), ("mlp", "MLP")):
+        distinct: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            distinct.setdefault(json.dumps(row["summary"][model][row["metric"]],
+                                           sort_keys=True), []).append(row)
+        for sharing in distinct.values():
+            label = name if len(distinct) == 1 else \
+                f"{name} · {'/'.join(_method(row, mixed) for row in sharing)}"
+            out.append((model, label, sharing[0]))
+    return out
+
+
 def plot_accuracy_bars(rows: list[dict[str, Any]], path: Path) -> Path:
     r"""Per-(dataset, protocol, setting, teacher) bars of teacher, MLP and each method's
-    student, mean with std error bars."""
+    student, mean with std error bars (a teacher or MLP bar per method where the methods'
+    teachers or MLPs differ)."""
     plt = _pyplot()
     mixed = _mixed_tasks(rows)
-    groups: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
+    tasks: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
-        group = (row["dataset"], row["protocol"], row["setting"], row["teacher"])
+        tasks.setdefault((row["dataset"], row["protocol"], row["setting"], row["teacher"]),
+                         []).append(row)
+    groups: dict[tuple[str, ...], dict[str, dict[str, Any]]] = {}
+    for group, members in tasks.items():
         bars = groups.setdefault(group, {})
-        metric = row["metric"]
-        bars.setdefault(f"teacher ({row['teacher']})", row["summary"]["teacher"][metric])
-        bars.setdefault("MLP", row["summary"]["mlp"][metric])
-        bars[f"student ({_method(row, mixed)})"] = row["summary"]["student"][metric]
+        for model, label, row in _reference_models(members, mixed):
+            bars[label] = row["summary"][model][row["metric"]]
+        for row in members:
+            bars[f"student ({_method(row, mixed)})"] = row["summary"]["student"][row["metric"]]
     labels = list(dict.fromkeys(label for bars in groups.values() for label in bars))
     width = 0.8 / len(labels)
     fig, ax = plt.subplots(figsize=(max(6.0, 1.6 * len(groups)), 4.2))
@@ -289,11 +336,12 @@ def plot_accuracy_vs_latency(rows: list[dict[str, Any]], speeds: list[dict[str, 
         if not matching:
             continue
         latency = _latency_row(speed)
-        first, metric = matching[0], matching[0]["metric"]
-        points.append((dataset, f"{first['teacher']} teacher", latency["teacher_ms"]["median"],
-                       first["summary"]["teacher"][metric]["mean"], "o"))
-        points.append((dataset, "MLP", latency["student_ms"]["median"],
-                       first["summary"]["mlp"][metric]["mean"], "s"))
+        metric = matching[0]["metric"]
+        for model, label, row in _reference_models(matching, mixed):
+            side = "teacher_ms" if model == "teacher" else "student_ms"
+            points.append((dataset, label, latency[side]["median"],
+                           row["summary"][model][metric]["mean"],
+                           "o" if model == "teacher" else "s"))
         for row in matching:
             points.append((dataset, f"{_method(row, mixed)} student",
                            latency["student_ms"]["median"],

@@ -12,6 +12,7 @@ from gkd.cli import (
     _parse_sets,
     _positive_int,
     _run_seeds,
+    _seed_count,
     _write_output,
 )
 from gkd.errors import GkdError
@@ -130,7 +131,7 @@ def add_condense_command(commands: argparse._SubParsersAction) -> None:
     condense.add_argument("--model", default="gin", choices=GRAPH_CONVS)
     condense.add_argument("--hops", type=_positive_int, default=3,
                           help="computation-tree depth = number of GNN layers (default: 3)")
-    condense.add_argument("--seeds", type=_positive_int, default=10,
+    condense.add_argument("--seeds", type=_seed_count, default=10,
                           help="run seeds 0..N-1 (default: 10)")
     condense.add_argument("--support", type=_supports, metavar="S[,S,...]",
                           help="Mirage support threshold(s) as a share of each class's "

@@ -16,14 +16,17 @@ from gkd.ops.csr import is_integer
 
 
 def check_seed(seed: int) -> int:
-    r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`seed` is a non-negative
-    integer (``bool`` excluded; numpy integers are fine), as the split samplers need.
+    r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`seed` is an integer in
+    :math:`[0, 2^{32})` (``bool`` excluded; numpy integers are fine), as the split
+    samplers need: numpy refuses larger seeds, and torch keeps only their low 32 bits.
 
     Returns:
         int: :obj:`seed` as a Python ``int``.
     """
-    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or seed < 0:
-        raise GkdError(f"the split seed must be a non-negative integer; got {seed!r}")
+    if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not \
+            0 <= seed < 2**32:
+        raise GkdError(f"the split seed must be an integer in [0, 2**32); got {seed!r} (numpy "
+                       f"and torch seed with 32 bits)")
     return int(seed)
 
 

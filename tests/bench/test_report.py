@@ -199,3 +199,49 @@ def test_protocols_get_their_own_tables_and_bars(tmp_path, monkeypatch):
     ticks, bars = drawn["accuracy.png"]
     assert ticks == ["cora\ncpf\ntransductive", "cora\npublic\ntransductive"]
     assert bars["student (glnn)"] == [81.5, 71.5]
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda r: r.update(student={}), "every model needs numeric val and test scores"),
+    (lambda r: r["student"].update(test="x"), "every model needs numeric val and test"),
+    (lambda r: r["task"].update(setting="weird"), "unknown setting 'weird'"),
+])
+def test_run_records_without_usable_scores_are_named(tmp_path, change, message):
+    record = _record("cora", "transductive", 0, 81)
+    change(record)
+    append_jsonl(tmp_path / "node.jsonl", record)
+    with pytest.raises(GkdError, match=f"node.jsonl, record 1: {message}"):
+        load_results([tmp_path])
+
+
+def test_an_incomplete_speed_result_is_named(tmp_path):
+    speed = _speed("cora")
+    del speed["models"]
+    (tmp_path / "speed.json").write_text(json.dumps(speed))
+    with pytest.raises(GkdError, match="speed.json: an incomplete gkd speed result "
+                                       "\\(KeyError: 'models'\\)"):
+        load_results([tmp_path / "speed.json"])
+
+
+def test_methods_with_their_own_teachers_get_their_own_teacher_bars(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    path = tmp_path / "node.jsonl"
+    for seed in range(2):
+        append_jsonl(path, _record("cora", "transductive", seed, 81))
+        tokenizer = _record("cora", "transductive", seed, 79)
+        tokenizer["task"]["method"] = "vqgraph"
+        tokenizer["teacher"] = {"val": 70.0, "test": 70.0}  # its tokenizer, not the GNN
+        append_jsonl(path, tokenizer)
+    drawn = {}
+
+    def bar(self, xs, heights, *args, label=None, **kwargs):
+        drawn[label] = list(heights)
+        return real(self, xs, heights, *args, label=label, **kwargs)
+
+    from matplotlib.axes import Axes
+
+    real = Axes.bar
+    monkeypatch.setattr(Axes, "bar", bar)
+    report.plot_accuracy_bars(summary_rows(load_results([path]).records), tmp_path / "a.png")
+    assert drawn["teacher (sage) · glnn"] == [80.5] and drawn["teacher (sage) · vqgraph"] == [70.0]
+    assert drawn["MLP"] == [60.5]

@@ -125,6 +125,9 @@ def test_a_grid_file_that_is_not_utf8_is_named(tmp_path):
     ({"settings": ["semi"]}, "unknown settings semi"),
     ({"methods": ["nope"]}, "unknown distiller 'nope'|unknown method 'nope'"),
     ({"overrides": {"student": {"widthh": 3}}}, "unknown student option"),
+    ({"teachers": ["sage", "appnp"],
+      "overrides": {"teacher": {"batch_size": 16, "fanouts": [5, 5]}}}, "appnp propagates"),
+    ({"overrides": {"teacher": {"fanouts": "x"}}}, "needs both batch_size and fanouts"),
 ])
 def test_bad_grids_fail_before_training(grid, tmp_path, change, message):
     for key, value in change.items():

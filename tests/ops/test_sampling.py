@@ -96,7 +96,10 @@ def test_sampled_training_rejects_multi_hop_layers(csbm):
     from gkd.errors import GkdError
     from gkd.teachers import build_teacher, teacher_config, train_teacher
 
-    config = teacher_config("appnp", overrides={"batch_size": 16, "fanouts": [5, 5]})
+    sampled = {"batch_size": 16, "fanouts": [5, 5]}
+    with pytest.raises(GkdError, match="appnp propagates K hops"):
+        teacher_config("appnp", overrides=sampled)  # before anything trains
+    config = {**teacher_config("appnp"), **sampled}
     with pytest.raises(GkdError, match="appnp propagates K hops"):
         train_teacher(build_teacher("appnp", 16, 3, config), make_node_task(csbm, "cpf"), config)
 
