@@ -70,6 +70,8 @@ def run_condensation(task: GraphSetTask, method: str, model_name: str, hops: int
     if method not in CONDENSERS:
         raise GkdError(f"unknown condenser '{method}'; choose from {', '.join(CONDENSERS)}")
     candidates, failed = [], []
+    if method == "mirage" and not supports:
+        raise GkdError("mirage needs at least one support to select from")
     if method == "mirage":
         for support in supports:
             try:

@@ -52,6 +52,9 @@ def bitsets_from_pairs(items: np.ndarray, transactions: np.ndarray,
     """
     if items.size == 0:
         return {}
+    if transactions.min() < 0 or transactions.max() >= num_transactions:
+        raise GkdError(f"transaction ids must lie in [0, {num_transactions}); got "
+                       f"{transactions.min()} to {transactions.max()}")
     distinct, row = np.unique(items, return_inverse=True)
     member = np.zeros((distinct.size, num_transactions), dtype=bool)
     member[row, transactions] = True

@@ -14,13 +14,16 @@ sets of computation trees that frequently occur together in the graphs of a clas
    marked by ``root_mask``. An L-layer GNN computes on this DAG exactly the root
    embeddings it computes on the trees (and so on the real graphs) for sum, mean, GIN
    and GAT aggregation; for GCN, whose normalisation uses sender degrees, only
-   approximately.
+   approximately, and for GAT on graphs with self-loops only approximately too (PyG's
+   ``GATConv`` replaces a real self-loop by its own, while in the DAG that loop is an
+   edge from another node).
 """
 from __future__ import annotations
 
 import math
 import time
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -51,6 +54,13 @@ class DistilledSet:
     num_bytes: int
     seconds: float
     info: dict[str, Any] = field(default_factory=dict)
+
+
+def support_threshold(min_support: float, count: int) -> int:
+    r"""The number of a class's :obj:`count` graphs an itemset must occur in,
+    :math:`\max(1, \lceil s \cdot n_c \rceil)`, computed exactly on the decimal share (in
+    floating point, 0.07 · 100 is 7.000000000000001, whose ceiling is 8)."""
+    return max(1, math.ceil(Fraction(str(min_support)) * count))
 
 
 class ComputationTrees:
@@ -206,9 +216,12 @@ class Mirage:
         if isinstance(max_itemsets, bool) or not isinstance(max_itemsets, int) or \
                 max_itemsets < 1:
             raise GkdError(f"max_itemsets must be an integer of at least 1; got {max_itemsets!r}")
-        if not isinstance(min_support, (int, float)) or not 0 < min_support <= 1:
+        if isinstance(min_support, bool) or not isinstance(min_support, (int, float)) or \
+                not 0 < min_support <= 1:
             raise GkdError(f"min_support is a share of a class's graphs in (0, 1]; "
                            f"got {min_support}")
+        if not isinstance(exclusive, bool):
+            raise GkdError(f"exclusive takes True or False; got {exclusive!r}")
         if itemsets not in ITEMSET_KINDS:
             raise GkdError(f"unknown itemsets '{itemsets}'; choose from "
                            f"{', '.join(ITEMSET_KINDS)}")
@@ -252,7 +265,7 @@ class Mirage:
             codes, transaction, count = trees.transactions(label)
             if count == 0:
                 raise GkdError(f"class {label} has no training graph with an edge")
-            thresholds[label] = max(1, math.ceil(self.min_support * count))
+            thresholds[label] = support_threshold(self.min_support, count)
             support = np.bincount(codes)
             frequent = support[codes] >= thresholds[label]
             bitsets[label] = bitsets_from_pairs(codes[frequent], transaction[frequent], count)

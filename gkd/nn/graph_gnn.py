@@ -64,8 +64,11 @@ class GraphGNN(torch.nn.Module):
             raise GkdError(f"unknown graph model '{conv}'; choose from {', '.join(GRAPH_CONVS)}")
         if pool not in tuple(POOLS):  # a tuple: an unhashable value is simply unknown
             raise GkdError(f"unknown pooling '{pool}'; choose from {', '.join(POOLS)}")
-        if num_layers < 1:
-            raise GkdError(f"a graph GNN needs at least one layer; got {num_layers}")
+        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
+            raise GkdError(f"a graph GNN needs an integer number of layers of at least 1; got "
+                           f"{num_layers!r}")
+        if isinstance(heads, bool) or not isinstance(heads, int) or heads < 1:
+            raise GkdError(f"heads must be a positive integer; got {heads!r}")
         if conv == "gat" and hidden_channels % heads:
             raise GkdError(f"GAT: hidden_channels {hidden_channels} is not divisible by "
                            f"heads {heads}")
@@ -115,8 +118,12 @@ class GraphGNN(torch.nn.Module):
             num_graphs (int, optional): :math:`B`. (default: ``batch.max() + 1``)
 
         Raises:
-            GkdError: :obj:`root_mask` is not a boolean vector of one entry per node.
+            GkdError: :obj:`root_mask` is not a boolean vector of one entry per node, or
+                a model built for edge features gets no :obj:`edge_attr`.
         """
+        if self.edge_encoders and edge_attr is None:
+            raise GkdError("this model was built with edge features (edge_dim or "
+                           "atom_features): pass edge_attr")
         if root_mask is not None and (root_mask.dtype != torch.bool
                                       or root_mask.shape != batch.shape):
             raise GkdError(f"root_mask must be a boolean vector of the {batch.numel()} nodes; "

@@ -54,3 +54,9 @@ def test_bad_thresholds_and_explosions_are_errors():
         frequent_itemsets(item_bitsets(TRANSACTIONS), 1, max_itemsets=5)
     with pytest.raises(GkdError, match="unknown itemset kind"):
         frequent_itemsets(item_bitsets(TRANSACTIONS), 2, kind="top")
+
+
+def test_transaction_ids_out_of_range_are_named():
+    for transactions in ([0, -1], [0, 5]):
+        with pytest.raises(GkdError, match=r"transaction ids must lie in \[0, 3\)"):
+            bitsets_from_pairs(np.array([1, 1]), np.array(transactions), 3)

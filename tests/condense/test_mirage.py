@@ -169,3 +169,31 @@ def test_supports_that_drop_a_class_are_skipped_in_selection(tiny_task):
     assert run["distill"]["support"] == 0.3
     assert run["distill"]["selection"][-1]["support"] == 1.0
 
+
+
+def test_the_support_threshold_is_exact_and_bad_options_are_named(tiny_task):
+    from gkd.condense.mirage import Mirage, support_threshold
+
+    assert [support_threshold(0.07, n) for n in (100, 101, 200, 5)] == [7, 8, 14, 1]
+    assert support_threshold(0.05, 31669) == 1584  # molhiv's class 0
+    with pytest.raises(GkdError, match="min_support is a share"):
+        Mirage(HOPS, True)
+    with pytest.raises(GkdError, match="exclusive takes True or False; got 'no'"):
+        Mirage(HOPS, 0.3, exclusive="no")
+    with pytest.raises(GkdError, match="at least one support"):
+        run_condensation(tiny_task, "mirage", "gin", HOPS, 0, supports=[],
+                         config={"model": graph_model_config(), "train": train_config(),
+                                 "condenser": {}}, evaluation=EvalBatches(tiny_task))
+
+
+def test_graph_gnn_names_missing_edge_features_and_bad_sizes():
+    from gkd.nn.graph_gnn import GraphGNN
+
+    model = GraphGNN(3, 8, 2, 1, conv="gin", edge_dim=2)
+    x, edge_index, batch = torch.randn(3, 3), torch.tensor([[0, 1], [1, 0]]), torch.zeros(3).long()
+    with pytest.raises(GkdError, match="built with edge features .* pass edge_attr"):
+        model(x, edge_index, batch)
+    with pytest.raises(GkdError, match="heads must be a positive integer; got 0"):
+        GraphGNN(3, 8, 2, 2, conv="gat", heads=0)
+    with pytest.raises(GkdError, match="integer number of layers of at least 1; got 2.5"):
+        GraphGNN(3, 8, 2, 2.5)
