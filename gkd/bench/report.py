@@ -116,7 +116,8 @@ def _read_file(path: Path, results: Results, strict: bool) -> None:
         results.speeds.append(_checked_speed(obj, path))
     elif _is_distill_result(obj):
         config = config_id(obj["config"]) if isinstance(obj.get("config"), dict) else None
-        results.records += _checked([{"task": obj["task"], "config_id": config, **run}
+        results.records += _checked([{"task": obj["task"], "config_id": config,
+                                      "config": obj.get("config"), **run}
                                      for run in obj["runs"]], path)
     elif strict:
         raise GkdError(f"{path}: not a gkd result file (expected gkd bench JSON lines, or "
@@ -312,11 +313,27 @@ def _latency_row(speed: dict[str, Any], batch: int = 10) -> dict[str, Any]:
     return min(rows, key=lambda r: abs(r["batch"] - batch))
 
 
-def _matching_rows(rows: list[dict[str, Any]], task: dict[str, str]) -> list[dict[str, Any]]:
-    r"""The rows of the speed :obj:`task`'s dataset that share one setting, protocol and
-    teacher, those of the task where there are such rows (the setting first)."""
+_ARCHITECTURE = ("hidden_channels", "num_layers")
+
+
+def _same_architecture(row: dict[str, Any], speed: dict[str, Any], model: str) -> bool:
+    r"""Whether the row's :obj:`model` (``"student"`` or ``"teacher"``) has the width and
+    depth the speed run timed, where both record them."""
+    trained, timed = row.get("config"), speed.get("config")
+    if not (isinstance(trained, dict) and isinstance(timed, dict)):
+        return True
+    return all(trained.get(model, {}).get(k) == timed.get(model, {}).get(k)
+               for k in _ARCHITECTURE)
+
+
+def _matching_rows(rows: list[dict[str, Any]], speed: dict[str, Any]) -> list[dict[str, Any]]:
+    r"""The rows of the speed run's dataset whose students have the timed architecture and
+    that share one setting, protocol and teacher, those of the run's task where there are
+    such rows (the setting first)."""
+    task = speed["task"]
     fields = ("setting", "protocol", "teacher")
-    same = [row for row in rows if row["dataset"] == task["dataset"]]
+    same = [row for row in rows if row["dataset"] == task["dataset"]
+            and _same_architecture(row, speed, "student")]
     if not same:
         return []
     best = max(same, key=lambda row: [row[f] == task.get(f) for f in fields])
@@ -332,12 +349,14 @@ def plot_accuracy_vs_latency(rows: list[dict[str, Any]], speeds: list[dict[str, 
     mixed = _mixed_tasks(rows)
     for speed in speeds:
         dataset = speed["task"]["dataset"]
-        matching = _matching_rows(rows, speed["task"])
+        matching = _matching_rows(rows, speed)
         if not matching:
             continue
         latency = _latency_row(speed)
         metric = matching[0]["metric"]
         for model, label, row in _reference_models(matching, mixed):
+            if model == "teacher" and not _same_architecture(row, speed, "teacher"):
+                continue  # another teacher than the timed one (e.g. VQGraph's tokenizer)
             side = "teacher_ms" if model == "teacher" else "student_ms"
             points.append((dataset, label, latency[side]["median"],
                            row["summary"][model][metric]["mean"],

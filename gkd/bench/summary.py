@@ -16,7 +16,8 @@ def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     configurations never share a row.
 
     Returns:
-        Rows ``{**task fields, "config_id", "seeds", "metric", "summary"}`` where
+        Rows ``{**task fields, "config_id", "seeds", "metric", "config", "summary"}``
+        (``config`` that of the group's first run, ``None`` where it has none) where
         ``metric`` is the setting's headline test metric and ``summary`` maps model ->
         metric -> mean/std.
     """
@@ -30,7 +31,7 @@ def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         row = dict(zip(TASK_FIELDS, task))
         rows.append({**row, "config_id": config, "seeds": len(runs),
                      "metric": HEADLINE_METRIC[row["setting"]],
-                     "summary": summarize(runs, MODELS)})
+                     "config": runs[0].get("config"), "summary": summarize(runs, MODELS)})
     return rows
 
 

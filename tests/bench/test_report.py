@@ -245,3 +245,18 @@ def test_methods_with_their_own_teachers_get_their_own_teacher_bars(tmp_path, mo
     report.plot_accuracy_bars(summary_rows(load_results([path]).records), tmp_path / "a.png")
     assert drawn["teacher (sage) · glnn"] == [80.5] and drawn["teacher (sage) · vqgraph"] == [70.0]
     assert drawn["MLP"] == [60.5]
+
+
+def test_latency_is_paired_only_with_students_of_the_timed_width(tmp_path):
+    pytest.importorskip("matplotlib")
+
+    def config(width):
+        return {"teacher": {"hidden_channels": 128, "num_layers": 2},
+                "student": {"hidden_channels": width, "num_layers": 2}}
+
+    records = [_record("cora", "inductive", seed, 81, config=config(128)) for seed in range(2)]
+    rows = summary_rows(records)
+    for width, paired in ((2048, False), (128, True)):
+        speed = {**_speed("cora"), "config": config(width)}
+        drawn = report.plot_accuracy_vs_latency(rows, [speed], tmp_path / f"{width}.png")
+        assert (drawn is not None) == paired
