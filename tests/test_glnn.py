@@ -79,3 +79,11 @@ def test_summary_uses_the_sample_std():
     summary = summarize(runs, models=("m",))
     assert summary["m"]["test"] == {"mean": 2.0, "std": 1.0}  # ddof = 1
     assert summarize(runs[:1], models=("m",))["m"]["test"]["std"] is None
+
+
+def test_a_linear_surrogate_student_learns_from_the_teacher(distil_csbm):
+    config = _config()
+    config["student"] = {**config["student"], "num_layers": 1}
+    run, metric = distil_csbm("glnn", config)
+    assert run["details"]["student"]["params"] == 16 * 3 + 3  # one linear layer
+    assert run["student"][metric] > run["mlp"][metric] + 5
