@@ -138,8 +138,8 @@ def _run_seeds(args: argparse.Namespace, run_seed: Callable[[int], dict[str, Any
 
 def _distill(args: argparse.Namespace) -> None:
     from gkd.data.datasets import load_dataset
-    from gkd.data.tasks import dataset_for_protocol, default_protocol, make_node_task
-    from gkd.evaluation import HEADLINE_METRIC
+    from gkd.data.tasks import PLANETOID, dataset_for_protocol, default_protocol, make_node_task
+    from gkd.evaluation import headline_metric
     from gkd.experiment import (
         environment,
         format_summary,
@@ -158,7 +158,7 @@ def _distill(args: argparse.Namespace) -> None:
                  "teacher": args.teacher, "method": args.method}
     print(f"gkd distill: {' · '.join(described.values())} · {args.seeds} seed(s)",
           file=sys.stderr)
-    metric = HEADLINE_METRIC[args.setting]
+    metric = headline_metric(args.protocol, args.setting)
 
     def run_seed(seed: int) -> dict[str, Any]:
         task = make_node_task(data, args.protocol, setting=args.setting, seed=seed,
@@ -177,9 +177,10 @@ def _distill(args: argparse.Namespace) -> None:
 
     runs = _run_seeds(args, run_seed, progress, record, started)
     std_note = "sample std over seeds (ddof=1)"
-    if args.protocol in ("cpf", "random"):
+    planetoid_krd = args.protocol == "krd" and args.dataset in PLANETOID
+    if args.protocol in ("cpf", "random") or (args.protocol == "krd" and not planetoid_krd):
         std_note += ", split redrawn per seed"
-    elif args.setting == "inductive":
+    elif args.setting == "inductive" and not planetoid_krd:
         std_note += ", inductive hold-out redrawn per seed"
     print(f"\n{' · '.join(described.values())} · {args.seeds} seed(s) · "
           f"accuracy % (mean ± {std_note})")

@@ -14,6 +14,23 @@ from gkd.errors import InputError
 HEADLINE_METRIC = {"transductive": "test", "inductive": "test_prod"}
 
 
+def headline_metric(protocol: str, setting: str) -> str:
+    r"""The test metric a run is summarised by: :data:`HEADLINE_METRIC` of the setting,
+    except under the ``krd`` protocol, which reports only the held-out nodes
+    (``test_ind``) in the inductive setting.
+
+    Args:
+        protocol (str): the split protocol.
+        setting (str): ``"transductive"`` or ``"inductive"``.
+
+    Returns:
+        str: the metric's key in a run's scores.
+    """
+    if protocol == "krd" and setting == "inductive":
+        return "test_ind"
+    return HEADLINE_METRIC[setting]
+
+
 def accuracy(logits: Tensor, y: Tensor) -> float:
     r"""Accuracy in percent of the arg-max of :obj:`logits` :math:`(N, C)` against
     :obj:`y` :math:`(N)` (OGB's :math:`(N, 1)` is accepted too). Equals the OGB node

@@ -21,7 +21,7 @@ from gkd.bench.published import GLNN_SOURCE, PUBLISHED, PUBLISHED_SPEED
 from gkd.bench.runner import NODE_RESULTS, config_id, record_key
 from gkd.bench.summary import summary_rows
 from gkd.errors import GkdError
-from gkd.evaluation import HEADLINE_METRIC
+from gkd.evaluation import HEADLINE_METRIC, headline_metric
 from gkd.experiment import MODELS, hardware_line, mean_std
 from gkd.io import read_jsonl, write_bytes
 
@@ -49,9 +49,9 @@ def _checked(records: list[Any], path: Path) -> list[dict[str, Any]]:
             raise GkdError(f"{path}, record {number}: not a run record (needs task fields "
                            f"{', '.join(TASK_FIELDS)}, seed and {', '.join(MODELS)} metrics)")
         setting = record["task"]["setting"]
-        metric = HEADLINE_METRIC.get(setting) if isinstance(setting, str) else None
-        if metric is None:
+        if not isinstance(setting, str) or setting not in HEADLINE_METRIC:
             raise GkdError(f"{path}, record {number}: unknown setting {setting!r}")
+        metric = headline_metric(record["task"]["protocol"], setting)
         if not all(_is_number(record[model].get(key)) for model in MODELS
                    for key in ("val", metric)):
             raise GkdError(f"{path}, record {number}: every model needs numeric val and "

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gkd.bench.config import TASK_FIELDS
-from gkd.evaluation import HEADLINE_METRIC
+from gkd.evaluation import headline_metric
 from gkd.experiment import MODELS, mean_std, summarize, text_table
 
 
@@ -30,7 +30,7 @@ def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         runs = sorted(runs, key=lambda r: r["seed"])
         row = dict(zip(TASK_FIELDS, task))
         rows.append({**row, "config_id": config, "seeds": len(runs),
-                     "metric": HEADLINE_METRIC[row["setting"]],
+                     "metric": headline_metric(row["protocol"], row["setting"]),
                      "config": runs[0].get("config"), "summary": summarize(runs, MODELS)})
     return rows
 

@@ -8,6 +8,7 @@ only in :attr:`NodeTask.full_graph`, which is used for final evaluation alone.
 """
 from __future__ import annotations
 
+import copy
 import hashlib
 import os
 from dataclasses import dataclass
@@ -16,7 +17,7 @@ import numpy as np
 import torch
 from torch import Tensor
 from torch_geometric.data import Data, HeteroData
-from torch_geometric.transforms import LargestConnectedComponents
+from torch_geometric.transforms import LargestConnectedComponents, NormalizeFeatures
 
 from gkd.data.datasets import load_dataset
 from gkd.data.splits import (
@@ -30,7 +31,7 @@ from gkd.data.splits import (
 from gkd.errors import GkdError
 from gkd.ops.csr import check_edge_index
 
-PROTOCOLS = ("cpf", "public", "ogb", "random")
+PROTOCOLS = ("cpf", "public", "ogb", "random", "krd")
 SETTINGS = ("transductive", "inductive")
 
 # The CPF protocol is defined on the gnn-benchmark npz copies; their node order is the
@@ -69,6 +70,9 @@ class NodeTask:
         split_rate (float, optional): the held-out share of test nodes in the
             inductive setting. (default: ``0.2``)
         seed (int, optional): seeds the inductive hold-out. (default: ``0``)
+        held_out (Tensor, optional): the test nodes to hold out in the inductive setting,
+            instead of a drawn share (e.g. KRD's whole Planetoid test set);
+            :attr:`split_rate` becomes their share of the test nodes. (default: ``None``)
         info (dict, optional): descriptive fields (dataset, protocol) kept in
             :attr:`info`. (default: ``None``)
 
@@ -83,16 +87,20 @@ class NodeTask:
     Raises:
         GkdError: a malformed graph (see :func:`check_graph`), an unknown setting, a
             split that is empty, not a 1-D integer index, out of range, repeats nodes or
-            overlaps another, or an inductive hold-out that would be empty.
+            overlaps another, an inductive hold-out that would be empty, or
+            :obj:`held_out` outside the test nodes or given in the transductive setting.
     """
 
     def __init__(self, data: Data, train_idx: Tensor, val_idx: Tensor, test_idx: Tensor, *,
                  setting: str = "transductive", split_rate: float = 0.2, seed: int = 0,
-                 info: dict | None = None) -> None:
+                 held_out: Tensor | None = None, info: dict | None = None) -> None:
         check_graph(data)
         seed = check_seed(seed)
         if setting not in SETTINGS:
             raise GkdError(f"unknown setting '{setting}'; choose from {', '.join(SETTINGS)}")
+        if held_out is not None and setting != "inductive":
+            raise GkdError("held_out is the inductive hold-out; the transductive setting "
+                           "holds no node out")
         device = data.x.device
         train_idx, val_idx, test_idx = (torch.as_tensor(idx, device=device)
                                         for idx in (train_idx, val_idx, test_idx))
@@ -107,7 +115,13 @@ class NodeTask:
             self.test_ind_idx = None
             self.train_idx, self.val_idx, self.test_idx = train_idx, val_idx, test_idx
         else:
-            test_tran, self.test_ind_idx = inductive_split(test_idx, split_rate, seed)
+            if held_out is None:
+                test_tran, self.test_ind_idx = inductive_split(test_idx, split_rate, seed)
+            else:
+                test_tran, self.test_ind_idx = _given_hold_out(test_idx, held_out,
+                                                               data.num_nodes)
+                # the held-out share, so that test_prod mixes as for a drawn hold-out
+                self.split_rate = split_rate = self.test_ind_idx.numel() / test_idx.numel()
             observed = torch.ones(data.num_nodes, dtype=torch.bool, device=device)
             observed[self.test_ind_idx] = False
             self.graph = self.full_graph.subgraph(observed)
@@ -188,6 +202,15 @@ class NodeTask:
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={v}" for k, v in self.sizes().items())
         return f"NodeTask({self.info.get('dataset', 'graph')}, {self.setting}, {sizes})"
+
+
+def _given_hold_out(test_idx: Tensor, held_out: Tensor, num_nodes: int) -> tuple[Tensor, Tensor]:
+    held_out = torch.as_tensor(held_out, device=test_idx.device)
+    check_split_index("held_out", held_out, num_nodes)
+    in_test = torch.isin(test_idx, held_out)
+    if int(in_test.sum()) != held_out.numel():
+        raise GkdError("held_out must be test nodes")
+    return test_idx[~in_test].sort().values, held_out.sort().values
 
 
 # --- validation --------------------------------------------------------------------
@@ -289,7 +312,7 @@ def largest_connected_component(data: Data) -> Data:
 
 
 def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transductive",
-                   seed: int = 0, split_rate: float = 0.2, train_per_class: int = 20,
+                   seed: int = 0, split_rate: float | None = None, train_per_class: int = 20,
                    val_per_class: int = 30, fractions: tuple[float, float] = (0.6, 0.2),
                    info: dict | None = None) -> NodeTask:
     r"""Builds the :class:`NodeTask` of :obj:`protocol` for one seed.
@@ -298,12 +321,17 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
         data (Data): a graph as returned by :func:`~gkd.data.load_dataset`.
         protocol (str, optional): ``"cpf"`` (largest connected component, per-class
             20/30 split, rest test, redrawn per seed), ``"public"`` / ``"ogb"`` (the
-            dataset's official masks), or ``"random"`` (:obj:`fractions`, per seed).
+            dataset's official masks), ``"random"`` (:obj:`fractions`, per seed), or
+            ``"krd"`` (KRD's protocol, protocols.md §3: on a graph with official masks,
+            Planetoid's treatment: row-normalised features, the public split, and in the
+            inductive setting the whole test set held out, every other unlabelled node
+            ``test_tran``; otherwise the cpf split with a 10 % hold-out).
             (default: ``"cpf"``)
         setting (str, optional): ``"transductive"`` or ``"inductive"``.
             (default: ``"transductive"``)
         seed (int, optional): the split seed. (default: ``0``)
-        split_rate (float, optional): inductive hold-out share of test. (default: ``0.2``)
+        split_rate (float, optional): inductive hold-out share of test. (default:
+            ``None``: ``0.1`` under ``krd``, ``0.2`` otherwise)
         train_per_class (int, optional): cpf training nodes per class. (default: ``20``)
         val_per_class (int, optional): cpf validation nodes per class. (default: ``30``)
         fractions (tuple, optional): random train / val fractions. (default: ``(0.6, 0.2)``)
@@ -323,6 +351,10 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
     seed = check_seed(seed)
     info = dict(info or {}, protocol=protocol)
     check_graph(data, simple=False)  # NodeTask checks the structure of what it gets
+    if split_rate is None:
+        split_rate = 0.1 if protocol == "krd" else 0.2
+    if protocol == "krd":
+        return _krd_task(data, setting, seed, split_rate, train_per_class, val_per_class, info)
     if protocol == "cpf":
         data = largest_connected_component(data)
         split = per_class_split(data.y, train_per_class, val_per_class, seed)
@@ -344,6 +376,25 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
     return NodeTask(data, *split, setting=setting, split_rate=split_rate, seed=seed, info=info)
 
 
+def _krd_task(data: Data, setting: str, seed: int, split_rate: float, train_per_class: int,
+              val_per_class: int, info: dict) -> NodeTask:
+    if getattr(data, "train_mask", None) is None:  # CPF-style datasets
+        data = largest_connected_component(data)
+        split = per_class_split(data.y, train_per_class, val_per_class, seed)
+        return NodeTask(data, *split, setting=setting, split_rate=split_rate, seed=seed,
+                        info=info)
+    data = NormalizeFeatures()(copy.copy(data))  # as DGL's pre-normalised Planetoid
+    train, val, test = mask_split(data.train_mask, data.val_mask, data.test_mask, column=seed)
+    if setting == "transductive":
+        return NodeTask(data, train, val, test, seed=seed, info=info)
+    unlabelled = torch.ones(data.num_nodes, dtype=torch.bool, device=data.x.device)
+    unlabelled[train] = unlabelled[val] = False
+    if getattr(data, "placeholder_mask", None) is not None:
+        unlabelled &= ~data.placeholder_mask
+    return NodeTask(data, train, val, unlabelled.nonzero().view(-1), setting=setting,
+                    seed=seed, held_out=test, info=info)
+
+
 def default_protocol(dataset: str) -> str:
     r"""The split protocol a dataset is benchmarked under unless told otherwise: the
     official split (``ogb``) for ``ogbn-*`` datasets, GLNN's ``cpf`` for the others.
@@ -360,7 +411,8 @@ def default_protocol(dataset: str) -> str:
 def dataset_for_protocol(dataset: str, protocol: str) -> str:
     r"""The registry name that :obj:`protocol` reads for :obj:`dataset`: the CPF npz
     copies for ``cpf`` on Cora and CiteSeer; the name itself otherwise. Also checks that
-    ``public`` is asked of a Planetoid dataset and ``ogb`` of an ``ogbn-*`` one.
+    ``public`` is asked of a Planetoid dataset, ``ogb`` of an ``ogbn-*`` one and ``krd``
+    of another.
 
     Args:
         dataset (str): the dataset name (case-insensitive).
@@ -379,6 +431,9 @@ def dataset_for_protocol(dataset: str, protocol: str) -> str:
                        f"{', '.join(PLANETOID)}")
     if protocol == "ogb" and not name.startswith("ogbn-"):
         raise GkdError(f"protocol 'ogb' is the official OGB split; '{dataset}' is not ogbn-*")
+    if protocol == "krd" and name.startswith("ogbn-"):
+        raise GkdError(f"protocol 'krd' covers Planetoid and CPF-style datasets; use 'ogb' for "
+                       f"'{dataset}'")
     return CPF_SOURCES.get(name, name) if protocol == "cpf" else name
 
 

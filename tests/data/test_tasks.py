@@ -199,3 +199,53 @@ def test_split_arguments_are_checked_and_numpy_seeds_accepted(csbm):
         with pytest.raises(GkdError, match=r"split seed must be an integer in \[0, 2\*\*32\)"):
             NodeTask(csbm, index[:100], index[100:200], index[200:], setting="inductive",
                      seed=seed)
+
+
+def _planetoid_like():
+    """Eight nodes: train 0-1, val 2-3, test 4-5, unlabelled 6, a placeholder 7."""
+    data = Data(x=torch.arange(1.0, 17.0).view(8, 2), y=torch.tensor([0, 1] * 4),
+                edge_index=torch.tensor([[0, 4, 1, 5, 2, 6], [4, 0, 5, 1, 6, 2]]))
+    for name, nodes in (("train_mask", [0, 1]), ("val_mask", [2, 3]), ("test_mask", [4, 5]),
+                        ("placeholder_mask", [7])):
+        data[name] = torch.zeros(8, dtype=torch.bool)
+        data[name][nodes] = True
+    return data
+
+
+def test_krd_protocol_on_planetoid_holds_out_the_whole_test_set():
+    from gkd.evaluation import headline_metric
+
+    data = _planetoid_like()
+    task = make_node_task(data, "krd")
+    assert task.test_idx.tolist() == [4, 5]  # the public split
+    torch.testing.assert_close(task.graph.x.sum(1), torch.ones(8))  # row-normalised
+    assert data.x[0].tolist() == [1.0, 2.0]  # the caller's graph is left alone
+    inductive = make_node_task(data, "krd", setting="inductive")
+    assert inductive.test_ind_idx.tolist() == [4, 5]
+    assert inductive.observed_nodes[inductive.test_idx].tolist() == [6]  # no placeholder
+    assert inductive.info["split_rate"] == 2 / 3  # held-out share of the test nodes
+    assert headline_metric("krd", "inductive") == "test_ind"
+    assert headline_metric("cpf", "inductive") == "test_prod"
+
+
+def test_krd_protocol_without_masks_is_cpf_with_a_tenth_held_out(csbm):
+    krd = make_node_task(csbm, "krd", setting="inductive", seed=1)
+    cpf = make_node_task(csbm, "cpf", setting="inductive", seed=1, split_rate=0.1)
+    assert krd.fingerprint() == cpf.fingerprint() and krd.info["split_rate"] == 0.1
+
+
+def test_a_given_hold_out_must_be_test_nodes_of_an_inductive_task():
+    data = _planetoid_like()
+    index = [torch.tensor(n) for n in ([0, 1], [2, 3], [4, 5, 6])]
+    with pytest.raises(GkdError, match="transductive setting holds no node out"):
+        NodeTask(data, *index, held_out=torch.tensor([4]))
+    with pytest.raises(GkdError, match="held_out must be test nodes"):
+        NodeTask(data, *index, setting="inductive", held_out=torch.tensor([3]))
+
+
+def test_the_krd_protocol_leaves_ogb_datasets_to_the_ogb_protocol():
+    from gkd.data.tasks import dataset_for_protocol
+
+    with pytest.raises(GkdError, match="use 'ogb' for 'ogbn-arxiv'"):
+        dataset_for_protocol("ogbn-arxiv", "krd")
+    assert dataset_for_protocol("Cora", "krd") == "cora"  # Planetoid, not the CPF copy
