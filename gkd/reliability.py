@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gkd.errors import GkdError
-from gkd.ops.csr import CSRGraph
+from gkd.ops.csr import CSRGraph, check_count
 
 _GRID = 64  # log-spaced candidates that bracket the alpha fit before golden-section search
 _INV_PHI = (math.sqrt(5.0) - 1.0) / 2.0
@@ -229,10 +229,8 @@ def fit_alpha(rho: Tensor, agreement: Tensor, *, bins: int = 50, initial: float 
     if rho.shape != agreement.shape or rho.dim() != 1:
         raise GkdError(f"rho and agreement must be vectors of one shape (got "
                        f"{tuple(rho.shape)} and {tuple(agreement.shape)})")
-    if not all(isinstance(v, int) and not isinstance(v, bool) for v in (bins, steps)) \
-            or bins < 1 or steps < 0:
-        raise GkdError(f"bins must be an integer of at least 1 and steps a non-negative "
-                       f"integer (got {bins!r}, {steps!r})")
+    check_count(bins, "bins", minimum=1)
+    check_count(steps, "steps")
     if not 0 < min_alpha <= max_alpha < math.inf:
         raise GkdError(f"alpha range must satisfy 0 < min_alpha <= max_alpha < inf (got "
                        f"{min_alpha}, {max_alpha})")

@@ -248,7 +248,7 @@ def test_a_teacher_with_non_finite_or_missing_outputs_is_named():
 @pytest.mark.parametrize("rho, agreement, bins, message", [
     ([2.0, 0.5, -1.0], [1.0, 0.0, 1.0], 50, r"rho must lie in \[0, 1\]"),
     ([0.1, 0.5, 0.9], [float("nan"), 0.0, 1.0], 50, "agreement contains"),
-    ([0.1, 0.5, 0.9], [1.0, 0.0, 1.0], 2.5, "bins must be an integer"),
+    ([0.1, 0.5, 0.9], [1.0, 0.0, 1.0], 2.5, "bins must be an integer of at least 1"),
 ])
 def test_fit_alpha_refuses_values_it_would_fit_silently(rho, agreement, bins, message):
     with pytest.raises(GkdError, match=message):

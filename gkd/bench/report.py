@@ -68,7 +68,8 @@ def _checked_speed(speed: dict[str, Any], path: Path) -> dict[str, Any]:
         _speed_tables(speed)
         for row in speed["rows"]:
             for key in ("teacher_ms", "student_ms"):
-                row[key]["q25"], row[key]["q75"]
+                if not {"q25", "q75"} <= set(row[key]):
+                    raise KeyError(f"{key} quartiles")
     except (KeyError, TypeError, ValueError) as error:
         raise GkdError(f"{path}: an incomplete gkd speed result ({type(error).__name__}: "
                        f"{error})") from None

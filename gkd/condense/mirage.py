@@ -35,6 +35,7 @@ from gkd.condense.mining import ITEMSET_KINDS, bitsets_from_pairs, frequent_item
 from gkd.condense.storage import storage_bytes
 from gkd.data.graphsets import GraphSetTask
 from gkd.errors import GkdError
+from gkd.ops.csr import check_count
 from gkd.ops.tree_hash import feature_labels, tree_codes
 
 
@@ -211,11 +212,8 @@ class Mirage:
 
     def __init__(self, num_hops: int = 3, min_support: float = 0.05, itemsets: str = "closed",
                  exclusive: bool = False, max_itemsets: int = 10_000) -> None:
-        if isinstance(num_hops, bool) or not isinstance(num_hops, int) or num_hops < 1:
-            raise GkdError(f"num_hops must be an integer of at least 1; got {num_hops!r}")
-        if isinstance(max_itemsets, bool) or not isinstance(max_itemsets, int) or \
-                max_itemsets < 1:
-            raise GkdError(f"max_itemsets must be an integer of at least 1; got {max_itemsets!r}")
+        check_count(num_hops, "num_hops", minimum=1)
+        check_count(max_itemsets, "max_itemsets", minimum=1)
         if isinstance(min_support, bool) or not isinstance(min_support, (int, float)) or \
                 not 0 < min_support <= 1:
             raise GkdError(f"min_support is a share of a class's graphs in (0, 1]; "

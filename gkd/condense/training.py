@@ -15,6 +15,7 @@ from gkd.config import merge_overrides
 from gkd.data.graphsets import GraphSetTask
 from gkd.errors import GkdError
 from gkd.nn.graph_gnn import POOLS, GraphGNN
+from gkd.ops.csr import check_count
 from gkd.train import History, fit, optimizer_step
 
 MODEL_DEFAULTS: dict[str, Any] = {"hidden_channels": 128, "dropout": 0.2, "pool": "sum",
@@ -96,8 +97,7 @@ class EvalBatches:
     """
 
     def __init__(self, task: GraphSetTask, batch_size: int = 2048) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise GkdError(f"batch_size must be a positive integer; got {batch_size!r}")
+        check_count(batch_size, "batch_size", minimum=1)
         self.task = task
         self.batches = {split: [Batch.from_data_list(chunk) for chunk in
                                 _chunks(task.graphs(split), batch_size)]

@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from gkd.errors import GkdError
-from gkd.ops.csr import is_integer
+from gkd.ops.csr import check_count, is_integer
 
 
 def check_seed(seed: int) -> int:
@@ -66,10 +66,8 @@ def per_class_split(y: Tensor, num_train_per_class: int = 20, num_val_per_class:
         GkdError: a per-class count is not a non-negative integer, or a class has fewer
             than ``num_train_per_class + num_val_per_class`` nodes.
     """
-    for name, count in (("num_train_per_class", num_train_per_class),
-                        ("num_val_per_class", num_val_per_class)):
-        if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
-            raise GkdError(f"{name} must be a non-negative integer; got {count!r}")
+    check_count(num_train_per_class, "num_train_per_class")
+    check_count(num_val_per_class, "num_val_per_class")
     labels = y.cpu().numpy()
     num_classes = int(labels.max()) + 1
     counts = np.bincount(labels, minlength=num_classes)

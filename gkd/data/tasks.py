@@ -353,13 +353,14 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
     check_graph(data, simple=False)  # NodeTask checks the structure of what it gets
     if split_rate is None:
         split_rate = 0.1 if protocol == "krd" else 0.2
-    if protocol == "krd":
-        return _krd_task(data, setting, seed, split_rate, train_per_class, val_per_class, info)
-    if protocol == "cpf":
+    has_masks = getattr(data, "train_mask", None) is not None
+    if protocol == "krd" and has_masks:
+        return _krd_planetoid_task(data, setting, seed, info)
+    if protocol == "cpf" or protocol == "krd":  # krd without masks: the cpf split
         data = largest_connected_component(data)
         split = per_class_split(data.y, train_per_class, val_per_class, seed)
     elif protocol in ("public", "ogb"):
-        if getattr(data, "train_mask", None) is None:
+        if not has_masks:
             raise GkdError(f"protocol '{protocol}' needs a dataset with an official split "
                            f"(train/val/test masks); this one has none: use cpf or random")
         split = mask_split(data.train_mask, data.val_mask, data.test_mask, column=seed)
@@ -376,13 +377,7 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
     return NodeTask(data, *split, setting=setting, split_rate=split_rate, seed=seed, info=info)
 
 
-def _krd_task(data: Data, setting: str, seed: int, split_rate: float, train_per_class: int,
-              val_per_class: int, info: dict) -> NodeTask:
-    if getattr(data, "train_mask", None) is None:  # CPF-style datasets
-        data = largest_connected_component(data)
-        split = per_class_split(data.y, train_per_class, val_per_class, seed)
-        return NodeTask(data, *split, setting=setting, split_rate=split_rate, seed=seed,
-                        info=info)
+def _krd_planetoid_task(data: Data, setting: str, seed: int, info: dict) -> NodeTask:
     data = NormalizeFeatures()(copy.copy(data))  # as DGL's pre-normalised Planetoid
     train, val, test = mask_split(data.train_mask, data.val_mask, data.test_mask, column=seed)
     if setting == "transductive":

@@ -14,6 +14,7 @@ from torch_geometric.nn import (
 )
 
 from gkd.errors import GkdError
+from gkd.ops.csr import check_count
 
 GRAPH_CONVS = ("gin", "gcn", "gat")
 POOLS = {"sum": global_add_pool, "mean": global_mean_pool}
@@ -64,11 +65,8 @@ class GraphGNN(torch.nn.Module):
             raise GkdError(f"unknown graph model '{conv}'; choose from {', '.join(GRAPH_CONVS)}")
         if pool not in tuple(POOLS):  # a tuple: an unhashable value is simply unknown
             raise GkdError(f"unknown pooling '{pool}'; choose from {', '.join(POOLS)}")
-        if isinstance(num_layers, bool) or not isinstance(num_layers, int) or num_layers < 1:
-            raise GkdError(f"a graph GNN needs an integer number of layers of at least 1; got "
-                           f"{num_layers!r}")
-        if isinstance(heads, bool) or not isinstance(heads, int) or heads < 1:
-            raise GkdError(f"heads must be a positive integer; got {heads!r}")
+        check_count(num_layers, "num_layers", minimum=1)
+        check_count(heads, "heads", minimum=1)
         if conv == "gat" and hidden_channels % heads:
             raise GkdError(f"GAT: hidden_channels {hidden_channels} is not divisible by "
                            f"heads {heads}")

@@ -19,7 +19,7 @@ from torch import Tensor
 
 from gkd.errors import GkdError
 from gkd.ops.backend import get_backend
-from gkd.ops.csr import CSRGraph, check_ptr, is_integer
+from gkd.ops.csr import CSRGraph, check_node_ids, check_ptr
 
 REDUCTIONS = ("sum", "mean", "max", "min")
 
@@ -32,16 +32,11 @@ def _check(src: Tensor, reduce: str) -> None:
 
 
 def _check_index(index: Tensor, num_rows: int, dim_size: int) -> Tensor:
-    if index.dim() != 1 or index.numel() != num_rows or not is_integer(index):
-        raise GkdError(f"index must be an integer vector with one entry per row of src "
-                       f"({num_rows}); got {index.dtype} of shape {tuple(index.shape)}")
-    index = index.long()
-    if index.numel() and index.device.type == "cpu":
-        low, high = (int(bound) for bound in torch.aminmax(index))
-        if low < 0 or high >= dim_size:
-            raise GkdError(f"index must be in [0, {dim_size}) (dim_size); it holds values "
-                           f"from {low} to {high}")
-    return index
+    check_node_ids(index, dim_size, "index")  # output rows, in [0, dim_size)
+    if index.numel() != num_rows:
+        raise GkdError(f"index must hold one entry per row of src ({num_rows}); got "
+                       f"{index.numel()}")
+    return index.long()
 
 
 def _broadcast(per_row: Tensor, like: Tensor) -> Tensor:

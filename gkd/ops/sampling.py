@@ -41,6 +41,13 @@ def sample_neighbors(graph: CSRGraph, nodes: Tensor, fanout: int,
     """
     check_node_ids(nodes, graph.num_nodes)
     check_count(fanout, "fanout", minimum=None)
+    return _draw_neighbors(graph, nodes, fanout, generator)
+
+
+def _draw_neighbors(graph: CSRGraph, nodes: Tensor, fanout: int,
+                    generator: torch.Generator | None) -> tuple[Tensor, Tensor]:
+    r""":func:`sample_neighbors` on arguments already checked (the frontiers of
+    :func:`sample_subgraph` are node ids by construction)."""
     start, end = graph.rowptr[nodes], graph.rowptr[nodes + 1]
     degree = end - start
     owner = torch.repeat_interleave(torch.arange(nodes.numel(), device=nodes.device), degree)
@@ -89,6 +96,8 @@ def sample_subgraph(graph: CSRGraph, seeds: Tensor, fanouts: list[int],
             not an integer.
     """
     check_node_ids(seeds, graph.num_nodes, "seeds")
+    for fanout in fanouts:
+        check_count(fanout, "fanout", minimum=None)
     ordered = seeds.sort().values
     repeated = ordered[1:][ordered[1:] == ordered[:-1]]
     if repeated.numel():
@@ -97,7 +106,7 @@ def sample_subgraph(graph: CSRGraph, seeds: Tensor, fanouts: list[int],
     nodes, frontier = seeds, seeds
     sources, targets = [], []
     for fanout in fanouts:
-        src, dst = sample_neighbors(graph, frontier, fanout, generator)
+        src, dst = _draw_neighbors(graph, frontier, fanout, generator)
         sources.append(src)
         targets.append(dst)
         new = torch.unique(src[_positions(nodes, src) < 0])

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from gkd.errors import GkdError
-from gkd.ops.csr import check_edge_index, check_ptr, is_integer
+from gkd.ops.csr import check_count, check_edge_index, check_ptr, is_integer
 
 _INT64_LIMIT = 2**62
 
@@ -181,8 +181,7 @@ def tree_codes(labels: Tensor, edge_index: Tensor, num_hops: int,
             integer vector, :obj:`edge_index` not an integer ``[2, E]`` tensor of node
             ids in ``[0, N)``, or :obj:`edge_labels` not one integer label per edge.
     """
-    if isinstance(num_hops, bool) or not isinstance(num_hops, int) or num_hops < 0:
-        raise GkdError(f"num_hops must be a non-negative integer; got {num_hops!r}")
+    check_count(num_hops, "num_hops")
     if labels.dim() != 1 or not is_integer(labels):
         raise GkdError(f"tree_codes takes one integer label per node (a vector; see "
                        f"feature_labels for feature rows); got {labels.dtype} of shape "

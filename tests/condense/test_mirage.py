@@ -99,7 +99,7 @@ def test_bad_options_are_errors(tiny_task):
 def test_training_without_graphs_or_with_empty_batches_is_named(tiny_task):
     from gkd.condense import train_on_graphs
 
-    with pytest.raises(GkdError, match="batch_size must be a positive integer; got 0"):
+    with pytest.raises(GkdError, match="batch_size must be an integer of at least 1; got 0"):
         EvalBatches(tiny_task, 0)
     model = build_graph_model("gin", tiny_task, HOPS, graph_model_config())
     with pytest.raises(GkdError, match="at least one training graph"):
@@ -193,7 +193,7 @@ def test_graph_gnn_names_missing_edge_features_and_bad_sizes():
     x, edge_index, batch = torch.randn(3, 3), torch.tensor([[0, 1], [1, 0]]), torch.zeros(3).long()
     with pytest.raises(GkdError, match="built with edge features .* pass edge_attr"):
         model(x, edge_index, batch)
-    with pytest.raises(GkdError, match="heads must be a positive integer; got 0"):
+    with pytest.raises(GkdError, match="heads must be an integer of at least 1; got 0"):
         GraphGNN(3, 8, 2, 2, conv="gat", heads=0)
-    with pytest.raises(GkdError, match="integer number of layers of at least 1; got 2.5"):
+    with pytest.raises(GkdError, match="num_layers must be an integer of at least 1; got 2.5"):
         GraphGNN(3, 8, 2, 2.5)

@@ -192,7 +192,7 @@ def test_split_arguments_are_checked_and_numpy_seeds_accepted(csbm):
         with pytest.raises(GkdError, match="fractions are the \\(train, val\\) shares"):
             make_node_task(csbm, "random", fractions=fractions)
     for count in (-5, 2.5):
-        with pytest.raises(GkdError, match="num_train_per_class must be a non-negative integer"):
+        with pytest.raises(GkdError, match="num_train_per_class must be an integer of at least 0"):
             make_node_task(csbm, "cpf", train_per_class=count)
     index = torch.arange(600)
     for seed in (-1, 1.5):

@@ -113,10 +113,10 @@ def test_no_rows_reduce_to_zeros_on_every_backend(backend, reduce):
 @pytest.mark.parametrize("backend", available_backends())
 @pytest.mark.parametrize("reduce", REDUCTIONS)
 @pytest.mark.parametrize("index, message", [
-    (torch.tensor([0, 5, 0]), r"in \[0, 4\) \(dim_size\); it holds values from 0 to 5"),
-    (torch.tensor([0, -1, 0]), r"it holds values from -1 to 0"),
-    (torch.tensor([[0], [1], [0]]), r"per row of src \(3\); got torch.int64 of shape \(3, 1\)"),
-    (torch.tensor([0, 1]), r"one entry per row of src \(3\)"),
+    (torch.tensor([0, 5, 0]), r"in \[0, 4\); index holds ids from 0 to 5"),
+    (torch.tensor([0, -1, 0]), r"index holds ids from -1 to 0"),
+    (torch.tensor([[0], [1], [0]]), r"node ids; got torch.int64 of shape \(3, 1\)"),
+    (torch.tensor([0, 1]), r"one entry per row of src \(3\); got 2"),
     (torch.tensor([0.0, 1.0, 0.0]), r"integer vector"),
 ])
 def test_bad_scatter_indices_are_named_on_every_backend(backend, reduce, index, message):

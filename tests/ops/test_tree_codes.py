@@ -74,7 +74,7 @@ def test_sequence_ids_put_a_prefix_before_its_extensions():
 @pytest.mark.parametrize("labels, hops, message", [
     (torch.tensor([0.0, 0.5, 1.0, 0, 0, 0, 0]), 1, "one integer label per node"),
     (torch.eye(7, dtype=torch.long), 1, r"got torch.int64 of shape \(7, 7\)"),
-    (torch.zeros(7, dtype=torch.long), 1.5, "num_hops must be a non-negative integer; got 1.5"),
+    (torch.zeros(7, dtype=torch.long), 1.5, "num_hops must be an integer of at least 0; got 1.5"),
     (torch.zeros(7, dtype=torch.long), -1, "got -1"),
 ])
 def test_labels_that_are_not_one_integer_per_node_are_refused(labels, hops, message):
