@@ -8,7 +8,7 @@ from torch import Tensor
 from torch_geometric.data import Data
 
 from gkd.data.tasks import NodeTask
-from gkd.errors import InputError
+from gkd.errors import GkdError, InputError
 
 # The test metric a setting is summarised by: all test nodes, or the production mix.
 HEADLINE_METRIC = {"transductive": "test", "inductive": "test_prod"}
@@ -53,6 +53,14 @@ def accuracy(logits: Tensor, y: Tensor) -> float:
     return 100.0 * correct / y.numel()
 
 
+def _checked_logits(out: Tensor, num_nodes: int, num_classes: int) -> Tensor:
+    if not isinstance(out, Tensor) or out.shape != (num_nodes, num_classes):
+        got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+        raise GkdError(f"predict must return logits (N, C) = ({num_nodes}, {num_classes}) for "
+                       f"the graph it is given; got {got}")
+    return out
+
+
 def evaluate(task: NodeTask, predict: Callable[[Data], Tensor]) -> dict[str, float]:
     r"""Scores a model on every evaluation set of :obj:`task`.
 
@@ -69,6 +77,10 @@ def evaluate(task: NodeTask, predict: Callable[[Data], Tensor]) -> dict[str, flo
         "test_ind", "test_prod"}`` in the inductive one, with ``test_prod`` the
         production mix :math:`(1-r)\cdot\mathrm{tran} + r\cdot\mathrm{ind}` for the
         split rate :math:`r` (0.8/0.2 by default).
+
+    Raises:
+        GkdError: :obj:`predict` returns no logits :math:`(N, C)` for the graph's nodes
+            and the task's classes.
     """
     outputs: dict[int, Tensor] = {}
     scores: dict[str, float] = {}
@@ -76,7 +88,8 @@ def evaluate(task: NodeTask, predict: Callable[[Data], Tensor]) -> dict[str, flo
         for name, eval_set in task.eval_sets().items():
             key = id(eval_set.graph)
             if key not in outputs:
-                outputs[key] = predict(eval_set.graph)
+                outputs[key] = _checked_logits(predict(eval_set.graph), eval_set.graph.num_nodes,
+                                               task.num_classes)
             scores[name] = accuracy(outputs[key][eval_set.index], eval_set.graph.y[eval_set.index])
     if task.setting == "inductive":
         r = task.split_rate

@@ -282,10 +282,14 @@ def extract_knowledge(model: torch.nn.Module, x: Tensor, edge_index: Adj, *,
     model.eval()
     try:
         with torch.inference_mode():
-            logits = model(x, edge_index).detach().clone()
+            logits = model(x, edge_index)
     finally:
         if handle is not None:
             handle.remove()
+    if not isinstance(logits, Tensor):
+        raise GkdError(f"the model must return a logits tensor (N, C); it returned "
+                       f"{type(logits).__name__}")
+    logits = logits.detach().clone()
     return Knowledge(logits, captured[0] if captured else None, dict(meta or {}))
 
 

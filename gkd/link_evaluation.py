@@ -11,6 +11,7 @@ from torch_geometric.data import Data
 
 from gkd.data.links import LinkPairs, LinkTask
 from gkd.errors import InputError
+from gkd.ops.checks import check_count
 
 LOGGED_HITS = (10, 50, 100)  # logged beside the headline K, as protocols.md asks
 
@@ -35,8 +36,7 @@ def hits_at_k(pos: Tensor, neg: Tensor, k: int = 20) -> float:
     """
     if pos.numel() == 0:
         raise InputError("Hits@K needs at least one positive pair")
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise InputError(f"Hits@K needs an integer K of at least 1; got {k!r}")
+    check_count(k, "Hits@K's K", minimum=1)
     _check_finite(pos, neg)
     if neg.numel() < k:
         warnings.warn(f"Hits@{k} with only {neg.numel()} negatives is 1 by definition",

@@ -31,6 +31,7 @@ from gkd.knowledge import cache_key, parameter_count
 from gkd.link_evaluation import evaluate_links, hits_at_k
 from gkd.nn.link_predictor import LinkPredictor
 from gkd.ops import CSRGraph, adjacency, sample_non_edges
+from gkd.ops.checks import check_count
 from gkd.teachers import build_teacher, teacher_config
 from gkd.train import History, fit, global_rng_preserved, optimizer_step
 
@@ -90,8 +91,7 @@ def selection_k(hits_k: int, select_k: int | None) -> int:
     """
     given = {"hits_k": hits_k} if select_k is None else {"hits_k": hits_k, "select_k": select_k}
     for name, value in given.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise GkdError(f"{name} must be a positive integer; got {value!r}")
+        check_count(value, name, minimum=1)
     return hits_k if select_k is None else select_k
 
 

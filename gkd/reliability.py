@@ -22,7 +22,8 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from gkd.errors import GkdError
-from gkd.ops.csr import CSRGraph, check_count
+from gkd.ops.checks import check_count
+from gkd.ops.csr import CSRGraph
 
 _GRID = 64  # log-spaced candidates that bracket the alpha fit before golden-section search
 _INV_PHI = (math.sqrt(5.0) - 1.0) / 2.0

@@ -28,6 +28,7 @@ from gkd.evaluation import accuracy
 from gkd.nn import APPNP, GAT, SAGE
 from gkd.nn.sage import GCNAggregatorConv
 from gkd.ops import CSRGraph, adjacency, sample_subgraph
+from gkd.ops.checks import check_count
 from gkd.train import History, fit, optimizer_step
 
 # batch_size and fanouts (one per layer, hop order) switch on sampled mini-batch training.
@@ -110,8 +111,7 @@ def check_sampling(config: dict[str, Any], one_layer_propagation: bool = False) 
             or not all(isinstance(f, int) and not isinstance(f, bool) for f in fanouts)):
         raise GkdError(f"fanouts must list one integer per layer ({config['num_layers']}); "
                        f"got {fanouts!r}")
-    if not isinstance(batch_size, int) or batch_size < 1:
-        raise GkdError(f"batch_size must be a positive integer; got {batch_size!r}")
+    check_count(batch_size, "batch_size", minimum=1)
 
 
 def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]) -> History:

@@ -82,6 +82,14 @@ def test_dataclass_options_are_checked_on_construction():
             GLNN(**{key: float("inf")})
 
 
+def test_distiller_options_are_keyword_only():
+    # Positional options would bind to the inherited training options first (lr, ...).
+    from gkd.distill import DISTILLERS
+    from gkd.distill.llp import LINK_DISTILLERS
+    for distiller in [*DISTILLERS.values(), *LINK_DISTILLERS.values()]:
+        with pytest.raises(TypeError):
+            distiller(0.5)
+
 def test_every_default_lies_in_its_range():
     from gkd.condense.experiment import CONDENSER_DEFAULTS
     from gkd.condense.training import MODEL_DEFAULTS, TRAIN_DEFAULTS

@@ -72,6 +72,20 @@ def test_glnn_rejects_bad_configuration_and_mismatched_knowledge(csbm):
         GLNN().fit(MLP(10, 8, 3), task, teacher)
     with pytest.raises(GkdError, match="the student's out_channels is 4 but the task has 3"):
         GLNN().fit(MLP(16, 8, 4), task, teacher)
+    # a plain module declares no sizes: its output is checked on one node
+    with pytest.raises(GkdError, match=r"logits \(N, 3\); for one node it returned \(1, 2\)"):
+        GLNN(lamb=1.0).fit(torch.nn.Linear(16, 2), task, None)
+
+
+def test_evaluate_names_logits_of_the_wrong_shape(csbm):
+    from gkd.evaluation import evaluate
+
+    task = make_node_task(csbm, "cpf")
+    n = task.graph.num_nodes
+    with pytest.raises(GkdError, match=rf"logits \(N, C\) = \({n}, 3\) .*got \({n}, 2\)"):
+        evaluate(task, lambda graph: torch.zeros(graph.num_nodes, 2))
+    with pytest.raises(GkdError, match=rf"got \({n - 1}, 3\)"):
+        evaluate(task, lambda graph: torch.zeros(graph.num_nodes - 1, 3))
 
 
 def test_summary_uses_the_sample_std():

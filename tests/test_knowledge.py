@@ -68,6 +68,15 @@ def test_extract_captures_the_input_of_a_module(csbm):
     assert not model.convs[-1]._forward_pre_hooks  # the hook is removed
 
 
+def test_extract_names_a_model_that_returns_no_tensor(csbm):
+    class Pair(torch.nn.Module):
+        def forward(self, x, edge_index):
+            return x, edge_index
+
+    with pytest.raises(GkdError, match="must return a logits tensor .* returned tuple"):
+        extract_knowledge(Pair(), csbm.x, csbm.edge_index)
+
+
 def test_teacher_knowledge_is_cached_per_task_and_config(csbm):
     task = make_node_task(csbm, "cpf", seed=0, info={"dataset": "csbm"})
     config = teacher_config("gcn", overrides=SMALL)

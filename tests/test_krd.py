@@ -53,6 +53,14 @@ def test_krd_needs_the_teacher_model_and_valid_options(csbm):
     bare = Knowledge(knowledge.logits)
     with pytest.raises(GkdError, match="measures reliability with the teacher itself"):
         KRD(max_epochs=1).fit(MLP(task.num_features, 8, task.num_classes), task, bare)
+
+    class EdgeIndexTeacher(torch.nn.Module):  # indexes edge_index: fails on an adjacency
+        def forward(self, x, edge_index):
+            return x[edge_index[0]][:, :task.num_classes]
+
+    bare.model = EdgeIndexTeacher()
+    with pytest.raises(GkdError, match=r"krd calls the teacher as model\(x, adj\)"):
+        KRD(max_epochs=1).fit(MLP(task.num_features, 8, task.num_classes), task, bare)
     with pytest.raises(GkdError, match="krd lamb must be below 1"):
         KRD(lamb=1.0)
     with pytest.raises(GkdError, match=r"krd option momentum must be in \[0, 1\]; got 1.5"):

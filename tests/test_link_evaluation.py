@@ -56,7 +56,7 @@ def test_bad_link_metric_inputs_are_named():
                                          r"of shape \(4,\)"):
         mrr(pos, neg.reshape(-1))
     for k in (0, -1, 2.5):
-        with pytest.raises(InputError, match="integer K of at least 1"):
+        with pytest.raises(InputError, match="K must be an integer of at least 1"):
             hits_at_k(pos, neg.view(-1), k)
     with pytest.raises(InputError, match="NaN or infinite"):
         hits_at_k(pos, torch.tensor([float("nan"), 0.0, 0.0]), 2)

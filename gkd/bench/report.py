@@ -25,8 +25,6 @@ from gkd.evaluation import HEADLINE_METRIC, headline_metric
 from gkd.experiment import MODELS, hardware_line, mean_std
 from gkd.io import read_jsonl, write_bytes
 
-MODEL_LABELS = {"teacher": "Teacher", "mlp": "MLP", "student": "Student"}
-
 
 @dataclass
 class Results:

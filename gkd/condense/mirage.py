@@ -35,7 +35,7 @@ from gkd.condense.mining import ITEMSET_KINDS, bitsets_from_pairs, frequent_item
 from gkd.condense.storage import storage_bytes
 from gkd.data.graphsets import GraphSetTask
 from gkd.errors import GkdError
-from gkd.ops.csr import check_count
+from gkd.ops.checks import check_count
 from gkd.ops.tree_hash import feature_labels, tree_codes
 
 

@@ -15,7 +15,7 @@ from gkd.config import merge_overrides
 from gkd.data.graphsets import GraphSetTask
 from gkd.errors import GkdError
 from gkd.nn.graph_gnn import POOLS, GraphGNN
-from gkd.ops.csr import check_count
+from gkd.ops.checks import check_count
 from gkd.train import History, fit, optimizer_step
 
 MODEL_DEFAULTS: dict[str, Any] = {"hidden_channels": 128, "dropout": 0.2, "pool": "sum",

@@ -49,7 +49,8 @@ def dataset_folder(root: str | os.PathLike | None, folder: str, files: tuple[str
     r"""The folder of a dataset under the data root, once every file it needs is there.
 
     Args:
-        root (str or os.PathLike, optional): the data root (see :func:`data_root`).
+        root (str or os.PathLike or None): the data root, ``None`` for the default (see
+            :func:`data_root`).
         folder (str): the dataset's folder under it.
         files (tuple[str, ...]): the files, relative to :obj:`folder`, that must exist.
         description (str): what the message calls the dataset, e.g. ``"dataset 'cora'"``.

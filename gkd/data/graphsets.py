@@ -29,8 +29,7 @@ from gkd.data.ogb import (
 )
 from gkd.data.splits import check_fractions, check_seed, check_split_index
 from gkd.errors import GkdError
-
-SPLIT_NAMES = ("train", "val", "test")
+from gkd.ops.checks import check_edge_index
 
 
 @dataclass(frozen=True)
@@ -116,8 +115,8 @@ class GraphSetTask:
         self.dataset = graphs
         self.data = _collate(graphs)
         _check_features(self.data, atom_features)
-        self.y = _graph_labels(self.data.y)
-        self.num_graphs = self.y.numel()
+        self.num_graphs = self.data.ptr.numel() - 1
+        self.y = _graph_labels(self.data.y, self.num_graphs)
         self.num_classes = int(self.y.max()) + 1
         self.index = {name: torch.as_tensor(idx) for name, idx in
                       (("train", train_idx), ("val", val_idx), ("test", test_idx))}
@@ -208,6 +207,7 @@ def _collate(graphs: Sequence[Data]) -> Data:
     if _is_stored_as_is(graphs):
         data = _from_in_memory(graphs)  # much faster than collating 40k Data objects again
     else:
+        _check_graphs(graphs)
         batch = Batch.from_data_list(list(graphs))
         data = Data(**{key: batch[key] for key in batch.keys()})
     if data.get("x") is None:
@@ -230,6 +230,10 @@ def _from_in_memory(dataset: InMemoryDataset) -> Data:
     batch = torch.repeat_interleave(torch.arange(num_graphs), node_ptr.diff())
     edge_graph = torch.repeat_interleave(torch.arange(num_graphs), edge_ptr.diff())
     # InMemoryDataset keeps each graph's edge_index local; a Batch needs global node ids.
+    local_ids = data.edge_index
+    if local_ids.numel() and (bool((local_ids < 0).any())
+                              or bool((local_ids >= node_ptr.diff()[edge_graph]).any())):
+        raise GkdError("an edge_index holds a node id outside its own graph")
     out = Data(x=data.x, edge_index=data.edge_index + node_ptr[edge_graph], y=data.y,
                batch=batch, ptr=node_ptr)
     if data.get("edge_attr") is not None:
@@ -237,12 +241,30 @@ def _from_in_memory(dataset: InMemoryDataset) -> Data:
     return out
 
 
-def _graph_labels(y: Tensor | None) -> Tensor:
+def _check_graphs(graphs: Sequence[Data]) -> None:
+    width = None
+    for i, graph in enumerate(graphs):
+        x = graph.get("x")
+        if x is not None and x.dim() != 2:
+            raise GkdError(f"graph {i}: node features x must have shape [num_nodes, "
+                           f"num_features]; got {tuple(x.shape)}")
+        if x is not None and width is not None and x.size(1) != width:
+            raise GkdError(f"graph {i} has {x.size(1)} node features, the graphs before it "
+                           f"{width}: every graph needs the same feature columns")
+        width = width if x is None else x.size(1)
+        if graph.edge_index is not None:
+            check_edge_index(graph.edge_index, graph.num_nodes, f"graph {i}'s edge_index")
+
+
+def _graph_labels(y: Tensor | None, num_graphs: int) -> Tensor:
     if y is None:
         raise GkdError("graphs need a class label y")
     if y.dim() == 2 and y.size(1) != 1:
         raise GkdError(f"one class per graph expected; got labels of shape {tuple(y.shape)} "
                        f"(multi-task datasets are not supported)")
+    if y.numel() != num_graphs:
+        raise GkdError(f"one class per graph expected; got {y.numel()} labels for "
+                       f"{num_graphs} graphs")
     y = y.view(-1)
     if y.is_floating_point() and torch.isnan(y).any():
         raise GkdError("graph labels contain NaN (missing labels are not supported)")

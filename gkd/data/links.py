@@ -158,7 +158,7 @@ class LinkTask:
 def _unique_edges(edge_index: Tensor, num_nodes: int) -> Tensor:
     r"""Each undirected edge once, as :math:`u < v`, in sorted order: edges given in one
     direction only count as undirected, repeated edges count once, self-loops not at all."""
-    edge_index = to_undirected(edge_index, num_nodes=num_nodes)
+    edge_index = to_undirected(edge_index.long(), num_nodes=num_nodes)  # 64-bit pair keys
     src, dst = edge_index
     return edge_index[:, src < dst]
 
@@ -213,7 +213,7 @@ def transductive_link_split(data: Data, val_ratio: float = 0.05, test_ratio: flo
     """
     check_graph(data, labels=False, simple=False)  # pairs are deduplicated here
     check_fractions("link split ratios", val_ratio=val_ratio, test_ratio=test_ratio)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
     edges = _unique_edges(data.edge_index, data.num_nodes)
     val, test, train = _cut(edges, [val_ratio, test_ratio], generator)
     _check_parts(edges.size(1), train=train, validation=val, test=test)
@@ -259,7 +259,7 @@ def production_link_split(data: Data, new_ratio: float = 0.3, inference_ratio: f
     """
     check_graph(data, labels=False, simple=False)  # pairs are deduplicated here
     check_fractions("link split ratios", new_ratio=new_ratio, inference_ratio=inference_ratio)
-    generator = torch.Generator().manual_seed(seed)
+    generator = torch.Generator().manual_seed(check_seed(seed))
     n = data.num_nodes
     is_new = torch.zeros(n, dtype=torch.bool)
     is_new[torch.randperm(n, generator=generator)[:int(new_ratio * n)]] = True

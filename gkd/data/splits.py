@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from gkd.errors import GkdError
-from gkd.ops.csr import check_count, is_integer
+from gkd.ops.checks import check_count, is_integer
 
 
 def check_seed(seed: int) -> int:

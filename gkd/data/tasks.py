@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import os
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -29,7 +30,7 @@ from gkd.data.splits import (
     random_split,
 )
 from gkd.errors import GkdError
-from gkd.ops.csr import check_edge_index
+from gkd.ops.checks import check_edge_index
 
 PROTOCOLS = ("cpf", "public", "ogb", "random", "krd")
 SETTINGS = ("transductive", "inductive")
@@ -96,6 +97,10 @@ class NodeTask:
                  held_out: Tensor | None = None, info: dict | None = None) -> None:
         check_graph(data)
         seed = check_seed(seed)
+        ignored = [key for key in data.edge_attrs() if key != "edge_index"]
+        if ignored:
+            warnings.warn(f"the task keeps only edge_index: {', '.join(ignored)} ignored (the "
+                          f"teachers train on the unweighted graph)", stacklevel=2)
         if setting not in SETTINGS:
             raise GkdError(f"unknown setting '{setting}'; choose from {', '.join(SETTINGS)}")
         if held_out is not None and setting != "inductive":
@@ -216,6 +221,21 @@ def _given_hold_out(test_idx: Tensor, held_out: Tensor, num_nodes: int) -> tuple
 # --- validation --------------------------------------------------------------------
 
 
+def _official_masks(data: Data) -> tuple[Tensor, Tensor, Tensor]:
+    masks = []
+    for name in ("train_mask", "val_mask", "test_mask"):
+        mask = getattr(data, name, None)
+        if mask is None:
+            raise GkdError(f"the official split needs train_mask, val_mask and test_mask; the "
+                           f"graph has no {name}")
+        if mask.dtype != torch.bool or mask.dim() not in (1, 2) or mask.size(0) != data.num_nodes:
+            raise GkdError(f"{name} must be a boolean mask of shape [{data.num_nodes}] or "
+                           f"[{data.num_nodes}, num_splits]; got {mask.dtype} of shape "
+                           f"{tuple(mask.shape)}")
+        masks.append(mask)
+    return masks[0], masks[1], masks[2]
+
+
 def check_graph(data: Data, labels: bool = True, simple: bool = True) -> None:
     r"""Raises a :class:`~gkd.errors.GkdError` naming the first problem of :obj:`data`:
     a heterogeneous graph, features ``x`` that are not a finite ``torch.float32``
@@ -237,6 +257,12 @@ def check_graph(data: Data, labels: bool = True, simple: bool = True) -> None:
     if x is None or x.dim() != 2:
         raise GkdError(f"node features must have shape [num_nodes, num_features]; got "
                        f"{None if x is None else tuple(x.shape)}")
+    if x.layout != torch.strided:
+        raise GkdError(f"node features must be a dense tensor; got layout {x.layout} (use "
+                       f"x.to_dense())")
+    if data.num_nodes != x.size(0):
+        raise GkdError(f"the graph declares {data.num_nodes} nodes (num_nodes) but x has "
+                       f"{x.size(0)} rows: one feature row per node")
     if x.dtype != torch.float32:
         raise GkdError(f"node features must be torch.float32, the models' dtype; got {x.dtype} "
                        f"(use x.float())")
@@ -259,6 +285,7 @@ def _check_undirected_simple(edge_index: Tensor, num_nodes: int) -> None:
     if loops:
         raise GkdError(f"the graph has {loops} self-loop(s); the teachers add their own: "
                        f"remove them (torch_geometric.utils.remove_self_loops)")
+    edge_index = edge_index.long()  # the keys below overflow int32 beyond 46,340 nodes
     keys = (edge_index[0] * num_nodes + edge_index[1]).sort().values
     repeated = int((keys[1:] == keys[:-1]).sum())
     if repeated:
@@ -363,7 +390,7 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
         if not has_masks:
             raise GkdError(f"protocol '{protocol}' needs a dataset with an official split "
                            f"(train/val/test masks); this one has none: use cpf or random")
-        split = mask_split(data.train_mask, data.val_mask, data.test_mask, column=seed)
+        split = mask_split(*_official_masks(data), column=seed)
     elif protocol == "random":
         nodes = torch.arange(data.num_nodes)
         if getattr(data, "placeholder_mask", None) is not None:
@@ -379,7 +406,7 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
 
 def _krd_planetoid_task(data: Data, setting: str, seed: int, info: dict) -> NodeTask:
     data = NormalizeFeatures()(copy.copy(data))  # as DGL's pre-normalised Planetoid
-    train, val, test = mask_split(data.train_mask, data.val_mask, data.test_mask, column=seed)
+    train, val, test = mask_split(*_official_masks(data), column=seed)
     if setting == "transductive":
         return NodeTask(data, train, val, test, seed=seed, info=info)
     unlabelled = torch.ones(data.num_nodes, dtype=torch.bool, device=data.x.device)

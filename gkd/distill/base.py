@@ -11,6 +11,7 @@ from torch import Tensor
 
 from gkd.config import check_fields
 from gkd.data.tasks import NodeTask
+from gkd.errors import GkdError
 from gkd.evaluation import accuracy
 from gkd.knowledge import Knowledge, teacher_knowledge
 from gkd.teachers import teacher_config
@@ -20,10 +21,10 @@ STUDENT_DEFAULTS: dict[str, Any] = {"hidden_channels": 128, "num_layers": 2, "dr
                                     "norm": None}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class Distiller:
     r"""Base class of distillers: a configured object whose :meth:`fit` trains a graph-free
-    student from a task and a teacher's knowledge.
+    student from a task and a teacher's knowledge. Every option is keyword-only.
 
     Args:
         lr (float, optional): Adam learning rate. (default: ``0.01``)
@@ -97,6 +98,29 @@ class Distiller:
         step on :obj:`batch_loss` of each batch; returns the mean loss."""
         losses = [optimizer_step(optimizer, batch_loss(batch)) for batch in self.batches(nodes)]
         return sum(losses) / len(losses)
+
+
+def check_student(student: torch.nn.Module, task: NodeTask) -> None:
+    r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`student` fits :obj:`task`: the
+    sizes it declares (:meth:`~gkd.data.NodeTask.check_model`) and the logits it returns,
+    in eval mode, for one node's features (for models that declare no sizes).
+
+    Args:
+        student (torch.nn.Module): a graph-free model, ``student(x) -> logits``.
+        task (NodeTask): the task it is about to be trained on.
+    """
+    task.check_model(student, "student")
+    was_training = student.training
+    student.eval()
+    try:
+        with torch.no_grad():
+            out = student(task.graph.x[:1])
+    finally:
+        student.train(was_training)
+    if not isinstance(out, Tensor) or out.shape != (1, task.num_classes):
+        got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
+        raise GkdError(f"the student must map node features to logits (N, "
+                       f"{task.num_classes}); for one node it returned {got}")
 
 
 def validation_accuracy(student: torch.nn.Module, task: NodeTask) -> float:

@@ -8,7 +8,7 @@ import torch
 import torch.nn.functional as F
 
 from gkd.data.tasks import NodeTask
-from gkd.distill.base import Distiller, validation_accuracy
+from gkd.distill.base import Distiller, check_student, validation_accuracy
 from gkd.errors import GkdError
 from gkd.knowledge import Knowledge
 from gkd.losses import kl_divergence, masked_cross_entropy
@@ -17,7 +17,7 @@ from gkd.train import History, fit, optimizer_step
 SCHEDULES = ("combined", "two-pass")
 
 
-@dataclass
+@dataclass(kw_only=True)
 class GLNN(Distiller):
     r"""Graph-less Neural Networks ("Graph-less Neural Networks: Teaching Old MLPs New
     Tricks via Distillation", Zhang et al., ICLR 2022).
@@ -33,6 +33,10 @@ class GLNN(Distiller):
     node of the observed graph), with mini-batches and validation early stopping.
     With :obj:`lamb` = 1 this is a plain supervised MLP and no knowledge is needed.
 
+    Every option is keyword-only; the training options of
+    :class:`~gkd.distill.base.Distiller` (``lr``, ``weight_decay``, ``batch_size``,
+    ``max_epochs``, ``patience``) apply too.
+
     Args:
         lamb (float, optional): weight :math:`\lambda` of the label loss; the GLNN
             reference runs all use 0. (default: ``0.0``)
@@ -42,7 +46,6 @@ class GLNN(Distiller):
             nodes); ``"two-pass"``: the reference's epoch of a label pass then a separate
             KD pass, each dropping the last partial batch, with a step even on a zero
             loss. (default: ``"combined"``)
-        **kwargs: training options of :class:`~gkd.distill.base.Distiller`.
     """
 
     lamb: float = 0.0
@@ -73,7 +76,7 @@ class GLNN(Distiller):
 
     def fit(self, student: torch.nn.Module, task: NodeTask,
             knowledge: Knowledge | None) -> History:
-        task.check_model(student, "student")
+        check_student(student, task)
         if self.lamb < 1.0:
             if knowledge is None:
                 raise GkdError("glnn with lamb < 1 needs the teacher's knowledge")

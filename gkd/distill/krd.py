@@ -8,7 +8,7 @@ import torch
 from torch import Tensor
 
 from gkd.data.tasks import NodeTask
-from gkd.distill.base import Distiller, validation_accuracy
+from gkd.distill.base import Distiller, check_student, validation_accuracy
 from gkd.distill.glnn import GLNN
 from gkd.errors import GkdError
 from gkd.knowledge import Knowledge
@@ -31,7 +31,7 @@ _DENSE = {"pair_weighting": "node", "reliability_scale": "rank", "self_weight": 
 TUNED: dict[str, dict] = {"a-computer": _DENSE, "a-photo": _DENSE}
 
 
-@dataclass
+@dataclass(kw_only=True)
 class KRD(Distiller):
     r"""Knowledge-inspired Reliable Distillation ("Quantifying the Knowledge in GNNs for
     Reliable Distillation into MLPs", Wu et al., ICML 2023).
@@ -55,6 +55,10 @@ class KRD(Distiller):
     Unlike the reference, the student's size is independent of the teacher (GLNN's
     students by default), :math:`\rho` averages several noise draws, the KL carries
     :math:`\tau^2`, and hyperparameters are chosen on validation only.
+
+    Every option is keyword-only; the training options of
+    :class:`~gkd.distill.base.Distiller` (``lr``, ``weight_decay``, ``batch_size``,
+    ``max_epochs``, ``patience``) apply too.
 
     Args:
         lamb (float, optional): weight :math:`\lambda` of the label loss. (default: ``0.0``)
@@ -80,7 +84,6 @@ class KRD(Distiller):
             loss on its own teacher output, the rest spread evenly over its kept
             neighbours; :obj:`None` counts the node's own output as one of its pairs.
             (default: :obj:`None`)
-        **kwargs: training options of :class:`~gkd.distill.base.Distiller`.
     """
 
     lamb: float = 0.0
@@ -131,7 +134,16 @@ class KRD(Distiller):
         graph, teacher = task.graph, knowledge.model.eval()
         adj = adjacency(graph.edge_index, graph.num_nodes)
         generator = torch.Generator(graph.x.device).manual_seed(task.seed)
-        return knowledge_reliability(lambda x: teacher(x, adj), graph.x,
+
+        def predict(x: Tensor) -> Tensor:
+            try:
+                return teacher(x, adj)
+            except (RuntimeError, TypeError, IndexError, NotImplementedError) as error:
+                raise GkdError(f"krd calls the teacher as model(x, adj), with adj the sparse "
+                               f"adjacency of gkd.ops.adjacency, and this teacher failed on "
+                               f"it: {error}") from error
+
+        return knowledge_reliability(predict, graph.x,
                                      noise_std=self.noise_std, draws=self.noise_draws,
                                      scale=self.reliability_scale, generator=generator)
 
@@ -139,7 +151,7 @@ class KRD(Distiller):
             knowledge: Knowledge | None) -> History:
         if knowledge is None:
             raise GkdError("krd needs the teacher's knowledge")
-        task.check_model(student, "student")
+        check_student(student, task)
         knowledge.check(task)
         graph = task.graph
         x, y, n = graph.x, graph.y, graph.num_nodes

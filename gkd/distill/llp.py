@@ -48,11 +48,12 @@ def student_features(x: Tensor) -> Tensor:
         return x.to_sparse_csr()
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LinkDistiller:
     r"""Trains a graph-free :class:`~gkd.nn.link_predictor.LinkPredictor` with binary
     cross-entropy on training edges and sampled non-edges, plus the
-    :meth:`distill_loss` of a subclass (none here: the plain MLP baseline).
+    :meth:`distill_loss` of a subclass (none here: the plain MLP baseline). Every option
+    is keyword-only.
 
     Args:
         lr (float, optional): Adam learning rate. (default: ``0.005``)
@@ -170,7 +171,7 @@ class LinkDistiller:
                    patience=self.patience)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LLP(LinkDistiller):
     r"""Relational distillation (LLP): for each anchor, nearby contexts (random walks)
     and random contexts (uniform over the observed graph) are scored by teacher and
@@ -184,6 +185,8 @@ class LLP(LinkDistiller):
       (:func:`~gkd.losses.kl_divergence`; the reference applies it to probabilities at
       :math:`\tau = 1`, which makes the targets nearly uniform).
 
+    Every option is keyword-only; the options of :class:`LinkDistiller` apply too.
+
     Args:
         rank_weight (float, optional): weight of the rank loss. (default: ``10.0``)
         dist_weight (float, optional): weight of the distribution loss. (default: ``0.1``)
@@ -192,7 +195,6 @@ class LLP(LinkDistiller):
         num_walks (int, optional): random walks per anchor. (default: ``3``)
         walk_length (int, optional): steps per walk. (default: ``2``)
         num_random (int, optional): random contexts per anchor. (default: ``6``)
-        **kwargs: the options of :class:`LinkDistiller`.
     """
 
     # The best mean validation Hits@20 over Cora and CiteSeer (5 seeds each) of the
@@ -225,14 +227,15 @@ class LLP(LinkDistiller):
         return self.rank_weight * rank + self.dist_weight * dist
 
 
-@dataclass
+@dataclass(kw_only=True)
 class LogitMatching(LinkDistiller):
     r"""Direct logit matching: the mean squared error between the student's and the
     teacher's link probabilities on the step's training edges and non-edges.
 
+    Every option is keyword-only; the options of :class:`LinkDistiller` apply too.
+
     Args:
         match_weight (float, optional): weight of the matching loss. (default: ``1.0``)
-        **kwargs: the options of :class:`LinkDistiller`.
     """
 
     match_weight: float = 1.0
@@ -245,16 +248,17 @@ class LogitMatching(LinkDistiller):
         return self.match_weight * F.mse_loss(logits.sigmoid(), target)
 
 
-@dataclass
+@dataclass(kw_only=True)
 class ReprMatching(LinkDistiller):
     r"""Direct representation matching: one minus the cosine similarity of the student's
     and the teacher's embeddings of the step's anchors. A student of another width than
     the teacher's is mapped to the teacher's by a linear layer trained with it (a FitNets
     regressor, not part of the student, so inference is unchanged).
 
+    Every option is keyword-only; the options of :class:`LinkDistiller` apply too.
+
     Args:
         match_weight (float, optional): weight of the matching loss. (default: ``1.0``)
-        **kwargs: the options of :class:`LinkDistiller`.
     """
 
     match_weight: float = 1.0

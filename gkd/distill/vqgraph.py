@@ -20,7 +20,7 @@ from gkd.tokenizer import tokenizer_config, tokenizer_knowledge
 from gkd.train import History, fit
 
 
-@dataclass
+@dataclass(kw_only=True)
 class VQGraph(Distiller):
     r"""VQGraph ("VQGraph: Rethinking Graph Representation Space for Bridging GNNs and
     MLPs", Yang et al., ICLR 2024).
@@ -46,13 +46,16 @@ class VQGraph(Distiller):
     are indexed by node id, one similarity serves both sides, and selection never sees
     test labels.
 
+    Every option is keyword-only; the training options of
+    :class:`~gkd.distill.base.Distiller` (``lr``, ``weight_decay``, ``batch_size``,
+    ``max_epochs``, ``patience``) apply too.
+
     Args:
         lamb (float, optional): weight :math:`\lambda` of the label loss. (default: ``0.0``)
         temperature (float, optional): :math:`\tau` of the soft labels. (default: ``1.0``)
         code_weight (float, optional): :math:`\beta`. (default: ``10.0``)
         code_temperature (float, optional): :math:`\tau_c`; cosine scores lie in
             :math:`[-1, 1]`, so it should lie below 1. (default: ``0.3``)
-        **kwargs: training options of :class:`~gkd.distill.base.Distiller`.
     """
 
     lamb: float = 0.0

@@ -14,7 +14,7 @@ from torch_geometric.nn import (
 )
 
 from gkd.errors import GkdError
-from gkd.ops.csr import check_count
+from gkd.ops.checks import check_count
 
 GRAPH_CONVS = ("gin", "gcn", "gat")
 POOLS = {"sum": global_add_pool, "mean": global_mean_pool}

@@ -5,7 +5,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gkd.ops.csr import CSRGraph, check_count, check_node_ids
+from gkd.ops.checks import check_count, check_node_ids
+from gkd.ops.csr import CSRGraph
 from gkd.ops.random_walk import random_walk
 
 

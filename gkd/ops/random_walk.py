@@ -4,7 +4,8 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gkd.ops.csr import CSRGraph, check_count, check_node_ids
+from gkd.ops.checks import check_count, check_node_ids
+from gkd.ops.csr import CSRGraph
 
 
 def random_walk(graph: CSRGraph, start: Tensor, walk_length: int,

@@ -19,7 +19,8 @@ from torch import Tensor
 
 from gkd.errors import GkdError
 from gkd.ops.backend import get_backend
-from gkd.ops.csr import CSRGraph, check_node_ids, check_ptr
+from gkd.ops.checks import check_node_ids, check_ptr
+from gkd.ops.csr import CSRGraph
 
 REDUCTIONS = ("sum", "mean", "max", "min")
 
@@ -118,7 +119,9 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
         import torch_scatter
 
         return torch_scatter.segment_csr(src, ptr, reduce=reduce)
-    if reduce in ("sum", "mean"):
+    # torch has no CPU sparse-dense product in half precision
+    half_on_cpu = src.device.type == "cpu" and src.dtype in (torch.float16, torch.bfloat16)
+    if reduce in ("sum", "mean") and not half_on_cpu:
         return _segment_sum_as_product(src, ptr, reduce == "mean")
     out = torch.segment_reduce(src, reduce, offsets=ptr, axis=0)
-    return out.masked_fill(_broadcast(ptr[1:] == ptr[:-1], out), 0)  # empty: -inf / inf
+    return out.masked_fill(_broadcast(ptr[1:] == ptr[:-1], out), 0)  # empty: ±inf or NaN

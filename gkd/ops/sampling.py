@@ -5,7 +5,8 @@ import torch
 from torch import Tensor
 
 from gkd.errors import GkdError
-from gkd.ops.csr import CSRGraph, check_count, check_node_ids
+from gkd.ops.checks import check_count, check_node_ids
+from gkd.ops.csr import CSRGraph
 
 
 class NoNonEdgesError(GkdError, ValueError):

@@ -6,7 +6,8 @@ from torch import Tensor
 from torch_geometric.utils import to_torch_csr_tensor
 
 from gkd.errors import GkdError
-from gkd.ops.csr import CSRGraph, check_edge_index, quiet_sparse_csr
+from gkd.ops.checks import check_edge_index
+from gkd.ops.csr import CSRGraph, quiet_sparse_csr
 
 
 def adjacency(edge_index: Tensor, num_nodes: int, edge_weight: Tensor | None = None) -> Tensor:

@@ -22,7 +22,7 @@ import torch
 from torch import Tensor
 
 from gkd.errors import GkdError
-from gkd.ops.csr import check_count, check_edge_index, check_ptr, is_integer
+from gkd.ops.checks import check_count, check_edge_index, check_ptr, is_integer
 
 _INT64_LIMIT = 2**62
 
@@ -86,7 +86,8 @@ def feature_labels(features: Tensor | None, num_rows: int) -> Tensor:
     labels); all zeros when :obj:`features` is ``None``.
 
     Args:
-        features (Tensor, optional): integer or one-hot features :math:`(N, F)`.
+        features (Tensor or None): integer or one-hot features :math:`(N, F)`, or
+            ``None`` for unlabelled nodes.
         num_rows (int): :math:`N`, for the ``None`` case.
 
     Returns:

@@ -162,6 +162,32 @@ def test_bad_graph_labels_and_features_are_named(tiny_graphs, change, message):
         GraphSetTask(tiny_graphs, torch.arange(6), torch.arange(6, 8), torch.arange(8, 10))
 
 
+
+@pytest.mark.parametrize("change, message", [
+    (lambda g: setattr(g, "y", torch.tensor([0, 1])), "got 20 labels for 10 graphs"),
+    (lambda g: setattr(g, "y", torch.zeros(g.num_nodes, dtype=torch.long)), "labels for 10 graphs"),
+    (lambda g: setattr(g, "edge_index", torch.tensor([[0], [5]])),
+     r"node ids must be in \[0, 2\); graph 0's edge_index holds ids from 0 to 5"),
+])
+def test_labels_and_edges_are_checked_per_graph(tiny_graphs, change, message):
+    for graph in tiny_graphs:
+        change(graph)
+    with pytest.raises(GkdError, match=message):
+        GraphSetTask(tiny_graphs, torch.arange(6), torch.arange(6, 8), torch.arange(8, 10))
+
+
+def test_graphs_of_different_feature_widths_are_named(tiny_graphs):
+    tiny_graphs[3].x = torch.ones(tiny_graphs[3].num_nodes, 5)
+    with pytest.raises(GkdError, match="graph 3 has 5 node features, the graphs before it"):
+        GraphSetTask(tiny_graphs, torch.arange(6), torch.arange(6, 8), torch.arange(8, 10))
+
+
+@pytest.mark.parametrize("stored", [False, True])
+def test_an_edge_into_another_graph_is_named(sized_graphs, stored):
+    sized_graphs[0].edge_index = torch.tensor([[0], [sized_graphs[0].num_nodes]])
+    with pytest.raises(GkdError, match="node id"):
+        _task(_Stored(sized_graphs) if stored else sized_graphs)
+
 class _Tampered:
     def __reduce__(self):
         return (print, ("code from the cache ran",))

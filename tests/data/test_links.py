@@ -74,6 +74,13 @@ def test_bad_split_arguments_are_named(csbm, kwargs):
         make_link_task(csbm, **kwargs)
 
 
+@pytest.mark.parametrize("split", [transductive_link_split, production_link_split])
+@pytest.mark.parametrize("seed", [-1, 2.5])
+def test_the_link_split_seed_is_checked(csbm, split, seed):
+    with pytest.raises(GkdError, match="split seed must be an integer"):
+        split(csbm, seed=seed)
+
+
 def _one_way(edge_index, reverse=False):
     """Each undirected edge once, as (u, v) with u < v, or v > u when reversed."""
     src, dst = edge_index

@@ -67,6 +67,8 @@ def test_lcc_is_kept_and_classes_renumbered(triangle_plus_one):
      r"the graph has 1 self-loop\(s\)"),
     (lambda d: setattr(d, "edge_index", d.edge_index.repeat(1, 2)), "has 8 repeated edge"),
     (lambda d: setattr(d, "edge_index", d.edge_index[:, 1:]), "the graph is directed"),
+    (lambda d: setattr(d, "num_nodes", 6), "declares 6 nodes .* but x has 4 rows"),
+    (lambda d: setattr(d, "x", d.x.to_sparse()), "must be a dense tensor"),
 ])
 def test_bad_graphs_are_rejected_with_a_message(triangle_plus_one, change, message):
     change(triangle_plus_one)
@@ -249,3 +251,35 @@ def test_the_krd_protocol_leaves_ogb_datasets_to_the_ogb_protocol():
     with pytest.raises(GkdError, match="use 'ogb' for 'ogbn-arxiv'"):
         dataset_for_protocol("ogbn-arxiv", "krd")
     assert dataset_for_protocol("Cora", "krd") == "cora"  # Planetoid, not the CPF copy
+
+
+def test_edge_attributes_are_named_as_ignored(triangle_plus_one):
+    triangle_plus_one.edge_weight = torch.rand(triangle_plus_one.num_edges)
+    with pytest.warns(UserWarning, match="keeps only edge_index: edge_weight ignored"):
+        NodeTask(triangle_plus_one, torch.tensor([0]), torch.tensor([1]), torch.tensor([2]))
+
+
+def test_int32_edges_of_a_large_graph_are_checked_in_64_bits():
+    # Pair keys u * N + v of 70,000 nodes overflow 32 bits.
+    n = 70_000
+    edges = torch.tensor([[61_357, 0, 0, 22_704], [0, 61_357, 22_704, 0]], dtype=torch.int32)
+    data = Data(x=torch.zeros(n, 1), y=torch.zeros(n, dtype=torch.long), edge_index=edges)
+    task = NodeTask(data, torch.tensor([0]), torch.tensor([1]), torch.tensor([2]))
+    assert task.graph.num_edges == 4
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda d: setattr(d, "val_mask", d.val_mask.nonzero().view(-1)),
+     r"val_mask must be a boolean mask of shape \[6\] .*got torch.int64 of shape \(2,\)"),
+    (lambda d: setattr(d, "test_mask", d.test_mask[:5]), r"got torch.bool of shape \(5,\)"),
+    (lambda d: delattr(d, "val_mask"), "the graph has no val_mask"),
+])
+def test_official_masks_are_checked(change, message):
+    data = Data(x=torch.randn(6, 2), y=torch.tensor([0, 1, 0, 1, 0, 1]),
+                edge_index=torch.tensor([[0, 1], [1, 0]]))
+    for name, nodes in (("train_mask", [0, 1]), ("val_mask", [2, 3]), ("test_mask", [4, 5])):
+        data[name] = torch.zeros(6, dtype=torch.bool)
+        data[name][nodes] = True
+    change(data)
+    with pytest.raises(GkdError, match=message):
+        make_node_task(data, "public")

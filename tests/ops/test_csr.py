@@ -22,3 +22,16 @@ def test_from_edge_index_rejects_what_is_not_an_edge_list_of_the_nodes(edge_inde
 def test_from_edge_index_takes_an_empty_graph():
     graph = CSRGraph.from_edge_index(torch.zeros(2, 0, dtype=torch.long), 3)
     assert graph.rowptr.tolist() == [0, 0, 0, 0] and graph.num_edges == 0
+
+
+def test_int32_graphs_are_stored_in_64_bits_so_pair_keys_do_not_overflow():
+    # 70,000 nodes: keys col * N + target reach 4.9e9, beyond 32 bits
+    from gkd.ops import sample_non_edges
+
+    n = 70_000
+    sources = torch.arange(1, 60_001)
+    star = torch.stack([sources, torch.zeros_like(sources)]).int()  # edges u -> 0
+    graph = CSRGraph.from_edge_index(star, n)
+    assert graph.col.dtype == torch.long and graph.rowptr.dtype == torch.long
+    pairs = sample_non_edges(graph, 200_000, torch.Generator().manual_seed(0))
+    assert not ((pairs[1] == 0) & (pairs[0] >= 1) & (pairs[0] <= 60_000)).any()

@@ -102,6 +102,16 @@ def test_integer_values_are_rejected_on_every_backend(backend, reduce):
 
 @pytest.mark.parametrize("backend", available_backends())
 @pytest.mark.parametrize("reduce", REDUCTIONS)
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_segments_match_float32_on_every_backend(backend, reduce, dtype):
+    src, _, ptr, _ = _sorted_inputs(0)
+    with use_backend(backend):
+        out = segment(src.to(dtype), ptr, reduce)
+    torch.testing.assert_close(out, segment(src, ptr, reduce).to(dtype))  # dtype tolerances
+
+
+@pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize("reduce", REDUCTIONS)
 def test_no_rows_reduce_to_zeros_on_every_backend(backend, reduce):
     with use_backend(backend):
         out = segment(torch.empty(0, 3), torch.tensor([0, 0, 0]), reduce)
