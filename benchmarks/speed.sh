@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The inference-speed comparison (protocols.md section 9) committed under
+# The inference-speed comparison (the README's speed protocol) committed under
 # benchmarks/results/speed/: CPF Cora and A-computer with their default teacher and student,
 # and the ogbn-products-size synthetic graph with GLNN's products models (3-layer SAGE, width
 # 256, against a 3-layer MLP of width 2048). Run from the repository root on a quiet machine.

@@ -482,7 +482,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     speed = commands.add_parser(
         "speed", help="time a teacher GNN against its student MLP on unseen-node queries",
-        description="Inference-speed comparison (protocols.md section 9): per-query latency "
+        description="Inference-speed comparison: per-query latency "
                     "for batches of unseen nodes, the teacher's time including L-hop "
                     "neighbourhood gathering, and full-graph throughput. Models are "
                     "untrained: timing does not depend on the weights.")

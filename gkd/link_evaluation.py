@@ -13,7 +13,7 @@ from gkd.data.links import LinkPairs, LinkTask
 from gkd.errors import InputError
 from gkd.ops.checks import check_count
 
-LOGGED_HITS = (10, 50, 100)  # logged beside the headline K, as protocols.md asks
+LOGGED_HITS = (10, 50, 100)  # logged beside the headline K, as the link protocol asks
 
 
 def _check_finite(pos: Tensor, neg: Tensor) -> None:

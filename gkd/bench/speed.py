@@ -1,5 +1,5 @@
 r"""The inference-speed comparison of a teacher GNN and its student MLP
-(``protocols.md``, section 9).
+(the speed protocol of the README).
 
 A: per-query latency for ``k`` unseen nodes. The teacher's timed region gathers the
 ``L``-hop neighbourhood of the queries from the full graph held in CSR form on the host,
@@ -196,5 +196,5 @@ def format_speed(result: dict[str, Any]) -> str:
     if None not in depths and depths[0] != depths[1]:
         lines.append(f"warning: the teacher has {depths[0]} layers and the student "
                      f"{depths[1]}; quote a speed-up only between models of the same depth "
-                     f"(protocols.md §9)")
+                     f"(the depth changes the work per node)")
     return "\n".join(lines)

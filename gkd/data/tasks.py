@@ -349,7 +349,7 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
         protocol (str, optional): ``"cpf"`` (largest connected component, per-class
             20/30 split, rest test, redrawn per seed), ``"public"`` / ``"ogb"`` (the
             dataset's official masks), ``"random"`` (:obj:`fractions`, per seed), or
-            ``"krd"`` (KRD's protocol, protocols.md §3: on a graph with official masks,
+            ``"krd"`` (KRD's protocol: on a graph with official masks,
             Planetoid's treatment: row-normalised features, the public split, and in the
             inductive setting the whole test set held out, every other unlabelled node
             ``test_tran``; otherwise the cpf split with a 10 % hold-out).
