@@ -235,15 +235,15 @@ def _linkpred(args: argparse.Namespace) -> None:
             raise GkdError(f"cannot resume from {args.output}: its runs learnt from the "
                            f"teacher of seed {other[0]}; with {args.seeds} seeds the shared "
                            f"teacher is seed {knowledge.meta['seed']}")
-    runs = []
+    runs: list[dict[str, Any]] = []
     for seed in range(args.seeds):
         start = time.perf_counter()
         run = stored.get(seed)
         if run is None:
             run = run_link_prediction(task, args.teacher, args.method, config, seed=seed,
                                       knowledge=knowledge, use_cache=not args.no_cache)
-            note = [m for m in ("teacher", "mlp") if run["details"][m]["cached"]]
-            note = f" ({' and '.join(note)} cached)" if note else ""
+            cached = [m for m in ("teacher", "mlp") if run["details"][m]["cached"]]
+            note = f" ({' and '.join(cached)} cached)" if cached else ""
             # after every trained seed, with the stored seeds still ahead, so that an
             # interrupted run loses nothing and can be resumed
             ahead = [stored[later] for later in sorted(stored) if later > seed]

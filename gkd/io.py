@@ -20,7 +20,7 @@ def _umask() -> int:
     return mask
 
 
-def _write_atomic(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
+def _write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -37,7 +37,7 @@ def _write_atomic(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
     return path
 
 
-def write_bytes(path: str | Path, data: bytes) -> Path:
+def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
     r"""Writes :obj:`data` to :obj:`path`, atomically.
 
     The bytes go to a temporary file beside :obj:`path`, are flushed to disk and then
@@ -45,7 +45,7 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     parent folders are created; the file gets the usual mode (``0o666`` less the umask).
 
     Args:
-        path (str or Path): the file to write.
+        path (str or os.PathLike): the file to write.
         data (bytes): its new content.
 
     Returns:
@@ -54,12 +54,12 @@ def write_bytes(path: str | Path, data: bytes) -> Path:
     return _write_atomic(path, lambda f: f.write(data))
 
 
-def write_json(path: str | Path, obj: Any) -> Path:
+def write_json(path: str | os.PathLike, obj: Any) -> Path:
     r"""Writes :obj:`obj` as indented JSON to :obj:`path`, atomically (see
     :func:`write_bytes`).
 
     Args:
-        path (str or Path): the file to write.
+        path (str or os.PathLike): the file to write.
         obj (Any): a JSON-serialisable value, written with an indent of 2, keys in their
             given order, and a final newline.
 
@@ -69,12 +69,12 @@ def write_json(path: str | Path, obj: Any) -> Path:
     return write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
 
 
-def save_torch(path: str | Path, obj: Any) -> Path:
+def save_torch(path: str | os.PathLike, obj: Any) -> Path:
     r"""Saves tensors (and plain Python containers of them) with :func:`torch.save`,
     atomically (see :func:`write_bytes`).
 
     Args:
-        path (str or Path): the file to write.
+        path (str or os.PathLike): the file to write.
         obj (Any): what to save; keep to tensors, numbers, strings and containers of them
             so that :func:`load_torch` can read it back with ``weights_only=True``.
 
@@ -84,12 +84,12 @@ def save_torch(path: str | Path, obj: Any) -> Path:
     return _write_atomic(path, lambda f: torch.save(obj, f))
 
 
-def load_torch(path: str | Path) -> Any:
+def load_torch(path: str | os.PathLike) -> Any:
     r"""Loads a file written by :func:`save_torch` with ``weights_only=True``, its tensors
     mapped to the CPU.
 
     Args:
-        path (str or Path): the file to read.
+        path (str or os.PathLike): the file to read.
 
     Returns:
         Any: the saved object. :func:`torch.load`'s errors (a missing file, a corrupt or
@@ -99,12 +99,12 @@ def load_torch(path: str | Path) -> Any:
 
 
 @contextlib.contextmanager
-def file_lock(path: str | Path, *, wait: bool = True) -> Iterator[bool]:
+def file_lock(path: str | os.PathLike, *, wait: bool = True) -> Iterator[bool]:
     r"""Holds an exclusive advisory lock on the file :obj:`path` (created if missing)
     for the block, so that processes sharing a cache or a results folder take turns.
 
     Args:
-        path (str or Path): the lock file.
+        path (str or os.PathLike): the lock file.
         wait (bool, optional): wait while another process holds the lock; with
             ``False`` the block runs at once and receives ``False`` if the lock is held
             elsewhere. (default: ``True``)
@@ -133,13 +133,13 @@ def file_lock(path: str | Path, *, wait: bool = True) -> Iterator[bool]:
 
 
 @contextlib.contextmanager
-def loading_cached(path: str | Path) -> Iterator[None]:
+def loading_cached(path: str | os.PathLike) -> Iterator[None]:
     r"""Turns any failure inside the block, which loads the cached model at :obj:`path`
     (a corrupt file, or the weights of a model built differently), into a
     :class:`~gkd.errors.GkdError` that names the file and the way out.
 
     Args:
-        path (str or Path): the cached file being loaded.
+        path (str or os.PathLike): the cached file being loaded.
     """
     try:
         yield
@@ -149,7 +149,7 @@ def loading_cached(path: str | Path) -> Iterator[None]:
                        f"or run without the cache (--no-cache)") from None
 
 
-def cache_lock(entry: str | Path, enabled: bool = True
+def cache_lock(entry: str | os.PathLike, enabled: bool = True
                ) -> contextlib.AbstractContextManager[bool]:
     r"""The lock of the cache entry :obj:`entry` (the file beside it with suffix
     ``.lock``): a process that looks the entry up and, if it is missing, trains and stores
@@ -157,7 +157,7 @@ def cache_lock(entry: str | Path, enabled: bool = True
     instead of training it again. A no-op when not :obj:`enabled` (caching is off).
 
     Args:
-        entry (str or Path): the cache file; its suffix is replaced by ``.lock``.
+        entry (str or os.PathLike): the cache file; its suffix is replaced by ``.lock``.
         enabled (bool, optional): take the lock at all. (default: ``True``)
 
     Returns:
@@ -168,13 +168,13 @@ def cache_lock(entry: str | Path, enabled: bool = True
     return file_lock(Path(entry).with_suffix(".lock"))
 
 
-def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
+def append_jsonl(path: str | os.PathLike, record: dict[str, Any]) -> None:
     r"""Appends :obj:`record` to :obj:`path` as one JSON line, with a single ``write`` to a
     file opened for appending, flushed to disk: a reader sees the whole line or, after a
     crash mid-write, a torn last line that :func:`read_jsonl` discards.
 
     Args:
-        path (str or Path): the JSON-lines file, created (with its folders) if missing.
+        path (str or os.PathLike): the JSON-lines file, created (with its folders) if missing.
         record (dict): a JSON-serialisable record.
 
     Raises:
@@ -193,14 +193,14 @@ def append_jsonl(path: str | Path, record: dict[str, Any]) -> None:
         os.close(fd)
 
 
-def read_jsonl(path: str | Path, repair: bool = False) -> list[dict[str, Any]]:
+def read_jsonl(path: str | os.PathLike, repair: bool = False) -> list[dict[str, Any]]:
     r"""The records of a JSON-lines file (none when it does not exist). A last line without
     its newline is the remnant of an interrupted append: it is ignored, and with
     :obj:`repair` cut from the file so that the next append starts on a fresh line. Blank
     lines are skipped.
 
     Args:
-        path (str or Path): the JSON-lines file.
+        path (str or os.PathLike): the JSON-lines file.
         repair (bool, optional): truncate a torn last line from the file.
             (default: ``False``)
 

@@ -14,6 +14,7 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -413,12 +414,12 @@ def load_graph_task(name: str, root: str | os.PathLike | None = None,
                        f"applies to the stratified split")
     folder = dataset_folder(root, spec.folder, spec.files, f"graph dataset '{spec.name}'",
                             spec.source)
-    info = {"dataset": spec.name}
+    info: dict[str, Any] = {"dataset": spec.name}
     if spec.is_ogb:
         dataset = _open_ogbg(spec.name, folder, cache_dir(cache))
-        split = dataset.get_idx_split()
+        scaffold = dataset.get_idx_split()
         info["split"] = "ogb scaffold"
-        return GraphSetTask(dataset, split["train"], split["valid"], split["test"],
+        return GraphSetTask(dataset, scaffold["train"], scaffold["valid"], scaffold["test"],
                             evaluator=spec.name, atom_features=True, info=info)
     dataset = _open_tu(folder, cache_dir(cache))
     if split == "mirage":
