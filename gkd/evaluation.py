@@ -36,6 +36,13 @@ def accuracy(logits: Tensor, y: Tensor) -> float:
     :obj:`y` :math:`(N)` (OGB's :math:`(N, 1)` is accepted too). Equals the OGB node
     evaluator's ``acc`` times 100.
 
+    Args:
+        logits (Tensor): scores :math:`(N, C)`; only their arg-max is used.
+        y (Tensor): integer class labels :math:`(N)` or :math:`(N, 1)`.
+
+    Returns:
+        float: the share of correct predictions, in percent.
+
     Raises:
         InputError: :obj:`logits` is not :math:`(N, C)`, :obj:`y` not :math:`N`
             integer labels, or :math:`N = 0`.

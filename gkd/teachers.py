@@ -66,7 +66,26 @@ TEACHERS = tuple(TEACHER_DEFAULTS)
 def teacher_config(name: str, dataset: str | None = None,
                    overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     r"""The configuration of teacher :obj:`name` on :obj:`dataset` with
-    :obj:`overrides` applied (unknown keys raise a :class:`~gkd.errors.GkdError`)."""
+    :obj:`overrides` applied: :data:`TEACHER_DEFAULTS`, updated by the tuned defaults of
+    the dataset and teacher (GLNN's OGB SAGE teachers), then by :obj:`overrides`
+    (:func:`~gkd.config.merge_overrides`), and checked by :func:`check_sampling`.
+
+    Args:
+        name (str): the teacher: ``"gcn"``, ``"sage"``, ``"gat"`` or ``"appnp"``.
+        dataset (str, optional): the dataset name, matched case-insensitively; ``None``
+            or a dataset without tuned defaults gives the plain defaults.
+            (default: ``None``)
+        overrides (dict, optional): options to change; keys must be options of the
+            teacher. (default: ``None``)
+
+    Returns:
+        dict: a new flat dict of model and training options.
+
+    Raises:
+        GkdError: an unknown :obj:`name`, an unknown option or a bad value in
+            :obj:`overrides`, or sampling options that do not fit (see
+            :func:`check_sampling`).
+    """
     if name not in TEACHER_DEFAULTS:
         raise GkdError(f"unknown teacher '{name}'; choose from {', '.join(TEACHERS)}")
     tuned = _DATASET_DEFAULTS.get(((dataset or "").lower(), name), {})
@@ -78,7 +97,25 @@ def teacher_config(name: str, dataset: str | None = None,
 
 def build_teacher(name: str, in_channels: int, out_channels: int,
                   config: dict[str, Any]) -> torch.nn.Module:
-    r"""Constructs teacher :obj:`name` from the model entries of :obj:`config`."""
+    r"""Constructs teacher :obj:`name` from the model entries of :obj:`config`; its
+    training entries (``lr``, ``weight_decay``, ``max_epochs``, ``patience``,
+    ``batch_size``, ``fanouts``) are ignored.
+
+    Args:
+        name (str): the teacher: ``"gcn"``, ``"sage"``, ``"gat"`` or ``"appnp"``.
+        in_channels (int): the node feature size.
+        out_channels (int): the number of classes.
+        config (dict): the teacher configuration, e.g. from :func:`teacher_config`; it
+            must hold ``hidden_channels`` and ``num_layers``.
+
+    Returns:
+        torch.nn.Module: the untrained model, called as ``model(x, edge_index)`` with an
+        ``edge_index`` or the sparse ``adj_t`` of :func:`~gkd.ops.adjacency`.
+
+    Raises:
+        GkdError: an unknown :obj:`name`, or :obj:`config` holds options that do not
+            apply to the teacher.
+    """
     foreign = sorted(set(config) - set(teacher_config(name)))
     if foreign:
         raise GkdError(f"option(s) {', '.join(foreign)} do not apply to teacher {name}")
@@ -122,6 +159,22 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
     step instead runs on the sampled computation graph of a mini-batch of training nodes
     (``fanouts[l]`` distinct in-neighbours per node at hop :math:`l+1`, GraphSAGE-style,
     via :func:`gkd.ops.sample_subgraph`), for graphs too large for full-batch training.
+
+    Args:
+        model (torch.nn.Module): the teacher, called as ``model(x, adj)`` with the sparse
+            ``adj_t`` of :func:`~gkd.ops.adjacency`; trained in place, with the state of
+            the best epoch restored and left in eval mode.
+        task (NodeTask): the task; only its observed graph is used.
+        config (dict): the teacher configuration; its ``lr``, ``weight_decay``,
+            ``max_epochs``, ``patience``, ``batch_size`` and ``fanouts`` entries are read
+            (the fanouts checked against ``num_layers``).
+
+    Returns:
+        History: what the training run did.
+
+    Raises:
+        GkdError: :obj:`model` declares sizes other than the task's, or the sampling
+            options do not fit (see :func:`check_sampling`).
     """
     task.check_model(model, "teacher")
     check_sampling(config, isinstance(model, APPNP))

@@ -55,8 +55,11 @@ def run_condensation(task: GraphSetTask, method: str, model_name: str, hops: int
         supports (Sequence[float]): Mirage support thresholds to select from.
         config (dict): ``{"model", "train", "condenser"}`` options.
         evaluation (EvalBatches): the task's real validation and test graphs.
-        trees (ComputationTrees, optional): precomputed trees (their time still counts).
-        budget (int, optional): the byte budget of ``random``.
+        trees (ComputationTrees, optional): precomputed trees of depth :obj:`hops` for
+            ``mirage`` (their time still counts); ignored by ``random``.
+            (default: ``None``, computed again for every support)
+        budget (int, optional): the byte budget of ``random``, which requires it;
+            ignored by ``mirage``. (default: ``None``)
         full (bool, optional): also train on all training graphs. (default: ``False``)
 
     Returns:

@@ -119,7 +119,14 @@ class ComputationTrees:
 
     def built_from(self, task: GraphSetTask) -> bool:
         r"""Whether these trees are those of :obj:`task`'s training graphs (same graph
-        and node counts, same training index)."""
+        and node counts, same training index).
+
+        Args:
+            task (GraphSetTask): the task to compare with.
+
+        Returns:
+            bool: ``True`` if the counts and the training index match.
+        """
         num_graphs, num_nodes, train = self.source
         return (num_graphs == task.num_graphs and num_nodes == task.data.num_nodes
                 and torch.equal(train, task.index["train"]))

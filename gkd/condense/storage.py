@@ -55,6 +55,19 @@ class StorageCount:
     :attr:`bytes` equals :func:`storage_bytes` of the same graphs.
 
     Whether edge features and root masks are counted is read from the first graph.
+    Start from ``StorageCount()``, the count of no graphs, and grow it with :meth:`added`.
+
+    Attributes:
+        graphs (int): the number of graphs counted.
+        x (_Table): the distinct node feature rows so far and the number of nodes.
+        edge_attr (_Table, optional): the same for edge features; ``None`` when the
+            first graph has none.
+        edges (int): the number of stored edge endpoints, two per edge.
+        max_nodes (int): the largest node count of a graph.
+        max_edges (int): the largest edge count of a graph.
+        max_class (int): the largest class label.
+        roots (bool): whether every graph stores a root count (the first graph has a
+            ``root_mask``).
     """
 
     graphs: int = 0

@@ -9,7 +9,17 @@ DISTILLERS: dict[str, type[Distiller]] = {cls.name: cls for cls in (GLNN, KRD, V
 
 
 def get_distiller(name: str) -> type[Distiller]:
-    r"""The distiller class registered as :obj:`name`."""
+    r"""The distiller class registered as :obj:`name`.
+
+    Args:
+        name (str): a key of :data:`DISTILLERS`: ``"glnn"``, ``"krd"`` or ``"vqgraph"``.
+
+    Returns:
+        type[Distiller]: the class (not an instance).
+
+    Raises:
+        GkdError: :obj:`name` is not registered.
+    """
     try:
         return DISTILLERS[name]
     except KeyError:

@@ -50,8 +50,19 @@ class Distiller:
 
     @classmethod
     def defaults(cls, dataset: str | None = None) -> dict[str, dict[str, Any]]:
-        r"""``{"student": {...}, "distiller": {...}}`` for :obj:`dataset`: the MLP student's
-        options and this distiller's options, before user overrides."""
+        r"""The default options for :obj:`dataset`, before user overrides: the MLP
+        student's (:data:`STUDENT_DEFAULTS` updated by the dataset's entry of
+        :attr:`dataset_defaults`) and this distiller's (its field defaults updated the
+        same way).
+
+        Args:
+            dataset (str, optional): the dataset name, matched case-insensitively against
+                :attr:`dataset_defaults`; ``None`` or a name without an entry gives the
+                plain defaults. (default: ``None``)
+
+        Returns:
+            dict: ``{"student": {...}, "distiller": {...}}``, two new dicts.
+        """
         student, distiller = cls.dataset_defaults.get((dataset or "").lower(), ({}, {}))
         return {"student": {**STUDENT_DEFAULTS, **student},
                 "distiller": {**asdict(cls()), **distiller}}
@@ -61,8 +72,19 @@ class Distiller:
                           overrides: dict[str, Any] | None = None) -> dict[str, Any]:
         r"""The configuration of the teacher this method distils from, with
         :obj:`overrides` applied: by default the plain teacher's
-        (:func:`~gkd.teachers.teacher_config`). A method that needs another kind of
-        teacher overrides this and :meth:`knowledge` together."""
+        (:func:`~gkd.teachers.teacher_config`, which raises a
+        :class:`~gkd.errors.GkdError` on an unknown teacher or a bad override). A method
+        that needs another kind of teacher overrides this and :meth:`knowledge` together.
+
+        Args:
+            teacher (str): the teacher's name, e.g. ``"sage"``.
+            dataset (str, optional): the dataset whose tuned teacher defaults apply.
+                (default: ``None``)
+            overrides (dict, optional): options to change. (default: ``None``)
+
+        Returns:
+            dict: the full teacher configuration, to pass to :meth:`knowledge`.
+        """
         return teacher_config(teacher, dataset, overrides)
 
     @classmethod
@@ -70,22 +92,74 @@ class Distiller:
                   cache: str | os.PathLike | None = None, use_cache: bool = True) -> Knowledge:
         r"""The knowledge this method distils from, for a teacher configured by
         :meth:`configure_teacher`: by default :func:`~gkd.knowledge.teacher_knowledge`
-        (trained once and cached)."""
+        (trained once and cached).
+
+        Args:
+            task (NodeTask): the task the teacher is trained on.
+            teacher (str): the teacher's name.
+            config (dict): its full configuration, as :meth:`configure_teacher`
+                returns it.
+            cache (str or os.PathLike, optional): the cache dir.
+                (default: ``None``, :func:`~gkd.data.cache_dir`)
+            use_cache (bool, optional): reuse and store trained teachers.
+                (default: ``True``)
+
+        Returns:
+            Knowledge: the teacher's knowledge of the task's observed graph, with the
+            trained teacher as :attr:`~gkd.knowledge.Knowledge.model`.
+        """
         return teacher_knowledge(task, teacher, config, cache=cache, use_cache=use_cache)
 
     def fit(self, student: torch.nn.Module, task: NodeTask,
             knowledge: Knowledge | None) -> History:
-        r"""Trains :obj:`student` in place (best validation state restored) and returns
-        its :class:`~gkd.train.History`."""
+        r"""Trains :obj:`student` in place on :obj:`task`, selecting the epoch of best
+        validation accuracy (its state is restored); the student is left in eval mode.
+
+        Args:
+            student (torch.nn.Module): a graph-free model, ``student(x) -> logits``
+                :math:`(N, C)`.
+            task (NodeTask): the task; the student sees the features of its observed
+                graph only.
+            knowledge (Knowledge or None): the teacher's knowledge of :obj:`task`;
+                ``None`` only where the method needs none.
+
+        Returns:
+            History: what the training run did.
+
+        Raises:
+            NotImplementedError: always; every distiller implements it.
+        """
         raise NotImplementedError
 
     def optimizer(self, student: torch.nn.Module) -> torch.optim.Optimizer:
+        r"""The optimiser of a run: Adam over all parameters of :obj:`student` with
+        :attr:`lr` and :attr:`weight_decay`.
+
+        Args:
+            student (torch.nn.Module): the trained modules (the student, or a container
+                of it and the modules trained with it).
+
+        Returns:
+            torch.optim.Optimizer: a new :class:`torch.optim.Adam`.
+        """
         return torch.optim.Adam(student.parameters(), lr=self.lr, weight_decay=self.weight_decay)
 
     def batches(self, nodes: Tensor, drop_last: bool = False) -> Iterator[Tensor]:
-        r"""A random permutation of :obj:`nodes` cut into mini-batches (drawn from the
-        global torch RNG). With :obj:`drop_last`, only ``max(1, n // batch_size)`` full
-        batches are yielded, as the GLNN reference does."""
+        r"""A random permutation of :obj:`nodes` cut into mini-batches of
+        :attr:`batch_size` (drawn from the global torch RNG), the last one possibly
+        smaller.
+
+        Args:
+            nodes (Tensor): node indices :math:`(M)`.
+            drop_last (bool, optional): yield only the ``max(1, M // batch_size)`` full
+                batches, as the GLNN reference does; with :math:`M` below
+                :attr:`batch_size`, the one batch holds all :math:`M` nodes.
+                (default: ``False``)
+
+        Returns:
+            Iterator[Tensor]: the batches, node indices of :obj:`nodes`' dtype and
+            device.
+        """
         perm = nodes[torch.randperm(nodes.numel(), device=nodes.device)]
         if drop_last:
             count = max(1, perm.numel() // self.batch_size)
@@ -94,8 +168,18 @@ class Distiller:
 
     def run_epoch(self, optimizer: torch.optim.Optimizer, nodes: Tensor,
                   batch_loss: Callable[[Tensor], Tensor]) -> float:
-        r"""One epoch over :obj:`nodes` in mini-batches (:meth:`batches`), an optimizer
-        step on :obj:`batch_loss` of each batch; returns the mean loss."""
+        r"""One epoch over :obj:`nodes` in mini-batches (:meth:`batches`, the last one
+        kept even if partial), with an optimiser step on :obj:`batch_loss` of each batch.
+
+        Args:
+            optimizer (torch.optim.Optimizer): the optimiser to step.
+            nodes (Tensor): the node indices to cover :math:`(M)`.
+            batch_loss (callable): maps a batch of node indices to a scalar loss tensor.
+
+        Returns:
+            float: the mean of the batch losses, every batch counting once whatever its
+            size.
+        """
         losses = [optimizer_step(optimizer, batch_loss(batch)) for batch in self.batches(nodes)]
         return sum(losses) / len(losses)
 
@@ -124,6 +208,14 @@ def check_student(student: torch.nn.Module, task: NodeTask) -> None:
 
 
 def validation_accuracy(student: torch.nn.Module, task: NodeTask) -> float:
-    r"""The student's accuracy on the task's validation nodes, from features alone."""
+    r"""The student's accuracy on the task's validation nodes, from features alone.
+
+    Args:
+        student (torch.nn.Module): a graph-free model, ``student(x) -> logits``.
+        task (NodeTask): the task.
+
+    Returns:
+        float: the accuracy in percent (:func:`~gkd.evaluation.accuracy`).
+    """
     val = task.val_idx
     return accuracy(student(task.graph.x[val]), task.graph.y[val])

@@ -76,6 +76,23 @@ class GLNN(Distiller):
 
     def fit(self, student: torch.nn.Module, task: NodeTask,
             knowledge: Knowledge | None) -> History:
+        r"""Trains :obj:`student` on the GLNN loss with the chosen :attr:`schedule`; see
+        :meth:`Distiller.fit <gkd.distill.base.Distiller.fit>` for the arguments. With
+        :attr:`lamb` = 1, :obj:`knowledge` may be ``None`` and, under ``"combined"``,
+        the epochs cover the training nodes only.
+
+        Args:
+            student (torch.nn.Module): a graph-free model, ``student(x) -> logits``.
+            task (NodeTask): the task.
+            knowledge (Knowledge or None): the teacher's knowledge of :obj:`task`.
+
+        Returns:
+            History: what the training run did.
+
+        Raises:
+            GkdError: :obj:`knowledge` is ``None`` while :attr:`lamb` < 1, or the
+                student or the knowledge does not fit :obj:`task`.
+        """
         check_student(student, task)
         if self.lamb < 1.0:
             if knowledge is None:

@@ -126,7 +126,23 @@ class KRD(Distiller):
         :attr:`Knowledge.model`, seeded by the task's seed. The teacher is called as
         ``model(x, adj)`` with ``adj`` the graph's sparse adjacency
         (:func:`~gkd.ops.adjacency`, which PyG's convolutions take in place of an
-        ``edge_index``); a model of your own must accept it."""
+        ``edge_index``); a model of your own must accept it.
+
+        Args:
+            task (NodeTask): the task; its observed graph's features are perturbed.
+            knowledge (Knowledge): the teacher's knowledge, with the trained teacher as
+                :attr:`~gkd.knowledge.Knowledge.model` (put in eval mode here).
+
+        Returns:
+            Tensor: :math:`\rho` :math:`(N_{obs})`, in :math:`[0, 1]`, small meaning
+            reliable.
+
+        Raises:
+            GkdError: :obj:`knowledge` has no :attr:`~gkd.knowledge.Knowledge.model`, or
+                the teacher raises a :class:`RuntimeError`, :class:`TypeError`,
+                :class:`IndexError` or :class:`NotImplementedError` when called as
+                ``model(x, adj)``.
+        """
         if knowledge.model is None:
             raise GkdError("krd measures reliability with the teacher itself: use knowledge "
                            "from gkd.teacher_knowledge, or set knowledge.model to the "
@@ -149,6 +165,29 @@ class KRD(Distiller):
 
     def fit(self, student: torch.nn.Module, task: NodeTask,
             knowledge: Knowledge | None) -> History:
+        r"""Trains :obj:`student` on the KRD loss over sampled supervision pairs; see
+        :meth:`Distiller.fit <gkd.distill.base.Distiller.fit>` for the arguments. Unlike
+        GLNN, the knowledge is always needed, with its teacher
+        (:meth:`reliability`). The reliability noise and the pair draws come from
+        generators seeded by the task's seed; the mini-batch order and dropout use the
+        global RNG.
+
+        Args:
+            student (torch.nn.Module): a graph-free model, ``student(x) -> logits``.
+            task (NodeTask): the task.
+            knowledge (Knowledge or None): the teacher's knowledge of :obj:`task`, with
+                :attr:`~gkd.knowledge.Knowledge.model` set.
+
+        Returns:
+            History: what the training run did; :attr:`~gkd.train.History.extras` holds
+            the final ``alpha`` and ``pairs_per_node``, the mean number of pairs per node
+            (self-pairs included) over the redraws, or of the all-edge pairs when
+            training stopped before the first redraw.
+
+        Raises:
+            GkdError: :obj:`knowledge` is ``None`` or has no teacher model, or the student
+                or the knowledge does not fit :obj:`task`.
+        """
         if knowledge is None:
             raise GkdError("krd needs the teacher's knowledge")
         check_student(student, task)
@@ -201,6 +240,19 @@ class KRD(Distiller):
         r"""One refit and redraw: the student's agreement with the teacher's classes,
         :math:`\alpha` refitted and moved with momentum, and new pairs drawn with
         probability :math:`1 - \rho^\alpha`.
+
+        Args:
+            student (torch.nn.Module): the student, run on all of :obj:`x` in eval mode
+                without gradients; its training mode is restored.
+            x (Tensor): node features :math:`(N, F)`.
+            teacher_class (Tensor): the teacher's predicted class of every node
+                :math:`(N)`.
+            rho (Tensor): reliability scores :math:`(N)` in :math:`[0, 1]`.
+            graph (CSRGraph): the in-neighbour lists of the observed graph, from which
+                pairs are drawn.
+            alpha (float): the current exponent :math:`\alpha`.
+            generator (torch.Generator, optional): source of the draw, on :obj:`x`'s
+                device. (default: ``None``, the global RNG)
 
         Returns:
             ``(alpha, pairs)``: the new exponent and the pairs as a CSR graph whose row

@@ -72,15 +72,75 @@ class VQGraph(Distiller):
     @classmethod
     def configure_teacher(cls, teacher: str, dataset: str | None = None,
                           overrides: dict[str, Any] | None = None) -> dict[str, Any]:
+        r"""The configuration of the graph tokenizer on backbone :obj:`teacher`
+        (:func:`~gkd.tokenizer.tokenizer_config`): the backbone teacher's options plus the
+        tokenizer's own (:data:`~gkd.tokenizer.TOKENIZER_DEFAULTS`), with
+        :obj:`overrides` applied and checked. Replaces the plain teacher configuration of
+        :meth:`Distiller.configure_teacher <gkd.distill.base.Distiller.configure_teacher>`.
+
+        Args:
+            teacher (str): the backbone teacher's name, e.g. ``"sage"``.
+            dataset (str, optional): the dataset whose tuned defaults apply.
+                (default: ``None``)
+            overrides (dict, optional): backbone or tokenizer options to change.
+                (default: ``None``)
+
+        Returns:
+            dict: the full tokenizer configuration, to pass to :meth:`knowledge`.
+        """
         return tokenizer_config(teacher, dataset, overrides)
 
     @classmethod
     def knowledge(cls, task: NodeTask, teacher: str, config: dict[str, Any], *,
                   cache: str | os.PathLike | None = None, use_cache: bool = True) -> Knowledge:
+        r"""The knowledge of the graph tokenizer configured by :meth:`configure_teacher`
+        (:func:`~gkd.tokenizer.tokenizer_knowledge`, trained once and cached): unlike the
+        plain teacher's, it carries the frozen codebook, the quantiser inputs as
+        embeddings and the similarity, from which :meth:`fit` derives the code targets.
+        See :meth:`Distiller.knowledge <gkd.distill.base.Distiller.knowledge>` for the
+        arguments.
+
+        Args:
+            task (NodeTask): the task the tokenizer is trained on.
+            teacher (str): the backbone teacher's name.
+            config (dict): the full tokenizer configuration.
+            cache (str or os.PathLike, optional): the cache dir.
+                (default: ``None``, :func:`~gkd.data.cache_dir`)
+            use_cache (bool, optional): reuse and store trained tokenizers.
+                (default: ``True``)
+
+        Returns:
+            Knowledge: the tokenizer's logits, embeddings, codebook and similarity on the
+            task's observed graph.
+        """
         return tokenizer_knowledge(task, teacher, config, cache=cache, use_cache=use_cache)
 
     def fit(self, student: torch.nn.Module, task: NodeTask,
             knowledge: Knowledge | None) -> History:
+        r"""Trains :obj:`student` on the VQGraph loss; see
+        :meth:`Distiller.fit <gkd.distill.base.Distiller.fit>` for the arguments. Unlike
+        the other distillers, the student must be a :class:`~gkd.nn.MLP` with at least
+        two layers, the knowledge must carry a codebook, and a linear projection
+        :math:`\mathbf{W}` is trained alongside (and then discarded).
+
+        Args:
+            student (torch.nn.Module): a :class:`~gkd.nn.MLP` with ``num_layers >= 2``.
+            task (NodeTask): the task.
+            knowledge (Knowledge or None): the tokenizer's knowledge of :obj:`task`
+                (:meth:`knowledge`).
+
+        Returns:
+            History: what the training run did; :attr:`~gkd.train.History.extras` holds
+            ``num_codes``, the ``code_perplexity`` and ``dead_code_fraction`` of the
+            teacher's nearest codes over the observed nodes, and ``code_agreement``, the
+            share of those nodes whose nearest code is the same for the student's
+            projection.
+
+        Raises:
+            GkdError: :obj:`knowledge` is ``None`` or has no codebook, the student is not
+                an :class:`~gkd.nn.MLP` with at least two layers, or the student or the
+                knowledge does not fit :obj:`task`.
+        """
         knowledge, codebook = _checked(student, task, knowledge)
         similarity = knowledge.similarity
         x, y, n = task.graph.x, task.graph.y, task.graph.num_nodes

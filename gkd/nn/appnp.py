@@ -47,17 +47,42 @@ class APPNP(torch.nn.Module):
         self.K, self.alpha, self.edge_dropout = K, alpha, edge_dropout
 
     def reset_parameters(self) -> None:
+        r"""Resets the MLP's parameters (the propagation has none)."""
         self.mlp.reset_parameters()
 
     def normalized_adjacency(self, edge_index: Adj, num_nodes: int) -> Tensor:
         r""":math:`\hat{\mathbf{A}} = \mathbf{D}^{-1/2}(\mathbf{A}+\mathbf{I})\mathbf{D}^{-1/2}`
-        as a sparse CSR ``adj_t``, from an ``edge_index`` or an ``adj_t``."""
+        as a sparse CSR ``adj_t``, from an ``edge_index`` or an ``adj_t``. Self-loops are
+        added to the nodes that lack one (:func:`~torch_geometric.nn.conv.gcn_conv.gcn_norm`);
+        the values stored in an ``adj_t`` are ignored.
+
+        Args:
+            edge_index (Tensor): edges :math:`(2, |\mathcal{E}|)` (source, target), or
+                a ``torch.sparse_csr`` ``adj_t`` whose row ``i`` lists the sources of the
+                edges into node ``i``.
+            num_nodes (int): the number of nodes :math:`N`.
+
+        Returns:
+            Tensor: a ``torch.sparse_csr`` matrix :math:`(N, N)` whose row ``i`` holds the
+            normalised weights of the edges into node ``i``.
+        """
         if edge_index.layout == torch.sparse_csr:
             edge_index = to_edge_index(edge_index)[0].flip(0)
         edge_index, weight = gcn_norm(edge_index, None, num_nodes, add_self_loops=True)
         return adjacency(edge_index, num_nodes, weight)
 
     def forward(self, x: Tensor, edge_index: Adj) -> Tensor:
+        r"""Predicts with the MLP, then propagates :math:`K` steps (with edge dropout in
+        training mode). The normalised adjacency is rebuilt at every call.
+
+        Args:
+            x (Tensor): node features :math:`(N, F_{in})`.
+            edge_index (Tensor): edges :math:`(2, |\mathcal{E}|)` or a sparse CSR
+                ``adj_t`` (see :meth:`normalized_adjacency`).
+
+        Returns:
+            Tensor: logits :math:`(N, C)`.
+        """
         h = self.mlp(x)
         adj = self.normalized_adjacency(edge_index, x.size(0))
         z = h

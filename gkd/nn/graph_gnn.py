@@ -97,6 +97,8 @@ class GraphGNN(torch.nn.Module):
                        edge_dim=channels if uses_edges else None)
 
     def reset_parameters(self) -> None:
+        r"""Resets the parameters of every submodule that can reset them: the encoders,
+        the convolutions and the classifier."""
         for module in self.modules():
             if module is not self and hasattr(module, "reset_parameters"):
                 module.reset_parameters()
@@ -107,13 +109,20 @@ class GraphGNN(torch.nn.Module):
         r"""Class logits :math:`(B, C)` for the :math:`B` graphs of a batch.
 
         Args:
-            x (Tensor): node features.
-            edge_index (Tensor): edges, messages flow from ``edge_index[0]`` to
-                ``edge_index[1]``.
-            batch (Tensor): the graph of every node.
-            edge_attr (Tensor, optional): edge features.
-            root_mask (Tensor, optional): pool only these nodes (bool, per node).
-            num_graphs (int, optional): :math:`B`. (default: ``batch.max() + 1``)
+            x (Tensor): node features :math:`(N, F)` (OGB's integer atom features with
+                :obj:`atom_features`).
+            edge_index (Tensor): edges :math:`(2, |\mathcal{E}|)`, messages flow from
+                ``edge_index[0]`` to ``edge_index[1]``.
+            batch (Tensor): the graph of every node :math:`(N)`.
+            edge_attr (Tensor, optional): edge features, one row per edge; required by a
+                model built for edge features, ignored by any other. (default: ``None``)
+            root_mask (Tensor, optional): pool only these nodes (bool :math:`(N)`).
+                (default: ``None``, all nodes)
+            num_graphs (int, optional): :math:`B`. (default: ``None``,
+                ``batch.max() + 1`` over the pooled nodes)
+
+        Returns:
+            Tensor: class logits :math:`(B, C)`.
 
         Raises:
             GkdError: :obj:`root_mask` is not a boolean vector of one entry per node, or

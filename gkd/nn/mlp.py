@@ -50,6 +50,7 @@ class MLP(torch.nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
+        r"""Resets the parameters of every linear and normalisation layer."""
         for module in [*self.lins, *self.norms]:
             if hasattr(module, "reset_parameters"):
                 module.reset_parameters()
@@ -57,7 +58,18 @@ class MLP(torch.nn.Module):
     def forward(self, x: Tensor,
                 return_hidden: bool = False) -> Tensor | tuple[Tensor, list[Tensor]]:
         r"""Returns the logits, and with :obj:`return_hidden=True` also the list of hidden
-        representations (after activation, before dropout)."""
+        representations (after activation, before dropout).
+
+        Args:
+            x (Tensor): node features :math:`(N, F_{in})`.
+            return_hidden (bool, optional): also return the hidden representations.
+                (default: ``False``)
+
+        Returns:
+            Tensor or tuple: the logits :math:`(N, F_{out})`; with :obj:`return_hidden`,
+            ``(logits, hidden)``, where ``hidden`` lists the ``num_layers - 1`` hidden
+            representations :math:`(N, \text{hidden\_channels})`, first layer first.
+        """
         hidden = []
         for lin, norm in zip(self.lins[:-1], self.norms):
             x = F.relu(norm(lin(x)))

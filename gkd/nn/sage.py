@@ -45,13 +45,30 @@ class GCNAggregatorConv(torch.nn.Module):
         self._cache: tuple[Tensor, int, Adj, Tensor] | None = None
 
     def reset_parameters(self) -> None:
+        r"""Resets the linear layer's parameters."""
         self.lin.reset_parameters()
 
     def set_input_cache(self, enabled: bool) -> None:
-        r"""Switches the input-aggregation cache on or off (and empties it)."""
+        r"""Switches the input-aggregation cache on or off (and empties it).
+
+        Args:
+            enabled (bool): reuse the aggregation of an unchanged input and adjacency.
+        """
         self.cache_input, self._cache = enabled, None
 
     def forward(self, x: Tensor, edge_index: Adj) -> Tensor:
+        r"""Applies the linear map to :meth:`aggregate`. With the input cache on, an input
+        that requires no gradient and is the very same, unmodified tensor as in the last
+        call, with the same adjacency object, reuses the last aggregation.
+
+        Args:
+            x (Tensor): node features :math:`(N, F_{in})`.
+            edge_index (Tensor): edges :math:`(2, |\mathcal{E}|)` (source, target), or a
+                ``torch.sparse_csr`` ``adj_t`` (:func:`~gkd.ops.adjacency`).
+
+        Returns:
+            Tensor: node features :math:`(N, F_{out})`.
+        """
         if not self.cache_input or x.requires_grad:
             self._cache = None
             return self.lin(self.aggregate(x, edge_index))
@@ -63,7 +80,18 @@ class GCNAggregatorConv(torch.nn.Module):
 
     def aggregate(self, x: Tensor, edge_index: Adj) -> Tensor:
         r"""The normalised sum :math:`(\sum_{u} \mathbf{h}_u + s\,\mathbf{h}_v) /
-        (\deg(v) + s)` of every node."""
+        (\deg(v) + s)` of every node, over its in-neighbours :math:`u`. With a sparse
+        ``adj_t``, its stored values weight the sum, while :math:`\deg(v)` counts the
+        stored entries of row :math:`v`.
+
+        Args:
+            x (Tensor): node features :math:`(N, F_{in})`.
+            edge_index (Tensor): edges :math:`(2, |\mathcal{E}|)` (source, target), or a
+                ``torch.sparse_csr`` ``adj_t``.
+
+        Returns:
+            Tensor: the aggregated features :math:`(N, F_{in})`.
+        """
         if isinstance(edge_index, Tensor) and edge_index.layout == torch.sparse_csr:
             summed = edge_index @ x
             deg = edge_index.crow_indices().diff().to(x.dtype)
@@ -97,6 +125,19 @@ class SAGE(GraphSAGE):
 
     def init_conv(self, in_channels: int | tuple[int, int], out_channels: int,
                   **kwargs: Any) -> MessagePassing:
+        r"""Builds one layer: a :class:`GCNAggregatorConv` when ``aggr="gcn"`` (every
+        other keyword argument is then ignored), else PyG's
+        :class:`~torch_geometric.nn.conv.SAGEConv`.
+
+        Args:
+            in_channels (int or tuple): input feature size.
+            out_channels (int): output size.
+            **kwargs (optional): the model's further arguments, :obj:`aggr` included.
+
+        Returns:
+            MessagePassing: the layer (a :class:`GCNAggregatorConv` is a plain
+            :class:`torch.nn.Module`).
+        """
         if kwargs.get("aggr") == "gcn":
             return GCNAggregatorConv(in_channels, out_channels)  # type: ignore[return-value]
         return super().init_conv(in_channels, out_channels, **kwargs)

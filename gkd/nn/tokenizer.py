@@ -57,26 +57,61 @@ class GraphTokenizer(torch.nn.Module):
         self.edge_decoder = torch.nn.Linear(quantizer.dim, quantizer.dim)
 
     def encode(self, x: Tensor, edge_index: Adj) -> TokenizerOutput:
-        r"""Embeds, quantises (updating an EMA codebook in training mode) and classifies
-        every node."""
+        r"""Embeds, quantises (updating the codebook statistics in training mode) and
+        classifies every node.
+
+        Args:
+            x (Tensor): node features :math:`(N, F)`.
+            edge_index (Tensor): the edges in whatever form :obj:`encoder` and
+                :obj:`head` take, e.g. :math:`(2, |\mathcal{E}|)` or a sparse ``adj_t``.
+
+        Returns:
+            TokenizerOutput: the class logits :math:`(N, C)`, the encoder's output
+            :math:`(N, D)` and the quantiser's output.
+        """
         embedding = self.encoder(x, edge_index)
         vq = self.quantizer(embedding)
         q = F.dropout(vq.quantized, p=self.dropout, training=self.training)
         return TokenizerOutput(self.head(q, edge_index), embedding, vq)
 
     def forward(self, x: Tensor, edge_index: Adj) -> Tensor:
-        r"""The class logits, so that the tokenizer serves as a teacher classifier."""
+        r"""The class logits, so that the tokenizer serves as a teacher classifier.
+
+        Args:
+            x (Tensor): node features :math:`(N, F)`.
+            edge_index (Tensor): the edges, as in :meth:`encode`.
+
+        Returns:
+            Tensor: class logits :math:`(N, C)`.
+        """
         return self.encode(x, edge_index).logits
 
     def feature_loss(self, out: TokenizerOutput, x: Tensor) -> Tensor:
-        r"""Mean squared error of the features decoded from the quantised nodes."""
+        r"""Mean squared error of the features decoded from the quantised nodes.
+
+        Args:
+            out (TokenizerOutput): the output of :meth:`encode`.
+            x (Tensor): the node features to reconstruct :math:`(N, F)`.
+
+        Returns:
+            Tensor: the scalar loss.
+        """
         return F.mse_loss(self.feature_decoder(out.vq.quantized), x)
 
     def edge_loss(self, out: TokenizerOutput, edges: Tensor, non_edges: Tensor) -> Tensor:
         r"""Binary cross-entropy of the pair scores :math:`\langle \mathbf{z}_u,
         \mathbf{z}_v \rangle`, :math:`\mathbf{z} = \mathrm{dec}(\mathbf{q})`, with label 1
         on :obj:`edges` and 0 on :obj:`non_edges` (both :math:`(2, \cdot)`), averaged over
-        all pairs. Memory is linear in the number of pairs."""
+        all pairs. Memory is linear in the number of pairs.
+
+        Args:
+            out (TokenizerOutput): the output of :meth:`encode`.
+            edges (Tensor): node pairs labelled 1 :math:`(2, P_{+})`.
+            non_edges (Tensor): node pairs labelled 0 :math:`(2, P_{-})`.
+
+        Returns:
+            Tensor: the scalar loss.
+        """
         z = self.edge_decoder(out.vq.quantized)
         scores = pair_dot(z, torch.cat([edges, non_edges], dim=1))
         labels = torch.cat([scores.new_ones(edges.size(1)), scores.new_zeros(non_edges.size(1))])

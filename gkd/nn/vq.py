@@ -64,8 +64,15 @@ def code_scores(x: Tensor, codebook: Tensor, similarity: str = "cosine",
         similarity (str, optional): ``"cosine"`` or ``"euclidean"``. (default: ``"cosine"``)
         squared (bool, optional): squared Euclidean distances. (default: ``True``)
 
+    Returns:
+        Tensor: the scores :math:`(N, K)`.
+
     Shapes:
         - **output:** :math:`(N, K)`
+
+    Raises:
+        InputError: an unknown :obj:`similarity`, :obj:`x` and :obj:`codebook` that are
+            not :math:`(N, D)` and :math:`(K, D)`, or that differ in dtype.
     """
     _check_similarity(similarity)
     if x.dim() != 2 or codebook.dim() != 2 or x.size(1) != codebook.size(1):
@@ -86,6 +93,14 @@ def codebook_usage(indices: Tensor, num_codes: int) -> dict[str, float]:
     :math:`\exp(-\sum_k p_k \log p_k)` of the empirical code distribution (``num_codes``
     when all codes are used equally, ``1`` when one code takes everything) and
     ``"dead_fraction"``, the share of codes that no row was assigned to.
+
+    Args:
+        indices (Tensor): code indices of any shape.
+        num_codes (int): the codebook size :math:`K`.
+
+    Returns:
+        dict[str, float]: ``{"perplexity", "dead_fraction"}``; for no indices,
+        ``1.0`` and ``1.0``.
 
     Raises:
         InputError: :obj:`indices` are not integers in ``[0, num_codes)``.
@@ -205,7 +220,18 @@ class VectorQuantizer(torch.nn.Module):
     @torch.no_grad()
     def set_codebook(self, codebook: Tensor, cluster_size: Tensor | None = None) -> None:
         r"""Sets the codes (normalised for cosine) and their EMA statistics, by default
-        :math:`N_k = 1`, and marks the codebook initialised (no k-means)."""
+        :math:`N_k = 1`, and marks the codebook initialised (no k-means). The sums are
+        set to :math:`\mathbf{m}_k = N_k \mathbf{e}_k`.
+
+        Args:
+            codebook (Tensor): the codes :math:`(K, D)`.
+            cluster_size (Tensor, optional): the EMA counts :math:`N_k`, :math:`(K)` or
+                a scalar. (default: ``None``, ones)
+
+        Raises:
+            InputError: :obj:`codebook` is not :math:`(K, D)` or not finite, or
+                :obj:`cluster_size` has a negative entry.
+        """
         if tuple(codebook.shape) != (self.num_codes, self.dim):
             raise InputError(f"codebook must have shape {(self.num_codes, self.dim)} "
                              f"(got {tuple(codebook.shape)})")
@@ -222,8 +248,22 @@ class VectorQuantizer(torch.nn.Module):
 
     def forward(self, x: Tensor) -> VQOutput:
         r"""Quantises :obj:`x` of shape :math:`(N, D)`; updates the codebook in training
-        mode. With cosine similarity the loss and the straight-through path use the
-        L2-normalised input."""
+        mode (after a k-means initialisation on the first training batch when
+        :obj:`kmeans_init` is set). With cosine similarity the loss and the
+        straight-through path use the L2-normalised input.
+
+        Args:
+            x (Tensor): the inputs :math:`(N, D)`, :math:`N > 0`, of the codebook's dtype.
+
+        Returns:
+            VQOutput: the quantised inputs :math:`(N, D)`, the code indices :math:`(N)`,
+            the scores against the codebook before this call's update :math:`(N, K)`
+            and the scalar VQ loss.
+
+        Raises:
+            InputError: :obj:`x` is not :math:`(N, D)` with :math:`N > 0`, has another
+                dtype than the codebook, or is not finite.
+        """
         if x.dim() != 2 or x.size(1) != self.dim or x.size(0) == 0:
             raise InputError(f"expected input of shape (N, {self.dim}) with N > 0 "
                              f"(got {tuple(x.shape)})")
@@ -258,7 +298,14 @@ class VectorQuantizer(torch.nn.Module):
         return VQOutput(quantized, indices, scores, loss)
 
     def usage(self, indices: Tensor) -> dict[str, float]:
-        r""":func:`codebook_usage` with this codebook's size."""
+        r""":func:`codebook_usage` with this codebook's size.
+
+        Args:
+            indices (Tensor): code indices, e.g. :attr:`VQOutput.indices`.
+
+        Returns:
+            dict[str, float]: ``{"perplexity", "dead_fraction"}``.
+        """
         return codebook_usage(indices, self.num_codes)
 
     # --- training-time updates -------------------------------------------------------

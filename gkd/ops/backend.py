@@ -21,7 +21,12 @@ _forced: list[str] = []
 
 def available_backends() -> tuple[str, ...]:
     r"""The backends usable here: always ``"torch"``, and ``"torch_scatter"`` when it is
-    installed and loads."""
+    installed and loads.
+
+    Returns:
+        tuple[str, ...]: ``("torch",)`` or ``("torch", "torch_scatter")``, the fastest
+        last.
+    """
     return BACKENDS if pyg_typing.WITH_TORCH_SCATTER else BACKENDS[:1]
 
 
@@ -53,7 +58,9 @@ def get_backend() -> str:
 @contextmanager
 def use_backend(name: str) -> Iterator[None]:
     r"""Runs the enclosed block on backend :obj:`name`; blocks nest, the innermost
-    winning.
+    winning. A context manager that yields nothing: within
+    ``with use_backend("torch"):``, :func:`get_backend` returns ``"torch"``, and on exit,
+    even by an exception, the backend in force before is restored.
 
     Args:
         name (str): ``"torch"`` or ``"torch_scatter"``.

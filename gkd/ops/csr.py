@@ -78,12 +78,21 @@ class CSRGraph:
         return self.col.numel()
 
     def degree(self) -> Tensor:
-        r"""The in-degree of every node :math:`(N)`."""
+        r"""The in-degree of every node.
+
+        Returns:
+            Tensor: the number of stored edges into every node :math:`(N)`, as
+            ``torch.long``.
+        """
         return self.rowptr.diff()
 
     def targets(self) -> Tensor:
-        r"""The target node of every stored edge :math:`(|\mathcal{E}|)`, aligned with
-        :obj:`col`."""
+        r"""The target node of every stored edge, aligned with :obj:`col`.
+
+        Returns:
+            Tensor: target node ids :math:`(|\mathcal{E}|)`, as ``torch.long``, in
+            non-decreasing order.
+        """
         return torch.repeat_interleave(torch.arange(self.num_nodes, device=self.col.device),
                                        self.degree())
 

@@ -53,7 +53,10 @@ def propagate(graph: CSRGraph, x: Tensor, edge_weight: Tensor | None = None) -> 
         x (Tensor): node features :math:`(N, F)`.
         edge_weight (Tensor, optional): :math:`w_{ij}` aligned with :obj:`graph.col`,
             e.g. from :func:`normalized_weights`, cast to the dtype of :obj:`x`.
-            (default: ones)
+            (default: ``None``, ones)
+
+    Returns:
+        Tensor: the propagated features :math:`(N, F)`.
 
     Shapes:
         - **output:** :math:`(N, F)`

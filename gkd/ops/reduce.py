@@ -56,6 +56,9 @@ def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str = "sum") -> T
         reduce (str, optional): ``"sum"``, ``"mean"``, ``"max"`` or ``"min"``.
             (default: ``"sum"``)
 
+    Returns:
+        Tensor: the reduced values, ``0`` in rows that no index reaches.
+
     Shapes:
         - **output:** :math:`(\text{dim\_size}, *)`
 
@@ -103,6 +106,9 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
         ptr (Tensor): segment offsets :math:`(S + 1)`, from ``0`` to ``E``.
         reduce (str, optional): ``"sum"``, ``"mean"``, ``"max"`` or ``"min"``.
             (default: ``"sum"``)
+
+    Returns:
+        Tensor: the reduced values, ``0`` for empty segments.
 
     Shapes:
         - **output:** :math:`(S, *)`

@@ -25,6 +25,9 @@ def adjacency(edge_index: Tensor, num_nodes: int, edge_weight: Tensor | None = N
         edge_weight (Tensor, optional): the stored values, aligned with
             :obj:`edge_index`. (default: ``None``, ones)
 
+    Returns:
+        Tensor: the ``torch.sparse_csr`` matrix ``adj_t``.
+
     Shapes:
         - **input:** edge indices :math:`(2, |\mathcal{E}|)`
         - **output:** sparse CSR :math:`(|\mathcal{V}|, |\mathcal{V}|)`
@@ -56,6 +59,9 @@ def pair_dot(x: Tensor, pairs: Tensor) -> Tensor:
     Args:
         x (Tensor): node features.
         pairs (Tensor): node pairs :math:`(u, v)`, one per column.
+
+    Returns:
+        Tensor: one inner product per pair, in the order of :obj:`pairs`.
 
     Shapes:
         - **input:** node features :math:`(|\mathcal{V}|, F)`, node pairs :math:`(2, P)`
