@@ -251,7 +251,7 @@ class Mirage:
         Raises:
             GkdError: :obj:`trees` have another depth than :attr:`num_hops` or come from
                 another task's training graphs, a class has
-                no training graph with an edge, a class mines more than
+                no training graph, a class mines more than
                 :attr:`max_itemsets` itemsets, or a class keeps none.
         """
         start = time.perf_counter()
@@ -269,7 +269,7 @@ class Mirage:
         for label in range(task.num_classes):
             codes, transaction, count = trees.transactions(label)
             if count == 0:
-                raise GkdError(f"class {label} has no training graph with an edge")
+                raise GkdError(f"class {label} has no training graph")
             thresholds[label] = support_threshold(self.min_support, count)
             support = np.bincount(codes)
             frequent = support[codes] >= thresholds[label]

@@ -119,7 +119,7 @@ class GraphGNN(torch.nn.Module):
             root_mask (Tensor, optional): pool only these nodes (bool :math:`(N)`).
                 (default: ``None``, all nodes)
             num_graphs (int, optional): :math:`B`. (default: ``None``,
-                ``batch.max() + 1`` over the pooled nodes)
+                ``batch.max() + 1``, over all nodes)
 
         Returns:
             Tensor: class logits :math:`(B, C)`.
@@ -144,8 +144,9 @@ class GraphGNN(torch.nn.Module):
             else:
                 h = conv(h, edge_index)
             h = F.dropout(F.relu(h), self.dropout, self.training)
+        if num_graphs is None:  # from every node: a graph may have no root in the mask
+            num_graphs = int(batch.max()) + 1 if batch.numel() else 0
         if root_mask is not None:
             h, batch = h[root_mask], batch[root_mask]
-        num_graphs = int(batch.max()) + 1 if num_graphs is None else num_graphs
         h = POOLS[self.pool](h, batch, size=num_graphs)
         return self.classifier(F.dropout(h, self.dropout, self.training))

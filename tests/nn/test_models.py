@@ -174,3 +174,6 @@ def test_graph_gnn_refuses_an_integer_root_mask():
         model(x, edge_index, batch, root_mask=torch.tensor([1, 0, 0, 1, 0]))
     assert model(x, edge_index, batch,
                  root_mask=torch.tensor([True, False, False, True, False])).shape == (2, 2)
+    # the last graph has no root: it is still a row of the output
+    assert model(x, edge_index, batch,
+                 root_mask=torch.tensor([True, False, False, False, False])).shape == (2, 2)
