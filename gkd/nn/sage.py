@@ -9,6 +9,7 @@ from torch_geometric.nn.conv import MessagePassing
 from torch_geometric.nn.models import GraphSAGE
 from torch_geometric.typing import Adj
 
+from gkd.errors import GkdError
 from gkd.ops import scatter
 
 
@@ -125,8 +126,8 @@ class SAGE(GraphSAGE):
 
     def init_conv(self, in_channels: int | tuple[int, int], out_channels: int,
                   **kwargs: Any) -> MessagePassing:
-        r"""Builds one layer: a :class:`GCNAggregatorConv` when ``aggr="gcn"`` (every
-        other keyword argument is then ignored), else PyG's
+        r"""Builds one layer: a :class:`GCNAggregatorConv` when ``aggr="gcn"`` (which
+        takes no further layer options), else PyG's
         :class:`~torch_geometric.nn.conv.SAGEConv`.
 
         Args:
@@ -137,7 +138,16 @@ class SAGE(GraphSAGE):
         Returns:
             MessagePassing: the layer (a :class:`GCNAggregatorConv` is a plain
             :class:`torch.nn.Module`).
+
+        Raises:
+            GkdError: ``aggr="gcn"`` with further layer options (e.g. ``bias``) or a
+                pair of input sizes.
         """
         if kwargs.get("aggr") == "gcn":
+            ignored = sorted(set(kwargs) - {"aggr"})
+            if ignored or not isinstance(in_channels, int):
+                raise GkdError(f"aggr='gcn' builds GCNAggregatorConv layers, which take one "
+                               f"input size and no further layer options; got in_channels="
+                               f"{in_channels!r} and {', '.join(ignored) or 'no options'}")
             return GCNAggregatorConv(in_channels, out_channels)  # type: ignore[return-value]
         return super().init_conv(in_channels, out_channels, **kwargs)

@@ -118,6 +118,13 @@ def test_sage_gcn_aggregator_matches_hand_computation(sparse):
     assert not hasattr(model.convs[0], "lin_r")  # no separate root weight
 
 
+def test_sage_gcn_aggregator_refuses_layer_options_it_would_ignore():
+    from gkd.nn import SAGE
+
+    with pytest.raises(GkdError, match="aggr='gcn' builds GCNAggregatorConv layers.*bias"):
+        SAGE(4, 8, 2, 3, aggr="gcn", bias=False)
+
+
 def test_input_cache_recomputes_on_new_or_modified_input():
     from gkd.nn.sage import GCNAggregatorConv
 
