@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
@@ -201,8 +201,9 @@ class KRD(Distiller):
         labelled = task.train_mask
         generator = torch.Generator(x.device).manual_seed(task.seed)
         optimizer = self.optimizer(student)
-        state = {"epoch": 0, "alpha": self.initial_alpha, "pairs": [],
-                 "graph": self._pairs(csr, torch.ones(n, device=x.device), generator)}
+        warmup_pairs = self._pairs(csr, torch.ones(n, device=x.device), generator)
+        state: dict[str, Any] = {"epoch": 0, "alpha": self.initial_alpha, "pairs": [],
+                                 "graph": warmup_pairs}
 
         def resample() -> None:
             state["alpha"], state["graph"] = self.resample(student, x, teacher_class, rho, csr,
