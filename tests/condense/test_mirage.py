@@ -197,3 +197,18 @@ def test_graph_gnn_names_missing_edge_features_and_bad_sizes():
         GraphGNN(3, 8, 2, 2, conv="gat", heads=0)
     with pytest.raises(GkdError, match="num_layers must be an integer of at least 1; got 2.5"):
         GraphGNN(3, 8, 2, 2.5)
+
+
+def test_exclusive_drops_itemsets_frequent_in_another_class():
+    from gkd.condense.mirage import _exclusive
+
+    # transactions as bitsets per item; class 0 needs 2 of its graphs, class 1 needs 3
+    bitsets = {0: {1: 0b111, 2: 0b011}, 1: {1: 0b1111, 3: 0b0011}}
+    mined = {0: [((1,), 3), ((2,), 2), ((1, 2), 2)], 1: [((1,), 4), ((3,), 2)]}
+    kept = _exclusive(mined, bitsets, {0: 2, 1: 3})
+    # item 1 is in 4 >= 3 graphs of class 1 and in 3 >= 2 of class 0: dropped from both
+    assert kept == {0: [((2,), 2), ((1, 2), 2)], 1: [((3,), 2)]}
+    # both items are frequent in class 1, but never in the same graph: the pair stays
+    pair = {0: [((1, 2), 2)], 1: []}
+    assert _exclusive(pair, {0: {1: 0b11, 2: 0b11}, 1: {1: 0b0011, 2: 0b1100}},
+                      {0: 2, 1: 2}) == pair
