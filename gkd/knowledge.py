@@ -142,7 +142,7 @@ class Knowledge:
 
     def check(self, task: NodeTask) -> None:
         r"""Raises a :class:`~gkd.errors.GkdError` unless this knowledge fits
-        :obj:`task` (one row per observed node, one column per class, and, where
+        :obj:`task` (on its device, one row per observed node, one column per class, and, where
         ``meta["fingerprint"]`` records the task its teacher was trained on, that task's
         :meth:`~gkd.data.NodeTask.fingerprint`) and its codebook,
         if any, fits its embeddings (one 2-D row per node, as wide as the codes) with a
@@ -154,6 +154,10 @@ class Knowledge:
         if self.logits.dim() != 2 or not self.logits.is_floating_point():
             raise GkdError(f"knowledge logits must be a float matrix (nodes, classes); got "
                            f"shape {tuple(self.logits.shape)} of {self.logits.dtype}")
+        device = task.graph.x.device
+        if self.logits.device != device:
+            raise GkdError(f"the knowledge is on {self.logits.device} and the task on {device} "
+                           f"(Knowledge.load reads to the CPU): use knowledge.to({str(device)!r})")
         for name in ("logits", "embeddings", "codebook"):
             tensor = getattr(self, name)
             if tensor is not None and not bool(torch.isfinite(tensor).all()):
@@ -206,9 +210,13 @@ class Knowledge:
         Returns:
             Path: :obj:`path`.
         """
-        return save_torch(path, {"format": FORMAT, "logits": self.logits,
-                                 "embeddings": self.embeddings, "meta": json.dumps(self.meta),
-                                 "codebook": self.codebook, "similarity": self.similarity})
+        def cpu(tensor: Tensor | None) -> Tensor | None:  # readable without a GPU
+            return None if tensor is None else tensor.cpu()
+
+        return save_torch(path, {"format": FORMAT, "logits": cpu(self.logits),
+                                 "embeddings": cpu(self.embeddings),
+                                 "meta": json.dumps(self.meta), "codebook": cpu(self.codebook),
+                                 "similarity": self.similarity})
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> Knowledge:

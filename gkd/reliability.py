@@ -246,7 +246,8 @@ def fit_alpha(rho: Tensor, agreement: Tensor, *, bins: int = 50, initial: float 
     if frac.numel() == 0 or frac.max() - frac.min() <= 0:
         return initial
     y = (frac - frac.min()) / (frac.max() - frac.min())
-    grid = torch.linspace(math.log(min_alpha), math.log(max_alpha), _GRID, dtype=torch.float64)
+    grid = torch.linspace(math.log(min_alpha), math.log(max_alpha), _GRID, dtype=torch.float64,
+                          device=x.device)
     grid = torch.cat([grid, grid.new_tensor([math.log(initial)])]).sort().values
     best = int(_curve_error(grid, x, y, w).argmin())
     low, high = grid[max(best - 1, 0)], grid[min(best + 1, grid.numel() - 1)]

@@ -173,11 +173,16 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
         History: what the training run did.
 
     Raises:
-        GkdError: :obj:`model` declares sizes other than the task's, or the sampling
-            options do not fit (see :func:`check_sampling`).
+        GkdError: :obj:`model` declares sizes other than the task's, the sampling
+            options do not fit (see :func:`check_sampling`), or a max or min aggregation
+            is asked of a task on a GPU.
     """
     task.check_model(model, "teacher")
     check_sampling(config, isinstance(model, APPNP))
+    if config.get("aggr") in ("max", "min") and task.graph.x.is_cuda:
+        # the teachers run on a sparse adjacency, and PyG's spmm has no CUDA max or min
+        raise GkdError(f"aggr={config['aggr']} needs the CPU: PyG's sparse product has no "
+                       f"{config['aggr']} reduction on CUDA; use aggr=mean, sum or gcn")
     graph = task.graph
     adj = adjacency(graph.edge_index, graph.num_nodes)
     optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"],

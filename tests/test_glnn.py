@@ -101,3 +101,15 @@ def test_a_linear_surrogate_student_learns_from_the_teacher(distil_csbm):
     run, metric = distil_csbm("glnn", config)
     assert run["details"]["student"]["params"] == 16 * 3 + 3  # one linear layer
     assert run["student"][metric] > run["mlp"][metric] + 5
+
+
+def test_knowledge_and_students_on_another_device_are_named(csbm):
+    # the meta device stands in for a GPU: tensors there have shapes and a device only
+    task = make_node_task(csbm, "cpf")
+    n = task.graph.num_nodes
+    teacher = Knowledge(torch.randn(n, 3))
+    with pytest.raises(GkdError, match=r"knowledge is on meta and the task on cpu .*"
+                                       r"knowledge.to\('cpu'\)"):
+        GLNN().fit(MLP(16, 8, 3), task, Knowledge(torch.empty(n, 3, device="meta")))
+    with pytest.raises(GkdError, match=r"parameters are on meta and the task on cpu"):
+        GLNN().fit(MLP(16, 8, 3).to("meta"), task, teacher)

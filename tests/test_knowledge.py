@@ -141,6 +141,8 @@ def test_node_distillation_on_cuda_caches_teachers_a_cpu_run_can_load(csbm, meth
     from gkd.experiment import node_config, run_node_distillation
 
     fast = {"teacher": {"max_epochs": 20}, "distiller": {"max_epochs": 20}}
+    if method == "krd":
+        fast["distiller"]["warmup"] = 1  # reach the resampling (α fit, pair draws) on CUDA
     config = node_config("csbm", "sage", method, fast)
     task = make_node_task(csbm, "cpf", seed=0)
     run = run_node_distillation(make_node_task(csbm.to("cuda"), "cpf", seed=0), "sage",

@@ -87,7 +87,8 @@ class GraphSetTask:
 
     All graphs are also held collated in one ``Data`` (:attr:`data`, with a ``batch``
     vector and node offsets ``ptr``), so vectorised code (computation-tree hashing) sees
-    every node at once; :meth:`graphs` hands out the graphs for training loaders.
+    every node at once; :meth:`graphs` hands out the graphs for training loaders. Keep the
+    graphs on the CPU: tree hashing, mining and graph-level training run there.
 
     Args:
         graphs (Sequence[Data]): the graphs (a PyG dataset or a list), each with ``x``,

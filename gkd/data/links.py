@@ -186,6 +186,16 @@ def _negatives(edges: Tensor, num_nodes: int, count: int,
     return sample_non_edges(graph, count, generator)
 
 
+def _on_cpu(data: Data) -> tuple[Data, torch.device]:
+    r"""The graph on the CPU, where the split's generator draws, and its device, where the
+    task goes afterwards (:meth:`LinkTask.to`)."""
+    return Data(x=data.x.cpu(), edge_index=data.edge_index.cpu()), data.x.device
+
+
+def _moved(task: LinkTask, device: torch.device) -> LinkTask:
+    return task if device.type == "cpu" else task.to(device)
+
+
 def _graph(x: Tensor, edges: Tensor) -> Data:
     return Data(x=x, edge_index=to_undirected(edges, num_nodes=x.size(0)))
 
@@ -205,7 +215,8 @@ def transductive_link_split(data: Data, val_ratio: float = 0.05, test_ratio: flo
 
     Returns:
         LinkTask: a ``"transductive"`` task whose :attr:`~LinkTask.full_graph` is its
-        observed graph and whose only test set is ``"test"``.
+        observed graph and whose only test set is ``"test"``, on the device of
+        :obj:`data` (the split is drawn on the CPU, the same on every device).
 
     Raises:
         GkdError: a malformed graph, ratios outside :math:`(0, 1)` or summing to 1 or
@@ -214,15 +225,17 @@ def transductive_link_split(data: Data, val_ratio: float = 0.05, test_ratio: flo
     check_graph(data, labels=False, simple=False)  # pairs are deduplicated here
     check_fractions("link split ratios", val_ratio=val_ratio, test_ratio=test_ratio)
     generator = torch.Generator().manual_seed(check_seed(seed))
+    data, device = _on_cpu(data)
     edges = _unique_edges(data.edge_index, data.num_nodes)
     val, test, train = _cut(edges, [val_ratio, test_ratio], generator)
     _check_parts(edges.size(1), train=train, validation=val, test=test)
     neg = _negatives(edges, data.num_nodes, val.size(1) + test.size(1), generator)
     graph = _graph(data.x, train)
-    return LinkTask(graph, LinkPairs(val, neg[:, :val.size(1)]), graph,
+    task = LinkTask(graph, LinkPairs(val, neg[:, :val.size(1)]), graph,
                     {"test": LinkPairs(test, neg[:, val.size(1):])},
                     torch.arange(data.num_nodes), setting="transductive", seed=seed,
                     info={"val_ratio": val_ratio, "test_ratio": test_ratio})
+    return _moved(task, device)
 
 
 def production_link_split(data: Data, new_ratio: float = 0.3, inference_ratio: float = 0.1,
@@ -251,7 +264,8 @@ def production_link_split(data: Data, new_ratio: float = 0.3, inference_ratio: f
     Returns:
         LinkTask: a ``"production"`` task whose observed graph holds the old nodes only
         (renumbered; :attr:`~LinkTask.observed_nodes` maps them back) and whose test sets
-        are ``"test"``, ``"test_old_old"``, ``"test_old_new"`` and ``"test_new_new"``.
+        are ``"test"``, ``"test_old_old"``, ``"test_old_new"`` and ``"test_new_new"``, on
+        the device of :obj:`data` (the split is drawn on the CPU).
 
     Raises:
         GkdError: a malformed graph, ratios outside :math:`(0, 1)` or summing to 1 or
@@ -260,6 +274,7 @@ def production_link_split(data: Data, new_ratio: float = 0.3, inference_ratio: f
     check_graph(data, labels=False, simple=False)  # pairs are deduplicated here
     check_fractions("link split ratios", new_ratio=new_ratio, inference_ratio=inference_ratio)
     generator = torch.Generator().manual_seed(check_seed(seed))
+    data, device = _on_cpu(data)
     n = data.num_nodes
     is_new = torch.zeros(n, dtype=torch.bool)
     is_new[torch.randperm(n, generator=generator)[:int(new_ratio * n)]] = True
@@ -283,9 +298,10 @@ def production_link_split(data: Data, new_ratio: float = 0.3, inference_ratio: f
     full_graph = _graph(data.x, torch.cat([train, val, extra, cross_seen, new_seen], dim=1))
     tests = {"test": LinkPairs(test, neg), "test_old_old": LinkPairs(old_test, neg),
              "test_old_new": LinkPairs(cross_test, neg), "test_new_new": LinkPairs(new_test, neg)}
-    return LinkTask(graph, LinkPairs(local[val], val_neg), full_graph, tests, old,
+    task = LinkTask(graph, LinkPairs(local[val], val_neg), full_graph, tests, old,
                     setting="production", seed=seed,
                     info={"new_ratio": new_ratio, "inference_ratio": inference_ratio})
+    return _moved(task, device)
 
 
 def make_link_task(data: Data, setting: str = "transductive", *, seed: int = 0,

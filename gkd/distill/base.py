@@ -186,14 +186,20 @@ class Distiller:
 
 def check_student(student: torch.nn.Module, task: NodeTask) -> None:
     r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`student` fits :obj:`task`: the
-    sizes it declares (:meth:`~gkd.data.NodeTask.check_model`) and the logits it returns,
-    in eval mode, for one node's features (for models that declare no sizes).
+    sizes it declares (:meth:`~gkd.data.NodeTask.check_model`), its parameters on the
+    task's device, and the logits it returns, in eval mode, for one node's features (for
+    models that declare no sizes).
 
     Args:
         student (torch.nn.Module): a graph-free model, ``student(x) -> logits``.
         task (NodeTask): the task it is about to be trained on.
     """
     task.check_model(student, "student")
+    device = task.graph.x.device
+    wrong = {str(p.device) for p in student.parameters() if p.device != device}
+    if wrong:
+        raise GkdError(f"the student's parameters are on {', '.join(sorted(wrong))} and the "
+                       f"task on {device}: move it with student.to({str(device)!r})")
     was_training = student.training
     student.eval()
     try:
