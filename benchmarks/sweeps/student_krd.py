@@ -53,6 +53,9 @@ GRIDS = {
     # epochs leave 150 for sampling (the reference trains 500)
     "schedule": [krd("pair", warmup=w, max_epochs=e) for w in (50, 10) for e in (200, 500)]
     + [{"method": "glnn", "distiller": {"max_epochs": 500}}],
+    # no reliability sampling at all: a warm-up as long as training (every neighbour's soft
+    # label, every epoch) against the default schedule
+    "warmup-only": [krd("pair"), krd("pair", warmup=200)],
     # what rho measures, on top of each dataset's defaults: weaker noise, or the teacher's
     # own prediction entropy (reliability_signal "entropy": EntropyKRD)
     "signal": [krd("pair"), krd("pair", noise_std=0.1), krd("pair", signal="entropy")],
