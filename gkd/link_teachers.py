@@ -32,7 +32,7 @@ from gkd.link_evaluation import evaluate_links, hits_at_k
 from gkd.nn.link_predictor import LinkPredictor
 from gkd.ops import CSRGraph, adjacency, sample_non_edges
 from gkd.ops.checks import check_count
-from gkd.teachers import build_teacher, teacher_config
+from gkd.teachers import build_teacher, check_aggregation_device, teacher_config
 from gkd.train import History, fit, global_rng_preserved, optimizer_step
 
 LINK_TEACHERS = ("sage", "gcn")
@@ -106,6 +106,7 @@ def train_link_teacher(model: LinkPredictor, task: LinkTask, config: dict[str, A
     takes binary cross-entropy on a batch of training edges and as many sampled non-edges
     of the observed graph; the epoch of best validation Hits@K is restored."""
     graph = task.graph
+    check_aggregation_device(config, graph.x.device)
     adj = adjacency(graph.edge_index, graph.num_nodes)
     k = selection_k(config["hits_k"], config["select_k"])
     csr = CSRGraph.from_edge_index(graph.edge_index, graph.num_nodes)

@@ -151,6 +151,21 @@ def check_sampling(config: dict[str, Any], one_layer_propagation: bool = False) 
     check_count(batch_size, "batch_size", minimum=1)
 
 
+def check_aggregation_device(config: dict[str, Any], device: torch.device) -> None:
+    r"""Raises a :class:`~gkd.errors.GkdError` if :obj:`config` asks for a max or min
+    aggregation (``aggr``) on a device other than the CPU: the teachers run on a sparse
+    adjacency, and PyG's sparse product has max and min reductions on the CPU only.
+
+    Args:
+        config (dict): a teacher configuration.
+        device (torch.device): where the model will run.
+    """
+    aggr = config.get("aggr")
+    if aggr in ("max", "min") and device.type != "cpu":
+        raise GkdError(f"aggr={aggr} needs the CPU: PyG's sparse product has no {aggr} "
+                       f"reduction on {device.type}; use aggr=mean, sum or gcn")
+
+
 def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]) -> History:
     r"""Trains :obj:`model` with cross-entropy on the training nodes of the observed graph,
     selecting the epoch of best validation accuracy (full-graph inference).
@@ -179,10 +194,7 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
     """
     task.check_model(model, "teacher")
     check_sampling(config, isinstance(model, APPNP))
-    if config.get("aggr") in ("max", "min") and task.graph.x.is_cuda:
-        # the teachers run on a sparse adjacency, and PyG's spmm has no CUDA max or min
-        raise GkdError(f"aggr={config['aggr']} needs the CPU: PyG's sparse product has no "
-                       f"{config['aggr']} reduction on CUDA; use aggr=mean, sum or gcn")
+    check_aggregation_device(config, task.graph.x.device)
     graph = task.graph
     adj = adjacency(graph.edge_index, graph.num_nodes)
     optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"],

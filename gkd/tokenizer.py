@@ -24,7 +24,12 @@ from gkd.knowledge import Knowledge, cached_knowledge
 from gkd.nn import GraphTokenizer, VectorQuantizer
 from gkd.nn.vq import SIMILARITIES
 from gkd.ops import CSRGraph, adjacency, sample_non_edges
-from gkd.teachers import build_teacher, input_aggregation_cache, teacher_config
+from gkd.teachers import (
+    build_teacher,
+    check_aggregation_device,
+    input_aggregation_cache,
+    teacher_config,
+)
 from gkd.train import History, fit, optimizer_step
 
 #: The tokenizer's own options, added to its backbone teacher's. Chosen on validation
@@ -106,6 +111,7 @@ def train_tokenizer(model: GraphTokenizer, task: NodeTask, config: dict[str, Any
     loss; selects the epoch of best validation accuracy of the head.
     """
     graph = task.graph
+    check_aggregation_device(config, graph.x.device)
     adj = adjacency(graph.edge_index, graph.num_nodes)
     csr = CSRGraph.from_edge_index(graph.edge_index, graph.num_nodes)
     edges = graph.edge_index[:, graph.edge_index[0] < graph.edge_index[1]]

@@ -72,9 +72,13 @@ def test_glnn_rejects_bad_configuration_and_mismatched_knowledge(csbm):
         GLNN().fit(MLP(10, 8, 3), task, teacher)
     with pytest.raises(GkdError, match="the student's out_channels is 4 but the task has 3"):
         GLNN().fit(MLP(16, 8, 4), task, teacher)
-    # a plain module declares no sizes: its output is checked on one node
-    with pytest.raises(GkdError, match=r"logits \(N, 3\); for one node it returned \(1, 2\)"):
+    # a plain module declares no sizes: its output is checked on two nodes
+    with pytest.raises(GkdError, match=r"logits \(N, 3\); for 2 nodes it returned \(2, 2\)"):
         GLNN(lamb=1.0).fit(torch.nn.Linear(16, 2), task, None)
+    # batch statistics in eval mode need more than one row
+    batch_stats = torch.nn.Sequential(torch.nn.Linear(16, 3),
+                                      torch.nn.BatchNorm1d(3, track_running_stats=False))
+    GLNN(lamb=1.0, max_epochs=1).fit(batch_stats, task, None)
 
 
 def test_evaluate_names_logits_of_the_wrong_shape(csbm):

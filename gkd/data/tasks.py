@@ -228,11 +228,12 @@ def _official_masks(data: Data) -> tuple[Tensor, Tensor, Tensor]:
         if mask is None:
             raise GkdError(f"the official split needs train_mask, val_mask and test_mask; the "
                            f"graph has no {name}")
-        if mask.dtype != torch.bool or mask.dim() not in (1, 2) or mask.size(0) != data.num_nodes:
+        if mask.dtype not in (torch.bool, torch.uint8) or mask.dim() not in (1, 2) \
+                or mask.size(0) != data.num_nodes:
             raise GkdError(f"{name} must be a boolean mask of shape [{data.num_nodes}] or "
                            f"[{data.num_nodes}, num_splits]; got {mask.dtype} of shape "
                            f"{tuple(mask.shape)}")
-        masks.append(mask)
+        masks.append(mask.bool())  # uint8: older PyG and DGL exports
     return masks[0], masks[1], masks[2]
 
 

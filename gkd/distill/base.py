@@ -186,9 +186,9 @@ class Distiller:
 
 def check_student(student: torch.nn.Module, task: NodeTask) -> None:
     r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`student` fits :obj:`task`: the
-    sizes it declares (:meth:`~gkd.data.NodeTask.check_model`), its parameters on the
-    task's device, and the logits it returns, in eval mode, for one node's features (for
-    models that declare no sizes).
+    sizes it declares (:meth:`~gkd.data.NodeTask.check_model`), parameters on the task's
+    device (some of them, for a model split over devices), and logits of the task's classes
+    for two nodes' features, in eval mode.
 
     Args:
         student (torch.nn.Module): a graph-free model, ``student(x) -> logits``.
@@ -196,21 +196,22 @@ def check_student(student: torch.nn.Module, task: NodeTask) -> None:
     """
     task.check_model(student, "student")
     device = task.graph.x.device
-    wrong = {str(p.device) for p in student.parameters() if p.device != device}
-    if wrong:
-        raise GkdError(f"the student's parameters are on {', '.join(sorted(wrong))} and the "
-                       f"task on {device}: move it with student.to({str(device)!r})")
+    devices = {p.device for p in student.parameters()}
+    if devices and device not in devices:
+        raise GkdError(f"the student's parameters are on {', '.join(sorted(map(str, devices)))} "
+                       f"and the task on {device}: move it with student.to({str(device)!r})")
+    x = task.graph.x[:2]  # two rows: batch statistics need more than one
     was_training = student.training
     student.eval()
     try:
         with torch.no_grad():
-            out = student(task.graph.x[:1])
+            out = student(x)
     finally:
         student.train(was_training)
-    if not isinstance(out, Tensor) or out.shape != (1, task.num_classes):
+    if not isinstance(out, Tensor) or out.shape != (x.size(0), task.num_classes):
         got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
         raise GkdError(f"the student must map node features to logits (N, "
-                       f"{task.num_classes}); for one node it returned {got}")
+                       f"{task.num_classes}); for {x.size(0)} nodes it returned {got}")
 
 
 def validation_accuracy(student: torch.nn.Module, task: NodeTask) -> float:

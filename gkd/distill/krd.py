@@ -154,7 +154,11 @@ class KRD(Distiller):
         def predict(x: Tensor) -> Tensor:
             try:
                 return teacher(x, adj)
+            except torch.cuda.OutOfMemoryError:
+                raise
             except (RuntimeError, TypeError, IndexError, NotImplementedError) as error:
+                if type(teacher).__module__.startswith(("gkd.", "torch_geometric.")):
+                    raise  # gkd's and PyG's models take adj: not a contract problem
                 raise GkdError(f"krd calls the teacher as model(x, adj), with adj the sparse "
                                f"adjacency of gkd.ops.adjacency, and this teacher failed on "
                                f"it: {error}") from error

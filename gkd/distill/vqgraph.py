@@ -10,7 +10,7 @@ import torch
 from torch import Tensor
 
 from gkd.data.tasks import NodeTask
-from gkd.distill.base import Distiller, validation_accuracy
+from gkd.distill.base import Distiller, check_student, validation_accuracy
 from gkd.distill.glnn import GLNN
 from gkd.errors import GkdError
 from gkd.knowledge import Knowledge
@@ -193,7 +193,7 @@ def _checked(student: torch.nn.Module, task: NodeTask,
     r"""The knowledge and its frozen codebook, once both fit the student and task."""
     if knowledge is None:
         raise GkdError("vqgraph needs the tokenizer's knowledge")
-    task.check_model(student, "student")
+    check_student(student, task)
     knowledge.check(task)
     if knowledge.codebook is None:
         raise GkdError("vqgraph distils code assignments, but this knowledge has no codebook: "

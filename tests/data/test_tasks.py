@@ -283,3 +283,13 @@ def test_official_masks_are_checked(change, message):
     change(data)
     with pytest.raises(GkdError, match=message):
         make_node_task(data, "public")
+
+
+def test_uint8_official_masks_give_the_boolean_split():
+    data = Data(x=torch.randn(6, 2), y=torch.tensor([0, 1, 0, 1, 0, 1]),
+                edge_index=torch.tensor([[0, 1], [1, 0]]))
+    for name, nodes in (("train_mask", [0, 1]), ("val_mask", [2, 3]), ("test_mask", [4, 5])):
+        data[name] = torch.zeros(6, dtype=torch.uint8)
+        data[name][nodes] = 1
+    task = make_node_task(data, "public")
+    assert task.train_idx.tolist() == [0, 1] and task.test_idx.tolist() == [4, 5]

@@ -184,3 +184,13 @@ def test_graph_gnn_refuses_an_integer_root_mask():
     # the last graph has no root: it is still a row of the output
     assert model(x, edge_index, batch,
                  root_mask=torch.tensor([True, False, False, False, False])).shape == (2, 2)
+
+
+def test_max_and_min_aggregation_are_refused_off_the_cpu():
+    from gkd.teachers import check_aggregation_device, teacher_config
+
+    config = teacher_config("sage", overrides={"aggr": "max"})
+    check_aggregation_device(config, torch.device("cpu"))
+    with pytest.raises(GkdError, match="aggr=max needs the CPU"):
+        check_aggregation_device(config, torch.device("meta"))  # stands in for a GPU
+    check_aggregation_device(teacher_config("sage"), torch.device("meta"))  # gcn is fine
