@@ -18,3 +18,33 @@ def test_readme_python_example_runs(data_root, monkeypatch, capsys):
         exec(compile(code, str(README), "exec"), namespace)
     out = capsys.readouterr().out
     assert "test_prod" in out and "perplexity" in out
+
+
+@pytest.mark.datasets
+def test_readme_link_and_condense_examples_run(data_root, monkeypatch):
+    import gkd.condense.training
+    import gkd.linkpred
+
+    monkeypatch.setenv("GKD_DATA_ROOT", str(data_root))
+    # the examples as written, with two epochs per model
+    link_config, train_config = gkd.linkpred.link_config, gkd.condense.training.train_config
+
+    def short_link_config(*args, **kwargs):
+        config = link_config(*args, **kwargs)
+        for part in ("teacher", "distiller"):
+            config[part]["max_epochs"] = 2
+        return config
+
+    monkeypatch.setattr(gkd.linkpred, "link_config", short_link_config)
+    monkeypatch.setattr(gkd.condense.training, "train_config",
+                        lambda *args, **kwargs: {**train_config(*args, **kwargs), "max_epochs": 2})
+    text = README.read_text()
+    for heading, blocks, result in (("## Predict links with an MLP", 2, "logits"),
+                                    ("## Condense a graph", 1, "metrics")):
+        section = text.split(heading)[1].split("\n## ")[0]
+        codes = re.findall(r"```python\n(.*?)```", section, re.S)
+        assert len(codes) == blocks
+        namespace: dict = {}
+        for code in codes:
+            exec(compile(code, str(README), "exec"), namespace)
+        assert namespace[result] is not None
