@@ -139,9 +139,10 @@ class KRD(Distiller):
 
         Raises:
             GkdError: :obj:`knowledge` has no :attr:`~gkd.knowledge.Knowledge.model`, or
-                the teacher raises a :class:`RuntimeError`, :class:`TypeError`,
-                :class:`IndexError` or :class:`NotImplementedError` when called as
-                ``model(x, adj)``.
+                a teacher of your own (not a gkd or PyG model) raises a
+                :class:`RuntimeError` other than running out of GPU memory, a
+                :class:`TypeError`, :class:`IndexError` or :class:`NotImplementedError`
+                when called as ``model(x, adj)``.
         """
         if knowledge.model is None:
             raise GkdError("krd measures reliability with the teacher itself: use knowledge "

@@ -27,7 +27,7 @@ def check_edge_index(edge_index: Tensor, num_nodes: int, name: str = "edge_index
     """
     if edge_index.dim() != 2 or edge_index.size(0) != 2 or not is_integer(edge_index):
         raise InputError(f"{name} must be an integer tensor of shape [2, E]; got "
-                       f"{edge_index.dtype} of shape {tuple(edge_index.shape)}")
+                         f"{edge_index.dtype} of shape {tuple(edge_index.shape)}")
     _check_range(edge_index, num_nodes, name)
 
 
@@ -36,7 +36,7 @@ def _check_range(ids: Tensor, num_nodes: int, name: str) -> None:
         low, high = (int(bound) for bound in torch.aminmax(ids))
         if low < 0 or high >= num_nodes:
             raise InputError(f"node ids must be in [0, {num_nodes}); {name} holds ids from "
-                           f"{low} to {high}")
+                             f"{low} to {high}")
 
 
 def check_node_ids(nodes: Tensor, num_nodes: int, name: str = "nodes") -> None:
@@ -51,7 +51,7 @@ def check_node_ids(nodes: Tensor, num_nodes: int, name: str = "nodes") -> None:
     """
     if nodes.dim() != 1 or not is_integer(nodes):
         raise InputError(f"{name} must be an integer vector of node ids; got {nodes.dtype} of "
-                       f"shape {tuple(nodes.shape)}")
+                         f"shape {tuple(nodes.shape)}")
     if nodes.device.type == "cpu":
         _check_range(nodes, num_nodes, name)
 
@@ -81,11 +81,11 @@ def check_ptr(ptr: Tensor, num_rows: int, name: str = "ptr") -> Tensor:
     """
     if ptr.dim() != 1 or ptr.numel() == 0 or not is_integer(ptr):
         raise InputError(f"{name} must be a non-empty integer vector of offsets; got "
-                       f"{ptr.dtype} of shape {tuple(ptr.shape)}")
+                         f"{ptr.dtype} of shape {tuple(ptr.shape)}")
     ptr = ptr.long()
     if ptr.device.type == "cpu" and (int(ptr[0]) != 0 or int(ptr[-1]) != num_rows
                                      or bool((ptr[1:] < ptr[:-1]).any())):
         raise InputError(f"{name} must rise from 0 to {num_rows} (the rows it splits) without "
-                       f"decreasing; got {ptr.numel()} offsets from {int(ptr[0])} to "
+                         f"decreasing; got {ptr.numel()} offsets from {int(ptr[0])} to "
                        f"{int(ptr[-1])}")
     return ptr

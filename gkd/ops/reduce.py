@@ -17,7 +17,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gkd.errors import GkdError
+from gkd.errors import InputError
 from gkd.ops.backend import get_backend
 from gkd.ops.checks import check_node_ids, check_ptr
 from gkd.ops.csr import CSRGraph
@@ -27,15 +27,15 @@ REDUCTIONS = ("sum", "mean", "max", "min")
 
 def _check(src: Tensor, reduce: str) -> None:
     if reduce not in REDUCTIONS:
-        raise GkdError(f"unknown reduction '{reduce}'; choose from {', '.join(REDUCTIONS)}")
+        raise InputError(f"unknown reduction '{reduce}'; choose from {', '.join(REDUCTIONS)}")
     if not src.is_floating_point():
-        raise GkdError(f"scatter and segment reduce floating-point values; got {src.dtype}")
+        raise InputError(f"scatter and segment reduce floating-point values; got {src.dtype}")
 
 
 def _check_index(index: Tensor, num_rows: int, dim_size: int) -> Tensor:
     check_node_ids(index, dim_size, "index")  # output rows, in [0, dim_size)
     if index.numel() != num_rows:
-        raise GkdError(f"index must hold one entry per row of src ({num_rows}); got "
+        raise InputError(f"index must hold one entry per row of src ({num_rows}); got "
                        f"{index.numel()}")
     return index.long()
 
@@ -63,7 +63,7 @@ def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str = "sum") -> T
         - **output:** :math:`(\text{dim\_size}, *)`
 
     Raises:
-        GkdError: an unknown :obj:`reduce`, :obj:`src` is not floating point, or
+        InputError: an unknown :obj:`reduce`, :obj:`src` is not floating point, or
             :obj:`index` is not an integer vector of one entry per row of :obj:`src`,
             in ``[0, dim_size)``.
     """
@@ -114,7 +114,7 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
         - **output:** :math:`(S, *)`
 
     Raises:
-        GkdError: an unknown :obj:`reduce`, :obj:`src` is not floating point, or
+        InputError: an unknown :obj:`reduce`, :obj:`src` is not floating point, or
             :obj:`ptr` does not rise from ``0`` to ``E``.
     """
     _check(src, reduce)
