@@ -9,6 +9,7 @@ from gkd.knowledge import Knowledge, teacher_knowledge
 from gkd.losses import kl_divergence
 from gkd.nn import MLP
 from gkd.ops import CSRGraph
+from gkd.reliability import sample_reliable_pairs
 from gkd.teachers import teacher_config
 
 
@@ -103,3 +104,18 @@ def test_cached_knowledge_brings_back_the_trained_teacher(csbm):
     assert cached.meta["cached"]
     for a, b in zip(fresh.model.state_dict().values(), cached.model.state_dict().values()):
         assert torch.equal(a, b)
+
+
+def test_krd_draws_its_pairs_after_the_reliability_noise(csbm, monkeypatch):
+    # one seeded stream: the first pair draw must not reuse the noise's random numbers
+    task = make_node_task(csbm, "cpf", seed=0)
+    states = []
+
+    def recording(csr, probability, generator):
+        states.append(generator.get_state())
+        return sample_reliable_pairs(csr, probability, generator)
+
+    monkeypatch.setattr("gkd.distill.krd.sample_reliable_pairs", recording)
+    run_node_distillation(task, "sage", "krd", _config(max_epochs=1))
+    fresh = torch.Generator().manual_seed(task.seed).get_state()
+    assert states and not torch.equal(states[0], fresh)

@@ -13,6 +13,7 @@ import statistics
 import sys
 import time
 
+import torch
 from torch import Tensor
 from torch_geometric.seed import seed_everything
 
@@ -29,7 +30,8 @@ from gkd.teachers import teacher_config
 class EntropyKRD(KRD):
     """KRD whose rho is the teacher's prediction entropy instead of its change under noise."""
 
-    def reliability(self, task: NodeTask, knowledge: Knowledge) -> Tensor:
+    def reliability(self, task: NodeTask, knowledge: Knowledge,
+                    generator: torch.Generator | None = None) -> Tensor:
         return entropy_reliability(knowledge.logits, scale=self.reliability_scale)
 
 

@@ -121,9 +121,10 @@ class KRD(Distiller):
             raise GkdError(f"krd self_weight needs pair_weighting 'node' and a value in "
                            f"[0, 1]; got {self.self_weight} with '{self.pair_weighting}'")
 
-    def reliability(self, task: NodeTask, knowledge: Knowledge) -> Tensor:
+    def reliability(self, task: NodeTask, knowledge: Knowledge,
+                    generator: torch.Generator | None = None) -> Tensor:
         r""":math:`\rho` of every node of the task's observed graph, from the teacher in
-        :attr:`Knowledge.model`, seeded by the task's seed. The teacher is called as
+        :attr:`Knowledge.model`. The teacher is called as
         ``model(x, adj)`` with ``adj`` the graph's sparse adjacency
         (:func:`~gkd.ops.adjacency`, which PyG's convolutions take in place of an
         ``edge_index``); a model of your own must accept it.
@@ -132,6 +133,9 @@ class KRD(Distiller):
             task (NodeTask): the task; its observed graph's features are perturbed.
             knowledge (Knowledge): the teacher's knowledge, with the trained teacher as
                 :attr:`~gkd.knowledge.Knowledge.model` (put in eval mode here).
+            generator (torch.Generator, optional): source of the feature noise, on the
+                features' device. (default: ``None``, a generator seeded by the task's
+                seed)
 
         Returns:
             Tensor: :math:`\rho` :math:`(N_{obs})`, in :math:`[0, 1]`, small meaning
@@ -150,7 +154,8 @@ class KRD(Distiller):
                            "trained teacher")
         graph, teacher = task.graph, knowledge.model.eval()
         adj = adjacency(graph.edge_index, graph.num_nodes)
-        generator = torch.Generator(graph.x.device).manual_seed(task.seed)
+        if generator is None:
+            generator = torch.Generator(graph.x.device).manual_seed(task.seed)
 
         def predict(x: Tensor) -> Tensor:
             try:
@@ -173,9 +178,9 @@ class KRD(Distiller):
         r"""Trains :obj:`student` on the KRD loss over sampled supervision pairs; see
         :meth:`Distiller.fit <gkd.distill.base.Distiller.fit>` for the arguments. Unlike
         GLNN, the knowledge is always needed, with its teacher
-        (:meth:`reliability`). The reliability noise and the pair draws come from
-        generators seeded by the task's seed; the mini-batch order and dropout use the
-        global RNG.
+        (:meth:`reliability`). The reliability noise, then the pair draws, come from one
+        generator seeded by the task's seed, so that no draw reuses another's random
+        numbers; the mini-batch order and dropout use the global RNG.
 
         Args:
             student (torch.nn.Module): a graph-free model, ``student(x) -> logits``.
@@ -200,11 +205,11 @@ class KRD(Distiller):
         graph = task.graph
         x, y, n = graph.x, graph.y, graph.num_nodes
         csr = CSRGraph.from_edge_index(graph.edge_index, n)
-        rho = self.reliability(task, knowledge)
+        generator = torch.Generator(x.device).manual_seed(task.seed)
+        rho = self.reliability(task, knowledge, generator)
         teacher_logits = knowledge.logits
         teacher_class = teacher_logits.argmax(-1)
         labelled = task.train_mask
-        generator = torch.Generator(x.device).manual_seed(task.seed)
         optimizer = self.optimizer(student)
         warmup_pairs = self._pairs(csr, torch.ones(n, device=x.device), generator)
         state: dict[str, Any] = {"epoch": 0, "alpha": self.initial_alpha, "pairs": [],
