@@ -19,7 +19,7 @@ from typing import Any
 from gkd.bench.config import TASK_FIELDS
 from gkd.bench.published import GLNN_SOURCE, PUBLISHED, PUBLISHED_SPEED
 from gkd.bench.runner import NODE_RESULTS, config_id, record_key
-from gkd.bench.summary import summary_rows
+from gkd.bench.summary import paired_differences, summary_rows
 from gkd.errors import GkdError
 from gkd.evaluation import HEADLINE_METRIC, headline_metric
 from gkd.experiment import MODELS, hardware_line, mean_std
@@ -189,6 +189,18 @@ def _accuracy_table(rows: list[dict[str, Any]]) -> list[list[str]]:
         table.append([row["dataset"], row["protocol"], row["setting"], row["teacher"],
                       row["method"], *([_config(row)] if mixed else []), str(row["seeds"]),
                       metric, *cells, published, delta])
+    return table
+
+
+def _paired_table(paired: list[dict[str, Any]], mixed: set[tuple[str, ...]]
+                  ) -> list[list[str]]:
+    table = [["Dataset", "Protocol", "Setting", "Teacher", "Method", "Seeds", "Metric",
+              "Δ student vs GLNN (95 % CI)", "Ahead / behind"]]
+    for row in paired:
+        table.append([row["dataset"], row["protocol"], row["setting"], row["teacher"],
+                      _method(row, mixed), str(row["seeds"]), row["metric"],
+                      f"{row['mean']:+.2f} ± {row['ci95']:.2f}",
+                      f"{row['wins']} / {row['losses']}"])
     return table
 
 
@@ -446,6 +458,16 @@ def write_report(results: Results, out: str | Path) -> dict[str, Path]:
         for protocol in dict.fromkeys(row["protocol"] for row in rows):
             blocks += [("h3", f"Protocol {protocol}"),
                        ("table", _accuracy_table([r for r in rows if r["protocol"] == protocol]))]
+    paired = paired_differences(results.records)
+    if paired:
+        blocks += [("h2", "Against GLNN, seed by seed"),
+                   ("p", "Each method's student minus GLNN's on the same seeds (the same split, "
+                         "and the same teacher where both distil from one): mean difference "
+                         "in points "
+                         "with the half-width of its 95 % Student-t interval over the seeds, "
+                         "and the seeds on which the method is ahead or behind. An interval "
+                         "that contains 0 is no evidence of a difference."),
+                   ("table", _paired_table(paired, _mixed_tasks(rows)))]
     if results.speeds:
         blocks += [("h2", "Inference speed"),
                    ("p", "Median and interquartile range over repeats after warm-up; the "

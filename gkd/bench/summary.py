@@ -1,7 +1,9 @@
 r"""Summaries of run records: one row per (task, method, configuration), mean ± std over
-seeds."""
+seeds, and each method's student against the baseline's, paired by seed."""
 from __future__ import annotations
 
+import math
+import statistics
 from typing import Any
 
 from gkd.bench.config import TASK_FIELDS
@@ -32,6 +34,58 @@ def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
         rows.append({**row, "config_id": config, "seeds": len(runs),
                      "metric": headline_metric(row["protocol"], row["setting"]),
                      "config": runs[0].get("config"), "summary": summarize(runs, MODELS)})
+    return rows
+
+
+def paired_differences(records: list[dict[str, Any]], baseline: str = "glnn"
+                       ) -> list[dict[str, Any]]:
+    r"""Each method's student against :obj:`baseline`'s, paired by seed: per task (the task
+    fields but the method) whose baseline runs share one configuration, and per other
+    method and configuration with at least two seeds in common, the differences of the
+    students' headline test accuracy seed by seed. Paired runs share their split, and
+    distillers of one teacher share it too, so the per-seed difference removes the
+    variance they have in common.
+
+    Args:
+        records (list): run records (``gkd bench`` or ``gkd distill`` runs).
+        baseline (str, optional): the method compared against. (default: ``"glnn"``)
+
+    Returns:
+        Rows ``{**task fields, "config_id", "seeds", "metric", "mean", "ci95", "wins",
+        "losses"}`` in order of first appearance: ``method`` and ``config_id`` are the other
+        method's, ``seeds`` the number of pairs, ``mean`` the mean difference (method minus
+        baseline, in points), ``ci95`` the half-width of its 95 % Student-t interval over
+        the pairs, and ``wins`` / ``losses`` the seeds on which the method's student is
+        ahead / behind.
+    """
+    from scipy.stats import t as student_t
+
+    students: dict[tuple, dict[int, float]] = {}
+    for record in records:
+        task = record["task"]
+        ident = (*(task[f] for f in TASK_FIELDS), record.get("config_id"))
+        metric = headline_metric(task["protocol"], task["setting"])
+        students.setdefault(ident, {})[record["seed"]] = record["student"][metric]
+    method = TASK_FIELDS.index("method")
+    baselines: dict[tuple, list[dict[int, float]]] = {}
+    for ident, scores in students.items():
+        if ident[method] == baseline:
+            baselines.setdefault(ident[:method] + ident[method + 1:-1], []).append(scores)
+    rows = []
+    for ident, scores in students.items():
+        base = baselines.get(ident[:method] + ident[method + 1:-1], [])
+        if ident[method] == baseline or len(base) != 1:
+            continue
+        diffs = [scores[seed] - base[0][seed] for seed in sorted(scores) if seed in base[0]]
+        if len(diffs) < 2:
+            continue
+        row = dict(zip(TASK_FIELDS, ident[:-1]))
+        half = (student_t.ppf(0.975, len(diffs) - 1) * statistics.stdev(diffs)
+                / math.sqrt(len(diffs)))
+        rows.append({**row, "config_id": ident[-1], "seeds": len(diffs),
+                     "metric": headline_metric(row["protocol"], row["setting"]),
+                     "mean": statistics.fmean(diffs), "ci95": float(half),
+                     "wins": sum(d > 0 for d in diffs), "losses": sum(d < 0 for d in diffs)})
     return rows
 
 

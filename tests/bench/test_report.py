@@ -5,7 +5,7 @@ import pytest
 from gkd.bench import report
 from gkd.bench.report import load_results, write_report
 from gkd.bench.runner import config_id
-from gkd.bench.summary import format_rows, summary_rows
+from gkd.bench.summary import format_rows, paired_differences, summary_rows
 from gkd.errors import GkdError
 from gkd.io import append_jsonl
 
@@ -260,3 +260,37 @@ def test_latency_is_paired_only_with_students_of_the_timed_width(tmp_path):
         speed = {**_speed("cora"), "config": config(width)}
         drawn = report.plot_accuracy_vs_latency(rows, [speed], tmp_path / f"{width}.png")
         assert (drawn is not None) == paired
+
+
+def _method_record(method, seed, student, config_id="c"):
+    record = _record("cora", "transductive", seed, student, config_id=config_id)
+    record["task"]["method"] = method
+    return record
+
+
+def test_methods_are_paired_with_glnn_seed_by_seed(tmp_path):
+    pytest.importorskip("matplotlib")
+    records = [_method_record("glnn", seed, 80) for seed in range(4)]
+    # differences 1, 2, 3 on seeds 0-2; seed 3 has no krd run and seed 4 no glnn run
+    records += [_method_record("krd", seed, 81 + seed) for seed in range(3)]
+    records.append(_method_record("krd", 4, 50))
+    records.append(_method_record("vqgraph", 0, 70))  # one pair: no interval
+    rows = paired_differences(records)
+    assert [(r["method"], r["seeds"], r["wins"], r["losses"]) for r in rows] == [("krd", 3, 3, 0)]
+    # t(0.975, 2 degrees of freedom) = 4.3027; sample std of (1, 2, 3) is 1
+    assert rows[0]["mean"] == pytest.approx(2.0)
+    assert rows[0]["ci95"] == pytest.approx(4.302653 / 3 ** 0.5, rel=1e-6)
+    path = tmp_path / "node.jsonl"
+    for record in records:
+        append_jsonl(path, record)
+    markdown = write_report(load_results([path]), tmp_path / "report")["report.md"].read_text()
+    assert "| cora | cpf | transductive | sage | krd | 3 | test | +2.00 ± 2.48 | 3 / 0 |" \
+        in markdown
+
+
+def test_no_pairs_when_the_baseline_has_several_configurations():
+    first, second = ([_method_record("glnn", seed, 80, config_id=c) for seed in range(3)]
+                     for c in ("a", "b"))
+    krd = [_method_record("krd", seed, 82) for seed in range(3)]
+    assert paired_differences(first + second + krd) == []
+    assert len(paired_differences(first + krd)) == 1
