@@ -377,17 +377,20 @@ def _speed(args: argparse.Namespace) -> None:
 def _bench(args: argparse.Namespace) -> None:
     from gkd.bench.config import BenchConfig
     from gkd.bench.runner import NODE_RESULTS, run_bench
-    from gkd.bench.summary import format_rows, summary_rows
+    from gkd.bench.summary import format_paired, format_rows, paired_differences, summary_rows
     from gkd.io import write_json
 
     config = BenchConfig.from_toml(args.config)
     results = Path(args.results or config.results or Path("results") / Path(args.config).stem)
     records = run_bench(config, results, root=args.root, progress=not args.no_progress)
-    rows = summary_rows(records)
+    rows, paired = summary_rows(records), paired_differences(records)
     print(f"{len(records)} runs in {results / NODE_RESULTS} · accuracy % "
           f"(mean ± sample std over seeds)")
     print(format_rows(rows))
-    write_json(results / "summary.json", {"config": str(args.config), "rows": rows})
+    if paired:
+        print(f"\nstudents against glnn's, paired by seed\n{format_paired(paired)}")
+    write_json(results / "summary.json",
+               {"config": str(args.config), "rows": rows, "paired": paired})
 
 
 def _report(args: argparse.Namespace) -> None:

@@ -118,13 +118,16 @@ def test_an_interrupted_distill_keeps_its_finished_seeds(capsys, tmp_path, monke
 def test_bench_then_report_from_the_command_line(capsys, tmp_path):
     pytest.importorskip("matplotlib")
     grid = tmp_path / "grid.toml"
-    grid.write_text(f'datasets = ["{SMALL}"]\nseeds = 2\nresults = "out"\n'
-                    "[set.teacher]\nmax_epochs = 10\n[set.distiller]\nmax_epochs = 10\n")
+    grid.write_text(f'datasets = ["{SMALL}"]\nmethods = ["glnn", "krd"]\nseeds = 2\n'
+                    'results = "out"\n[set.teacher]\nmax_epochs = 10\n'
+                    "[set.distiller]\nmax_epochs = 10\n")
     assert main(["bench", "--config", str(grid), "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "2 runs in" in out and "glnn" in out and "test" in out
+    assert "4 runs in" in out and "glnn" in out and "test" in out
+    assert "students against glnn's, paired by seed" in out
     assert (tmp_path / "out" / "node.jsonl").is_file()
-    assert (tmp_path / "out" / "summary.json").is_file()
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [(r["method"], r["seeds"]) for r in summary["paired"]] == [("krd", 2)]
     speed = tmp_path / "speed.json"
     threads = torch.get_num_threads()
     try:

@@ -102,3 +102,16 @@ def format_rows(rows: list[dict[str, Any]]) -> str:
                              + [mean_std(**row["summary"][m][row["metric"]]) for m in MODELS])
         tables.append(text_table(table))
     return "\n\n".join(tables)
+
+
+def format_paired(paired: list[dict[str, Any]], baseline: str = "glnn") -> str:
+    r"""Rows of :func:`paired_differences` as an aligned text table: the mean difference
+    in points ± the half-width of its 95 % interval, and the seeds ahead / behind."""
+    table = [[*TASK_FIELDS, "seeds", "metric", f"student - {baseline} (95% CI)",
+              "ahead/behind"]]
+    for row in paired:
+        table.append([str(row[f]) for f in TASK_FIELDS]
+                     + [str(row["seeds"]), row["metric"],
+                        f"{row['mean']:+.2f} ± {row['ci95']:.2f}",
+                        f"{row['wins']}/{row['losses']}"])
+    return text_table(table)
