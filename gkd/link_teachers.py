@@ -113,14 +113,14 @@ def train_link_teacher(model: LinkPredictor, task: LinkTask, config: dict[str, A
     optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"],
                                  weight_decay=config["weight_decay"])
 
-    def train_epoch() -> float:
+    def train_epoch() -> Tensor:
         pos = task.train_pos[:, torch.randperm(task.train_pos.size(1), device=task.device)]
         losses = []
         for batch in pos.split(config["edge_batch_size"], dim=1):
             pairs = torch.cat([batch, sample_non_edges(csr, batch.size(1))], dim=1)
             loss = link_loss(model(graph.x, adj, pairs), batch.size(1))
             losses.append(optimizer_step(optimizer, loss, config["grad_clip"]))
-        return sum(losses) / len(losses)
+        return torch.stack(losses).mean()
 
     def validate() -> float:
         return validation_hits(model.encode(graph.x, adj), model, task, k)

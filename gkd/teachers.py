@@ -19,6 +19,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor
 from torch_geometric.nn.models import GCN
 
 from gkd.config import merge_overrides
@@ -201,11 +202,11 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
                                  weight_decay=config["weight_decay"])
     train_y, val_y = graph.y[task.train_idx], graph.y[task.val_idx]
 
-    def full_batch_epoch() -> float:
+    def full_batch_epoch() -> Tensor:
         loss = F.cross_entropy(model(graph.x, adj)[task.train_idx], train_y)
         return optimizer_step(optimizer, loss)
 
-    def sampled_epoch(csr: CSRGraph) -> float:
+    def sampled_epoch(csr: CSRGraph) -> Tensor:
         seeds = task.train_idx[torch.randperm(task.train_idx.numel(),
                                               device=task.train_idx.device)]
         losses = []
@@ -214,12 +215,12 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
             out = model(graph.x[nodes], adjacency(edge_index, nodes.numel()))
             loss = F.cross_entropy(out[:batch.numel()], graph.y[batch])
             losses.append(optimizer_step(optimizer, loss))
-        return sum(losses) / len(losses)
+        return torch.stack(losses).mean()
 
     def validate() -> float:
         return accuracy(model(graph.x, adj)[task.val_idx], val_y)
 
-    train_epoch: Callable[[], float] = full_batch_epoch
+    train_epoch: Callable[[], Tensor] = full_batch_epoch
     if config["fanouts"] is not None:
         train_epoch = partial(sampled_epoch, CSRGraph.from_edge_index(graph.edge_index,
                                                                       graph.num_nodes))

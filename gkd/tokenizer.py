@@ -15,6 +15,7 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor
 
 from gkd.config import merge_overrides
 from gkd.data.tasks import NodeTask
@@ -119,7 +120,7 @@ def train_tokenizer(model: GraphTokenizer, task: NodeTask, config: dict[str, Any
                                  weight_decay=config["weight_decay"])
     train_y, val_y = graph.y[task.train_idx], graph.y[task.val_idx]
 
-    def train_epoch() -> float:
+    def train_epoch() -> Tensor:
         out = model.encode(graph.x, adj)
         loss = F.cross_entropy(out.logits[task.train_idx], train_y) + out.vq.loss
         if config["feature_weight"] > 0:

@@ -56,20 +56,22 @@ def global_rng_preserved() -> Iterator[None]:
 
 
 def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor,
-                   grad_clip: float | None = None) -> float:
+                   grad_clip: float | None = None) -> torch.Tensor:
     r"""One update: clears the gradients, backpropagates :obj:`loss`, clips the gradient
     norm of the optimizer's parameters to :obj:`grad_clip` if given, and steps.
-    Returns the loss as a float."""
+    Returns the loss detached, on its device: reading it as a number would make every
+    step wait for the GPU, so an epoch's losses are averaged there and :func:`fit` reads
+    the mean once per epoch."""
     optimizer.zero_grad()
     loss.backward()
     if grad_clip is not None:
         parameters = [p for group in optimizer.param_groups for p in group["params"]]
         torch.nn.utils.clip_grad_norm_(parameters, grad_clip)
     optimizer.step()
-    return loss.item()
+    return loss.detach()
 
 
-def fit(model: torch.nn.Module, train_epoch: Callable[[], float],
+def fit(model: torch.nn.Module, train_epoch: Callable[[], float | torch.Tensor],
         validate: Callable[[], float], *, max_epochs: int, patience: int) -> History:
     r"""Runs :obj:`train_epoch` until the validation metric has not improved for
     :obj:`patience` epochs, then restores the parameters of the best epoch.
@@ -77,7 +79,8 @@ def fit(model: torch.nn.Module, train_epoch: Callable[[], float],
     Args:
         model (torch.nn.Module): the model being trained; switched to train mode before
             each epoch and to eval mode (under ``torch.no_grad``) for validation.
-        train_epoch (callable): one epoch of updates; returns its mean loss.
+        train_epoch (callable): one epoch of updates; returns its mean loss (a float or a
+            one-element tensor).
         validate (callable): returns the validation metric (higher is better).
         max_epochs (int): the epoch budget.
         patience (int): epochs without improvement before stopping.

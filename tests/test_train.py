@@ -47,7 +47,10 @@ def test_optimizer_step_clips_the_gradient_norm_before_stepping():
     weight = torch.nn.Parameter(torch.zeros(2))
     optimizer = torch.optim.SGD([weight], lr=1.0)
     loss = (weight * torch.tensor([3.0, 4.0])).sum()  # gradient (3, 4), norm 5
-    assert optimizer_step(optimizer, loss, grad_clip=1.0) == 0.0
+    returned = optimizer_step(optimizer, loss, grad_clip=1.0)
+    # the loss before the step, left on its device as a tensor: no read-back per step
+    assert isinstance(returned, torch.Tensor) and not returned.requires_grad
+    assert returned.item() == 0.0
     assert torch.allclose(weight.detach(), torch.tensor([-0.6, -0.8]))  # clipped to norm 1
     loss = (weight * torch.tensor([3.0, 4.0])).sum()
     optimizer_step(optimizer, loss)  # no clip: the full gradient, and stale ones cleared

@@ -172,13 +172,13 @@ def train_on_graphs(model: GraphGNN, graphs: Sequence[Data], evaluation: EvalBat
     optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"],
                                  weight_decay=config["weight_decay"])
 
-    def train_epoch() -> float:
-        total, count = 0.0, 0
+    def train_epoch() -> Tensor:
+        weighted, count = [], 0
         for batch in loader:
             loss = F.cross_entropy(_forward(model, batch), batch.y.view(-1))
-            total += optimizer_step(optimizer, loss) * batch.num_graphs
+            weighted.append(optimizer_step(optimizer, loss) * batch.num_graphs)
             count += batch.num_graphs
-        return total / count
+        return torch.stack(weighted).sum() / count
 
     history = fit(model, train_epoch, lambda: evaluation.score(model, "val")[metric],
                   max_epochs=config["max_epochs"], patience=config["patience"])

@@ -167,7 +167,7 @@ class Distiller:
         yield from perm.split(self.batch_size)
 
     def run_epoch(self, optimizer: torch.optim.Optimizer, nodes: Tensor,
-                  batch_loss: Callable[[Tensor], Tensor]) -> float:
+                  batch_loss: Callable[[Tensor], Tensor]) -> Tensor:
         r"""One epoch over :obj:`nodes` in mini-batches (:meth:`batches`, the last one
         kept even if partial), with an optimiser step on :obj:`batch_loss` of each batch.
 
@@ -177,11 +177,11 @@ class Distiller:
             batch_loss (callable): maps a batch of node indices to a scalar loss tensor.
 
         Returns:
-            float: the mean of the batch losses, every batch counting once whatever its
-            size.
+            Tensor: the mean of the batch losses, every batch counting once whatever its
+            size (a detached one-element tensor on the losses' device).
         """
         losses = [optimizer_step(optimizer, batch_loss(batch)) for batch in self.batches(nodes)]
-        return sum(losses) / len(losses)
+        return torch.stack(losses).mean()
 
 
 def check_student(student: torch.nn.Module, task: NodeTask) -> None:

@@ -6,6 +6,7 @@ from typing import ClassVar
 
 import torch
 import torch.nn.functional as F
+from torch import Tensor
 
 from gkd.data.tasks import NodeTask
 from gkd.distill.base import Distiller, check_student, validation_accuracy
@@ -114,18 +115,18 @@ class GLNN(Distiller):
                                                               self.temperature)
             return loss
 
-        def combined_epoch() -> float:
+        def combined_epoch() -> Tensor:
             pool = task.train_idx if self.lamb == 1.0 else all_nodes
             return self.run_epoch(optimizer, pool, batch_loss)
 
-        def two_pass_epoch() -> float:
+        def two_pass_epoch() -> Tensor:
             losses = [optimizer_step(optimizer, self.lamb * F.cross_entropy(student(x[b]), y[b]))
                       for b in self.batches(task.train_idx, drop_last=True)]
             if self.lamb < 1:
                 losses += [optimizer_step(optimizer, (1 - self.lamb) * kl_divergence(
                                student(x[b]), teacher[b], self.temperature))
                            for b in self.batches(all_nodes, drop_last=True)]
-            return sum(losses) / len(losses)
+            return torch.stack(losses).mean()
 
         epoch = combined_epoch if self.schedule == "combined" else two_pass_epoch
         return fit(student, epoch, lambda: validation_accuracy(student, task),

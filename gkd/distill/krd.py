@@ -220,7 +220,7 @@ class KRD(Distiller):
                                                            state["alpha"], generator)
             state["pairs"].append(state["graph"].num_edges / n)
 
-        def epoch() -> float:
+        def epoch() -> Tensor:
             state["epoch"] += 1
             past_warmup = state["epoch"] - self.warmup
             if past_warmup > 0 and (past_warmup - 1) % self.resample_every == 0:

@@ -147,7 +147,7 @@ class LinkDistiller:
         optimizer = torch.optim.Adam(parameters, lr=self.lr, weight_decay=self.weight_decay)
         k = selection_k(self.hits_k, self.select_k)
 
-        def train_epoch() -> float:
+        def train_epoch() -> Tensor:
             steps = math.ceil(n / self.anchor_batch_size)
             anchors = torch.randperm(n, device=task.device).tensor_split(steps)
             order = torch.randperm(task.train_pos.size(1), device=task.device)
@@ -161,7 +161,7 @@ class LinkDistiller:
                 loss = self.label_weight * link_loss(logits, batch.size(1)) + \
                     self.distill_loss(student, h, anchor, pairs, logits, knowledge, graph)
                 losses.append(optimizer_step(optimizer, loss, self.grad_clip))
-            return sum(losses) / len(losses)
+            return torch.stack(losses).mean()
 
         def validate() -> float:
             with quiet_sparse_csr():
