@@ -68,7 +68,7 @@ def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor,
         parameters = [p for group in optimizer.param_groups for p in group["params"]]
         torch.nn.utils.clip_grad_norm_(parameters, grad_clip)
     optimizer.step()
-    return loss.detach()
+    return loss.detach().reshape(())
 
 
 def fit(model: torch.nn.Module, train_epoch: Callable[[], float | torch.Tensor],

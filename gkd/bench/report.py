@@ -466,7 +466,8 @@ def write_report(results: Results, out: str | Path) -> dict[str, Path]:
                          "in points "
                          "with the half-width of its 95 % Student-t interval over the seeds, "
                          "and the seeds on which the method is ahead or behind. An interval "
-                         "that contains 0 is no evidence of a difference."),
+                         "that contains 0 is not evidence of a difference at the 5 % level "
+                         "(and with many rows, a few intervals clear 0 by chance)."),
                    ("table", _paired_table(paired, _mixed_tasks(rows)))]
     if results.speeds:
         blocks += [("h2", "Inference speed"),

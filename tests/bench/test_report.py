@@ -268,20 +268,27 @@ def _method_record(method, seed, student, config_id="c"):
     return record
 
 
-def test_methods_are_paired_with_glnn_seed_by_seed(tmp_path):
-    pytest.importorskip("matplotlib")
+def _paired_records():
     records = [_method_record("glnn", seed, 80) for seed in range(4)]
     # differences 1, 2, 3 on seeds 0-2; seed 3 has no krd run and seed 4 no glnn run
     records += [_method_record("krd", seed, 81 + seed) for seed in range(3)]
     records.append(_method_record("krd", 4, 50))
     records.append(_method_record("vqgraph", 0, 70))  # one pair: no interval
-    rows = paired_differences(records)
+    return records
+
+
+def test_methods_are_paired_with_glnn_seed_by_seed():
+    rows = paired_differences(_paired_records())
     assert [(r["method"], r["seeds"], r["wins"], r["losses"]) for r in rows] == [("krd", 3, 3, 0)]
     # t(0.975, 2 degrees of freedom) = 4.3027; sample std of (1, 2, 3) is 1
     assert rows[0]["mean"] == pytest.approx(2.0)
     assert rows[0]["ci95"] == pytest.approx(4.302653 / 3 ** 0.5, rel=1e-6)
+
+
+def test_the_report_has_the_paired_table(tmp_path):
+    pytest.importorskip("matplotlib")
     path = tmp_path / "node.jsonl"
-    for record in records:
+    for record in _paired_records():
         append_jsonl(path, record)
     markdown = write_report(load_results([path]), tmp_path / "report")["report.md"].read_text()
     assert "| cora | cpf | transductive | sage | krd | 3 | test | +2.00 ± 2.48 | 3 / 0 |" \
