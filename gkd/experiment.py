@@ -160,7 +160,9 @@ def _commit() -> str | None:
 
 
 def environment(device: str | torch.device = "cpu") -> dict[str, Any]:
-    r"""Versions, hardware, threads and active accelerators, recorded with every result."""
+    r"""Versions, hardware, threads and active accelerators, recorded with every result.
+    ``cpu_capability`` is the instruction set torch's CPU kernels dispatch to (e.g.
+    ``AVX2``, ``AVX512``): runs on machines that differ in it may differ in the last bits."""
     from torch_geometric import typing as pyg_typing
 
     from gkd import __version__
@@ -178,6 +180,7 @@ def environment(device: str | torch.device = "cpu") -> dict[str, Any]:
            "ogb": version("ogb"), "torch_scatter": version("torch_scatter"),
            "ops_backend": get_backend(), "pyg_lib": pyg_typing.WITH_PYG_LIB,
            "cpu": _cpu_model(), "cpu_count": os.cpu_count(),
+           "cpu_capability": torch.backends.cpu.get_cpu_capability(),
            "threads": torch.get_num_threads(), "interop_threads": torch.get_num_interop_threads(),
            "device": str(device), "date": time.strftime("%Y-%m-%d")}
     if device.type == "cuda":
@@ -189,7 +192,9 @@ def environment(device: str | torch.device = "cpu") -> dict[str, Any]:
 
 def hardware_line(env: dict[str, Any]) -> str:
     r"""The one-line hardware and software description printed with every speed table."""
-    parts = [f"{env['cpu']} ({env['threads']} threads, {env['interop_threads']} inter-op)"]
+    capability = f", {env['cpu_capability']}" if env.get("cpu_capability") else ""
+    parts = [f"{env['cpu']} ({env['threads']} threads, {env['interop_threads']} inter-op"
+             f"{capability})"]
     if "gpu" in env:
         parts.append(f"{env['gpu']} {env['gpu_memory_gib']} GiB, CUDA {env['cuda']}")
     parts += [f"device {env['device']}", f"torch {env['torch']}",

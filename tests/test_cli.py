@@ -199,3 +199,13 @@ def test_a_failed_command_leaves_no_output_folders(capsys, tmp_path):
     out = tmp_path / "new" / "sub" / "x.json"
     code, _, err = _gkd(capsys, "distill", "--dataset", "nosuch", "--output", str(out))
     assert code != 0 and "unknown dataset" in err and not (tmp_path / "new").exists()
+
+
+def test_the_environment_names_the_cpu_kernels_in_use():
+    from gkd import experiment
+
+    env = experiment.environment()
+    assert env["cpu_capability"] == torch.backends.cpu.get_cpu_capability()
+    assert f"inter-op, {env['cpu_capability']})" in experiment.hardware_line(env)
+    older = {k: v for k, v in env.items() if k != "cpu_capability"}  # records before it
+    assert f"{env['interop_threads']} inter-op) ·" in experiment.hardware_line(older)
