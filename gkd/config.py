@@ -79,7 +79,7 @@ def check_option(key: str, value: Any, name: str, default: Any = 0) -> None:
         return
     ok, wording = rule
     if value is None or isinstance(value, bool) or not isinstance(value, numbers.Real) \
-            or not math.isfinite(value) or not ok(value):
+            or not math.isfinite(float(value)) or not ok(float(value)):
         raise GkdError(f"{name} must be {wording}; got {value!r}")
     if (rule is _COUNT or key in _INTEGERS) and not isinstance(value, numbers.Integral):
         raise GkdError(f"{name} must be an integer; got {value!r}")

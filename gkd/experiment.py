@@ -10,7 +10,7 @@ import time
 from dataclasses import fields
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict
 
 import torch
 from torch_geometric.seed import seed_everything
@@ -23,6 +23,17 @@ from gkd.knowledge import Knowledge, parameter_count
 from gkd.nn import MLP
 
 MODELS = ("teacher", "mlp", "student")
+
+
+class MeanStd(TypedDict):
+    r"""A metric over seeds: its mean and sample standard deviation (``None`` for one
+    seed)."""
+    mean: float
+    std: float | None
+
+
+#: model -> metric -> :class:`MeanStd`
+Summary = dict[str, dict[str, MeanStd]]
 
 
 def node_config(dataset: str, teacher: str, method: str,
@@ -93,10 +104,10 @@ def run_node_distillation(task: NodeTask, teacher: str, method: str,
 
 
 def summarize(runs: list[dict[str, Any]], models: tuple[str, ...] = MODELS
-              ) -> dict[str, dict[str, dict[str, float | None]]]:
+              ) -> Summary:
     r"""Mean and sample standard deviation (ddof = 1; ``None`` for a single run) of every
     metric of every model over :obj:`runs`."""
-    summary: dict[str, dict[str, dict[str, float | None]]] = {}
+    summary: Summary = {}
     for model in models:
         summary[model] = {}
         for metric in runs[0][model]:
@@ -118,7 +129,7 @@ def text_table(rows: list[list[str]]) -> str:
     return "\n".join("  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in rows)
 
 
-def format_summary(summary: dict[str, dict[str, dict[str, float | None]]]) -> str:
+def format_summary(summary: Summary) -> str:
     r"""The summary as an aligned text table, one row per model: ``mean ± std``."""
     metrics = list(next(iter(summary.values())))
     return text_table([["model", *metrics]] + [

@@ -15,7 +15,7 @@ import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import torch
 from torch import Tensor
@@ -385,10 +385,13 @@ def teacher_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
         cache=cache, use_cache=use_cache)
 
 
+ModelT = TypeVar("ModelT", bound=torch.nn.Module)
+
+
 def cached_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
-                     build: Callable[[], torch.nn.Module],
-                     train: Callable[[torch.nn.Module], History],
-                     extract: Callable[[torch.nn.Module], Knowledge],
+                     build: Callable[[], ModelT],
+                     train: Callable[[ModelT], History],
+                     extract: Callable[[ModelT], Knowledge],
                      cache: str | os.PathLike | None = None,
                      use_cache: bool = True) -> Knowledge:
     r"""The knowledge of a model trained on :obj:`task`, from the cache when present: the

@@ -55,8 +55,9 @@ def link_teacher_config(name: str, dataset: str | None = None,
     :obj:`overrides` applied (unknown keys raise a :class:`~gkd.errors.GkdError`)."""
     if name not in LINK_TEACHERS:
         raise GkdError(f"unknown link teacher '{name}'; choose from {', '.join(LINK_TEACHERS)}")
-    config = {**_LINK_MODEL, **_ENCODER_EXTRA[name], "norm": None, **_LINK_TRAINING,
-              **_DATASET_DEFAULTS.get((dataset or "").lower(), {})}
+    config: dict[str, Any] = {**_LINK_MODEL, **_ENCODER_EXTRA[name], "norm": None,
+                              **_LINK_TRAINING,
+                              **_DATASET_DEFAULTS.get((dataset or "").lower(), {})}
     config = merge_overrides(config, overrides or {}, f"link teacher {name}")
     selection_k(config["hits_k"], config["select_k"])
     return config

@@ -154,7 +154,7 @@ def tokenizer_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
     """
     graph = task.graph
 
-    def extract(model: torch.nn.Module) -> Knowledge:
+    def extract(model: GraphTokenizer) -> Knowledge:
         model.eval()
         with torch.no_grad():  # not inference mode: the codebook is used in autograd later
             out = model.encode(graph.x, adjacency(graph.edge_index, graph.num_nodes))

@@ -263,7 +263,7 @@ def _save(plt: Any, fig: Any, path: Path) -> Path:
     return write_bytes(path, buffer.getvalue())
 
 
-def _reference_models(rows: list[dict[str, Any]], mixed: bool
+def _reference_models(rows: list[dict[str, Any]], mixed: set[tuple[str, ...]]
                       ) -> list[tuple[str, str, dict[str, Any]]]:
     r"""``(model, label, row)`` for the teacher and MLP scores of rows of one task: one
     entry per distinct score, named after the methods that share it when the methods'

@@ -72,7 +72,8 @@ def run_condensation(task: GraphSetTask, method: str, model_name: str, hops: int
     """
     if method not in CONDENSERS:
         raise GkdError(f"unknown condenser '{method}'; choose from {', '.join(CONDENSERS)}")
-    candidates, failed = [], []
+    candidates: list[tuple[dict[str, float], dict[str, Any], DistilledSet, float | None]] = []
+    failed: list[dict[str, Any]] = []
     if method == "mirage" and not supports:
         raise GkdError("mirage needs at least one support to select from")
     if method == "mirage":
@@ -97,7 +98,7 @@ def run_condensation(task: GraphSetTask, method: str, model_name: str, hops: int
         metrics, details = _train(task, model_name, hops, distilled.graphs, evaluation,
                                   config, seed)
         candidates.append((metrics, details, distilled, None))
-    metrics, details, distilled, support = max(candidates, key=lambda c: c[0]["val"])
+    metrics, details, distilled, chosen = max(candidates, key=lambda c: c[0]["val"])
     record: dict[str, Any] = {"seed": seed, "condensed": metrics}
     run_details = {"condensed": details}
     if full:
@@ -105,8 +106,8 @@ def run_condensation(task: GraphSetTask, method: str, model_name: str, hops: int
                                                      task.graphs("train"), evaluation,
                                                      config, seed)
     distill = _distill_record(distilled)
-    if support is not None:
-        distill["support"] = support
+    if chosen is not None:
+        distill["support"] = chosen
         if len(supports) > 1:
             distill["selection"] = [{"support": c[3], "val": c[0]["val"],
                                      "bytes": c[2].num_bytes} for c in candidates] + failed
@@ -130,6 +131,6 @@ def summarize_condensation(runs: list[dict[str, Any]]) -> dict[str, Any]:
         at the top level (see :func:`gkd.experiment.summarize`).
     """
     models = ("condensed", "full", "cost") if "full" in runs[0] else ("condensed", "cost")
-    summary = summarize(runs, models)
+    summary: dict[str, Any] = dict(summarize(runs, models))
     summary.update(summary.pop("cost"))
     return summary

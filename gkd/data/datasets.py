@@ -16,6 +16,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import torch
@@ -158,7 +159,7 @@ def _read_planetoid(folder: Path, prefix: str) -> Data:
 
 
 def _read_ogbn(folder: Path, name: str, cache: Path) -> Data:
-    def make(root: str):
+    def make(root: str) -> Any:
         from ogb.nodeproppred import PygNodePropPredDataset
 
         return PygNodePropPredDataset(name, root=root)

@@ -13,6 +13,7 @@ import hashlib
 import os
 import warnings
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import torch
@@ -399,7 +400,8 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
         if not (isinstance(fractions, (tuple, list)) and len(fractions) == 2):
             raise GkdError(f"fractions are the (train, val) shares of the random protocol; "
                            f"got {fractions!r}")
-        split = tuple(nodes[part] for part in random_split(nodes.numel(), *fractions, seed=seed))
+        train, val, test = random_split(nodes.numel(), *fractions, seed=seed)
+        split = nodes[train], nodes[val], nodes[test]
     else:
         raise GkdError(f"unknown protocol '{protocol}'; choose from {', '.join(PROTOCOLS)}")
     return NodeTask(data, *split, setting=setting, split_rate=split_rate, seed=seed, info=info)
@@ -462,7 +464,7 @@ def dataset_for_protocol(dataset: str, protocol: str) -> str:
 
 def load_node_task(dataset: str, protocol: str = "cpf", *, setting: str = "transductive",
                    seed: int = 0, root: str | os.PathLike | None = None,
-                   cache: str | os.PathLike | None = None, **kwargs) -> NodeTask:
+                   cache: str | os.PathLike | None = None, **kwargs: Any) -> NodeTask:
     r"""Loads :obj:`dataset` and builds its task.
 
     For ``cpf`` on Cora and CiteSeer the gnn-benchmark npz copies are read

@@ -131,7 +131,7 @@ class LinkDistiller:
                            f"nodes but the task's observed graph has {task.graph.num_nodes}")
 
     def training_modules(self, student: LinkPredictor,
-                         knowledge: LinkKnowledge | None) -> list[torch.nn.Module]:
+                         knowledge: LinkKnowledge) -> list[torch.nn.Module]:
         r"""Modules trained with the student but not part of it (none here)."""
         return []
 
@@ -142,8 +142,8 @@ class LinkDistiller:
         self.check(student, task, knowledge)
         x, n = student_features(task.graph.x), task.graph.num_nodes
         graph = CSRGraph.from_edge_index(task.graph.edge_index, n)
-        parameters = [p for module in [student, *self.training_modules(student, knowledge)]
-                      for p in module.parameters()]
+        extra = [] if knowledge is None else self.training_modules(student, knowledge)
+        parameters = [p for module in [student, *extra] for p in module.parameters()]
         optimizer = torch.optim.Adam(parameters, lr=self.lr, weight_decay=self.weight_decay)
         k = selection_k(self.hits_k, self.select_k)
 
@@ -158,8 +158,10 @@ class LinkDistiller:
                 with quiet_sparse_csr():
                     h = student.encode(x)
                 logits = student.score(h, pairs)
-                loss = self.label_weight * link_loss(logits, batch.size(1)) + \
-                    self.distill_loss(student, h, anchor, pairs, logits, knowledge, graph)
+                loss = self.label_weight * link_loss(logits, batch.size(1))
+                if knowledge is not None:
+                    loss = loss + self.distill_loss(student, h, anchor, pairs, logits,
+                                                    knowledge, graph)
                 losses.append(optimizer_step(optimizer, loss, self.grad_clip))
             return torch.stack(losses).mean()
 
@@ -266,8 +268,8 @@ class ReprMatching(LinkDistiller):
     name: ClassVar[str] = "repr"
 
     def training_modules(self, student: LinkPredictor,
-                         knowledge: LinkKnowledge | None) -> list[torch.nn.Module]:
-        width, size = student.encoder.out_channels, knowledge.embeddings.size(-1)
+                         knowledge: LinkKnowledge) -> list[torch.nn.Module]:
+        width, size = student.embedding_channels, knowledge.embeddings.size(-1)
         self._project = torch.nn.Identity() if width == size else \
             torch.nn.Linear(width, size, device=knowledge.embeddings.device)
         return [self._project]

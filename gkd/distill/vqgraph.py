@@ -141,11 +141,10 @@ class VQGraph(Distiller):
                 an :class:`~gkd.nn.MLP` with at least two layers, or the student or the
                 knowledge does not fit :obj:`task`.
         """
-        knowledge, codebook = _checked(student, task, knowledge)
-        similarity = knowledge.similarity
+        mlp, knowledge, codebook, similarity = _checked(student, task, knowledge)
         x, y, n = task.graph.x, task.graph.y, task.graph.num_nodes
         labelled = task.train_mask
-        projection = torch.nn.Linear(student.hidden_channels, codebook.size(1),
+        projection = torch.nn.Linear(mlp.hidden_channels, codebook.size(1),
                                      device=x.device)
         model = torch.nn.ModuleDict({"student": student, "projection": projection})
         optimizer = self.optimizer(model)
@@ -189,16 +188,17 @@ def _code_statistics(student_scores: Callable[[Tensor], Tensor], knowledge: Know
 
 
 def _checked(student: torch.nn.Module, task: NodeTask,
-             knowledge: Knowledge | None) -> tuple[Knowledge, Tensor]:
-    r"""The knowledge and its frozen codebook, once both fit the student and task."""
+             knowledge: Knowledge | None) -> tuple[MLP, Knowledge, Tensor, str]:
+    r"""The student, the knowledge, its frozen codebook and similarity, once all fit the
+    task."""
     if knowledge is None:
         raise GkdError("vqgraph needs the tokenizer's knowledge")
     check_student(student, task)
     knowledge.check(task)
-    if knowledge.codebook is None:
+    if knowledge.codebook is None or knowledge.similarity is None:
         raise GkdError("vqgraph distils code assignments, but this knowledge has no codebook: "
                        "use gkd.tokenizer.tokenizer_knowledge")
     if not isinstance(student, MLP) or student.num_layers < 2:
         raise GkdError("vqgraph projects the student's last hidden layer: the student must be "
                        "a gkd.nn.MLP with num_layers >= 2")
-    return knowledge, knowledge.codebook.detach()
+    return student, knowledge, knowledge.codebook.detach(), knowledge.similarity

@@ -20,8 +20,8 @@ GRAPH_CONVS = ("gin", "gcn", "gat")
 POOLS = {"sum": global_add_pool, "mean": global_mean_pool}
 
 
-def _edge_encoder(channels: int, edge_dim: int | None, atom_features: bool) -> torch.nn.Module:
-    if atom_features:
+def _edge_encoder(channels: int, edge_dim: int | None) -> torch.nn.Module:
+    if edge_dim is None:  # OGB molecules' bond types
         from ogb.graphproppred.mol_encoder import BondEncoder
 
         return BondEncoder(channels)
@@ -79,7 +79,8 @@ class GraphGNN(torch.nn.Module):
         else:
             self.node_encoder = torch.nn.Linear(in_channels, hidden_channels)
         self.edge_encoders = torch.nn.ModuleList(
-            [_edge_encoder(hidden_channels, edge_dim, atom_features) for _ in range(num_layers)]
+            [_edge_encoder(hidden_channels, None if atom_features else edge_dim)
+             for _ in range(num_layers)]
             if uses_edges else [])
         self.convs = torch.nn.ModuleList(
             [self._make_conv(conv, hidden_channels, uses_edges, heads) for _ in range(num_layers)])
@@ -100,8 +101,9 @@ class GraphGNN(torch.nn.Module):
         r"""Resets the parameters of every submodule that can reset them: the encoders,
         the convolutions and the classifier."""
         for module in self.modules():
-            if module is not self and hasattr(module, "reset_parameters"):
-                module.reset_parameters()
+            reset = getattr(module, "reset_parameters", None)
+            if module is not self and callable(reset):
+                reset()
 
     def forward(self, x: Tensor, edge_index: Tensor, batch: Tensor,
                 edge_attr: Tensor | None = None, root_mask: Tensor | None = None,

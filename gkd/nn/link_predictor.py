@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
+from torch_geometric.nn.inits import reset
 from torch_geometric.typing import Adj
 
 from gkd.nn.mlp import MLP
@@ -53,11 +54,12 @@ class LinkPredictor(torch.nn.Module):
                  decoder_layers: int = 2, dropout: float = 0.0, graph_free: bool = False) -> None:
         super().__init__()
         self.encoder, self.graph_free = encoder, graph_free
+        self.embedding_channels = embedding_channels
         self.decoder = HadamardDecoder(embedding_channels, embedding_channels, decoder_layers,
                                        dropout)
 
     def reset_parameters(self) -> None:
-        self.encoder.reset_parameters()
+        reset(self.encoder)
         self.decoder.reset_parameters()
 
     def encode(self, x: Tensor, edge_index: Adj | None = None) -> Tensor:

@@ -149,5 +149,5 @@ class SAGE(GraphSAGE):
                 raise GkdError(f"aggr='gcn' builds GCNAggregatorConv layers, which take one "
                                f"input size and no further layer options; got in_channels="
                                f"{in_channels!r} and {', '.join(ignored) or 'no options'}")
-            return GCNAggregatorConv(in_channels, out_channels)  # type: ignore[return-value]
+            return GCNAggregatorConv(in_channels, out_channels)
         return super().init_conv(in_channels, out_channels, **kwargs)

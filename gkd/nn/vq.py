@@ -181,6 +181,11 @@ class VectorQuantizer(torch.nn.Module):
           :math:`(N,)`, scores :math:`(N, K)` and a scalar loss
     """
 
+    codebook: Tensor
+    cluster_size: Tensor
+    embed_sum: Tensor
+    initialized: Tensor
+
     def __init__(self, num_codes: int, dim: int, similarity: str = "cosine", ema: bool = True,
                  decay: float = 0.8, eps: float = 1e-5, commitment_weight: float = 0.25,
                  kmeans_init: bool = False, kmeans_iters: int = 10,

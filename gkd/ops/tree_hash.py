@@ -206,8 +206,8 @@ def tree_codes(labels: Tensor, edge_index: Tensor, num_hops: int,
     # each node's signature: its own colour at ptr[v], then its children's keys
     ptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=dst.device)
     ptr[1:] = torch.cumsum(degree + 1, 0)
-    own = ptr[:-1]
-    child = torch.ones(ptr[-1], dtype=torch.bool, device=dst.device)
+    own, slots = ptr[:-1], int(ptr[-1])
+    child = torch.ones(slots, dtype=torch.bool, device=dst.device)
     child[own] = False
 
     codes = [dense_rank(labels.long().view(-1))]
@@ -219,7 +219,7 @@ def tree_codes(labels: Tensor, edge_index: Tensor, num_hops: int,
         span = int(key.max()) + 1 if key.numel() else 1
         if num_nodes * span >= _INT64_LIMIT:
             raise GkdError("tree_codes: too many distinct trees to sort exactly in int64")
-        signature = torch.empty(ptr[-1], dtype=torch.long, device=dst.device)
+        signature = torch.empty(slots, dtype=torch.long, device=dst.device)
         signature[own] = previous
         signature[child] = torch.sort(dst * span + key).values - dst * span
         codes.append(sequence_ids(signature, ptr))
