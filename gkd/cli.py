@@ -152,8 +152,10 @@ def _distill(args: argparse.Namespace) -> None:
     args.dataset = args.dataset.lower()
     args.protocol = args.protocol or default_protocol(args.dataset)
     _check_writable(args.output)
+    _check_device(args.device)
     config = node_config(args.dataset, args.teacher, args.method, _parse_sets(args.set))
     data = load_dataset(dataset_for_protocol(args.dataset, args.protocol), args.root)
+    data = data.to(args.device)
     described = {"dataset": args.dataset, "protocol": args.protocol, "setting": args.setting,
                  "teacher": args.teacher, "method": args.method}
     print(f"gkd distill: {' · '.join(described.values())} · {args.seeds} seed(s)",
@@ -173,7 +175,7 @@ def _distill(args: argparse.Namespace) -> None:
 
     def record(runs: list[dict[str, Any]]) -> dict[str, Any]:
         return {"task": described, "config": config, "runs": runs, "summary": summarize(runs),
-                "complete": len(runs) == args.seeds, "env": environment()}
+                "complete": len(runs) == args.seeds, "env": environment(args.device)}
 
     runs = _run_seeds(args, run_seed, progress, record, started)
     std_note = "sample std over seeds (ddof=1)"
@@ -380,9 +382,11 @@ def _bench(args: argparse.Namespace) -> None:
     from gkd.bench.summary import format_paired, format_rows, paired_differences, summary_rows
     from gkd.io import write_json
 
+    _check_device(args.device)
     config = BenchConfig.from_toml(args.config)
     results = Path(args.results or config.results or Path("results") / Path(args.config).stem)
-    records = run_bench(config, results, root=args.root, progress=not args.no_progress)
+    records = run_bench(config, results, root=args.root, device=args.device,
+                        progress=not args.no_progress)
     rows, paired = summary_rows(records), paired_differences(records)
     print(f"{len(records)} runs in {results / NODE_RESULTS} · accuracy % "
           f"(mean ± sample std over seeds)")
@@ -401,6 +405,11 @@ def _report(args: argparse.Namespace) -> None:
     print(f"{len(results.records)} run record(s), {len(results.speeds)} speed result(s)")
     for name, path in files.items():
         print(f"wrote {path}")
+
+
+def _add_device(parser: argparse.ArgumentParser, what: str = "train and score") -> None:
+    parser.add_argument("--device", default="cpu",
+                        help=f"{what} on cpu or cuda[:N] (default: cpu)")
 
 
 def _add_root(parser: argparse.ArgumentParser) -> None:
@@ -448,6 +457,7 @@ def build_parser() -> argparse.ArgumentParser:
                     default_method="glnn", settings=SETTINGS, default_seeds=10)
     distill.add_argument("--protocol", choices=PROTOCOLS,
                          help="split protocol (default: ogb for ogbn-* datasets, cpf otherwise)")
+    _add_device(distill)
     _add_common(distill, "the runs and summary", "override a default, e.g. teacher.dropout=0.5, "
                 "student.hidden_channels=256, distiller.lamb=0.5; with --method vqgraph the "
                 "teacher is a tokenizer and teacher.* also takes num_codes, code_dim, "
@@ -473,8 +483,7 @@ def build_parser() -> argparse.ArgumentParser:
                           help="distil every seed's student from the one teacher of seeds "
                                "0..N-1 with the best validation Hits@K, as the LLP paper "
                                "does (default: each seed its own teacher)")
-    linkpred.add_argument("--device", default="cpu",
-                          help="train and score on cpu or cuda[:N] (default: cpu)")
+    _add_device(linkpred)
     _add_common(linkpred, "the runs and summary", "override a default, e.g. "
                 "teacher.lr=0.001, student.dropout=0, distiller.rank_weight=0.5")
     linkpred.add_argument("--resume", action="store_true",
@@ -498,7 +507,7 @@ def build_parser() -> argparse.ArgumentParser:
     speed.add_argument("--teacher", default="sage", choices=TEACHERS)
     speed.add_argument("--batch-sizes", type=_batch_sizes, default=(1, 10, 1000),
                        metavar="K,K,...", help="query sizes (default: 1,10,1000)")
-    speed.add_argument("--device", default="cpu", help="cpu or cuda[:N] (default: cpu)")
+    _add_device(speed, "time")
     speed.add_argument("--threads", type=_positive_int,
                        help="intra-op CPU threads (default: torch's current setting)")
     speed.add_argument("--max-seconds", type=_positive_seconds, default=60.0,
@@ -519,6 +528,7 @@ def build_parser() -> argparse.ArgumentParser:
     bench.add_argument("--results", help="results folder (default: the config's 'results' "
                                          "key, else ./results/CONFIG-NAME)")
     _add_root(bench)
+    _add_device(bench)
     bench.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     bench.set_defaults(run=_bench)
 

@@ -43,6 +43,7 @@ def _gkd(capsys, *args):
      "student option norm must be one of None, 'batch_norm', 'layer_norm'; got 'batch'"),
     (["--dataset", "cora", "--teacher", "gat", "--set", "teacher.attn_dropout=1"],
      "teacher gat option attn_dropout must be in [0, 1); got 1.0"),
+    (["--dataset", "cora", "--device", "tpu"], "--device tpu: expected cpu or cuda[:N]"),
 ])
 def test_bad_input_exits_with_one_line(capsys, tmp_path, args, message):
     code, _, err = _gkd(capsys, "distill", "--root", str(tmp_path), *args)
@@ -115,17 +116,29 @@ def test_an_interrupted_distill_keeps_its_finished_seeds(capsys, tmp_path, monke
     assert partial["summary"]["student"]["test"]["std"] is None
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_distill_trains_on_the_device_it_is_given(capsys, tmp_path):
+    out = tmp_path / "small.json"
+    code, _, err = _gkd(capsys, "distill", "--dataset", SMALL, "--seeds", "1", "--device", "cuda",
+                        "--no-cache", "--output", str(out), "--set", "teacher.max_epochs=5",
+                        "--set", "distiller.max_epochs=5")
+    assert code == 0, err
+    env = json.loads(out.read_text())["env"]
+    assert env["device"] == "cuda" and env["gpu"]
+
+
 def test_bench_then_report_from_the_command_line(capsys, tmp_path):
     pytest.importorskip("matplotlib")
     grid = tmp_path / "grid.toml"
     grid.write_text(f'datasets = ["{SMALL}"]\nmethods = ["glnn", "krd"]\nseeds = 2\n'
                     'results = "out"\n[set.teacher]\nmax_epochs = 10\n'
                     "[set.distiller]\nmax_epochs = 10\n")
-    assert main(["bench", "--config", str(grid), "--no-progress"]) == 0
+    assert main(["bench", "--config", str(grid), "--no-progress", "--device", "cpu"]) == 0
     out = capsys.readouterr().out
     assert "4 runs in" in out and "glnn" in out and "test" in out
     assert "students against glnn's, paired by seed" in out
-    assert (tmp_path / "out" / "node.jsonl").is_file()
+    records = [json.loads(line) for line in (tmp_path / "out" / "node.jsonl").open()]
+    assert {record["env"]["device"] for record in records} == {"cpu"}
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert [(r["method"], r["seeds"]) for r in summary["paired"]] == [("krd", 2)]
     speed = tmp_path / "speed.json"
@@ -147,6 +160,8 @@ def test_bench_then_report_from_the_command_line(capsys, tmp_path):
     (["bench", "--config", "missing.toml"], "config file 'missing.toml' does not exist"),
     (["speed", "--dataset", "synthetic:nope"], "unknown synthetic dataset"),
     (["speed", "--dataset", SMALL, "--device", "cuda:7"], "CUDA is not available"),
+    (["distill", "--dataset", SMALL, "--device", "cuda:7"], "CUDA is not available"),
+    (["bench", "--config", "missing.toml", "--device", "cuda:7"], "CUDA is not available"),
     (["report", "nowhere", "--out", "x"], "'nowhere' does not exist"),
     (["speed", "--dataset", SMALL, "--set", "teacher.lr=true"],
      "teacher sage option lr takes a number; got True"),

@@ -69,6 +69,10 @@ GRIDS = {
                     for option, value in (("temperature", 0.5), ("temperature", 2.0),
                                           ("lamb", 0.3))
                     for method in ("glnn", "krd")],
+    # the student's dropout, on top of each dataset's defaults, for GLNN and KRD alike: the
+    # neighbours' targets may regularise KRD's student enough to want less of it, or more
+    "dropout": [{"method": method, "student": {"dropout": dropout}}
+                for dropout in (0.1, 0.5) for method in ("glnn", "krd")],
 }
 
 out, dataset, setting, protocol, seeds, grid = sys.argv[1:7]

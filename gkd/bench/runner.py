@@ -110,8 +110,8 @@ def plan(config: BenchConfig) -> list[tuple[RunKey, dict[str, Any]]]:
 class _Tasks:
     r"""Builds each task once and keeps only the current dataset and task in memory."""
 
-    def __init__(self, root: str | os.PathLike | None) -> None:
-        self.root = root
+    def __init__(self, root: str | os.PathLike | None, device: str) -> None:
+        self.root, self.device = root, device
         self.data: tuple[str, Any] | None = None
         self.task: tuple[tuple, Any] | None = None
 
@@ -124,7 +124,7 @@ class _Tasks:
             source = dataset_for_protocol(key.dataset, key.protocol)
             if self.data is None or self.data[0] != source:
                 self.data = None  # free the previous graph first
-                self.data = (source, load_dataset(source, self.root))
+                self.data = (source, load_dataset(source, self.root).to(self.device))
             task = make_node_task(self.data[1], key.protocol, setting=key.setting,
                                   seed=key.seed, info={"dataset": key.dataset})
             self.task = (ident, task)
@@ -132,7 +132,8 @@ class _Tasks:
 
 
 def run_bench(config: BenchConfig, results: str | os.PathLike, *,
-              root: str | os.PathLike | None = None, progress: bool = True,
+              root: str | os.PathLike | None = None, device: str = "cpu",
+              progress: bool = True,
               log: IO[str] = sys.stderr) -> list[dict[str, Any]]:
     r"""Runs every unfinished run of :obj:`config`, appending each record to
     ``results/node.jsonl`` as it finishes.
@@ -142,6 +143,8 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
         results (str): the results folder.
         root (str, optional): the data root. (default: ``$GKD_DATA_ROOT`` or
             ``./datasets``)
+        device (str, optional): where tasks, teachers and students live, ``"cpu"`` or
+            ``"cuda[:N]"``; recorded in every record's ``env``. (default: ``"cpu"``)
         progress (bool, optional): show a progress bar with the time left.
             (default: ``True``)
         log (IO, optional): where progress goes. (default: standard error)
@@ -170,8 +173,8 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
         keys = [(key, cfg, record_key({"task": key.task(), "seed": key.seed,
                                        "config_id": config_id(cfg)})) for key, cfg in planned]
         todo = [(key, cfg, ident) for key, cfg, ident in keys if ident not in stored]
-        env = environment()
-        tasks = _Tasks(root)
+        env = environment(device)
+        tasks = _Tasks(root, device)
         bar = tqdm(total=len(keys), initial=len(keys) - len(todo), desc="gkd bench",
                    unit="run", file=log, disable=not progress, mininterval=1.0,
                    dynamic_ncols=True)
