@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # The GPU check, prepared for a session that is lent a device machine (the `device` tool):
 # the whole test suite with a GPU visible (the CUDA tests skip elsewhere), then GPU timings of
-# teacher against student and Cora distillations on the GPU, in one command of a few minutes.
+# teacher against student, Cora distillations and a MUTAG condensation on the GPU, in one
+# command of a few minutes.
 #
 # Here, once:  bash benchmarks/gpu_check.sh prepare
 #   puts the wheels the device image lacks (ogb and its two small dependencies) into .whl/
-#   and the Cora npz and A-computer raw files into datasets/ (both ignored by git).
+#   and the Cora npz, A-computer and MUTAG raw files into datasets/ (both ignored by git).
 # There:       device run, command "bash benchmarks/gpu_check.sh", carry [".whl", "datasets"]
 #   installs gkd without network under the image's python3 and writes its logs and JSON
 #   under $OUT. DEVICE=cpu runs the same steps on a machine without a GPU (a dry run).
@@ -18,6 +19,8 @@ if [ "${1:-}" = prepare ]; then
   mkdir -p datasets/npz datasets/Amazon/Computers
   cp ../shared/datasets/npz/cora.npz datasets/npz/
   cp -r ../shared/datasets/Amazon/Computers/raw datasets/Amazon/Computers/
+  mkdir -p datasets/TU/MUTAG
+  cp -r ../shared/datasets/TU/MUTAG/raw datasets/TU/MUTAG/
   exit 0
 fi
 
@@ -28,7 +31,7 @@ mkdir -p "$OUT"
 export GKD_CACHE_DIR=${GKD_CACHE_DIR:-/tmp/gkd-gpu-check-cache} PYTHONUNBUFFERED=1
 failed=()
 
-# (the device returns at most 8 files: one log, the JSON of each timing and distillation)
+# (the device returns at most 8 files: one log and the JSON of each timing and run)
 step() {  # step NAME COMMAND...: runs the command into $OUT/check.log, goes on if it fails
   local name=$1
   shift
@@ -56,6 +59,8 @@ for method in glnn krd vqgraph; do
   step "distill-cora-$method" "${gkd[@]}" distill --dataset cora --method "$method" \
     --device "$DEVICE" --seeds 2 --output "$OUT/distill-cora-$method.json"
 done
+step condense-mutag "${gkd[@]}" condense --dataset mutag --device "$DEVICE" --seeds 2 --full \
+  --output "$OUT/condense-mutag.json"
 
 echo "== failed steps: ${failed[*]:-none}" | tee -a "$OUT/check.log"
 [ ${#failed[@]} -eq 0 ]

@@ -8,6 +8,8 @@ from typing import Any
 
 from gkd.cli import (
     _add_common,
+    _add_device,
+    _check_device,
     _check_writable,
     _parse_sets,
     _positive_int,
@@ -56,6 +58,7 @@ def _condense(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     args.dataset = args.dataset.lower()
     _check_writable(args.output)
+    _check_device(args.device)
     config = condense_config(_parse_sets(args.set, NAMESPACES))
     if args.method == "mirage" and args.budget is not None:
         raise GkdError("--budget sets the size of --method random; Mirage's size follows "
@@ -68,7 +71,7 @@ def _condense(args: argparse.Namespace) -> None:
         raise GkdError("--method random takes its byte budget from Mirage at one --support "
                        "value, or from --budget")
     task = load_graph_task(args.dataset, args.root, split=args.split)
-    evaluation = EvalBatches(task, config["train"]["eval_batch_size"])
+    evaluation = EvalBatches(task, config["train"]["eval_batch_size"], args.device)
     budget, trees = args.budget, None
     if args.method == "random" and budget is None:
         budget = Mirage(args.hops, supports[0], **config["condenser"]).condense(task).num_bytes
@@ -96,7 +99,7 @@ def _condense(args: argparse.Namespace) -> None:
         return {"task": described, "config": config,
                 "support": list(supports) if args.budget is None else None, "runs": runs,
                 "summary": summarize_condensation(runs),
-                "complete": len(runs) == args.seeds, "env": environment()}
+                "complete": len(runs) == args.seeds, "env": environment(args.device)}
 
     runs = _run_seeds(args, run_seed, progress, record, started)
     summary = summarize_condensation(runs)
@@ -148,6 +151,7 @@ def add_condense_command(commands: argparse._SubParsersAction) -> None:
                                "their scaffold split (default: stratified)")
     condense.add_argument("--full", action="store_true",
                           help="also train on the full training set per seed")
+    _add_device(condense)
     _add_common(condense, "the runs and summary", "override a default, e.g. "
                 "model.hidden_channels=64, model.pool=mean, train.lr=0.01, "
                 "train.max_epochs=50, condenser.itemsets=all, condenser.exclusive=true")

@@ -86,20 +86,25 @@ def build_graph_model(conv: str, task: GraphSetTask, num_layers: int,
 
 class EvalBatches:
     r"""A task's validation and test graphs, collated once into batches of
-    :obj:`batch_size` graphs (scoring them every epoch then costs no collation).
+    :obj:`batch_size` graphs on :obj:`device` (scoring them every epoch then costs no
+    collation or transfer). Models trained against them train on that device too
+    (:func:`train_on_graphs`).
 
     Args:
         task (GraphSetTask): the task.
         batch_size (int, optional): graphs per batch. (default: ``2048``)
+        device (str or torch.device, optional): where the batches live.
+            (default: ``"cpu"``)
 
     Raises:
         GkdError: :obj:`batch_size` is not a positive integer.
     """
 
-    def __init__(self, task: GraphSetTask, batch_size: int = 2048) -> None:
+    def __init__(self, task: GraphSetTask, batch_size: int = 2048,
+                 device: str | torch.device = "cpu") -> None:
         check_count(batch_size, "batch_size", minimum=1)
-        self.task = task
-        self.batches = {split: [Batch.from_data_list(chunk) for chunk in
+        self.task, self.device = task, torch.device(device)
+        self.batches = {split: [Batch.from_data_list(chunk).to(self.device) for chunk in
                                 _chunks(task.graphs(split), batch_size)]
                         for split in ("val", "test")}
 
@@ -146,7 +151,9 @@ def _forward(model: GraphGNN, batch: Batch) -> Tensor:
 def train_on_graphs(model: GraphGNN, graphs: Sequence[Data], evaluation: EvalBatches,
                     config: dict[str, Any], seed: int = 0) -> tuple[dict[str, float], History]:
     r"""Trains :obj:`model` on :obj:`graphs` with cross-entropy (Adam), keeps the epoch
-    with the best validation metric of the task, and scores it.
+    with the best validation metric of the task, and scores it, on the device of
+    :obj:`evaluation` (the model is moved there; each training batch is moved as it is
+    drawn).
 
     Args:
         model (GraphGNN): the model.
@@ -165,7 +172,8 @@ def train_on_graphs(model: GraphGNN, graphs: Sequence[Data], evaluation: EvalBat
     """
     if len(graphs) == 0:
         raise GkdError("train_on_graphs needs at least one training graph")
-    metric = evaluation.task.metric
+    metric, device = evaluation.task.metric, evaluation.device
+    model.to(device)
     generator = torch.Generator().manual_seed(seed)
     loader = DataLoader(list(graphs), batch_size=config["batch_size"], shuffle=True,
                         generator=generator)
@@ -175,6 +183,7 @@ def train_on_graphs(model: GraphGNN, graphs: Sequence[Data], evaluation: EvalBat
     def train_epoch() -> Tensor:
         weighted, count = [], 0
         for batch in loader:
+            batch = batch.to(device)
             loss = F.cross_entropy(_forward(model, batch), batch.y.view(-1))
             weighted.append(optimizer_step(optimizer, loss) * batch.num_graphs)
             count += batch.num_graphs

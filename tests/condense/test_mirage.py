@@ -83,6 +83,20 @@ def test_a_gnn_trained_on_a_tiny_distilled_set_runs_end_to_end(tiny_task):
     assert summary["condensed"]["test"]["std"] is not None
 
 
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_condensation_trains_and_scores_on_the_evaluation_device(tiny_task):
+    config = {"model": graph_model_config({"hidden_channels": 16}),
+              "train": train_config({"max_epochs": 3, "patience": 3}),
+              "condenser": {"itemsets": "closed", "exclusive": False, "max_itemsets": 1000}}
+    runs = {device: run_condensation(tiny_task, "mirage", "gin", HOPS, 0, supports=(0.3,),
+                                     config=config, evaluation=EvalBatches(tiny_task,
+                                                                           device=device))
+            for device in ("cpu", "cuda")}
+    assert runs["cuda"]["distill"]["graphs"] == runs["cpu"]["distill"]["graphs"]
+    assert 0 <= runs["cuda"]["condensed"]["test"] <= 100
+    assert all(batch.x.is_cuda for batch in EvalBatches(tiny_task, device="cuda").batches["val"])
+
+
 def test_bad_options_are_errors(tiny_task):
     with pytest.raises(GkdError, match="min_support"):
         Mirage(2, 0.0)
