@@ -438,6 +438,7 @@ def _add_experiment(parser: argparse.ArgumentParser, *, teachers: Sequence[str],
 
 
 def build_parser() -> argparse.ArgumentParser:
+    r"""The ``gkd`` argument parser with every sub-command."""
     from gkd import __version__
     from gkd.data.links import LINK_SETTINGS
     from gkd.data.tasks import PROTOCOLS, SETTINGS
@@ -549,6 +550,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    r"""Runs ``gkd`` with :obj:`argv` (default: the process's arguments).
+
+    Returns:
+        int: the exit status: ``0`` on success, ``2`` for bad input (a
+        :class:`~gkd.errors.GkdError`, printed in one line; argparse's usage errors exit
+        with ``2`` too), ``1`` for a file that could not be read or written, ``130`` when
+        interrupted.
+    """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     args = parser.parse_args(argv)
