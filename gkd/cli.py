@@ -81,17 +81,18 @@ def _check_writable(path: str | None) -> None:
         raise GkdError(f"cannot write --output {path}: {error.strerror} ({existing})") from None
 
 
-def _check_device(device: str) -> None:
+def _device(text: str) -> str:
     import torch
 
     try:
-        kind = torch.device(device).type
+        kind = torch.device(text).type
     except RuntimeError:
         kind = None
     if kind not in ("cpu", "cuda"):
-        raise GkdError(f"--device {device}: expected cpu or cuda[:N]")
+        raise argparse.ArgumentTypeError(f"expected cpu or cuda[:N], got '{text}'")
     if kind == "cuda" and not torch.cuda.is_available():
-        raise GkdError(f"--device {device}: CUDA is not available on this machine")
+        raise argparse.ArgumentTypeError(f"'{text}': CUDA is not available on this machine")
+    return text
 
 
 def _write_output(args: argparse.Namespace, record: dict[str, Any],
@@ -152,7 +153,6 @@ def _distill(args: argparse.Namespace) -> None:
     args.dataset = args.dataset.lower()
     args.protocol = args.protocol or default_protocol(args.dataset)
     _check_writable(args.output)
-    _check_device(args.device)
     config = node_config(args.dataset, args.teacher, args.method, _parse_sets(args.set))
     data = load_dataset(dataset_for_protocol(args.dataset, args.protocol), args.root)
     data = data.to(args.device)
@@ -202,7 +202,6 @@ def _linkpred(args: argparse.Namespace) -> None:
     if args.resume and args.output is None:
         raise GkdError("--resume needs --output: the file whose runs to keep")
     _check_writable(args.output)
-    _check_device(args.device)
     config = link_config(args.dataset, args.teacher, args.method, _parse_sets(args.set))
     if args.setting == "transductive" and args.new_ratio is not None:
         raise GkdError("--new-ratio sets the production split; the transductive one takes "
@@ -349,7 +348,6 @@ def _speed(args: argparse.Namespace) -> None:
     args.dataset = args.dataset.lower()
     args.protocol = args.protocol or default_protocol(args.dataset)
     _check_writable(args.output)
-    _check_device(args.device)
     if args.threads:
         torch.set_num_threads(args.threads)
     overrides = _parse_sets(args.set)
@@ -382,7 +380,6 @@ def _bench(args: argparse.Namespace) -> None:
     from gkd.bench.summary import format_paired, format_rows, paired_differences, summary_rows
     from gkd.io import write_json
 
-    _check_device(args.device)
     config = BenchConfig.from_toml(args.config)
     results = Path(args.results or config.results or Path("results") / Path(args.config).stem)
     records = run_bench(config, results, root=args.root, device=args.device,
@@ -408,7 +405,7 @@ def _report(args: argparse.Namespace) -> None:
 
 
 def _add_device(parser: argparse.ArgumentParser, what: str = "train and score") -> None:
-    parser.add_argument("--device", default="cpu",
+    parser.add_argument("--device", type=_device, default="cpu",
                         help=f"{what} on cpu or cuda[:N] (default: cpu)")
 
 

@@ -194,7 +194,7 @@ def test_linkpred_writes_the_json_contract(capsys, tmp_path):
     (["--set", "teacher.aggr=median"], "teacher sage option aggr must be one of 'gcn'"),
     (["--set", "distiller.rank_weight=-1"], "llp option rank_weight must be non-negative"),
     (["--set", "teacher.dropout=1"], "link teacher sage option dropout must be in [0, 1)"),
-    (["--device", "gpu"], "--device gpu: expected cpu or cuda[:N]"),
+    (["--device", "gpu"], "argument --device: expected cpu or cuda[:N], got 'gpu'"),
     (["--device", "cuda:7"], "CUDA is not available"),
     (["--new-ratio", "0.5"], "--new-ratio sets the production split"),
     (["--setting", "production", "--test-ratio", "0.1"], "--test-ratio sets the transductive"),

@@ -9,7 +9,6 @@ from typing import Any
 from gkd.cli import (
     _add_common,
     _add_device,
-    _check_device,
     _check_writable,
     _parse_sets,
     _positive_int,
@@ -58,7 +57,6 @@ def _condense(args: argparse.Namespace) -> None:
     started = time.perf_counter()
     args.dataset = args.dataset.lower()
     _check_writable(args.output)
-    _check_device(args.device)
     config = condense_config(_parse_sets(args.set, NAMESPACES))
     if args.method == "mirage" and args.budget is not None:
         raise GkdError("--budget sets the size of --method random; Mirage's size follows "

@@ -87,5 +87,5 @@ def check_ptr(ptr: Tensor, num_rows: int, name: str = "ptr") -> Tensor:
                                      or bool((ptr[1:] < ptr[:-1]).any())):
         raise InputError(f"{name} must rise from 0 to {num_rows} (the rows it splits) without "
                          f"decreasing; got {ptr.numel()} offsets from {int(ptr[0])} to "
-                       f"{int(ptr[-1])}")
+                         f"{int(ptr[-1])}")
     return ptr

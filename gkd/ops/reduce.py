@@ -36,7 +36,7 @@ def _check_index(index: Tensor, num_rows: int, dim_size: int) -> Tensor:
     check_node_ids(index, dim_size, "index")  # output rows, in [0, dim_size)
     if index.numel() != num_rows:
         raise InputError(f"index must hold one entry per row of src ({num_rows}); got "
-                       f"{index.numel()}")
+                         f"{index.numel()}")
     return index.long()
 
 

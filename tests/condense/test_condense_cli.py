@@ -35,7 +35,8 @@ def _gkd(capsys, *args):
      "train option batch_size must be at least 1; got None"),
     (["--dataset", "mutag", "--set", "train.lr=-0.1"],
      "train option lr must be positive; got -0.1"),
-    (["--dataset", "mutag", "--device", "gpu"], "--device gpu: expected cpu or cuda[:N]"),
+    (["--dataset", "mutag", "--device", "gpu"],
+     "argument --device: expected cpu or cuda[:N], got 'gpu'"),
 ])
 def test_bad_input_exits_with_one_line(capsys, tmp_path, args, message):
     code, _, err = _gkd(capsys, "condense", "--root", str(tmp_path), *args)
