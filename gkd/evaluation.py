@@ -12,6 +12,9 @@ from gkd.errors import GkdError, InputError
 
 # The test metric a setting is summarised by: all test nodes, or the production mix.
 HEADLINE_METRIC = {"transductive": "test", "inductive": "test_prod"}
+# What evaluate() scores in each setting.
+SETTING_METRICS = {"transductive": ("val", "test"),
+                   "inductive": ("val", "test_tran", "test_ind", "test_prod")}
 
 
 def headline_metric(protocol: str, setting: str) -> str:

@@ -193,16 +193,23 @@ def append_jsonl(path: str | os.PathLike, record: dict[str, Any]) -> None:
         os.close(fd)
 
 
+def _is_record(line: bytes) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)  # a torn record never parses
+    except ValueError:  # JSONDecodeError, or bytes that are not UTF-8
+        return False
+
+
 def read_jsonl(path: str | os.PathLike, repair: bool = False) -> list[dict[str, Any]]:
     r"""The records of a JSON-lines file (none when it does not exist). A last line without
-    its newline is the remnant of an interrupted append: it is ignored, and with
-    :obj:`repair` cut from the file so that the next append starts on a fresh line. Blank
-    lines are skipped.
+    its newline is kept when it is a whole JSON record (an edited file); otherwise it is
+    the remnant of an interrupted append: it is ignored, and with :obj:`repair` cut from
+    the file so that the next append starts on a fresh line. Blank lines are skipped.
 
     Args:
         path (str or os.PathLike): the JSON-lines file.
-        repair (bool, optional): truncate a torn last line from the file.
-            (default: ``False``)
+        repair (bool, optional): end a whole last record with its newline, and truncate a
+            torn one from the file. (default: ``False``)
 
     Returns:
         list[dict]: the records, in file order.
@@ -215,8 +222,13 @@ def read_jsonl(path: str | os.PathLike, repair: bool = False) -> list[dict[str, 
         return []
     data = path.read_bytes()
     complete = data[:data.rfind(b"\n") + 1]
-    if repair and len(complete) < len(data):
+    if len(complete) < len(data) and _is_record(data[len(complete):]):
+        complete = data + b"\n"
+    if repair and complete != data:
         with open(path, "r+b") as f:
+            if len(complete) > len(data):
+                f.seek(len(data))
+                f.write(b"\n")
             f.truncate(len(complete))
             os.fsync(f.fileno())
     records = []

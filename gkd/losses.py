@@ -39,13 +39,17 @@ def _check(student: Tensor, teacher: Tensor, temperature: float) -> None:
     if student.shape != teacher.shape:
         raise LossInputError(f"the student's logits {tuple(student.shape)} and the teacher's "
                              f"{tuple(teacher.shape)} differ in shape")
-    if not temperature > 0:
-        raise LossInputError(f"temperature must be positive (got {temperature})")
+    if not 0 < temperature < math.inf:
+        raise LossInputError(f"temperature must be positive and finite (got {temperature})")
 
 
 def _kl(log_p: Tensor, log_q: Tensor) -> Tensor:
-    r"""Per-row :math:`\mathrm{KL}(p \,\|\, q)` from log-probabilities."""
-    return F.kl_div(log_q, log_p, reduction="none", log_target=True).sum(dim=-1)
+    r"""Per-row :math:`\mathrm{KL}(p \,\|\, q)` from log-probabilities, with
+    :math:`0 \ln 0 = 0` where :math:`p` is zero (a logit of :math:`-\infty`)."""
+    impossible = log_p == -math.inf
+    log_p = log_p.masked_fill(impossible, 0.0)  # keeps inf - inf out of the gradient too
+    terms = log_p.exp() * (log_p - log_q)
+    return terms.masked_fill(impossible, 0.0).sum(dim=-1)
 
 
 # --- losses ------------------------------------------------------------------------

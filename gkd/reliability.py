@@ -54,7 +54,8 @@ def knowledge_reliability(predict: Callable[[Tensor], Tensor], x: Tensor, *,
     r"""The reliability score :math:`\rho` of the teacher's knowledge at every node: the
     absolute change of its prediction entropy when Gaussian noise
     :math:`\mathcal{N}(0, \sigma^2)` is added to all features, averaged over :obj:`draws`
-    independent draws and scaled to :math:`[0, 1]` (all zeros when no entropy changes).
+    independent draws and scaled to :math:`[0, 1]` (all zeros when every node's entropy
+    changes by the same amount, none then being less reliable than another).
     Small :math:`\rho` means reliable.
 
     Args:
@@ -143,8 +144,9 @@ def _scale(values: Tensor, scale: str) -> Tensor:
 
 
 def _max_scale(change: Tensor) -> Tensor:
-    top = change.max() if change.numel() > 0 else change.new_zeros(())
-    return (change / top).clamp(0.0, 1.0) if top > 0 else torch.zeros_like(change)
+    if change.numel() == 0 or not bool(change.max() > change.min()):
+        return torch.zeros_like(change)  # no node less reliable than another, as with "rank"
+    return (change / change.max()).clamp(0.0, 1.0)
 
 
 def _rank_scale(change: Tensor) -> Tensor:

@@ -107,6 +107,21 @@ def test_a_linear_surrogate_student_learns_from_the_teacher(distil_csbm):
     assert run["student"][metric] > run["mlp"][metric] + 5
 
 
+def test_a_last_batch_of_one_node_joins_the_one_before():
+    distiller = GLNN(batch_size=4)
+    assert [b.numel() for b in distiller.batches(torch.arange(9))] == [4, 5]
+    assert [b.numel() for b in distiller.batches(torch.arange(10))] == [4, 4, 2]
+    assert [b.numel() for b in distiller.batches(torch.arange(1))] == [1]
+    assert sorted(torch.cat(list(distiller.batches(torch.arange(9)))).tolist()) == list(range(9))
+
+
+def test_a_batch_norm_student_trains_when_the_nodes_leave_one_over(csbm):
+    task = make_node_task(csbm, "cpf", seed=0)
+    knowledge = Knowledge(torch.randn(task.graph.num_nodes, task.num_classes))
+    student = MLP(task.num_features, 8, task.num_classes, norm="batch_norm")
+    GLNN(batch_size=task.graph.num_nodes - 1, max_epochs=2).fit(student, task, knowledge)
+
+
 def test_knowledge_and_students_on_another_device_are_named(csbm):
     # the meta device stands in for a GPU: tensors there have shapes and a device only
     task = make_node_task(csbm, "cpf")

@@ -27,6 +27,16 @@ def test_a_torn_last_line_is_ignored_and_repaired(tmp_path):
     assert [json.loads(line)["i"] for line in path.read_text().splitlines()] == [0, 2]
 
 
+def test_a_whole_last_record_without_its_newline_is_kept_and_ended(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    path.write_text('{"i": 0}\n{"i": 1}')  # as an editor that strips the last newline saves it
+    assert read_jsonl(path) == [{"i": 0}, {"i": 1}]
+    assert path.read_text().endswith("}")  # reading alone changes nothing
+    assert read_jsonl(path, repair=True) == [{"i": 0}, {"i": 1}]
+    append_jsonl(path, {"i": 2})
+    assert [json.loads(line)["i"] for line in path.read_text().splitlines()] == [0, 1, 2]
+
+
 def test_a_corrupt_middle_line_is_named(tmp_path):
     path = tmp_path / "runs.jsonl"
     path.write_text('{"i": 0}\nnot json\n{"i": 2}\n')

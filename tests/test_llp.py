@@ -250,23 +250,38 @@ def test_an_unset_select_k_keeps_the_cache_key_of_models_cached_before_it(graph,
     assert not cached({**config, "select_k": 3})
 
 
-def test_context_scoring_runs_in_anchor_batches(graph, monkeypatch):
+def _anchor_batches(graph, monkeypatch, **options):
+    r"""Trains an LLP student on a split of :obj:`graph`; returns the task and the size
+    of every anchor batch whose contexts were scored."""
     import gkd.distill.llp as llp
 
     task = make_link_task(graph, seed=0)
     config = link_config("tiny", "sage", "llp", FAST)
     knowledge = link_teacher_knowledge(task, "sage", config["teacher"], use_cache=False)
     sizes = []
+    sample_context = llp.sample_context
 
     def recording(graph, anchors, *args, **kwargs):
         sizes.append(anchors.numel())
         return sample_context(graph, anchors, *args, **kwargs)
 
-    sample_context = llp.sample_context
     monkeypatch.setattr(llp, "sample_context", recording)
     student = build_link_student(task.num_features, config["student"])
-    LLP(max_epochs=2, anchor_batch_size=40).fit(student, task, knowledge)
+    LLP(**options).fit(student, task, knowledge)
+    return task, sizes
+
+
+def test_context_scoring_runs_in_anchor_batches(graph, monkeypatch):
+    task, sizes = _anchor_batches(graph, monkeypatch, max_epochs=2, anchor_batch_size=40)
     assert max(sizes) <= 40 and sum(sizes) == 2 * task.graph.num_nodes
+
+
+def test_fewer_training_edges_than_anchor_batches_make_larger_batches(monkeypatch):
+    # 100 steps of 2 anchors would leave some edge batches empty (a NaN loss)
+    sparse = contextual_sbm(200, num_classes=2, avg_degree=1, num_features=8, seed=0)
+    task, sizes = _anchor_batches(sparse, monkeypatch, max_epochs=1, anchor_batch_size=2)
+    edges = task.train_pos.size(1)
+    assert edges < 100 and len(sizes) == edges and sum(sizes) == task.graph.num_nodes
 
 
 @pytest.mark.parametrize("setting", ["transductive", "production"])

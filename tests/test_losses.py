@@ -64,6 +64,21 @@ def test_divergences_vanish_on_equal_inputs_and_reject_bad_input():
         reverse_kl_divergence(z, z[:, :3])
     with pytest.raises(ValueError, match="temperature"):
         kl_divergence(z, z, temperature=0.0)
+    with pytest.raises(GkdError, match="positive and finite"):
+        js_divergence(z, z, temperature=math.inf)
+
+
+def test_classes_the_teacher_rules_out_count_zero_ln_zero():
+    # a one-hot teacher as logits: KL is the cross-entropy to its class, JS stays finite
+    student = torch.tensor([[1.0, 2.0, 3.0]], requires_grad=True)
+    one_hot = torch.tensor([[0.0, -math.inf, -math.inf]], requires_grad=True)
+    loss = kl_divergence(student, one_hot, temperature=2.0)
+    expected = -4.0 * torch.log_softmax(student.detach() / 2.0, dim=-1)[0, 0].item()
+    assert loss.item() == pytest.approx(expected, abs=1e-5)
+    js = js_divergence(student, one_hot, temperature=2.0)
+    assert 0.0 < js.item() < 4.0 * math.log(2.0)
+    (loss + js + reverse_kl_divergence(one_hot, one_hot)).backward()
+    assert torch.isfinite(student.grad).all() and torch.isfinite(one_hot.grad).all()
 
 
 def test_rank_loss_is_zero_when_the_student_orders_like_the_teacher_beyond_the_margin():

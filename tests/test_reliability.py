@@ -94,6 +94,13 @@ def test_entropy_reliability_ranks_confident_predictions_as_reliable():
         entropy_reliability(logits, scale="mean")
 
 
+@pytest.mark.parametrize("scale", ["max", "rank"])
+@pytest.mark.parametrize("top_logit", [0.0, 30.0, 200.0])
+def test_a_teacher_equally_sure_everywhere_leaves_no_node_less_reliable(scale, top_logit):
+    logits = torch.tensor([top_logit, 0.0, 0.0]).expand(4, 3)
+    assert torch.equal(entropy_reliability(logits, scale=scale), torch.zeros(4))
+
+
 def test_reliability_is_seeded_and_averages_draws():
     x, weight = _features_and_map()
 

@@ -19,9 +19,13 @@ from typing import Any
 from gkd.bench.config import TASK_FIELDS
 from gkd.bench.published import GLNN_SOURCE, PUBLISHED, PUBLISHED_SPEED
 from gkd.bench.runner import NODE_RESULTS, config_id, record_key
-from gkd.bench.summary import paired_differences, summary_rows
+from gkd.bench.summary import (
+    check_run_records,
+    paired_differences,
+    run_record_problem,
+    summary_rows,
+)
 from gkd.errors import GkdError
-from gkd.evaluation import HEADLINE_METRIC, headline_metric
 from gkd.experiment import MODELS, hardware_line, mean_std
 from gkd.io import read_jsonl, write_bytes
 
@@ -33,32 +37,6 @@ class Results:
     records: list[dict[str, Any]] = field(default_factory=list)
     speeds: list[dict[str, Any]] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
-
-
-def _is_run_record(record: Any) -> bool:
-    task = record.get("task") if isinstance(record, dict) else None
-    return (isinstance(task, dict) and all(f in task for f in TASK_FIELDS)
-            and "seed" in record and all(isinstance(record.get(m), dict) for m in MODELS))
-
-
-def _checked(records: list[Any], path: Path) -> list[dict[str, Any]]:
-    for number, record in enumerate(records, start=1):
-        if not _is_run_record(record):
-            raise GkdError(f"{path}, record {number}: not a run record (needs task fields "
-                           f"{', '.join(TASK_FIELDS)}, seed and {', '.join(MODELS)} metrics)")
-        setting = record["task"]["setting"]
-        if not isinstance(setting, str) or setting not in HEADLINE_METRIC:
-            raise GkdError(f"{path}, record {number}: unknown setting {setting!r}")
-        metric = headline_metric(record["task"]["protocol"], setting)
-        if not all(_is_number(record[model].get(key)) for model in MODELS
-                   for key in ("val", metric)):
-            raise GkdError(f"{path}, record {number}: every model needs numeric val and "
-                           f"{metric} scores")
-    return records
-
-
-def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
 def _checked_speed(speed: dict[str, Any], path: Path) -> dict[str, Any]:
@@ -106,16 +84,16 @@ def _read_file(path: Path, results: Results, strict: bool) -> None:
     bench = strict or path.name == NODE_RESULTS
     obj = _parsed(path, bench)
     if path.suffix == ".jsonl":
-        if obj is None or not (bench or any(map(_is_run_record, obj))):
+        if obj is None or not (bench or any(run_record_problem(r) is None for r in obj)):
             return
-        for record in _checked(obj, path):
+        for record in check_run_records(obj, path):
             record.setdefault("config_id", None)
         results.records += obj
     elif isinstance(obj, dict) and "rows" in obj and "full_graph" in obj:
         results.speeds.append(_checked_speed(obj, path))
     elif _is_distill_result(obj):
         config = config_id(obj["config"]) if isinstance(obj.get("config"), dict) else None
-        results.records += _checked([{"task": obj["task"], "config_id": config,
+        results.records += check_run_records([{"task": obj["task"], "config_id": config,
                                       "config": obj.get("config"), **run}
                                      for run in obj["runs"]], path)
     elif strict:

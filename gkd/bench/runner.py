@@ -55,6 +55,21 @@ def record_key(record: dict[str, Any]) -> tuple[str, str, str, str, str, int, st
     return (*(record["task"][f] for f in TASK_FIELDS), record["seed"], record["config_id"])
 
 
+def _stored_records(path: Path) -> list[dict[str, Any]]:
+    from gkd.bench.summary import check_run_records
+    from gkd.io import read_jsonl
+
+    try:
+        records = check_run_records(read_jsonl(path, repair=True), path)
+    except (ValueError, GkdError) as error:  # a line that is not JSON, or not a run
+        raise GkdError(f"cannot resume: {error}") from None
+    for number, record in enumerate(records, start=1):
+        if not isinstance(record.get("config_id"), str):
+            raise GkdError(f"cannot resume: {path}, record {number} has no config_id (not "
+                           f"written by gkd bench)")
+    return records
+
+
 @contextlib.contextmanager
 def _exclusive(folder: Path) -> Iterator[None]:
     with file_lock(folder / ".lock", wait=False) as held:
@@ -159,17 +174,14 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
     from tqdm import tqdm
 
     from gkd.experiment import environment, run_node_distillation
-    from gkd.io import append_jsonl, read_jsonl
+    from gkd.io import append_jsonl
 
     planned = plan(config)
     folder = Path(results)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / NODE_RESULTS
     with _exclusive(folder):
-        try:
-            stored = {record_key(r): r for r in read_jsonl(path, repair=True)}
-        except (ValueError, KeyError, TypeError) as error:
-            raise GkdError(f"cannot resume from {path}: {error}") from None
+        stored = {record_key(r): r for r in _stored_records(path)}
         keys = [(key, cfg, record_key({"task": key.task(), "seed": key.seed,
                                        "config_id": config_id(cfg)})) for key, cfg in planned]
         todo = [(key, cfg, ident) for key, cfg, ident in keys if ident not in stored]

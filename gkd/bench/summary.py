@@ -3,12 +3,67 @@ seeds, and each method's student against the baseline's, paired by seed."""
 from __future__ import annotations
 
 import math
+import os
 import statistics
 from typing import Any
 
 from gkd.bench.config import TASK_FIELDS
-from gkd.evaluation import headline_metric
+from gkd.errors import GkdError
+from gkd.evaluation import SETTING_METRICS, headline_metric
 from gkd.experiment import MODELS, mean_std, summarize, text_table
+
+
+def run_record_problem(record: Any) -> str | None:
+    r"""Why :obj:`record` is not a run record that :func:`summary_rows` can summarise,
+    or ``None`` when it is one: task fields given as names, an integer seed, and every
+    model's numeric scores of its setting's metrics.
+
+    Args:
+        record (Any): a parsed JSON value.
+
+    Returns:
+        str or None: the problem, for a message.
+    """
+    task = record.get("task") if isinstance(record, dict) else None
+    if not (isinstance(task, dict) and all(isinstance(task.get(f), str) for f in TASK_FIELDS)):
+        return (f"not a run record (needs task fields {', '.join(TASK_FIELDS)} as names, "
+                f"seed and {', '.join(MODELS)} scores)")
+    seed = record.get("seed")
+    if not isinstance(seed, int) or isinstance(seed, bool):
+        return f"the seed must be an integer; got {seed!r}"
+    metrics = SETTING_METRICS.get(task["setting"])
+    if metrics is None:
+        return f"unknown setting {task['setting']!r}"
+    for model in MODELS:
+        scores = record.get(model)
+        if not (isinstance(scores, dict) and all(_is_number(scores.get(m)) for m in metrics)):
+            return f"every model needs numeric {', '.join(metrics)} scores; {model} has not"
+    return None
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def check_run_records(records: list[Any], source: str | os.PathLike) -> list[dict[str, Any]]:
+    r""":obj:`records` if each is a run record (:func:`run_record_problem`).
+
+    Args:
+        records (list): parsed JSON values.
+        source (str or os.PathLike): where they come from, for the message.
+
+    Returns:
+        list[dict]: :obj:`records`.
+
+    Raises:
+        GkdError: a record is not a run record; the message names :obj:`source`, the
+            record's number and the problem.
+    """
+    for number, record in enumerate(records, start=1):
+        problem = run_record_problem(record)
+        if problem is not None:
+            raise GkdError(f"{source}, record {number}: {problem}")
+    return records
 
 
 def summary_rows(records: list[dict[str, Any]]) -> list[dict[str, Any]]:

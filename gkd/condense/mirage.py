@@ -270,6 +270,9 @@ class Mirage:
             codes, transaction, count = trees.transactions(label)
             if count == 0:
                 raise GkdError(f"class {label} has no training graph")
+            if codes.size == 0:  # isolated nodes root no tree
+                raise GkdError(f"class {label}'s training graphs have no edges, so they hold "
+                               f"no computation trees to condense")
             thresholds[label] = support_threshold(self.min_support, count)
             support = np.bincount(codes)
             frequent = support[codes] >= thresholds[label]

@@ -13,7 +13,10 @@ nodes PyG adds for gaps in its test indices, labelled 0 without data, which the
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+import pickle
+import zipfile
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,6 +77,33 @@ def dataset_folder(root: str | os.PathLike | None, folder: str, files: tuple[str
         raise DatasetNotFoundError(f"{description} not found: missing {', '.join(missing)} in "
                                    f"'{path}'; get {source}")
     return path
+
+
+# What numpy, pickle, zipfile and the PyG/OGB readers raise on a truncated, corrupt or
+# foreign file.
+_UNREADABLE = (OSError, ValueError, KeyError, IndexError, EOFError, RuntimeError,
+               zipfile.BadZipFile, pickle.UnpicklingError)
+
+
+@contextmanager
+def files_read(description: str, folder: Path, source: str) -> Iterator[None]:
+    r"""Turns what a reader raises on a file it cannot read into a
+    :class:`~gkd.errors.GkdError` that names the dataset, its folder and :obj:`source`,
+    where to get the files again (a :class:`~gkd.errors.GkdError` passes unchanged).
+
+    Args:
+        description (str): what the message calls the dataset, e.g. ``"dataset 'cora'"``.
+        folder (Path): the dataset's folder.
+        source (str): where a user gets the files, for the message.
+    """
+    try:
+        yield
+    except GkdError:
+        raise
+    except _UNREADABLE as error:
+        raise GkdError(f"{description}: cannot read the files in '{folder}' "
+                       f"({type(error).__name__}: {error}); one may be truncated, corrupt or "
+                       f"not in the expected layout; get {source}") from error
 
 
 def cache_dir(path: str | os.PathLike | None = None) -> Path:
@@ -278,9 +308,12 @@ def load_dataset(name: str, root: str | os.PathLike | None = None,
             names), or a ``synthetic:`` name is malformed.
         DatasetNotFoundError: the data root or one of the dataset's files is missing;
             the message names the folder, the files and where to get them.
+        GkdError: a file cannot be read (truncated, corrupt or another layout).
     """
     if name.lower().startswith(SYNTHETIC_PREFIX):
         return synthetic_dataset(name.lower())
     spec = dataset_spec(name)
-    folder = dataset_folder(root, spec.folder, spec.files, f"dataset '{spec.name}'", spec.source)
-    return spec.read(folder, cache_dir(cache))
+    description = f"dataset '{spec.name}'"
+    folder = dataset_folder(root, spec.folder, spec.files, description, spec.source)
+    with files_read(description, folder, spec.source):
+        return spec.read(folder, cache_dir(cache))

@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data, InMemoryDataset
 
-from gkd.data.datasets import cache_dir, dataset_folder
+from gkd.data.datasets import cache_dir, dataset_folder, files_read
 from gkd.data.ogb import (
     allow_pyg_storage_globals,
     mirror_folder,
@@ -105,10 +105,12 @@ class GraphSetTask:
         info (dict, optional): descriptive fields kept in :attr:`info`. (default: ``None``)
 
     Raises:
-        GkdError: no graphs, graphs without ``x`` or ``y``, ``x`` that is not float32
-            (integer with :obj:`atom_features`) or not finite, more than one label per
-            graph, labels that are NaN, fractional or negative, or an empty,
-            out-of-range or overlapping split.
+        GkdError: no graphs, graphs without ``x``, ``y`` or ``edge_index``, attributes
+            on some graphs only, ``x`` that is not float32 (integer with
+            :obj:`atom_features`) or not finite, ``edge_attr`` that is not finite or not
+            one row per edge, more than one label per graph, labels that are NaN,
+            fractional or negative, fewer than two classes or a class id without graphs,
+            or an empty, out-of-range or overlapping split.
     """
 
     def __init__(self, graphs: Sequence[Data], train_idx: Tensor, val_idx: Tensor,
@@ -245,7 +247,16 @@ def _from_in_memory(dataset: InMemoryDataset) -> Data:
 
 def _check_graphs(graphs: Sequence[Data]) -> None:
     width = None
+    first = graphs[0]
     for i, graph in enumerate(graphs):
+        for key in ("x", "y", "edge_attr"):
+            if (graph.get(key) is None) != (first.get(key) is None):
+                has, lacks = (0, i) if graph.get(key) is None else (i, 0)
+                raise GkdError(f"graph {lacks} has no {key} while graph {has} has: every "
+                               f"graph needs the same attributes")
+        if graph.get("edge_index") is None:
+            raise GkdError(f"graph {i} has no edge_index (a graph without edges takes an "
+                           f"empty one, torch.empty(2, 0, dtype=torch.long))")
         x = graph.get("x")
         if x is not None and x.dim() != 2:
             raise GkdError(f"graph {i}: node features x must have shape [num_nodes, "
@@ -254,8 +265,11 @@ def _check_graphs(graphs: Sequence[Data]) -> None:
             raise GkdError(f"graph {i} has {x.size(1)} node features, the graphs before it "
                            f"{width}: every graph needs the same feature columns")
         width = width if x is None else x.size(1)
-        if graph.edge_index is not None:
-            check_edge_index(graph.edge_index, graph.num_nodes, f"graph {i}'s edge_index")
+        check_edge_index(graph.edge_index, graph.num_nodes, f"graph {i}'s edge_index")
+        edge_attr = graph.get("edge_attr")
+        if edge_attr is not None and edge_attr.size(0) != graph.edge_index.size(1):
+            raise GkdError(f"graph {i}: edge_attr has {edge_attr.size(0)} rows for "
+                           f"{graph.edge_index.size(1)} edges")
 
 
 def _graph_labels(y: Tensor | None, num_graphs: int) -> Tensor:
@@ -276,6 +290,15 @@ def _graph_labels(y: Tensor | None, num_graphs: int) -> Tensor:
     y = y.long()
     if bool((y < 0).any()):
         raise GkdError(f"graph labels must be class indices 0..C-1; got {int(y.min())}")
+    classes = y.unique().tolist()
+    if len(classes) < 2:
+        raise GkdError(f"a graph-classification task needs at least two classes; every "
+                       f"graph has class {classes[0]}")
+    if len(classes) != classes[-1] + 1:
+        missing = sorted(set(range(classes[-1] + 1)) - set(classes))
+        raise GkdError(f"graph labels must be class indices 0..C-1 with every class present; "
+                       f"classes {', '.join(map(str, missing[:5]))} have no graph (renumber "
+                       f"them, e.g. y - 1 for labels 1..C)")
     return y
 
 
@@ -291,6 +314,10 @@ def _check_features(data: Data, atom_features: bool) -> None:
                        f"or atom_features=True for OGB's integer atom features)")
     if not bool(torch.isfinite(x).all()):
         raise GkdError("node features x contain NaN or infinite values")
+    edge_attr = data.get("edge_attr")
+    if edge_attr is not None and edge_attr.is_floating_point() and not bool(
+            torch.isfinite(edge_attr).all()):
+        raise GkdError("edge features edge_attr contain NaN or infinite values")
 
 
 def _check_split(index: dict[str, Tensor], num_graphs: int) -> None:
@@ -399,8 +426,8 @@ def load_graph_task(name: str, root: str | os.PathLike | None = None,
         GkdError: :obj:`name` is not a known graph dataset (the message lists the known
             names), :obj:`split` is unknown or given for an OGB dataset,
             :obj:`split_seed` is not a non-negative integer or given with the fixed
-            ``"mirage"`` split, or ogb asked an interactive question (outdated or missing
-            files).
+            ``"mirage"`` split, ogb asked an interactive question (outdated or missing
+            files), or a file cannot be read (truncated, corrupt or another layout).
         DatasetNotFoundError: the data root or one of the dataset's files is missing.
     """
     spec = graph_dataset_spec(name)
@@ -413,16 +440,19 @@ def load_graph_task(name: str, root: str | os.PathLike | None = None,
     if split == "mirage" and split_seed != 0:
         raise GkdError(f"the mirage split is fixed (seed 0); split_seed={split_seed} only "
                        f"applies to the stratified split")
-    folder = dataset_folder(root, spec.folder, spec.files, f"graph dataset '{spec.name}'",
-                            spec.source)
+    description = f"graph dataset '{spec.name}'"
+    folder = dataset_folder(root, spec.folder, spec.files, description, spec.source)
     info: dict[str, Any] = {"dataset": spec.name}
+    with files_read(description, folder, spec.source):
+        if spec.is_ogb:
+            dataset = _open_ogbg(spec.name, folder, cache_dir(cache))
+            scaffold = dataset.get_idx_split()
+        else:
+            dataset = _open_tu(folder, cache_dir(cache))
     if spec.is_ogb:
-        dataset = _open_ogbg(spec.name, folder, cache_dir(cache))
-        scaffold = dataset.get_idx_split()
         info["split"] = "ogb scaffold"
         return GraphSetTask(dataset, scaffold["train"], scaffold["valid"], scaffold["test"],
                             evaluator=spec.name, atom_features=True, info=info)
-    dataset = _open_tu(folder, cache_dir(cache))
     if split == "mirage":
         train, val, test = mirage_split(len(dataset))
         info["split"] = "mirage (shuffled with seed 0; first tenth test, next tenth val)"

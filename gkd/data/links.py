@@ -18,7 +18,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
-from torch_geometric.utils import subgraph, to_undirected
+from torch_geometric.utils import is_undirected, subgraph, to_undirected
 
 from gkd.data.datasets import load_dataset
 from gkd.data.splits import check_fractions, check_seed
@@ -42,6 +42,34 @@ def production_new_ratio(dataset: str) -> float:
         float: the share.
     """
     return _NEW_RATIOS.get(dataset.lower(), 0.1)
+
+
+def _pair_keys(pairs: Tensor, num_nodes: int) -> Tensor:
+    return pairs.min(dim=0).values * num_nodes + pairs.max(dim=0).values  # unordered
+
+
+def _check_pairs(task: LinkTask) -> None:
+    r"""Refuses a task whose observed graph is not undirected or has no edge, or whose
+    pairs would leak (a split drawn by :func:`make_link_task` never does)."""
+    if not is_undirected(task.graph.edge_index, num_nodes=task.graph.num_nodes):
+        raise GkdError("the observed graph's edge_index must hold both directions of every "
+                       "edge (torch_geometric.utils.to_undirected)")
+    if task.train_pos.size(1) == 0:
+        raise GkdError("the observed graph has no edge to train on")
+    n, ids = task.full_graph.num_nodes, task.observed_nodes
+    trained = _pair_keys(ids[task.graph.edge_index], n)
+    edges = torch.cat([trained, _pair_keys(task.full_graph.edge_index, n)])
+    sets = {"validation": (ids[task.val.pos], ids[task.val.neg]),
+            **{name: (pairs.pos, pairs.neg) for name, pairs in task.tests.items()}}
+    positives = torch.cat([_pair_keys(pos, n) for pos, _ in sets.values()])
+    for name, (pos, neg) in sets.items():
+        seen = trained if name == "validation" else edges
+        if bool(torch.isin(_pair_keys(pos, n), seen).any()):
+            where = "the observed graph" if name == "validation" else "full_graph"
+            raise GkdError(f"a {name} edge is also an edge of {where}: the models would see "
+                           f"it")
+        if bool(torch.isin(_pair_keys(neg, n), torch.cat([edges, positives])).any()):
+            raise GkdError(f"a {name} non-edge is an edge or a positive pair of the task")
 
 
 @dataclass(frozen=True)
@@ -79,7 +107,9 @@ class LinkTask:
         info (dict, optional): descriptive fields (dataset, ratios). (default: ``None``)
 
     Raises:
-        GkdError: an unknown setting.
+        GkdError: an unknown setting, an observed graph that is not undirected or has no
+            edge, or pairs that leak: a validation edge in the observed graph, a test edge
+            in :obj:`full_graph`, or a negative that is an edge or a positive pair.
     """
 
     def __init__(self, graph: Data, val: LinkPairs, full_graph: Data,
@@ -92,6 +122,7 @@ class LinkTask:
         self.setting, self.seed, self.info = setting, seed, dict(info or {})
         src, dst = graph.edge_index
         self.train_pos = graph.edge_index[:, src < dst]
+        _check_pairs(self)
 
     @property
     def num_features(self) -> int:

@@ -1,6 +1,8 @@
 """Seeded synthetic graphs for tests and scale experiments."""
 from __future__ import annotations
 
+import math
+
 import torch
 from torch_geometric.data import Data
 from torch_geometric.utils import remove_self_loops, to_undirected
@@ -75,9 +77,10 @@ def synthetic_params(spec: str) -> dict[str, float]:
         ``homophily`` and ``seed``.
 
     Raises:
-        GkdError: an unknown preset or key, a value that is not a number, a missing
-            required key, or fewer than 2 nodes or 2 classes, no feature or a
-            non-positive degree; the message names what is wrong.
+        GkdError: an unknown preset or key, a value that is not a finite number, a
+            missing required key, a count or seed that is not a whole number, fewer than 2
+            nodes or 2 classes, no feature, a non-positive degree, a homophily outside
+            [0, 1] or a negative seed; the message names what is wrong.
     """
     name = spec[len(SYNTHETIC_PREFIX):] if spec.startswith(SYNTHETIC_PREFIX) else spec
     if name in SYNTHETIC_PRESETS:
@@ -98,6 +101,15 @@ def synthetic_params(spec: str) -> dict[str, float]:
         missing = [k for k in _SYNTHETIC_KEYS[:4] if k not in params]
         if missing:
             raise GkdError(f"synthetic dataset '{spec}' lacks {', '.join(missing)}")
+    for key, number in params.items():
+        if not math.isfinite(number):
+            raise GkdError(f"synthetic dataset '{spec}': {key} must be finite, got {number}")
+        if key in ("nodes", "features", "classes", "seed") and number != int(number):
+            raise GkdError(f"synthetic dataset '{spec}': {key} must be a whole number, "
+                           f"got {number}")
+    if not 0.0 <= params.get("homophily", 0.0) <= 1.0 or params.get("seed", 0.0) < 0:
+        raise GkdError(f"synthetic dataset '{spec}' needs a homophily in [0, 1] and a "
+                       f"non-negative seed")
     nodes, features, classes = (int(params[k]) for k in ("nodes", "features", "classes"))
     if nodes < 2 or features < 1 or classes < 2 or params["degree"] <= 0:
         raise GkdError(f"synthetic dataset '{spec}' needs at least 2 nodes and 2 classes, "

@@ -89,8 +89,9 @@ class NodeTask:
     Raises:
         GkdError: a malformed graph (see :func:`check_graph`), an unknown setting, a
             split that is empty, not a 1-D integer index, out of range, repeats nodes or
-            overlaps another, an inductive hold-out that would be empty, or
-            :obj:`held_out` outside the test nodes or given in the transductive setting.
+            overlaps another, an inductive hold-out that would be empty or take every
+            test node, or :obj:`held_out` outside the test nodes or given in the
+            transductive setting.
     """
 
     def __init__(self, data: Data, train_idx: Tensor, val_idx: Tensor, test_idx: Tensor, *,
@@ -128,6 +129,9 @@ class NodeTask:
                                                                data.num_nodes)
                 # the held-out share, so that test_prod mixes as for a drawn hold-out
                 self.split_rate = split_rate = self.test_ind_idx.numel() / test_idx.numel()
+            if test_tran.numel() == 0:
+                raise GkdError("the inductive hold-out takes every test node: no "
+                               "transductive test node (test_tran) is left to score")
             observed = torch.ones(data.num_nodes, dtype=torch.bool, device=device)
             observed[self.test_ind_idx] = False
             self.graph = self.full_graph.subgraph(observed)
@@ -241,10 +245,11 @@ def _official_masks(data: Data) -> tuple[Tensor, Tensor, Tensor]:
 def check_graph(data: Data, labels: bool = True, simple: bool = True) -> None:
     r"""Raises a :class:`~gkd.errors.GkdError` naming the first problem of :obj:`data`:
     a heterogeneous graph, features ``x`` that are not a finite ``torch.float32``
-    ``[N, F]`` matrix, an ``edge_index`` that is not ``[2, E]`` over nodes ``0..N-1`` or
-    (with :obj:`simple`) not undirected and simple (no self-loops, no repeated edges,
-    every edge with its reverse), or (with :obj:`labels`) labels ``y`` that are not one
-    ``torch.long`` class index ``0..C-1`` per node.
+    ``[N, F]`` matrix with :math:`F \geq 1` or that require grad, an ``edge_index`` that
+    is not ``[2, E]`` over nodes ``0..N-1`` or (with :obj:`simple`) not undirected and
+    simple (no self-loops, no repeated edges, every edge with its reverse), or (with
+    :obj:`labels`) labels ``y`` that are not one ``torch.long`` class index ``0..C-1``
+    per node.
 
     Args:
         data (Data): the graph.
@@ -256,9 +261,11 @@ def check_graph(data: Data, labels: bool = True, simple: bool = True) -> None:
         raise GkdError("heterogeneous graphs (HeteroData) are not supported; convert to a "
                        "homogeneous Data first (HeteroData.to_homogeneous())")
     x, y, edge_index = data.x, data.y, data.edge_index
-    if x is None or x.dim() != 2:
-        raise GkdError(f"node features must have shape [num_nodes, num_features]; got "
-                       f"{None if x is None else tuple(x.shape)}")
+    if x is None or x.dim() != 2 or x.size(1) == 0:
+        raise GkdError(f"node features must have shape [num_nodes, num_features] with at "
+                       f"least one feature; got {None if x is None else tuple(x.shape)}")
+    if x.requires_grad:
+        raise GkdError("node features require grad (computed by a model?); pass x.detach()")
     if x.layout != torch.strided:
         raise GkdError(f"node features must be a dense tensor; got layout {x.layout} (use "
                        f"x.to_dense())")

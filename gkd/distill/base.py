@@ -147,7 +147,8 @@ class Distiller:
     def batches(self, nodes: Tensor, drop_last: bool = False) -> Iterator[Tensor]:
         r"""A random permutation of :obj:`nodes` cut into mini-batches of
         :attr:`batch_size` (drawn from the global torch RNG), the last one possibly
-        smaller.
+        smaller; a last batch of one node joins the one before (batch norm cannot train
+        on a single node).
 
         Args:
             nodes (Tensor): node indices :math:`(M)`.
@@ -164,7 +165,10 @@ class Distiller:
         if drop_last:
             count = max(1, perm.numel() // self.batch_size)
             perm = perm[:count * self.batch_size]
-        yield from perm.split(self.batch_size)
+        batches = perm.split(self.batch_size)
+        if len(batches) > 1 and batches[-1].numel() == 1:
+            batches = (*batches[:-2], torch.cat(batches[-2:]))
+        yield from batches
 
     def run_epoch(self, optimizer: torch.optim.Optimizer, nodes: Tensor,
                   batch_loss: Callable[[Tensor], Tensor]) -> Tensor:

@@ -62,7 +62,8 @@ class LinkDistiller:
         patience (int, optional): epochs without a validation Hits@K gain before
             stopping. (default: ``100``)
         anchor_batch_size (int, optional): anchor nodes per step; the training edges are
-            spread over the same number of steps. (default: ``4096``)
+            spread over the same number of steps (larger anchor batches where there are
+            fewer training edges than steps). (default: ``4096``)
         label_weight (float, optional): weight of the cross-entropy. (default: ``1.0``)
         grad_clip (float, optional): gradient-norm clip. (default: ``1.0``)
         hits_k (int, optional): the :math:`K` of the reported Hits@K. (default: ``20``)
@@ -148,7 +149,8 @@ class LinkDistiller:
         k = selection_k(self.hits_k, self.select_k)
 
         def train_epoch() -> Tensor:
-            steps = math.ceil(n / self.anchor_batch_size)
+            # never more steps than training edges: an empty edge batch has no label loss
+            steps = min(math.ceil(n / self.anchor_batch_size), task.train_pos.size(1))
             anchors = torch.randperm(n, device=task.device).tensor_split(steps)
             order = torch.randperm(task.train_pos.size(1), device=task.device)
             pos = task.train_pos[:, order].tensor_split(steps, dim=1)

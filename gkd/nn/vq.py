@@ -23,8 +23,12 @@ SIMILARITIES = ("euclidean", "cosine")
 # --- helpers -----------------------------------------------------------------------
 
 
+def _norm_floor(dtype: torch.dtype) -> float:
+    return max(1e-12, torch.finfo(dtype).tiny)  # 1e-12 is zero in float16: 0 / 0
+
+
 def _l2norm(t: Tensor) -> Tensor:
-    return F.normalize(t, p=2.0, dim=-1, eps=1e-12)
+    return F.normalize(t, p=2.0, dim=-1, eps=_norm_floor(t.dtype))
 
 
 def _check_similarity(similarity: str) -> None:
@@ -351,7 +355,13 @@ class VectorQuantizer(torch.nn.Module):
             total = self.cluster_size.sum()
             smoothed = (self.cluster_size + self.eps) / (total + self.num_codes * self.eps)
             codes = self.embed_sum / (smoothed * total).unsqueeze(-1)
-            self.codebook.copy_(_l2norm(codes) if self.similarity == "cosine" else codes)
+            if self.similarity == "cosine":
+                # A long-unused code's sums decay to nothing: keep its direction rather
+                # than a vector too short to normalise.
+                norm = codes.norm(dim=-1, keepdim=True)
+                codes = torch.where(norm >= _norm_floor(codes.dtype), codes / norm,
+                                    self.codebook)
+            self.codebook.copy_(codes)
         if self.dead_code_threshold > 0:
             self._revive(x)
 

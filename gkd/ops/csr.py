@@ -9,8 +9,12 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
-from gkd.errors import InputError
-from gkd.ops.checks import check_count, check_edge_index, check_ptr, is_integer
+from gkd.ops.checks import (
+    check_count,
+    check_edge_index,
+    check_node_ids,
+    check_ptr,
+)
 
 
 @contextmanager
@@ -22,6 +26,12 @@ def quiet_sparse_csr() -> Iterator[None]:
         yield
 
 
+def half_on_cpu(t: Tensor) -> bool:
+    r"""Whether :obj:`t` is float16 or bfloat16 on the CPU, where torch has no sparse-dense
+    kernels: the sparse products compute in float32 then."""
+    return t.device.type == "cpu" and t.dtype in (torch.float16, torch.bfloat16)
+
+
 @dataclass
 class CSRGraph:
     r"""In-neighbour lists in compressed form: the sources of the edges into node ``i`` are
@@ -29,17 +39,21 @@ class CSRGraph:
 
     Args:
         rowptr (Tensor): offsets :math:`(N + 1)`, stored as ``torch.long``.
-        col (Tensor): source nodes :math:`(|\mathcal{E}|)`, stored as ``torch.long``.
+        col (Tensor): source nodes :math:`(|\mathcal{E}|)`, in ``[0, N)``, stored as
+            ``torch.long``.
+
+    Raises:
+        InputError: :obj:`rowptr` does not rise from ``0`` to :math:`|\mathcal{E}|`, or
+            :obj:`col` is not an integer vector of node ids in ``[0, N)`` (offsets and ids
+            are checked on the CPU only).
     """
 
     rowptr: Tensor
     col: Tensor
 
     def __post_init__(self) -> None:
-        if self.col.dim() != 1 or not is_integer(self.col):
-            raise InputError(f"col must be an integer vector of source nodes; got "
-                             f"{self.col.dtype} of shape {tuple(self.col.shape)}")
         self.rowptr = check_ptr(self.rowptr, self.col.numel(), "rowptr")
+        check_node_ids(self.col, self.num_nodes, "col")
         self.col = self.col.long()  # pair keys such as col * N + target need 64 bits
 
     @classmethod

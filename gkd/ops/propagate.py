@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from gkd.errors import GkdError
-from gkd.ops.csr import CSRGraph
+from gkd.ops.csr import CSRGraph, half_on_cpu
 
 NORMALIZATIONS = ("sym", "mean")
 
@@ -46,7 +46,8 @@ def propagate(graph: CSRGraph, x: Tensor, edge_weight: Tensor | None = None) -> 
     kernel reads each neighbour row in place, where a gather followed by a segment
     reduction (the torch-scatter way) first writes one message per edge and measured 20
     times slower on CPU (``benchmarks/ops.py``). The result equals
-    ``segment(x[col] * w, rowptr)`` on either backend.
+    ``segment(x[col] * w, rowptr)`` on either backend; half precision on the CPU
+    computes in float32.
 
     Args:
         graph (CSRGraph): the graph.
@@ -70,5 +71,7 @@ def propagate(graph: CSRGraph, x: Tensor, edge_weight: Tensor | None = None) -> 
     if edge_weight is not None and edge_weight.shape != (graph.num_edges,):
         raise GkdError(f"edge_weight must hold one value per edge ({graph.num_edges}); got "
                        f"shape {tuple(edge_weight.shape)}")
+    if half_on_cpu(x):
+        return propagate(graph, x.float(), edge_weight).to(x.dtype)
     values = x.new_ones(graph.num_edges) if edge_weight is None else edge_weight.to(x.dtype)
     return graph.to_sparse(values) @ x

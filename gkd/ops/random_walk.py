@@ -21,7 +21,8 @@ def random_walk(graph: CSRGraph, start: Tensor, walk_length: int,
         generator (torch.Generator, optional): the random source. (default: ``None``)
 
     Returns:
-        The visited nodes :math:`(W, \text{walk\_length} + 1)`, the start in column 0.
+        The visited nodes :math:`(W, \text{walk\_length} + 1)` as ``torch.long``, the start
+        in column 0.
 
     Raises:
         GkdError: :obj:`start` is not a vector of node ids of :obj:`graph`, or
@@ -29,6 +30,7 @@ def random_walk(graph: CSRGraph, start: Tensor, walk_length: int,
     """
     check_node_ids(start, graph.num_nodes, "start")
     check_count(walk_length, "walk_length")
+    start = start.long()  # the graph's ids are long: one dtype whatever the graph
     if graph.num_edges == 0:  # nowhere to step: every walk stays at its start
         return start.unsqueeze(1).repeat(1, walk_length + 1)
     walks = [start]

@@ -2,15 +2,15 @@ r"""Scatter and segment reductions along the first dimension.
 
 Both backends give the same outputs: a position no element reaches gets ``0`` for every
 reduction, and ``mean`` divides by the number of elements (at least one); sums may differ
-in the last bits where their kernels add in different orders. Values must be floating
-point: on integers torch-scatter's ``mean`` rounds down in :func:`scatter` but towards
-zero in :func:`segment`, and plain torch has no integer segment kernels. They differ in
-two corners: gradients of ``max`` and ``min`` where several elements tie for the
-extreme (plain torch splits the gradient evenly among them, torch-scatter gives it all
-to one), and ``max`` and ``min`` over NaN (plain torch returns NaN, torch-scatter may
-skip it). Indices and offsets are checked on the CPU, where torch-scatter's kernels
-would otherwise read and write out of bounds; on a GPU the check would cost a device
-sync per call and is left out.
+in the last bits where their kernels add in different orders, and half-precision sums add
+up in float32 on either. Values must be floating point: on integers torch-scatter's
+``mean`` rounds down in :func:`scatter` but towards zero in :func:`segment`, and plain
+torch has no integer segment kernels. ``max`` and ``min`` run on torch's own kernels
+whatever the backend: torch-scatter's return ``0`` (:func:`scatter`) or the largest
+finite value (:func:`segment`) where the extreme is infinite, or is the dtype's largest
+finite value itself. Indices and offsets are checked on the CPU, where torch-scatter's
+kernels would otherwise read and write out of bounds; on a GPU the check would cost a
+device sync per call and is left out.
 """
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from torch import Tensor
 from gkd.errors import InputError
 from gkd.ops.backend import get_backend
 from gkd.ops.checks import check_node_ids, check_ptr
-from gkd.ops.csr import CSRGraph
+from gkd.ops.csr import half_on_cpu, quiet_sparse_csr
 
 REDUCTIONS = ("sum", "mean", "max", "min")
 
@@ -69,7 +69,7 @@ def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str = "sum") -> T
     """
     _check(src, reduce)
     index = _check_index(index, src.size(0), dim_size)
-    if get_backend() == "torch_scatter":
+    if reduce in ("sum", "mean") and get_backend() == "torch_scatter":
         import torch_scatter
 
         return torch_scatter.scatter(src, index, 0, dim_size=dim_size, reduce=reduce)
@@ -87,13 +87,14 @@ def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str = "sum") -> T
 def _segment_sum_as_product(src: Tensor, ptr: Tensor, mean: bool) -> Tensor:
     # A sparse matrix with one row of ones per segment times src: the sparse-dense kernel
     # streams src several times faster than segment_reduce on CPU (benchmarks/ops.py).
-    count = src.size(0)
-    rows = CSRGraph(ptr, torch.arange(count, device=src.device))
-    ones = torch.ones(count, dtype=src.dtype, device=src.device)
-    out = (rows.to_sparse(ones, num_cols=count) @ src.reshape(count, -1)).reshape(
-        ptr.numel() - 1, *src.shape[1:])
+    count, segments = src.size(0), ptr.numel() - 1
+    with quiet_sparse_csr():
+        rows = torch.sparse_csr_tensor(
+            ptr, torch.arange(count, device=src.device),
+            torch.ones(count, dtype=src.dtype, device=src.device), size=(segments, count))
+    out = (rows @ src.reshape(count, -1)).reshape(segments, *src.shape[1:])
     if mean:
-        out /= _broadcast(rows.degree().clamp(min=1).to(src.dtype), out)
+        out /= _broadcast(ptr.diff().clamp(min=1).to(src.dtype), out)
     return out
 
 
@@ -120,14 +121,14 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
     _check(src, reduce)
     ptr = check_ptr(ptr, src.size(0))
     if src.size(0) == 0:  # every segment empty; the plain-torch kernels reject no rows
-        return src.new_zeros(ptr.numel() - 1, *src.shape[1:])
-    if get_backend() == "torch_scatter":
-        import torch_scatter
+        return src.new_zeros(ptr.numel() - 1, *src.shape[1:]) + src.sum(0) * 0  # keeps grad
+    if reduce in ("sum", "mean"):
+        if get_backend() == "torch_scatter":
+            import torch_scatter
 
-        return torch_scatter.segment_csr(src, ptr, reduce=reduce)
-    # torch has no CPU sparse-dense product in half precision
-    half_on_cpu = src.device.type == "cpu" and src.dtype in (torch.float16, torch.bfloat16)
-    if reduce in ("sum", "mean") and not half_on_cpu:
+            return torch_scatter.segment_csr(src, ptr, reduce=reduce)
+        if half_on_cpu(src):  # segment_reduce would add up in it: bfloat16 stops at 256
+            return _segment_sum_as_product(src.float(), ptr, reduce == "mean").to(src.dtype)
         return _segment_sum_as_product(src, ptr, reduce == "mean")
     out = torch.segment_reduce(src, reduce, offsets=ptr, axis=0)
     return out.masked_fill(_broadcast(ptr[1:] == ptr[:-1], out), 0)  # empty: ±inf or NaN

@@ -33,8 +33,8 @@ def sample_neighbors(graph: CSRGraph, nodes: Tensor, fanout: int,
             the global RNG)
 
     Returns:
-        ``(sources, targets)``: one entry per sampled edge, in global node ids, grouped
-        by target in the order of :obj:`nodes`.
+        ``(sources, targets)``: one entry per sampled edge, in global node ids
+        (``torch.long``), grouped by target in the order of :obj:`nodes`.
 
     Raises:
         GkdError: :obj:`nodes` are not node ids of :obj:`graph`, or :obj:`fanout` is not
@@ -42,7 +42,7 @@ def sample_neighbors(graph: CSRGraph, nodes: Tensor, fanout: int,
     """
     check_node_ids(nodes, graph.num_nodes)
     check_count(fanout, "fanout", minimum=None)
-    return _draw_neighbors(graph, nodes, fanout, generator)
+    return _draw_neighbors(graph, nodes.long(), fanout, generator)
 
 
 def _draw_neighbors(graph: CSRGraph, nodes: Tensor, fanout: int,

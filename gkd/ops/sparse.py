@@ -7,7 +7,7 @@ from torch_geometric.utils import to_torch_csr_tensor
 
 from gkd.errors import GkdError
 from gkd.ops.checks import check_edge_index
-from gkd.ops.csr import CSRGraph, quiet_sparse_csr
+from gkd.ops.csr import CSRGraph, half_on_cpu, quiet_sparse_csr
 
 
 def adjacency(edge_index: Tensor, num_nodes: int, edge_weight: Tensor | None = None) -> Tensor:
@@ -54,7 +54,8 @@ def pair_dot(x: Tensor, pairs: Tensor) -> Tensor:
     Computed as one sampled dense-dense product (``torch.sparse.sampled_addmm``) over
     the pairs sorted by :math:`u`: several times faster on CPU than gathering both
     endpoints' rows, and its backward is two sparse-dense products with a fixed
-    summation order. Repeated pairs are allowed.
+    summation order. Repeated pairs are allowed; half precision on the CPU computes in
+    float32.
 
     Args:
         x (Tensor): node features.
@@ -73,6 +74,8 @@ def pair_dot(x: Tensor, pairs: Tensor) -> Tensor:
     """
     n = x.size(0)
     check_edge_index(pairs, n, "pairs")
+    if half_on_cpu(x):
+        return pair_dot(x.float(), pairs).to(x.dtype)
     pairs = pairs.long()
     order = torch.argsort(pairs[0] * n + pairs[1])
     rows, cols = pairs[0, order], pairs[1, order]

@@ -68,15 +68,19 @@ def row_ids(rows: Tensor) -> Tensor:
     low, high = torch.aminmax(rows, dim=0)
     if bool((low < 0).any()):
         raise GkdError(f"row_ids takes non-negative entries; got {int(low.min())}")
-    bases = (high + 1).tolist()
-    ids, bound = rows[:, 0], bases[0]
-    for j in range(1, rows.size(1)):
+    columns, bases = list(rows.unbind(1)), [int(top) + 1 for top in high.tolist()]
+    for j, base in enumerate(bases):
+        if base >= _INT64_LIMIT:  # too wide to fold: its ranks keep the order
+            columns[j] = dense_rank(columns[j])
+            bases[j] = int(columns[j].max()) + 1
+    ids, bound = columns[0], bases[0]
+    for j in range(1, len(columns)):
         if bound * bases[j] >= _INT64_LIMIT:
             ids = dense_rank(ids)
             bound = int(ids.max()) + 1
             if bound * bases[j] >= _INT64_LIMIT:
                 raise GkdError("row_ids: too many distinct values to fold exactly into int64")
-        ids = ids * bases[j] + rows[:, j]
+        ids = ids * bases[j] + columns[j]
         bound *= bases[j]
     return dense_rank(ids)
 
@@ -94,12 +98,15 @@ def feature_labels(features: Tensor | None, num_rows: int) -> Tensor:
         Tensor: ``torch.long`` labels :math:`(N)` in ``[0, number of distinct rows)``.
 
     Raises:
-        GkdError: floating-point :obj:`features` that are not whole numbers.
+        GkdError: floating-point :obj:`features` that are not finite whole numbers.
     """
     if features is None or features.numel() == 0:
         return torch.zeros(num_rows, dtype=torch.long)
     features = features.flatten(1) if features.dim() > 1 else features.unsqueeze(1)
     if features.is_floating_point():
+        if not bool(torch.isfinite(features).all()):
+            raise GkdError("computation trees need finite node and edge labels; got NaN or "
+                           "infinite features")
         if not torch.equal(features, features.round()):
             raise GkdError("computation trees need discrete node and edge labels; got "
                            "non-integer features")

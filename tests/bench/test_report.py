@@ -7,12 +7,12 @@ from gkd.bench.report import load_results, write_report
 from gkd.bench.runner import config_id
 from gkd.bench.summary import format_rows, paired_differences, summary_rows
 from gkd.errors import GkdError
+from gkd.evaluation import SETTING_METRICS
 from gkd.io import append_jsonl
 
 
 def _record(dataset, setting, seed, student, protocol="cpf", **extra):
-    metric = "test" if setting == "transductive" else "test_prod"
-    scores = lambda v: {"val": v, metric: v}  # noqa: E731
+    scores = lambda v: dict.fromkeys(SETTING_METRICS[setting], v)  # noqa: E731
     return {"task": {"dataset": dataset, "protocol": protocol, "setting": setting,
                      "teacher": "sage", "method": "glnn"},
             "seed": seed, "teacher": scores(80.0 + seed), "mlp": scores(60.0 + seed),
@@ -202,12 +202,19 @@ def test_protocols_get_their_own_tables_and_bars(tmp_path, monkeypatch):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda r: r.update(student={}), "every model needs numeric val and test scores"),
-    (lambda r: r["student"].update(test="x"), "every model needs numeric val and test"),
+    (lambda r: r.update(student={}), "every model needs numeric val, test scores; student"),
+    (lambda r: r["student"].update(test="x"), "every model needs numeric val, test scores"),
     (lambda r: r["task"].update(setting="weird"), "unknown setting 'weird'"),
+    (lambda r: r.update(seed="zero"), "the seed must be an integer; got 'zero'"),
+    (lambda r: r.update(seed=[1]), r"the seed must be an integer; got \[1\]"),
+    (lambda r: r["task"].update(dataset=5), "not a run record .*task fields .* as names"),
+    (lambda r: r["task"].update(protocol=None), "not a run record"),
+    (lambda r: r["student"].pop("test_tran"), "every model needs numeric val, test_tran, "
+                                               "test_ind, test_prod scores; student"),
 ])
 def test_run_records_without_usable_scores_are_named(tmp_path, change, message):
-    record = _record("cora", "transductive", 0, 81)
+    setting = "inductive" if "test_tran" in message else "transductive"
+    record = _record("cora", setting, 0, 81)
     change(record)
     append_jsonl(tmp_path / "node.jsonl", record)
     with pytest.raises(GkdError, match=f"node.jsonl, record 1: {message}"):

@@ -82,6 +82,30 @@ def test_an_interrupted_grid_resumes_with_one_record_per_run(grid, tmp_path, mon
     assert summary_rows(resumed) == summary_rows(full)
 
 
+@pytest.mark.parametrize("change, message", [
+    (lambda r: r.pop("student"), "record 1: every model needs numeric val, test scores; "
+                                 "student has not"),
+    (lambda r: r["mlp"].update(test="abc"), "record 1: every model needs numeric"),
+    (lambda r: r.pop("config_id"), "record 1 has no config_id"),
+])
+def test_stored_records_that_cannot_be_summarised_stop_a_resume(grid, tmp_path, monkeypatch,
+                                                                 change, message):
+    task = {"dataset": "synthetic:nodes=300,degree=6,features=12,classes=3", "protocol": "cpf",
+            "setting": "transductive", "teacher": "sage", "method": "glnn"}
+    record = {"task": task, "seed": 0, "config_id": "0123456789ab",
+              **{model: {"val": 80.0, "test": 80.0} for model in ("teacher", "mlp", "student")}}
+    change(record)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / NODE_RESULTS).write_text(json.dumps(record) + "\n")
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before the stored records were checked")
+
+    monkeypatch.setattr("gkd.experiment.run_node_distillation", no_training)
+    with pytest.raises(GkdError, match=f"cannot resume: .*node.jsonl, {message}"):
+        run_bench(grid, tmp_path / "out", progress=False)
+
+
 def test_a_changed_option_reruns_only_what_it_affects(grid, tmp_path):
     run_bench(grid, tmp_path / "out", progress=False)
     grid.overrides["student"] = {"dropout": 0.5}

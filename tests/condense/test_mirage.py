@@ -130,6 +130,20 @@ def test_trees_of_another_split_are_refused(tiny_task):
         Mirage(2, 0.3).condense(tiny_task, ComputationTrees(other, 2))
 
 
+def test_a_class_whose_graphs_have_no_edges_is_named():
+    from torch_geometric.data import Data
+
+    from gkd.data.graphsets import GraphSetTask
+
+    triangle = torch.tensor([[0, 1, 2, 1, 2, 0], [1, 2, 0, 0, 1, 2]])
+    graphs = [Data(x=torch.ones(3, 1), y=torch.tensor([i % 2]),
+                   edge_index=triangle if i % 2 else torch.empty(2, 0, dtype=torch.long))
+              for i in range(8)]
+    task = GraphSetTask(graphs, torch.arange(4), torch.arange(4, 6), torch.arange(6, 8))
+    with pytest.raises(GkdError, match="class 0's training graphs have no edges"):
+        Mirage(2, 0.5).condense(task)
+
+
 def test_storage_bytes_of_a_hand_made_set():
     from torch_geometric.data import Data
 

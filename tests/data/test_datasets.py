@@ -28,6 +28,20 @@ def test_missing_files_are_named_with_folder_and_source(tmp_path):
     assert "gnn-benchmark" in message
 
 
+@pytest.mark.parametrize("content", [b"garbage", b"PK\x03\x04" + b"0" * 64, None])
+def test_an_unreadable_dataset_file_is_named_with_its_folder_and_source(tmp_path, content):
+    folder = tmp_path / "npz"
+    folder.mkdir()
+    if content is None:  # a valid npz of another layout
+        np.savez(folder / "cora.npz", a=np.ones(3))
+    else:
+        (folder / "cora.npz").write_bytes(content)
+    with pytest.raises(GkdError, match=r"dataset 'cora-npz': cannot read the files in .*npz.*"
+                                       r"truncated, corrupt or not in the expected layout; "
+                                       r"get cora.npz from github.com/shchur/gnn-benchmark"):
+        load_dataset("cora-npz", root=tmp_path)
+
+
 def _write_npz(path: Path, adj: np.ndarray, attr: np.ndarray, labels: np.ndarray) -> None:
     import scipy.sparse as sp
 

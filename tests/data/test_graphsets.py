@@ -154,6 +154,11 @@ def test_graphs_without_features_are_named(sized_graphs, stored):
     (lambda g: setattr(g, "x", g.x.long()), "must be torch.float32; got torch.int64"),
     (lambda g: setattr(g, "x", g.x.double()), "must be torch.float32; got torch.float64"),
     (lambda g: setattr(g, "x", torch.full((2, 2), float("nan"))), "NaN or infinite"),
+    (lambda g: setattr(g, "y", torch.tensor([0])), "at least two classes; every graph has "
+                                                   "class 0"),
+    (lambda g: setattr(g, "y", g.y + 1), "every class present; classes 0 have no graph"),
+    (lambda g: setattr(g, "edge_attr", torch.full((2, 1), float("nan"))),
+     "edge features edge_attr contain NaN"),
 ])
 def test_bad_graph_labels_and_features_are_named(tiny_graphs, change, message):
     for graph in tiny_graphs:
@@ -173,6 +178,27 @@ def test_labels_and_edges_are_checked_per_graph(tiny_graphs, change, message):
     for graph in tiny_graphs:
         change(graph)
     with pytest.raises(GkdError, match=message):
+        GraphSetTask(tiny_graphs, torch.arange(6), torch.arange(6, 8), torch.arange(8, 10))
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda g: setattr(g, "edge_attr", torch.ones(2, 1)), "graph 0 has no edge_attr while "
+                                                           "graph 4 has"),
+    (lambda g: delattr(g, "y"), "graph 4 has no y while graph 0 has"),
+    (lambda g: delattr(g, "edge_index"), "graph 4 has no edge_index"),
+    (lambda g: setattr(g, "x", None), "graph 4 has no x while graph 0 has"),
+])
+def test_attributes_of_one_graph_are_checked_against_the_others(tiny_graphs, change, message):
+    change(tiny_graphs[4])
+    with pytest.raises(GkdError, match=message):
+        GraphSetTask(tiny_graphs, torch.arange(6), torch.arange(6, 8), torch.arange(8, 10))
+
+
+def test_edge_features_need_one_row_per_edge(tiny_graphs):
+    for graph in tiny_graphs:
+        graph.edge_attr = torch.ones(2, 1)
+    tiny_graphs[4].edge_attr = torch.ones(1, 1)
+    with pytest.raises(GkdError, match="graph 4: edge_attr has 1 rows for 2 edges"):
         GraphSetTask(tiny_graphs, torch.arange(6), torch.arange(6, 8), torch.arange(8, 10))
 
 

@@ -128,6 +128,42 @@ def test_edges_outside_the_graph_are_named(csbm):
         production_link_split(graph, seed=0)
 
 
+def _rebuilt(task, graph=None, val=None, tests=None):
+    from gkd.data.links import LinkTask
+
+    graph = task.graph if graph is None else graph
+    return LinkTask(graph, task.val if val is None else val, graph,
+                    task.tests if tests is None else tests, task.observed_nodes)
+
+
+def test_a_hand_built_task_that_leaks_is_refused(csbm):
+    from gkd.data.links import LinkPairs
+
+    task = transductive_link_split(csbm, seed=0)
+    val, test = task.val, task.tests["test"]
+    assert _rebuilt(task).fingerprint() == task.fingerprint()  # the drawn split passes
+    with pytest.raises(GkdError, match="a test edge is also an edge of full_graph"):
+        _rebuilt(task, tests={"test": LinkPairs(task.train_pos[:, :3], test.neg)})
+    with pytest.raises(GkdError, match="a validation edge is also an edge of the observed"):
+        _rebuilt(task, val=LinkPairs(task.train_pos[:, :3].flip(0), val.neg))
+    with pytest.raises(GkdError, match="a validation non-edge is an edge or a positive pair"):
+        _rebuilt(task, val=LinkPairs(val.pos, test.pos[:, :3]))
+    with pytest.raises(GkdError, match="a test non-edge is an edge or a positive pair"):
+        _rebuilt(task, tests={"test": LinkPairs(test.pos, task.train_pos[:, :3])})
+
+
+def test_a_hand_built_task_needs_an_undirected_graph_with_edges(csbm):
+    task = transductive_link_split(csbm, seed=0)
+    one_way = task.graph.clone()
+    one_way.edge_index = task.train_pos.flip(0)  # u > v only: no training positive
+    with pytest.raises(GkdError, match="both directions of every edge"):
+        _rebuilt(task, graph=one_way)
+    no_edges = task.graph.clone()
+    no_edges.edge_index = torch.empty(2, 0, dtype=torch.long)
+    with pytest.raises(GkdError, match="no edge to train on"):
+        _rebuilt(task, graph=no_edges)
+
+
 def test_load_link_task_defaults_to_llp_new_ratio(csbm, monkeypatch):
     import gkd.data.links
 

@@ -36,6 +36,13 @@ def test_presets_cover_cora_to_products_size():
     ("synthetic:huge", "unknown synthetic dataset"),
     ("synthetic:nodes=10,degree=2", "lacks features, classes"),
     ("synthetic:nodes=ten,degree=2,features=3,classes=2", "nodes must be a number"),
+    ("synthetic:nodes=300,degree=inf,features=3,classes=2", "degree must be finite, got inf"),
+    ("synthetic:nodes=2.9,degree=2,features=3,classes=2", "nodes must be a whole number"),
+    ("synthetic:nodes=30,degree=2,features=3,classes=2,seed=1.7", "seed must be a whole"),
+    ("synthetic:nodes=30,degree=2,features=3,classes=2,homophily=nan", "homophily must be "
+                                                                        "finite"),
+    ("synthetic:nodes=30,degree=2,features=3,classes=2,homophily=2", r"homophily in \[0, 1\]"),
+    ("synthetic:nodes=30,degree=2,features=3,classes=2,seed=-1", "non-negative seed"),
     ("synthetic:nodes=1,degree=2,features=3,classes=2", "at least 2 nodes"),
 ])
 def test_bad_synthetic_specs_are_named(spec, message):

@@ -69,6 +69,8 @@ def test_lcc_is_kept_and_classes_renumbered(triangle_plus_one):
     (lambda d: setattr(d, "edge_index", d.edge_index[:, 1:]), "the graph is directed"),
     (lambda d: setattr(d, "num_nodes", 6), "declares 6 nodes .* but x has 4 rows"),
     (lambda d: setattr(d, "x", d.x.to_sparse()), "must be a dense tensor"),
+    (lambda d: setattr(d, "x", d.x[:, :0]), r"at least one feature; got \(4, 0\)"),
+    (lambda d: setattr(d, "x", d.x.requires_grad_()), r"require grad .* pass x.detach\(\)"),
 ])
 def test_bad_graphs_are_rejected_with_a_message(triangle_plus_one, change, message):
     change(triangle_plus_one)
@@ -243,6 +245,8 @@ def test_a_given_hold_out_must_be_test_nodes_of_an_inductive_task():
         NodeTask(data, *index, held_out=torch.tensor([4]))
     with pytest.raises(GkdError, match="held_out must be test nodes"):
         NodeTask(data, *index, setting="inductive", held_out=torch.tensor([3]))
+    with pytest.raises(GkdError, match=r"takes every test node: no transductive test node"):
+        NodeTask(data, *index, setting="inductive", held_out=index[2])
 
 
 def test_the_krd_protocol_leaves_ogb_datasets_to_the_ogb_protocol():

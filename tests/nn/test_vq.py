@@ -73,6 +73,26 @@ def test_dead_code_revival_resets_ema_stats():
     assert torch.allclose(vq.codebook[2], new, atol=1e-4)
 
 
+def test_a_long_unused_cosine_code_keeps_its_unit_direction():
+    vq = VectorQuantizer(3, 2, similarity="cosine", decay=0.8).train()
+    vq.set_codebook(torch.tensor([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]]))
+    for _ in range(400):  # code 2 unused: its EMA sums decay below what normalises
+        vq(torch.tensor([[1.0, 0.1], [0.1, 1.0]]))
+    assert vq.codebook[2].tolist() == [-1.0, 0.0]
+    out = vq.eval()(torch.tensor([[-1.0, 0.05]]))
+    assert out.indices.tolist() == [2] and out.quantized.tolist() == [[-1.0, 0.0]]
+
+
+def test_a_zero_row_in_half_precision_leaves_the_cosine_codebook_finite():
+    torch.manual_seed(0)
+    vq = VectorQuantizer(4, 8, similarity="cosine").half().train()
+    x = torch.randn(5, 8).half()
+    x[0] = 0  # 1e-12 as a float16 floor would be 0: 0 / 0
+    out = vq(x)
+    assert torch.isfinite(out.quantized).all() and torch.isfinite(out.loss)
+    assert torch.isfinite(vq.codebook).all()
+
+
 def test_straight_through_gradients_and_commitment():
     vq = _vq(similarity="euclidean", commitment_weight=0.5).train()
     x = torch.tensor([[1.0, 1.0], [9.0, -1.0]], requires_grad=True)

@@ -19,6 +19,17 @@ def test_from_edge_index_rejects_what_is_not_an_edge_list_of_the_nodes(edge_inde
         CSRGraph.from_edge_index(edge_index, 2)
 
 
+@pytest.mark.parametrize("col, message", [
+    (torch.tensor([0, 100_000_000]), r"in \[0, 2\); col holds ids from 0 to 100000000"),
+    (torch.tensor([0, -1]), r"in \[0, 2\); col holds ids from -1 to 0"),
+    (torch.tensor([0.0, 1.0]), r"col must be an integer vector of node ids; got torch.float32"),
+])
+def test_a_graph_built_from_its_parts_checks_its_node_ids(col, message):
+    # unchecked, propagate read out of bounds (a crash or uninitialised values)
+    with pytest.raises(GkdError, match=message):
+        CSRGraph(torch.tensor([0, 1, 2]), col)
+
+
 def test_from_edge_index_takes_an_empty_graph():
     graph = CSRGraph.from_edge_index(torch.zeros(2, 0, dtype=torch.long), 3)
     assert graph.rowptr.tolist() == [0, 0, 0, 0] and graph.num_edges == 0

@@ -22,6 +22,17 @@ def test_pair_dot_matches_gathered_rows_in_value_and_gradient():
     assert torch.allclose(fast, slow)
 
 
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_pair_dot_takes_half_precision(dtype):
+    generator = torch.Generator().manual_seed(0)
+    x = torch.randint(-3, 4, (10, 4), generator=generator).to(dtype).requires_grad_()
+    pairs = torch.randint(10, (2, 20), generator=generator)
+    scores = pair_dot(x, pairs)
+    assert scores.dtype == dtype and torch.equal(scores, _rows_gathered(x, pairs))
+    scores.sum().backward()
+    assert x.grad.dtype == dtype
+
+
 def test_pair_dot_keeps_the_order_of_the_pairs_and_is_deterministic():
     x = torch.tensor([[1.0, 0.0], [0.0, 2.0], [3.0, 1.0]])
     pairs = torch.tensor([[2, 0, 1, 2], [1, 2, 1, 2]])

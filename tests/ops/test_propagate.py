@@ -73,6 +73,17 @@ def test_default_weights_take_the_dtype_of_x(backend):
     assert out.dtype == torch.float64 and torch.equal(out, expected)
 
 
+@pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_half_precision_propagates_like_its_segment_sum(backend, dtype):
+    _, graph = _graph()
+    x = torch.randint(-9, 9, (60, 6), generator=torch.Generator().manual_seed(0)).to(dtype)
+    with use_backend(backend):
+        out = propagate(graph, x)
+        assert out.dtype == dtype
+        assert torch.equal(out, segment(x[graph.col], graph.rowptr, "sum"))
+
+
 def test_edge_weights_of_the_wrong_length_are_named():
     _, graph = _graph()
     message = f"one value per edge \\({graph.num_edges}\\); got shape \\(2,\\)"

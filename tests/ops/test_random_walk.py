@@ -42,6 +42,12 @@ def test_walks_on_a_graph_without_edges_stay_at_their_start():
     assert torch.equal(walks, start.unsqueeze(1).expand(4, 5))
 
 
+def test_walks_are_long_whatever_the_graph_and_start_dtype():
+    start = torch.tensor([0, 1], dtype=torch.int32)
+    for edge_index in (torch.tensor([[0], [1]]), torch.zeros(2, 0, dtype=torch.long)):
+        assert random_walk(CSRGraph.from_edge_index(edge_index, 2), start, 2).dtype == torch.long
+
+
 def test_bad_starts_and_lengths_are_named():
     import pytest
 

@@ -159,3 +159,31 @@ def test_int32_indices_and_offsets_give_the_same_result_on_every_backend(reduce)
             assert torch.equal(scatter(src, index.int(), size, reduce),
                                scatter(src, index, size, reduce))
             assert torch.equal(segment(src, ptr.int(), reduce), segment(src, ptr, reduce))
+
+
+@pytest.mark.parametrize("backend", available_backends())
+@pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
+def test_long_half_precision_sums_add_up_in_float32_on_every_backend(backend, dtype):
+    src, ptr = torch.ones(1024, 1, dtype=dtype), torch.tensor([0, 1024])
+    with use_backend(backend):
+        assert segment(src, ptr, "sum").item() == 1024  # bfloat16 additions stall at 256
+        assert segment(src, ptr, "mean").item() == 1
+
+
+@pytest.mark.parametrize("backend", available_backends())
+def test_infinite_and_extreme_values_survive_max_and_min_on_every_backend(backend):
+    big = torch.finfo(torch.float32).max
+    src = torch.tensor([-float("inf"), -float("inf"), -big, 2.0])
+    index, ptr = torch.tensor([0, 0, 1, 2]), torch.tensor([0, 2, 3, 4])
+    with use_backend(backend):
+        assert scatter(src, index, 4, "max").tolist() == [-float("inf"), -big, 2.0, 0.0]
+        assert scatter(-src, index, 4, "min").tolist() == [float("inf"), big, -2.0, 0.0]
+        assert segment(src, ptr, "max").tolist() == [-float("inf"), -big, 2.0]
+
+
+@pytest.mark.parametrize("backend", available_backends())
+def test_segments_of_no_rows_keep_the_autograd_graph(backend):
+    src = torch.empty(0, 3, requires_grad=True)
+    with use_backend(backend):
+        segment(src, torch.tensor([0, 0, 0])).sum().backward()
+    assert torch.equal(src.grad, torch.empty(0, 3))

@@ -35,6 +35,12 @@ def test_sample_neighbors_draws_distinct_existing_neighbours(fanout):
         assert picked.unique().numel() == picked.numel()  # without replacement
 
 
+def test_sampled_ids_are_long_for_int32_nodes():
+    graph = CSRGraph.from_edge_index(_star_and_path(), 10)
+    sources, targets = sample_neighbors(graph, torch.tensor([0, 9], dtype=torch.int32), 2)
+    assert sources.dtype == targets.dtype == torch.long
+
+
 def test_sample_neighbors_is_uniform():
     graph = CSRGraph.from_edge_index(_star_and_path(), 10)
     gen = torch.Generator().manual_seed(0)

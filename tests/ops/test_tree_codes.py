@@ -47,6 +47,18 @@ def test_row_ids_reject_negative_entries():
         row_ids(torch.tensor([[0, -1], [-1, 1]]))
 
 
+def test_row_ids_rank_entries_too_wide_to_fold_without_collisions():
+    rows = torch.tensor([[0, 0], [2**62, 0], [2**63 - 1, 3], [2**62, 0]])
+    assert row_ids(rows).tolist() == [0, 1, 2, 1]  # (2**63 - 1) + 1 used to wrap around
+
+
+def test_feature_labels_refuse_non_finite_features():
+    from gkd.ops.tree_hash import feature_labels
+
+    with pytest.raises(GkdError, match="finite node and edge labels; got NaN or infinite"):
+        feature_labels(torch.tensor([[0.0], [float("inf")]]), 2)
+
+
 def test_feature_labels_of_no_rows_or_no_columns():
     from gkd.ops.tree_hash import feature_labels
 
