@@ -286,7 +286,7 @@ def extract_knowledge(model: torch.nn.Module, x: Tensor, edge_index: Adj, *,
     handle = None
     if embedding_module is not None:
         handle = embedding_module.register_forward_pre_hook(
-            lambda _, args: captured.append(args[0].detach().clone()))
+            lambda _, args: captured.append(args[0].detach()))
     model.eval()
     try:
         with torch.inference_mode():
@@ -297,8 +297,9 @@ def extract_knowledge(model: torch.nn.Module, x: Tensor, edge_index: Adj, *,
     if not isinstance(logits, Tensor):
         raise GkdError(f"the model must return a logits tensor (N, C); it returned "
                        f"{type(logits).__name__}")
-    logits = logits.detach().clone()
-    return Knowledge(logits, captured[0] if captured else None, dict(meta or {}))
+    # cloned out of inference mode: inference tensors cannot be saved for backward
+    embeddings = captured[0].clone() if captured else None
+    return Knowledge(logits.detach().clone(), embeddings, dict(meta or {}))
 
 
 def parameter_count(model: torch.nn.Module) -> int:

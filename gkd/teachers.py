@@ -30,7 +30,7 @@ from gkd.nn import APPNP, GAT, SAGE
 from gkd.nn.sage import GCNAggregatorConv
 from gkd.ops import CSRGraph, adjacency, sample_subgraph
 from gkd.ops.checks import check_count
-from gkd.train import History, fit, optimizer_step
+from gkd.train import History, fit, optimizer_step, split_batches
 
 # batch_size and fanouts (one per layer, hop order) switch on sampled mini-batch training.
 _TRAINING = {"lr": 0.01, "weight_decay": 5e-4, "max_epochs": 500, "patience": 50,
@@ -175,6 +175,10 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
     step instead runs on the sampled computation graph of a mini-batch of training nodes
     (``fanouts[l]`` distinct in-neighbours per node at hop :math:`l+1`, GraphSAGE-style,
     via :func:`gkd.ops.sample_subgraph`), for graphs too large for full-batch training.
+    A last batch of one training node joins the one before. GCN normalises by the
+    degrees within the sampled subgraph, as with PyG's ``NeighborLoader``, which differs
+    from the full graph's even when every neighbour is kept (SAGE and GAT then match it
+    exactly).
 
     Args:
         model (torch.nn.Module): the teacher, called as ``model(x, adj)`` with the sparse
@@ -210,7 +214,7 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
         seeds = task.train_idx[torch.randperm(task.train_idx.numel(),
                                               device=task.train_idx.device)]
         losses = []
-        for batch in seeds.split(config["batch_size"]):
+        for batch in split_batches(seeds, config["batch_size"]):
             nodes, edge_index = sample_subgraph(csr, batch, config["fanouts"])
             out = model(graph.x[nodes], adjacency(edge_index, nodes.numel()))
             loss = F.cross_entropy(out[:batch.numel()], graph.y[batch])

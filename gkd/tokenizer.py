@@ -108,8 +108,9 @@ def train_tokenizer(model: GraphTokenizer, task: NodeTask, config: dict[str, Any
 
     with the cross-entropy on the training nodes, every undirected edge :math:`E` once
     against as many non-edges :math:`\bar{E}` drawn afresh each epoch
-    (:func:`~gkd.ops.sample_non_edges`), and the quantiser's commitment (and codebook)
-    loss; selects the epoch of best validation accuracy of the head.
+    (:func:`~gkd.ops.sample_non_edges`; no edge term on a graph without edges), and the
+    quantiser's commitment (and codebook) loss; selects the epoch of best validation
+    accuracy of the head.
     """
     graph = task.graph
     check_aggregation_device(config, graph.x.device)
@@ -125,7 +126,7 @@ def train_tokenizer(model: GraphTokenizer, task: NodeTask, config: dict[str, Any
         loss = F.cross_entropy(out.logits[task.train_idx], train_y) + out.vq.loss
         if config["feature_weight"] > 0:
             loss = loss + config["feature_weight"] * model.feature_loss(out, graph.x)
-        if config["edge_weight"] > 0:
+        if config["edge_weight"] > 0 and edges.size(1) > 0:  # an edgeless graph: no term
             non_edges = sample_non_edges(csr, edges.size(1))
             loss = loss + config["edge_weight"] * model.edge_loss(out, edges, non_edges)
         return optimizer_step(optimizer, loss)

@@ -55,6 +55,23 @@ def global_rng_preserved() -> Iterator[None]:
             np.random.set_state(numpy_state)
 
 
+def split_batches(nodes: torch.Tensor, batch_size: int) -> tuple[torch.Tensor, ...]:
+    r""":obj:`nodes` cut into batches of :obj:`batch_size`, in order; a last batch of one
+    node joins the one before (batch norm cannot train on a single node).
+
+    Args:
+        nodes (Tensor): node indices :math:`(M)`.
+        batch_size (int): nodes per batch.
+
+    Returns:
+        tuple[Tensor, ...]: the batches.
+    """
+    batches = nodes.split(batch_size)
+    if len(batches) > 1 and batches[-1].numel() == 1:
+        batches = (*batches[:-2], torch.cat(batches[-2:]))
+    return batches
+
+
 def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor,
                    grad_clip: float | None = None) -> torch.Tensor:
     r"""One update: clears the gradients, backpropagates :obj:`loss`, clips the gradient
@@ -71,6 +88,11 @@ def optimizer_step(optimizer: torch.optim.Optimizer, loss: torch.Tensor,
     return loss.detach().reshape(())
 
 
+def _finite_state(model: torch.nn.Module) -> bool:
+    tensors = [t for t in model.state_dict().values() if t.is_floating_point()]
+    return not tensors or bool(torch.stack([torch.isfinite(t).all() for t in tensors]).all())
+
+
 def fit(model: torch.nn.Module, train_epoch: Callable[[], float | torch.Tensor],
         validate: Callable[[], float], *, max_epochs: int, patience: int) -> History:
     r"""Runs :obj:`train_epoch` until the validation metric has not improved for
@@ -85,13 +107,14 @@ def fit(model: torch.nn.Module, train_epoch: Callable[[], float | torch.Tensor],
         max_epochs (int): the epoch budget.
         patience (int): epochs without improvement before stopping.
 
-    Training stops with a warning at the first epoch whose loss is NaN or infinite (the
-    parameters have diverged), keeping the best epoch before it.
+    Training stops with a warning at the first epoch whose loss, or whose parameters and
+    buffers after its updates, are NaN or infinite (the model has diverged), keeping the
+    best epoch before it.
 
     Raises:
-        GkdError: :obj:`max_epochs` or :obj:`patience` below 1, or a loss that is not
-            finite in the first epoch (nothing to keep: a learning rate far too high, or
-            inputs that are not finite).
+        GkdError: :obj:`max_epochs` or :obj:`patience` below 1, or a loss or parameters
+            that are not finite after the first epoch (nothing to keep: a learning rate
+            far too high, or inputs that are not finite).
     """
     if max_epochs < 1 or patience < 1:
         raise GkdError(f"training needs max_epochs and patience of at least 1; got "
@@ -102,13 +125,15 @@ def fit(model: torch.nn.Module, train_epoch: Callable[[], float | torch.Tensor],
     for epoch in range(1, max_epochs + 1):
         model.train()
         loss = float(train_epoch())
-        if not math.isfinite(loss):
+        # The loss is the one before the epoch's last update, which may itself diverge.
+        problem = (f"the training loss is {loss}" if not math.isfinite(loss) else
+                   None if _finite_state(model) else "the parameters are no longer finite")
+        if problem is not None:
             if best_state is None:
-                raise GkdError(f"the training loss is {loss} in the first epoch: lower the "
-                               f"learning rate, or check the inputs and options for "
-                               f"infinite values")
-            warnings.warn(f"the training loss became {loss} at epoch {epoch}; training "
-                          f"stops and keeps epoch {history.best_epoch}", stacklevel=2)
+                raise GkdError(f"{problem} after the first epoch: lower the learning rate, or "
+                               f"check the inputs and options for infinite values")
+            warnings.warn(f"{problem} at epoch {epoch}; training stops and keeps epoch "
+                          f"{history.best_epoch}", stacklevel=2)
             break
         history.loss.append(loss)
         model.eval()

@@ -66,6 +66,9 @@ def test_extract_captures_the_input_of_a_module(csbm):
     knowledge = extract_knowledge(model, csbm.x, csbm.edge_index, embedding_module=model.convs[-1])
     assert knowledge.logits.shape == (600, 3) and knowledge.embeddings.shape == (600, 8)
     assert not model.convs[-1]._forward_pre_hooks  # the hook is removed
+    assert not knowledge.embeddings.is_inference() and not knowledge.logits.is_inference()
+    target = torch.nn.Linear(16, 8)  # embeddings serve as a target of a trained map
+    torch.nn.functional.mse_loss(target(csbm.x), knowledge.embeddings).backward()
 
 
 def test_extract_names_a_model_that_returns_no_tensor(csbm):

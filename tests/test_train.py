@@ -1,3 +1,5 @@
+import math
+
 import pytest
 import torch
 
@@ -66,7 +68,7 @@ def test_a_diverged_loss_stops_training_at_the_best_epoch_before_it():
             model.weight += 1.0
         return next(losses)
 
-    with pytest.warns(UserWarning, match="loss became nan at epoch 3; training stops and "
+    with pytest.warns(UserWarning, match="loss is nan at epoch 3; training stops and "
                                          "keeps epoch 2"):
         history = fit(model, train_epoch, lambda: model.weight.item(), max_epochs=4,
                       patience=4)
@@ -75,5 +77,28 @@ def test_a_diverged_loss_stops_training_at_the_best_epoch_before_it():
 
 def test_a_loss_that_is_not_finite_from_the_start_is_an_error():
     model, _ = _counting_model()
-    with pytest.raises(GkdError, match="training loss is inf in the first epoch"):
+    with pytest.raises(GkdError, match="training loss is inf after the first epoch"):
         fit(model, lambda: float("inf"), lambda: 0.0, max_epochs=3, patience=3)
+
+
+def test_an_update_that_diverges_is_never_the_kept_epoch():
+    # the loss is computed before the epoch's update: finite, though the update blew up
+    model, _ = _counting_model()
+    updates = iter([1.0, float("nan")])
+
+    def train_epoch():
+        with torch.no_grad():
+            model.weight += next(updates)
+        return 0.5
+
+    with pytest.warns(UserWarning, match="parameters are no longer finite at epoch 2; "
+                                         "training stops and keeps epoch 1"):
+        history = fit(model, train_epoch, lambda: 0.0, max_epochs=3, patience=3)
+    assert history.best_epoch == 1 and model.weight.item() == 1.0
+
+    def blow_up():
+        model.weight.data.fill_(math.inf)
+        return 0.5
+
+    with pytest.raises(GkdError, match="parameters are no longer finite after the first epoch"):
+        fit(model, blow_up, lambda: 0.0, max_epochs=3, patience=3)

@@ -15,7 +15,7 @@ from gkd.errors import GkdError
 from gkd.evaluation import accuracy
 from gkd.knowledge import Knowledge, teacher_knowledge
 from gkd.teachers import teacher_config
-from gkd.train import History, optimizer_step
+from gkd.train import History, optimizer_step, split_batches
 
 STUDENT_DEFAULTS: dict[str, Any] = {"hidden_channels": 128, "num_layers": 2, "dropout": 0.0,
                                     "norm": None}
@@ -165,10 +165,7 @@ class Distiller:
         if drop_last:
             count = max(1, perm.numel() // self.batch_size)
             perm = perm[:count * self.batch_size]
-        batches = perm.split(self.batch_size)
-        if len(batches) > 1 and batches[-1].numel() == 1:
-            batches = (*batches[:-2], torch.cat(batches[-2:]))
-        yield from batches
+        yield from split_batches(perm, self.batch_size)
 
     def run_epoch(self, optimizer: torch.optim.Optimizer, nodes: Tensor,
                   batch_loss: Callable[[Tensor], Tensor]) -> Tensor:

@@ -54,7 +54,11 @@ class KRD(Distiller):
 
     Unlike the reference, the student's size is independent of the teacher (GLNN's
     students by default), :math:`\rho` averages several noise draws, the KL carries
-    :math:`\tau^2`, and hyperparameters are chosen on validation only.
+    :math:`\tau^2`, and hyperparameters are chosen on validation only. An epoch is
+    one pass in mini-batches of :attr:`batch_size` nodes (the reference takes one
+    full-batch step), sampling starts at epoch ``warmup + 1`` whatever the teacher (the
+    reference starts at 50 with SAGE and GAT teachers, 51 with GCN), and ogbn-arxiv keeps
+    the defaults (the reference refits every 10th epoch there, with momentum 0.9).
 
     Every option is keyword-only; the training options of
     :class:`~gkd.distill.base.Distiller` (``lr``, ``weight_decay``, ``batch_size``,

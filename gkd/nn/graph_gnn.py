@@ -139,7 +139,8 @@ class GraphGNN(torch.nn.Module):
                            f"got {root_mask.dtype} of shape {tuple(root_mask.shape)}")
         h = self.node_encoder(x)
         if self.edge_encoders and edge_attr is not None and edge_attr.dim() != 2:
-            edge_attr = edge_attr.view(edge_attr.size(0), -1)  # one column per feature
+            # one column per feature (a view of the size of no edges would be ambiguous)
+            edge_attr = edge_attr.unsqueeze(-1) if edge_attr.dim() == 1 else edge_attr.flatten(1)
         for i, conv in enumerate(self.convs):
             if self.edge_encoders:
                 h = conv(h, edge_index, self.edge_encoders[i](edge_attr))

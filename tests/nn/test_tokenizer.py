@@ -46,6 +46,19 @@ def test_gradients_reach_the_encoder_through_the_quantiser():
                for p in model.encoder.parameters())
 
 
+def test_a_graph_without_edges_trains_a_tokenizer_without_the_edge_term(csbm):
+    from gkd.data import make_node_task
+    from gkd.tokenizer import train_tokenizer
+
+    edgeless = csbm.clone()
+    edgeless.edge_index = torch.empty(2, 0, dtype=torch.long)
+    task = make_node_task(edgeless, "random", seed=0)  # cpf would keep the largest component
+    config = tokenizer_config("sage", overrides={"hidden_channels": 16, "num_codes": 8,
+                                                 "code_dim": 4, "max_epochs": 2})
+    model = build_tokenizer("sage", task.num_features, task.num_classes, config)
+    assert train_tokenizer(model, task, config).epochs == 2  # the edge BCE of no pair: NaN
+
+
 def test_edge_loss_is_the_bce_of_decoded_inner_products():
     model = _tokenizer(similarity="euclidean", kmeans_init=False, dropout=0.0).eval()
     with torch.no_grad():

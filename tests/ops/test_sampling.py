@@ -82,6 +82,17 @@ def test_sampled_teacher_training_learns(csbm):
                     task.graph.y[task.val_idx]) == pytest.approx(history.best_val)
 
 
+def test_a_batch_norm_teacher_samples_without_a_batch_of_one_lonely_node(csbm):
+    from gkd.data import make_node_task
+    from gkd.teachers import build_teacher, teacher_config, train_teacher
+
+    task = make_node_task(csbm, "cpf", seed=0)
+    config = teacher_config("sage", overrides={
+        "hidden_channels": 8, "max_epochs": 2, "norm": "batch_norm",
+        "batch_size": task.train_idx.numel() - 1, "fanouts": [0, 0]})  # seeds alone
+    train_teacher(build_teacher("sage", 16, 3, config), task, config)
+
+
 @pytest.mark.parametrize("options, message", [
     ({"batch_size": 16}, "needs both"),
     ({"batch_size": 16, "fanouts": [5]}, "one integer per layer"),
