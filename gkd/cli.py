@@ -23,21 +23,20 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
 
-def _positive_int(text: str) -> int:
+def _positive_int(text: str, limit: int = 2**31, limit_text: str = "below 2**31") -> int:
     try:
         value = int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got '{text}'") from None
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    if value >= limit:
+        raise argparse.ArgumentTypeError(f"must be {limit_text}, got {value}")
     return value
 
 
 def _seed_count(text: str) -> int:
-    value = _positive_int(text)
-    if value > 2**32:
-        raise argparse.ArgumentTypeError(f"seeds are 0..N-1 below 2**32; got {value}")
-    return value
+    return _positive_int(text, 2**32 + 1, "at most 2**32 (seeds are 0..N-1 below 2**32)")
 
 
 def _positive_seconds(text: str) -> float:
@@ -70,6 +69,8 @@ def _check_writable(path: str | None) -> None:
     written."""
     if path is None:
         return
+    if not path:
+        raise GkdError("--output needs a file name")
     target = Path(path).resolve()
     if target.is_dir():
         raise GkdError(f"cannot write --output {path}: it is a folder")
@@ -131,9 +132,10 @@ def _run_seeds(args: argparse.Namespace, run_seed: Callable[[int], dict[str, Any
     for seed in range(args.seeds):
         start = time.perf_counter()
         runs.append(run_seed(seed))
-        print(f"  seed {seed + 1}/{args.seeds}  {progress(runs[-1])}  "
-              f"[{time.perf_counter() - start:.1f}s]", file=sys.stderr, flush=True)
-        _write_output(args, record(runs), started, quiet=True)
+        seconds = time.perf_counter() - start
+        _write_output(args, record(runs), started, quiet=True)  # saved before reported
+        print(f"  seed {seed + 1}/{args.seeds}  {progress(runs[-1])}  [{seconds:.1f}s]",
+              file=sys.stderr, flush=True)
     return runs
 
 
@@ -343,7 +345,7 @@ def _speed(args: argparse.Namespace) -> None:
     from gkd.data.tasks import default_protocol, load_node_task
     from gkd.experiment import environment, hardware_line, node_config
     from gkd.nn import MLP
-    from gkd.teachers import build_teacher
+    from gkd.teachers import TRAINING_OPTIONS, build_teacher
 
     args.dataset = args.dataset.lower()
     args.protocol = args.protocol or default_protocol(args.dataset)
@@ -351,9 +353,12 @@ def _speed(args: argparse.Namespace) -> None:
     if args.threads:
         torch.set_num_threads(args.threads)
     overrides = _parse_sets(args.set)
-    if overrides.get("distiller"):
-        raise GkdError("gkd speed times untrained models: distiller options have no effect "
-                       "(set teacher.* and student.*)")
+    training = sorted(set(overrides.get("teacher", {})) & set(TRAINING_OPTIONS))
+    if overrides.get("distiller") or training:
+        what = "distiller options" if overrides.get("distiller") else \
+            f"teacher training options ({', '.join(training)})"
+        raise GkdError(f"gkd speed times untrained models: {what} have no effect (set the "
+                       f"models' teacher.* and student.* options)")
     config = node_config(args.dataset, args.teacher, "glnn", overrides)
     task = load_node_task(args.dataset, args.protocol, setting=args.setting, seed=args.seed,
                           root=args.root)
@@ -546,14 +551,20 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _out_of_memory(error: BaseException) -> bool:
+    text = str(error)
+    return isinstance(error, MemoryError) or "out of memory" in text \
+        or "can't allocate memory" in text
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     r"""Runs ``gkd`` with :obj:`argv` (default: the process's arguments).
 
     Returns:
         int: the exit status: ``0`` on success, ``2`` for bad input (a
         :class:`~gkd.errors.GkdError`, printed in one line; argparse's usage errors exit
-        with ``2`` too), ``1`` for a file that could not be read or written, ``130`` when
-        interrupted.
+        with ``2`` too), ``1`` for a file that could not be read or written or for
+        running out of memory, ``130`` when interrupted.
     """
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -566,6 +577,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except OSError as error:  # a file the user named could not be read or written
         print(f"gkd {args.command}: error: {error}", file=sys.stderr)
+        return 1
+    except (MemoryError, RuntimeError) as error:  # torch's allocators raise RuntimeError
+        if not _out_of_memory(error):
+            raise
+        first = str(error).strip().splitlines()[0] if str(error).strip() else "MemoryError"
+        print(f"gkd {args.command}: error: out of memory ({first}); use smaller models or "
+              f"batches", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"gkd {args.command}: interrupted", file=sys.stderr)

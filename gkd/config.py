@@ -65,7 +65,7 @@ def check_option(key: str, value: Any, name: str, default: Any = 0) -> None:
 
     Raises:
         GkdError: :obj:`value` lies outside the option's range, is not finite, or is
-            not an integer where the option counts something.
+            not an integer below :math:`2^{31}` where the option counts something.
     """
     if key in _CHOICES:
         if value not in _CHOICES[key]:
@@ -83,6 +83,8 @@ def check_option(key: str, value: Any, name: str, default: Any = 0) -> None:
         raise GkdError(f"{name} must be {wording}; got {value!r}")
     if (rule is _COUNT or key in _INTEGERS) and not isinstance(value, numbers.Integral):
         raise GkdError(f"{name} must be an integer; got {value!r}")
+    if (rule is _COUNT or key in _INTEGERS) and float(value) >= 2**31:  # beyond torch sizes
+        raise GkdError(f"{name} must be below 2**31; got {value!r}")
 
 
 def check_config(config: dict[str, Any], reference: dict[str, Any], what: str) -> None:

@@ -36,6 +36,8 @@ from gkd.train import History, fit, optimizer_step, split_batches
 _TRAINING = {"lr": 0.01, "weight_decay": 5e-4, "max_epochs": 500, "patience": 50,
              "batch_size": None, "fanouts": None}
 _MODEL = {"hidden_channels": 128, "num_layers": 2, "dropout": 0.0, "norm": None}
+# The options that shape how a teacher trains, not the model it is.
+TRAINING_OPTIONS = tuple(_TRAINING)
 
 TEACHER_DEFAULTS: dict[str, dict[str, Any]] = {
     "gcn": {**_MODEL, **_TRAINING, "hidden_channels": 64, "dropout": 0.8, "weight_decay": 1e-3},

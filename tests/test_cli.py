@@ -1,5 +1,6 @@
 import json
 import os
+import re
 import subprocess
 import sys
 
@@ -45,12 +46,64 @@ def _gkd(capsys, *args):
      "teacher gat option attn_dropout must be in [0, 1); got 1.0"),
     (["--dataset", "cora", "--device", "tpu"],
      "argument --device: expected cpu or cuda[:N], got 'tpu'"),
+    (["--dataset", "cora", "--set", "student.hidden_channels=99999999999999999999"],
+     "student option hidden_channels must be below 2**31; got 99999999999999999999"),
+    (["--dataset", "cora", "--set", "teacher.num_layers=99999999999999999999999"],
+     "teacher sage option num_layers must be below 2**31"),
 ])
 def test_bad_input_exits_with_one_line(capsys, tmp_path, args, message):
     code, _, err = _gkd(capsys, "distill", "--root", str(tmp_path), *args)
     assert code != 0
     lines = err.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], err
+
+
+def test_paths_of_the_wrong_kind_are_named(capsys, tmp_path):
+    a_file = tmp_path / "a_file"
+    a_file.write_text("x")
+    grid = tmp_path / "grid.toml"
+    grid.write_text(f'datasets = ["{SMALL}"]\nseeds = 1\n')
+    records = tmp_path / "runs.jsonl"
+    task = {"dataset": "cora", "protocol": "cpf", "setting": "transductive", "teacher": "sage",
+            "method": "glnn"}
+    scores = {"val": 80.0, "test": 80.0}
+    records.write_text(json.dumps({"task": task, "seed": 0, "teacher": scores, "mlp": scores,
+                                   "student": scores}) + "\n")
+    cases = [
+        (["distill", "--dataset", "cora", "--output", ""], "--output needs a file name"),
+        (["distill", "--dataset", "cora", "--root", str(a_file)], "is not a folder"),
+        (["bench", "--config", str(tmp_path)], "is a folder; give a TOML file"),
+        (["bench", "--config", str(grid), "--results", str(a_file)], "results folder .* is a file"),
+        (["report", str(records), "--out", str(a_file)], "report folder .* is a file"),
+    ]
+    for argv, message in cases:
+        code, _, err = _gkd(capsys, *argv)
+        assert code == 2 and len(err.strip().splitlines()) == 1, (argv, err)
+        assert re.search(message, err), (argv, err)
+
+
+@pytest.mark.parametrize("error", [
+    RuntimeError("[enforce fail at alloc_cpu.cpp:127] data. DefaultCPUAllocator: can't "
+                 "allocate memory: you tried to allocate 480000000000000 bytes."),
+    MemoryError(),
+])
+def test_running_out_of_memory_is_one_line(capsys, monkeypatch, error):
+    def out_of_memory(args):
+        raise error
+
+    monkeypatch.setattr("gkd.cli._distill", out_of_memory)
+    code, _, err = _gkd(capsys, "distill", "--dataset", "cora")
+    assert code == 1 and len(err.strip().splitlines()) == 1
+    assert err.startswith("gkd distill: error: out of memory (")
+
+
+def test_other_runtime_errors_keep_their_traceback(monkeypatch):
+    def bug(args):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr("gkd.cli._distill", bug)
+    with pytest.raises(RuntimeError, match="a bug"):
+        main(["distill", "--dataset", "cora"])
 
 
 @pytest.mark.parametrize("seconds", ["nan", "0", "-1", "inf"])
@@ -164,10 +217,12 @@ def test_bench_then_report_from_the_command_line(capsys, tmp_path):
     (["distill", "--dataset", SMALL, "--device", "cuda:7"], "CUDA is not available"),
     (["bench", "--config", "missing.toml", "--device", "cuda:7"], "CUDA is not available"),
     (["report", "nowhere", "--out", "x"], "'nowhere' does not exist"),
-    (["speed", "--dataset", SMALL, "--set", "teacher.lr=true"],
-     "teacher sage option lr takes a number; got True"),
     (["speed", "--dataset", SMALL, "--set", "distiller.lr=0.1"],
      "distiller options have no effect"),
+    (["speed", "--dataset", SMALL, "--set", "teacher.max_epochs=3", "--set", "teacher.lr=0.1"],
+     "teacher training options (lr, max_epochs) have no effect"),
+    (["speed", "--dataset", SMALL, "--batch-sizes", "99999999999999999999999"],
+     "argument --batch-sizes: must be below 2**31"),
 ])
 def test_new_commands_report_bad_input_in_one_line(capsys, argv, message):
     if "cuda:7" in argv and torch.cuda.is_available():

@@ -126,6 +126,8 @@ class BenchConfig:
             raw = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError:
             raise GkdError(f"config file '{path}' does not exist") from None
+        except IsADirectoryError:
+            raise GkdError(f"config file '{path}' is a folder; give a TOML file") from None
         except UnicodeDecodeError as error:
             raise GkdError(f"config file '{path}' is not UTF-8 text ({error.reason} at byte "
                            f"{error.start})") from None

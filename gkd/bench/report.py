@@ -407,6 +407,8 @@ def write_report(results: Results, out: str | Path) -> dict[str, Path]:
         The written files by name.
     """
     out = Path(out)
+    if out.exists() and not out.is_dir():
+        raise GkdError(f"report folder '{out}' is a file")
     out.mkdir(parents=True, exist_ok=True)
     rows = summary_rows(results.records)
     plots: list[tuple[str, Path]] = []

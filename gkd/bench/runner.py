@@ -178,6 +178,8 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
 
     planned = plan(config)
     folder = Path(results)
+    if folder.exists() and not folder.is_dir():
+        raise GkdError(f"results folder '{folder}' is a file")
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / NODE_RESULTS
     with _exclusive(folder):

@@ -39,8 +39,10 @@ def _synchronize(device: torch.device) -> None:
 
 def time_calls(run: Callable[[int], Any], device: torch.device,
                budget: TimingBudget | None = None) -> dict[str, Any]:
-    r"""Times ``run(i)`` for ``i = 0, 1, ...`` (warm-up calls first), synchronising the
-    device before starting and before stopping the clock of every call.
+    r"""Times ``run(i)`` for ``i = 0, 1, ...`` after warm-up calls ``run(-1)``,
+    ``run(-2)``, ..., synchronising the device before starting and before stopping the
+    clock of every call. Two measurements that pick ``pool[i % len(pool)]`` thus time
+    the same items from the pool's start, however many warm-up calls each ran.
 
     Warm-up runs :obj:`budget`'s ``warmup`` calls, or fewer once they took a tenth of
     ``max_seconds``; timing then repeats until both ``min_repeats`` and ``min_seconds``
@@ -58,21 +60,20 @@ def time_calls(run: Callable[[int], Any], device: torch.device,
         (see :func:`summarize_ms`); ``warmup`` is the number of warm-up calls run.
     """
     budget = budget or TimingBudget()
-    call, warm_time = 0, 0.0
-    while call < budget.warmup and warm_time < budget.max_seconds / 10:
+    warmup, warm_time = 0, 0.0
+    while warmup < budget.warmup and warm_time < budget.max_seconds / 10:
         start = time.perf_counter()
-        run(call)
+        run(-1 - warmup)
         _synchronize(device)
         warm_time += time.perf_counter() - start
-        call += 1
-    warmup, times = call, []
+        warmup += 1
+    times: list[float] = []
     while True:
         _synchronize(device)
         start = time.perf_counter()
-        run(call)
+        run(len(times))
         _synchronize(device)
         times.append(time.perf_counter() - start)
-        call += 1
         total = sum(times)
         enough = len(times) >= budget.min_repeats and total >= budget.min_seconds
         capped = total >= budget.max_seconds and len(times) >= budget.floor_repeats

@@ -69,8 +69,9 @@ def dataset_folder(root: str | os.PathLike | None, folder: str, files: tuple[str
     """
     base = data_root(root)
     if not base.is_dir():
+        problem = "is not a folder" if base.exists() else "does not exist"
         raise DatasetNotFoundError(
-            f"data root '{base}' does not exist; pass --root DIR or set {DATA_ROOT_ENV}")
+            f"data root '{base}' {problem}; pass --root DIR or set {DATA_ROOT_ENV}")
     path = base / folder
     missing = [f for f in files if not (path / f).is_file()]
     if missing:

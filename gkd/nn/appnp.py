@@ -45,6 +45,8 @@ class APPNP(torch.nn.Module):
         super().__init__()
         self.mlp = MLP(in_channels, hidden_channels, out_channels, num_layers, dropout, norm)
         self.K, self.alpha, self.edge_dropout = K, alpha, edge_dropout
+        # the MLP's sizes, as other models keep theirs (reports and speed summaries read them)
+        self.num_layers, self.hidden_channels = num_layers, hidden_channels
 
     def reset_parameters(self) -> None:
         r"""Resets the MLP's parameters (the propagation has none)."""

@@ -1,3 +1,5 @@
+import time
+
 import pytest
 import torch
 
@@ -21,7 +23,28 @@ def test_timing_runs_warmup_then_at_least_the_minimum_repeats():
     stats = time_calls(calls.append, torch.device("cpu"),
                        TimingBudget(warmup=4, min_repeats=7, min_seconds=0.0))
     assert stats["warmup"] == 4 and stats["repeats"] == 7
-    assert calls == list(range(11))  # warm-up calls first, each call a new index
+    assert calls == [-1, -2, -3, -4, *range(7)]  # warm-up first, then timed from 0
+
+
+def test_two_measurements_time_the_same_items_whatever_their_warm_up():
+    pool, seen = list(range(5)), {"slow": [], "fast": []}
+    for name, seconds in (("slow", 0.02), ("fast", 0.0)):
+        def call(i, name=name, seconds=seconds):
+            time.sleep(seconds)
+            seen[name].append(pool[i % len(pool)])
+        budget = TimingBudget(warmup=10, min_repeats=3, min_seconds=0.0, max_seconds=0.5)
+        time_calls(call, torch.device("cpu"), budget)
+    slow_timed, fast_timed = seen["slow"][-3:], seen["fast"][-3:]
+    assert len(seen["slow"]) < 13 == len(seen["fast"])  # the slow one's warm-up was cut
+    assert slow_timed == fast_timed == [0, 1, 2]
+
+
+def test_an_appnp_teacher_is_summarised_by_its_mlp():
+    from gkd.bench.speed import model_summary
+    from gkd.nn import APPNP
+
+    summary = model_summary(APPNP(8, 16, 3, 4, K=10))
+    assert (summary["layers"], summary["hidden"]) == (3, 16)
 
 
 def test_queries_come_from_unseen_nodes_and_are_seeded(csbm):

@@ -227,16 +227,6 @@ def test_graph_gnn_names_missing_edge_features_and_bad_sizes():
         GraphGNN(3, 8, 2, 2.5)
 
 
-@pytest.mark.parametrize("conv", ["gin", "gat"])
-def test_graph_gnn_takes_one_dimensional_edge_features_of_no_edges(conv):
-    from gkd.nn.graph_gnn import GraphGNN
-
-    model = GraphGNN(3, 8, 2, 1, conv=conv, edge_dim=1).eval()
-    x, batch = torch.randn(3, 3), torch.zeros(3, dtype=torch.long)
-    out = model(x, torch.empty(2, 0, dtype=torch.long), batch, torch.empty(0))
-    assert out.shape == (1, 2) and torch.isfinite(out).all()
-
-
 def test_exclusive_drops_itemsets_frequent_in_another_class():
     from gkd.condense.mirage import _exclusive
 

@@ -171,6 +171,16 @@ def test_graph_gnn_reads_a_one_dimensional_edge_feature_as_one_column(conv):
     assert torch.equal(out, model(graph.x, graph.edge_index, batch, weight.view(-1, 1)))
 
 
+@pytest.mark.parametrize("conv", ["gin", "gat"])
+def test_graph_gnn_takes_one_dimensional_edge_features_of_no_edges(conv):
+    from gkd.nn.graph_gnn import GraphGNN
+
+    model = GraphGNN(3, 8, 2, 1, conv=conv, edge_dim=1).eval()
+    x, batch = torch.randn(3, 3), torch.zeros(3, dtype=torch.long)
+    out = model(x, torch.empty(2, 0, dtype=torch.long), batch, torch.empty(0))
+    assert out.shape == (1, 2) and torch.isfinite(out).all()
+
+
 def test_graph_gnn_refuses_an_integer_root_mask():
     from gkd.nn.graph_gnn import GraphGNN
 
