@@ -42,9 +42,11 @@ def run_condensation(task: GraphSetTask, method: str, model_name: str, hops: int
     r"""Condenses :obj:`task`, trains :obj:`model_name` on the result and scores it.
 
     For ``mirage`` with several :obj:`supports`, each is condensed and trained, and the
-    one with the best validation metric is kept (its distillation time and size are
-    reported); supports that leave a class without itemsets are skipped. ``random``
-    draws real training graphs up to :obj:`budget` bytes.
+    one with the best validation metric is kept, the smallest set among equals (its
+    distillation time and size are reported); a support whose condensation fails (a
+    class without itemsets, more than ``max_itemsets``) is skipped, its error kept in
+    the record's ``selection``. ``random`` draws real training graphs up to
+    :obj:`budget` bytes.
 
     Args:
         task (GraphSetTask): the task.
@@ -98,7 +100,9 @@ def run_condensation(task: GraphSetTask, method: str, model_name: str, hops: int
         metrics, details = _train(task, model_name, hops, distilled.graphs, evaluation,
                                   config, seed)
         candidates.append((metrics, details, distilled, None))
-    metrics, details, distilled, chosen = max(candidates, key=lambda c: c[0]["val"])
+    # on a validation tie the smaller set: the order of the supports must not decide
+    metrics, details, distilled, chosen = max(candidates,
+                                              key=lambda c: (c[0]["val"], -c[2].num_bytes))
     record: dict[str, Any] = {"seed": seed, "condensed": metrics}
     run_details = {"condensed": details}
     if full:

@@ -2,8 +2,10 @@ r"""The stored size of a set of graphs, in bytes, the same way for every condens
 
 A graph set is stored as features plus indices: the distinct node (and edge) feature
 rows once, each node and edge as an index into them, local edge endpoints, and per graph
-its node, edge and root counts and its class. Every array takes the narrowest integer
-type that holds its values (features that are not integers take float32).
+its node, edge and root counts and its class. An undirected graph (every edge stored in
+both directions, with the same features) stores each edge once, as a reader restores the
+other direction; a distilled DAG's edges are directed. Every array takes the narrowest
+integer type that holds its values (features that are not integers take float32).
 """
 from __future__ import annotations
 
@@ -13,6 +15,17 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 from torch_geometric.data import Data
+from torch_geometric.utils import is_undirected
+
+
+def _stored_edges(graph: Data) -> tuple[Tensor, Tensor | None]:
+    r"""The edges (and edge features) a store keeps: one direction of an undirected
+    graph, every edge of any other."""
+    edge_index, edge_attr = graph.edge_index, graph.get("edge_attr")
+    if edge_index.numel() and is_undirected(edge_index, edge_attr, num_nodes=graph.num_nodes):
+        once = edge_index[0] <= edge_index[1]
+        return edge_index[:, once], None if edge_attr is None else edge_attr[once]
+    return edge_index, edge_attr
 
 
 def _int_bytes(max_value: int) -> int:
@@ -91,16 +104,17 @@ class StorageCount:
             StorageCount: the new count.
         """
         first = self.graphs == 0
+        edge_index, edge_features = _stored_edges(graph)
         edge_attr = self.edge_attr
-        if first and graph.get("edge_attr") is not None:
+        if first and edge_features is not None:
             edge_attr = _Table()
-        if edge_attr is not None:
-            edge_attr = edge_attr.added(graph.edge_attr)
+        if edge_attr is not None and edge_features is not None:
+            edge_attr = edge_attr.added(edge_features)
         return StorageCount(
             graphs=self.graphs + 1, x=self.x.added(graph.x), edge_attr=edge_attr,
-            edges=self.edges + graph.edge_index.numel(),
+            edges=self.edges + edge_index.numel(),
             max_nodes=max(self.max_nodes, graph.num_nodes),
-            max_edges=max(self.max_edges, graph.edge_index.size(1)),
+            max_edges=max(self.max_edges, edge_index.size(1)),
             max_class=int(graph.y.max()) if first else max(self.max_class, int(graph.y.max())),
             roots=graph.get("root_mask") is not None if first else self.roots)
 
