@@ -221,8 +221,12 @@ def _linkpred(args: argparse.Namespace) -> None:
                  "metric": f"hits@{k}", "shared_teacher": args.shared_teacher}
     select_k = config["distiller"]["select_k"]
     selection = "" if select_k is None else f" · selected on validation hits@{select_k}"
+    info = task.info
+    ratio = (f"val {100 * info['val_ratio']:g} % / test {100 * info['test_ratio']:g} % of the "
+             f"edges" if args.setting == "transductive" else
+             f"{100 * info['new_ratio']:g} % new nodes")
     print(f"gkd linkpred: {args.dataset} · {args.setting} · {args.teacher} · {args.method} · "
-          f"{args.seeds} seed(s) · split {task.sizes()}{selection}", file=sys.stderr)
+          f"{args.seeds} seed(s) · split {ratio}: {task.sizes()}{selection}", file=sys.stderr)
     stored, earlier = _stored_link_runs(args, described, config) if args.resume else ({}, [])
     knowledge = None
     if args.shared_teacher:
