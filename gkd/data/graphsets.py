@@ -22,12 +22,7 @@ from torch import Tensor
 from torch_geometric.data import Batch, Data, InMemoryDataset
 
 from gkd.data.datasets import cache_dir, dataset_folder, files_read
-from gkd.data.ogb import (
-    allow_pyg_storage_globals,
-    mirror_folder,
-    open_ogb_dataset,
-    processed_files_checked,
-)
+from gkd.data.ogb import built_in_cache, open_ogb_dataset
 from gkd.data.splits import check_fractions, check_seed, check_split_index
 from gkd.errors import GkdError
 from gkd.ops.checks import check_edge_index
@@ -70,7 +65,8 @@ def _ogbg(name: str) -> GraphSetSpec:
     folder = name.replace("-", "_")
     return GraphSetSpec(name, f"ogb/{folder}", files,
                         f"snap.stanford.edu/ogb/data/graphproppred/csv_mol_download/"
-                        f"{name.split('-')[1]}.zip, unzipped and renamed to ogb/{folder}/")
+                        f"{name.split('-')[1].removeprefix('mol')}.zip, unzipped and renamed "
+                        f"to ogb/{folder}/")
 
 
 GRAPH_DATASETS: dict[str, GraphSetSpec] = {spec.name: spec for spec in (
@@ -474,7 +470,5 @@ def _open_ogbg(name: str, folder: Path, cache: Path) -> InMemoryDataset:
 def _open_tu(folder: Path, cache: Path) -> InMemoryDataset:
     from torch_geometric.datasets import TUDataset
 
-    mirror = mirror_folder(folder, cache)  # links raw/ so processed/ lands in the cache
-    allow_pyg_storage_globals()
-    with processed_files_checked(mirror, folder.name):
+    with built_in_cache(folder, cache, folder.name) as mirror:  # processed/ in the cache
         return TUDataset(str(mirror.parent), folder.name)

@@ -6,7 +6,9 @@ torch >= 2.6 rejects. Here the raw folder is mirrored into the cache dir through
 symbolic links (so processed files land in the cache), PyG's storage classes are
 allow-listed for ``torch.load``, and stdin is detached so a prompt becomes a clear
 error instead of a hang. Processed files are read weights-only, never through PyG's
-fallback to a full unpickling, and one that cannot be read names its folder.
+fallback to a full unpickling, and one that cannot be read names its folder. The mirror
+is keyed by the raw files' names, sizes and modification times (changed raw files get
+fresh processed files), and processes that open the same dataset take turns building it.
 """
 from __future__ import annotations
 
@@ -23,8 +25,10 @@ from typing import Any
 import torch
 
 from gkd.errors import GkdError
+from gkd.io import file_lock
 
 _MIRRORED = ("raw", "split", "mapping")
+_UNREADABLE = (RuntimeError, EOFError, pickle.UnpicklingError, UserWarning)
 
 
 def allow_pyg_storage_globals() -> None:
@@ -50,9 +54,10 @@ def mirror_folder(folder: Path, cache: Path) -> Path:
     The entries ``raw``, ``split``, ``mapping`` and ``RELEASE_v*`` of :obj:`folder` that
     exist become symbolic links to their resolved targets; anything else (such as a
     ``processed`` folder) is not mirrored, and a link already present is kept. The
-    mirror lives under ``cache/ogb/<hash of folder>/<folder name>`` for every kind of
-    dataset, the hash taken of :obj:`folder`'s resolved path, so two data roots never
-    share processed files.
+    mirror lives under ``cache/ogb/<hash>/<folder name>`` for every kind of dataset, the
+    hash taken of :obj:`folder`'s resolved path and of the mirrored files' names, sizes
+    and modification times, so two data roots never share processed files and changed
+    raw files get new ones.
 
     Args:
         folder (Path): the dataset's folder under the data root.
@@ -61,15 +66,30 @@ def mirror_folder(folder: Path, cache: Path) -> Path:
     Returns:
         Path: the mirror folder (created if missing); its parent is the root to give
         the loader, its name the dataset's folder name.
+
+    Raises:
+        GkdError: the cache dir cannot be written.
     """
-    key = hashlib.sha1(str(folder.resolve()).encode()).hexdigest()[:12]
-    mirror = cache / "ogb" / key / folder.name
-    mirror.mkdir(parents=True, exist_ok=True)
-    for entry in folder.iterdir():
-        if entry.name in _MIRRORED or entry.name.startswith("RELEASE_v"):
+    entries = [entry for entry in sorted(folder.iterdir())
+               if entry.name in _MIRRORED or entry.name.startswith("RELEASE_v")]
+    digest = hashlib.sha1(str(folder.resolve()).encode())
+    for path in (p for entry in entries for p in [entry, *sorted(entry.resolve().rglob("*"))]):
+        if path.is_file():
+            stat = path.stat()
+            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    mirror = cache / "ogb" / digest.hexdigest()[:12] / folder.name
+    try:
+        mirror.mkdir(parents=True, exist_ok=True)
+        for entry in entries:
             link = mirror / entry.name
             if not link.is_symlink():
-                link.symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
+                try:
+                    link.symlink_to(entry.resolve(), target_is_directory=entry.is_dir())
+                except FileExistsError:  # another process made it first
+                    pass
+    except OSError as error:
+        raise GkdError(f"cannot use the cache dir '{cache}' ({error}); set GKD_CACHE_DIR or "
+                       f"pass another cache folder") from None
     return mirror
 
 
@@ -90,8 +110,12 @@ def processed_files_checked(mirror: Path, name: str) -> Iterator[None]:
     with warnings.catch_warnings():
         warnings.filterwarnings("error", message="Weights only load failed")
         try:
+            # PyG reads these two with a full unpickling, before any check of its own
+            for extra in ("pre_transform.pt", "pre_filter.pt"):
+                if (processed / extra).is_file():
+                    torch.load(processed / extra, weights_only=True)
             yield
-        except (RuntimeError, EOFError, pickle.UnpicklingError, UserWarning) as error:
+        except _UNREADABLE as error:
             if not cached:
                 raise
             reason = str(error).strip().split(". ")[0] or type(error).__name__
@@ -100,13 +124,47 @@ def processed_files_checked(mirror: Path, name: str) -> Iterator[None]:
                            f"the raw files") from None
 
 
+class _Prompted(Exception):
+    r"""Raised by the detached stdin when a loader asks a question."""
+
+
+class _NoAnswers(io.TextIOBase):  # a stdin whose reads (input() included) raise
+    def readline(self, size: int | None = -1, /) -> str:  # type: ignore[override]
+        raise _Prompted
+
+    def read(self, size: int | None = -1, /) -> str:
+        raise _Prompted
+
+
+@contextmanager
+def built_in_cache(folder: Path, cache: Path, name: str) -> Iterator[Path]:
+    r"""The mirror of :obj:`folder` in the cache dir (:func:`mirror_folder`), for a block
+    that constructs a dataset on it: the block holds a lock on the mirror (processes
+    that open the same dataset take turns, so none reads processed files another is
+    still writing) and runs under :func:`processed_files_checked`.
+
+    Args:
+        folder (Path): the dataset's folder under the data root.
+        cache (Path): the writable cache dir.
+        name (str): the dataset name, for messages.
+
+    Yields:
+        Path: the mirror folder.
+    """
+    mirror = mirror_folder(folder, cache)
+    allow_pyg_storage_globals()
+    with file_lock(mirror.parent / f".{mirror.name}.lock"), \
+            processed_files_checked(mirror, name):
+        yield mirror
+
+
 @contextmanager
 def _stdin_detached(name: str) -> Iterator[None]:
     stdin = sys.stdin
-    sys.stdin = io.StringIO()
+    sys.stdin = _NoAnswers()
     try:
         yield
-    except EOFError:
+    except _Prompted:  # other EOFErrors, e.g. of a truncated file, are not questions
         raise GkdError(f"ogb asked an interactive question while opening '{name}': its "
                        f"RELEASE_v*.txt marker or raw files are missing or outdated") from None
     finally:
@@ -131,7 +189,5 @@ def open_ogb_dataset(make: Callable[[str], Any], name: str, folder: Path, cache:
             raw files are missing or outdated), or a processed file cannot be read
             weights-only (:func:`processed_files_checked`).
     """
-    mirror = mirror_folder(folder, cache)
-    allow_pyg_storage_globals()
-    with _stdin_detached(name), processed_files_checked(mirror, name):
+    with built_in_cache(folder, cache, name) as mirror, _stdin_detached(name):
         return make(str(mirror.parent))

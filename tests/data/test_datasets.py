@@ -99,6 +99,55 @@ def test_ogbn_loads_through_the_real_ogb_path(tmp_path):
     assert not (folder / "processed").exists()
 
 
+class _Tampered:
+    def __reduce__(self):
+        return (print, ("code from the cache ran",))
+
+
+@pytest.mark.parametrize("extra", ["pre_transform.pt", "pre_filter.pt"])
+def test_the_extra_processed_files_pyg_unpickles_are_read_weights_only(tmp_path, capsys, extra):
+    _write_tiny_ogbn_arxiv(tmp_path / "data")
+    load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "cache")
+    (processed,) = (tmp_path / "cache").rglob("processed")
+    torch.save(_Tampered(), processed / extra)
+    with pytest.raises(GkdError, match="cannot be read weights-only .*delete that folder"):
+        load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "cache")
+    assert "code from the cache ran" not in capsys.readouterr().out
+
+
+def test_changed_raw_files_get_fresh_processed_files(tmp_path):
+    folder = _write_tiny_ogbn_arxiv(tmp_path / "data")
+    first = load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "cache")
+    _write_csv_gz(folder / "raw" / "node-label.csv.gz", [2] * 6 + [1] * 6)
+    again = load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "cache")
+    assert first.y.tolist() != again.y.tolist() == [2] * 6 + [1] * 6
+
+
+def test_a_truncated_ogb_file_is_named_as_such_not_as_a_prompt(tmp_path):
+    folder = _write_tiny_ogbn_arxiv(tmp_path)
+    data = (folder / "raw" / "node-feat.csv.gz").read_bytes()
+    (folder / "raw" / "node-feat.csv.gz").write_bytes(data[:len(data) // 2])
+    with pytest.raises(GkdError, match="cannot read the files in .*truncated, corrupt"):
+        load_dataset("ogbn-arxiv", root=tmp_path, cache=tmp_path / "cache")
+
+
+def test_an_unusable_cache_dir_is_named(tmp_path):
+    _write_tiny_ogbn_arxiv(tmp_path / "data")
+    (tmp_path / "a_file").write_text("x")
+    with pytest.raises(GkdError, match="cannot use the cache dir .*a_file.*GKD_CACHE_DIR"):
+        load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "a_file" / "cache")
+
+
+def test_a_loader_question_is_an_error_and_other_end_of_file_errors_pass():
+    from gkd.data.ogb import _stdin_detached
+
+    with pytest.raises(GkdError, match="ogb asked an interactive question while opening 'x'"):
+        with _stdin_detached("x"):
+            input("Will you update the dataset now? (y/N)")
+    with pytest.raises(EOFError, match="truncated"), _stdin_detached("x"):
+        raise EOFError("truncated")
+
+
 def test_ogbn_without_release_marker_fails_instead_of_prompting(tmp_path):
     folder = _write_tiny_ogbn_arxiv(tmp_path)
     (folder / "RELEASE_v1.txt").unlink()

@@ -214,6 +214,13 @@ def test_an_edge_into_another_graph_is_named(sized_graphs, stored):
     with pytest.raises(GkdError, match="node id"):
         _task(_Stored(sized_graphs) if stored else sized_graphs)
 
+def test_ogbg_sources_name_ogbs_download_files():
+    from gkd.data.graphsets import graph_dataset_spec
+
+    assert "csv_mol_download/hiv.zip" in graph_dataset_spec("ogbg-molhiv").source
+    assert "csv_mol_download/bace.zip" in graph_dataset_spec("ogbg-molbace").source
+
+
 class _Tampered:
     def __reduce__(self):
         return (print, ("code from the cache ran",))

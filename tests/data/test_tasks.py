@@ -123,7 +123,12 @@ def test_protocol_dataset_mismatch_is_named():
 @pytest.mark.parametrize("name, nodes, edges", [("citeseer", 2110, 3668),
                                                 ("a-photo", 7487, 119043)])
 def test_cpf_statistics_match_the_protocol(data_root, name, nodes, edges):
-    task = load_node_task(name, "cpf", root=data_root)
+    from gkd.errors import DatasetNotFoundError
+
+    try:
+        task = load_node_task(name, "cpf", root=data_root)
+    except DatasetNotFoundError:
+        pytest.skip(f"{name} is not in the data root")
     assert (task.sizes()["num_nodes"], task.sizes()["num_edges"]) == (nodes, edges)
 
 
