@@ -347,6 +347,23 @@ def largest_connected_component(data: Data) -> Data:
     return data
 
 
+def _check_used(protocol: str, setting: str, has_masks: bool, split_rate: float | None,
+                per_class: tuple[int, int], fractions: tuple[float, float]) -> None:
+    r"""Refuses split arguments, given other than their defaults, that the protocol would
+    ignore (a sweep over them would silently measure one split)."""
+    planetoid_krd = protocol == "krd" and has_masks
+    unused = [name for name, ignored in (
+        ("split_rate", split_rate is not None and (setting != "inductive" or planetoid_krd)),
+        ("train_per_class / val_per_class",
+         per_class != (20, 30) and not (protocol == "cpf" or (protocol == "krd" and
+                                                              not has_masks))),
+        ("fractions", protocol != "random" and fractions not in ((0.6, 0.2), [0.6, 0.2])),
+    ) if ignored]
+    if unused:
+        raise GkdError(f"the {protocol} protocol ({setting}) does not use "
+                       f"{', '.join(unused)}")
+
+
 def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transductive",
                    seed: int = 0, split_rate: float | None = None, train_per_class: int = 20,
                    val_per_class: int = 30, fractions: tuple[float, float] = (0.6, 0.2),
@@ -381,15 +398,20 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
         GkdError: a malformed graph (see :func:`check_graph`), a seed that is not a
             non-negative integer, an unknown protocol or setting, ``public`` / ``ogb`` on a
             graph without masks, a split the protocol cannot draw (too few nodes of a
-            class, bad fractions, an empty inductive hold-out), or split indices
-            :class:`NodeTask` rejects (e.g. an empty split).
+            class, bad fractions, an empty inductive hold-out), split arguments given
+            that the protocol and setting do not use (``split_rate`` outside the inductive
+            setting or under ``krd`` with official masks, per-class counts outside
+            ``cpf``, ``fractions`` outside ``random``), or split indices :class:`NodeTask`
+            rejects (e.g. an empty split).
     """
     seed = check_seed(seed)
     info = dict(info or {}, protocol=protocol)
     check_graph(data, simple=False)  # NodeTask checks the structure of what it gets
+    has_masks = getattr(data, "train_mask", None) is not None
+    _check_used(protocol, setting, has_masks, split_rate, (train_per_class, val_per_class),
+                fractions)
     if split_rate is None:
         split_rate = 0.1 if protocol == "krd" else 0.2
-    has_masks = getattr(data, "train_mask", None) is not None
     if protocol == "krd" and has_masks:
         return _krd_planetoid_task(data, setting, seed, info)
     if protocol == "cpf" or protocol == "krd":  # krd without masks: the cpf split

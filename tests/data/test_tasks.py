@@ -243,6 +243,25 @@ def test_krd_protocol_without_masks_is_cpf_with_a_tenth_held_out(csbm):
     assert krd.fingerprint() == cpf.fingerprint() and krd.info["split_rate"] == 0.1
 
 
+@pytest.mark.parametrize("protocol, setting, options, unused", [
+    ("cpf", "transductive", {"split_rate": 0.3}, "split_rate"),
+    ("random", "inductive", {"train_per_class": 5}, "train_per_class / val_per_class"),
+    ("cpf", "inductive", {"fractions": (0.5, 0.2)}, "fractions"),
+])
+def test_split_arguments_the_protocol_ignores_are_refused(csbm, protocol, setting, options,
+                                                          unused):
+    with pytest.raises(GkdError, match=f"the {protocol} protocol \\({setting}\\) does not "
+                                       f"use {unused}"):
+        make_node_task(csbm, protocol, setting=setting, **options)
+
+
+def test_krd_on_a_graph_with_masks_refuses_a_hold_out_share():
+    data = _planetoid_like()
+    with pytest.raises(GkdError, match="the krd protocol \\(inductive\\) does not use "
+                                       "split_rate"):
+        make_node_task(data, "krd", setting="inductive", split_rate=0.3)
+
+
 def test_a_given_hold_out_must_be_test_nodes_of_an_inductive_task():
     data = _planetoid_like()
     index = [torch.tensor(n) for n in ([0, 1], [2, 3], [4, 5, 6])]
