@@ -35,6 +35,6 @@ for _name, _values in _GLNN_PRODUCTION.items():
                                                              _values)}
 
 # GLNN's accuracy-vs-latency figure: ogbn-products, 10 nodes, 3-layer SAGE against a
-# 3-layer MLP of width 2048, on a GPU; the timing protocol is not documented.
+# 3-layer MLP of width 2048; neither the hardware nor the timing protocol is documented.
 PUBLISHED_SPEED = {"dataset": "ogbn-products", "teacher_ms": 2071.3, "student_ms": 7.56,
                    "speedup": 273.0, "label": "paper figure; protocol unverified"}
