@@ -226,11 +226,13 @@ class DatasetSpec:
     source: str
 
 
+# datasets/README.md is not installed with the package
+DATA_GUIDE = "see datasets/README.md in the gkd repository"
 _PLANETOID_SOURCE = ("the Planetoid files ind.{p}.* from github.com/kimiyoung/planetoid (data/); "
-                     "see datasets/README.md")
-_NPZ_SOURCE = "{f} from github.com/shchur/gnn-benchmark (data/npz/); see datasets/README.md"
+                     + DATA_GUIDE)
+_NPZ_SOURCE = "{f} from github.com/shchur/gnn-benchmark (data/npz/); " + DATA_GUIDE
 _OGB_SOURCE = ("snap.stanford.edu/ogb/data/nodeproppred/{z}.zip, unzipped and renamed to "
-               "ogb/{d}/; see datasets/README.md")
+               "ogb/{d}/; " + DATA_GUIDE)
 
 
 def _planetoid(name: str, folder: str) -> DatasetSpec:

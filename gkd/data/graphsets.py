@@ -21,7 +21,7 @@ import torch
 from torch import Tensor
 from torch_geometric.data import Batch, Data, InMemoryDataset
 
-from gkd.data.datasets import cache_dir, dataset_folder, files_read
+from gkd.data.datasets import DATA_GUIDE, cache_dir, dataset_folder, files_read
 from gkd.data.ogb import built_in_cache, open_ogb_dataset
 from gkd.data.splits import check_fractions, check_seed, check_split_index
 from gkd.errors import GkdError
@@ -55,7 +55,7 @@ def _tu(name: str, tu_name: str, extra: tuple[str, ...] = ()) -> GraphSetSpec:
                   ("A", "graph_indicator", "graph_labels", "node_labels") + extra)
     return GraphSetSpec(name, f"TU/{tu_name}", files,
                         f"{tu_name}.zip from chrsmrrs.github.io/datasets (TUDataset), unzipped "
-                        f"into TU/{tu_name}/raw/; see datasets/README.md")
+                        f"into TU/{tu_name}/raw/; {DATA_GUIDE}")
 
 
 def _ogbg(name: str) -> GraphSetSpec:
