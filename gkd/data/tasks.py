@@ -347,6 +347,10 @@ def largest_connected_component(data: Data) -> Data:
     return data
 
 
+_PER_CLASS = (20, 30)  # cpf training and validation nodes per class
+_FRACTIONS = (0.6, 0.2)  # random training and validation shares
+
+
 def _check_used(protocol: str, setting: str, has_masks: bool, split_rate: float | None,
                 per_class: tuple[int, int], fractions: tuple[float, float]) -> None:
     r"""Refuses split arguments, given other than their defaults, that the protocol would
@@ -355,9 +359,9 @@ def _check_used(protocol: str, setting: str, has_masks: bool, split_rate: float 
     unused = [name for name, ignored in (
         ("split_rate", split_rate is not None and (setting != "inductive" or planetoid_krd)),
         ("train_per_class / val_per_class",
-         per_class != (20, 30) and not (protocol == "cpf" or (protocol == "krd" and
-                                                              not has_masks))),
-        ("fractions", protocol != "random" and fractions not in ((0.6, 0.2), [0.6, 0.2])),
+         per_class != _PER_CLASS and not (protocol == "cpf" or (protocol == "krd" and
+                                                                 not has_masks))),
+        ("fractions", protocol != "random" and fractions not in (_FRACTIONS, list(_FRACTIONS))),
     ) if ignored]
     if unused:
         raise GkdError(f"the {protocol} protocol ({setting}) does not use "
@@ -365,8 +369,9 @@ def _check_used(protocol: str, setting: str, has_masks: bool, split_rate: float 
 
 
 def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transductive",
-                   seed: int = 0, split_rate: float | None = None, train_per_class: int = 20,
-                   val_per_class: int = 30, fractions: tuple[float, float] = (0.6, 0.2),
+                   seed: int = 0, split_rate: float | None = None,
+                   train_per_class: int = _PER_CLASS[0], val_per_class: int = _PER_CLASS[1],
+                   fractions: tuple[float, float] = _FRACTIONS,
                    info: dict | None = None) -> NodeTask:
     r"""Builds the :class:`NodeTask` of :obj:`protocol` for one seed.
 

@@ -57,6 +57,15 @@ class CSRGraph:
         self.col = self.col.long()  # pair keys such as col * N + target need 64 bits
 
     @classmethod
+    def _built(cls, rowptr: Tensor, col: Tensor) -> CSRGraph:
+        r"""A graph whose offsets and ids are valid by construction: the checks of the
+        constructor are skipped (they cost a pass over the edges on every call of a hot
+        path such as :func:`~gkd.ops.pair_dot`)."""
+        graph = object.__new__(cls)
+        graph.rowptr, graph.col = rowptr.long(), col.long()
+        return graph
+
+    @classmethod
     def from_edge_index(cls, edge_index: Tensor, num_nodes: int) -> CSRGraph:
         r"""Builds the CSR form of :obj:`edge_index` (source, target), grouped by target;
         the sources of one target keep their order in :obj:`edge_index`.
@@ -79,7 +88,7 @@ class CSRGraph:
         counts = torch.bincount(dst, minlength=num_nodes)
         rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=edge_index.device)
         torch.cumsum(counts, 0, out=rowptr[1:])
-        return cls(rowptr, src[order])
+        return cls._built(rowptr, src[order])
 
     @property
     def num_nodes(self) -> int:

@@ -81,7 +81,7 @@ def pair_dot(x: Tensor, pairs: Tensor) -> Tensor:
     rows, cols = pairs[0, order], pairs[1, order]
     # Rows already sorted: CSRGraph.from_edge_index would only sort them again.
     crow = torch.cat([rows.new_zeros(1), torch.bincount(rows, minlength=n).cumsum(0)])
-    mask = CSRGraph(crow, cols).to_sparse(x.new_ones(rows.numel()))
+    mask = CSRGraph._built(crow, cols).to_sparse(x.new_ones(rows.numel()))
     with quiet_sparse_csr():
         sorted_scores = torch.sparse.sampled_addmm(mask, x, x.t(), beta=0.0).values()
     inverse = torch.empty_like(order)
