@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import shlex
 import sys
 import tempfile
@@ -344,25 +345,51 @@ def _batch_sizes(text: str) -> tuple[int, ...]:
 def _speed(args: argparse.Namespace) -> None:
     import torch
 
-    from gkd.bench.speed import compare_speed, format_speed
+    from gkd.bench.speed import format_speed
     from gkd.bench.timing import TimingBudget
-    from gkd.data.tasks import default_protocol, load_node_task
-    from gkd.experiment import environment, hardware_line, node_config
-    from gkd.nn import MLP
-    from gkd.teachers import TRAINING_OPTIONS, build_teacher
+    from gkd.experiment import environment, hardware_line
 
     args.dataset = args.dataset.lower()
-    args.protocol = args.protocol or default_protocol(args.dataset)
     _check_writable(args.output)
     if args.threads:
         torch.set_num_threads(args.threads)
     overrides = _parse_sets(args.set)
-    training = sorted(set(overrides.get("teacher", {})) & set(TRAINING_OPTIONS))
-    if overrides.get("distiller") or training:
-        what = "distiller options" if overrides.get("distiller") else \
-            f"teacher training options ({', '.join(training)})"
-        raise GkdError(f"gkd speed times untrained models: {what} have no effect (set the "
-                       f"models' teacher.* and student.* options)")
+    if overrides.get("distiller"):
+        raise GkdError("gkd speed times untrained models: distiller options have no effect "
+                       "(set the models' teacher.* and student.* options)")
+    prepare = _link_speed if args.task == "link" else _node_speed
+    described, config, compare = prepare(args, overrides)
+    env = environment(args.device)
+    print(f"gkd speed: {args.dataset} · {args.task} · {args.setting} · teacher {args.teacher} "
+          f"({compare.keywords['num_hops']} hops) vs MLP", file=sys.stderr)
+    result = compare(batch_sizes=args.batch_sizes, device=args.device, seed=args.seed,
+                     budget=TimingBudget(max_seconds=args.max_seconds))
+    print(f"{format_speed(result)}\n{hardware_line(env)}")
+    _write_output(args, {"task": described, "config": config, "env": env, **result})
+
+
+def _refuse_training_options(overrides: dict[str, dict[str, Any]],
+                             options: Sequence[str]) -> None:
+    training = sorted(set(overrides.get("teacher", {})) & set(options))
+    if training:
+        raise GkdError(f"gkd speed times untrained models: teacher training options "
+                       f"({', '.join(training)}) have no effect (set the models' teacher.* "
+                       f"and student.* options)")
+
+
+def _node_speed(args: argparse.Namespace, overrides: dict[str, dict[str, Any]]
+                ) -> tuple[dict[str, Any], dict[str, Any], functools.partial]:
+    import torch
+
+    from gkd.bench.speed import compare_speed
+    from gkd.data.tasks import SETTINGS, default_protocol, load_node_task
+    from gkd.experiment import node_config
+    from gkd.nn import MLP
+    from gkd.teachers import TRAINING_OPTIONS, build_teacher
+
+    args.setting = _speed_setting(args, SETTINGS, "inductive")
+    args.protocol = args.protocol or default_protocol(args.dataset)
+    _refuse_training_options(overrides, TRAINING_OPTIONS)
     config = node_config(args.dataset, args.teacher, "glnn", overrides)
     task = load_node_task(args.dataset, args.protocol, setting=args.setting, seed=args.seed,
                           root=args.root)
@@ -371,16 +398,48 @@ def _speed(args: argparse.Namespace) -> None:
                             config["teacher"])
     student = MLP(task.num_features, out_channels=task.num_classes, **config["student"])
     hops = config["teacher"]["K"] if args.teacher == "appnp" else config["teacher"]["num_layers"]
-    env = environment(args.device)
-    print(f"gkd speed: {args.dataset} · {args.setting} · teacher {args.teacher} "
-          f"({hops} hops) vs MLP", file=sys.stderr)
-    result = compare_speed(task, teacher, student, num_hops=hops, batch_sizes=args.batch_sizes,
-                           device=args.device, seed=args.seed,
-                           budget=TimingBudget(max_seconds=args.max_seconds))
-    print(f"{format_speed(result)}\n{hardware_line(env)}")
-    _write_output(args, {"task": {"dataset": args.dataset, "protocol": args.protocol,
-                                  "setting": args.setting, "teacher": args.teacher},
-                         "config": config, "env": env, **result})
+    described = {"dataset": args.dataset, "kind": "node", "protocol": args.protocol,
+                 "setting": args.setting, "teacher": args.teacher}
+    return described, config, functools.partial(compare_speed, task, teacher, student,
+                                                num_hops=hops)
+
+
+def _link_speed(args: argparse.Namespace, overrides: dict[str, dict[str, Any]]
+                ) -> tuple[dict[str, Any], dict[str, Any], functools.partial]:
+    import torch
+
+    from gkd.bench.speed import compare_link_speed
+    from gkd.data.links import LINK_SETTINGS, load_link_task
+    from gkd.link_teachers import LINK_TEACHERS, LINK_TRAINING_OPTIONS, build_link_teacher
+    from gkd.linkpred import build_link_student, link_config
+
+    if args.teacher not in LINK_TEACHERS:
+        raise GkdError(f"--task link takes a link teacher: {', '.join(LINK_TEACHERS)}; got "
+                       f"{args.teacher}")
+    if args.protocol is not None:
+        raise GkdError("--protocol chooses a node split; --task link draws its link split "
+                       "(see --setting)")
+    args.setting = _speed_setting(args, LINK_SETTINGS, "production")
+    _refuse_training_options(overrides, LINK_TRAINING_OPTIONS)
+    config = link_config(args.dataset, args.teacher, "llp", overrides)
+    del config["distiller"]
+    task = load_link_task(args.dataset, args.setting, seed=args.seed, root=args.root)
+    torch.manual_seed(args.seed)
+    teacher = build_link_teacher(args.teacher, task.num_features, config["teacher"])
+    student = build_link_student(task.num_features, config["student"])
+    described = {"dataset": args.dataset, "kind": "link", "setting": args.setting,
+                 "teacher": args.teacher, **task.info}
+    return described, config, functools.partial(compare_link_speed, task, teacher, student,
+                                                num_hops=config["teacher"]["num_layers"])
+
+
+def _speed_setting(args: argparse.Namespace, settings: Sequence[str], default: str) -> str:
+    if args.setting is None:
+        return default
+    if args.setting not in settings:
+        raise GkdError(f"--task {args.task} takes --setting {' or '.join(settings)}; got "
+                       f"{args.setting}")
+    return args.setting
 
 
 def _bench(args: argparse.Namespace) -> None:
@@ -502,18 +561,25 @@ def build_parser() -> argparse.ArgumentParser:
     speed = commands.add_parser(
         "speed", help="time a teacher GNN against its student MLP on unseen-node queries",
         description="Inference-speed comparison: per-query latency "
-                    "for batches of unseen nodes, the teacher's time including L-hop "
-                    "neighbourhood gathering, and full-graph throughput. Models are "
-                    "untrained: timing does not depend on the weights.")
+                    "for batches of unseen nodes (or candidate links), the teacher's time "
+                    "including L-hop neighbourhood gathering, and full-graph throughput. "
+                    "Models are untrained: timing does not depend on the weights.")
     speed.add_argument("--dataset", required=True,
                        help="dataset name, e.g. cora or synthetic:products")
+    speed.add_argument("--task", default="node", choices=("node", "link"),
+                       help="node classification (default) or link prediction: queries are "
+                            "batches of candidate links, the models link predictors")
     speed.add_argument("--protocol", choices=PROTOCOLS,
-                       help="split protocol (default: ogb for ogbn-* datasets, cpf otherwise)")
-    speed.add_argument("--setting", default="inductive", choices=SETTINGS,
-                       help="queries come from test_ind when inductive (default)")
-    speed.add_argument("--teacher", default="sage", choices=TEACHERS)
-    speed.add_argument("--batch-sizes", type=_batch_sizes, default=(1, 10, 1000),
-                       metavar="K,K,...", help="query sizes (default: 1,10,1000)")
+                       help="node split protocol (default: ogb for ogbn-* datasets, cpf "
+                            "otherwise)")
+    speed.add_argument("--setting", choices=tuple(dict.fromkeys((*SETTINGS, *LINK_SETTINGS))),
+                       help="node queries come from test_ind when inductive (the default); "
+                            "link queries from the test pairs of the production (default) "
+                            "or transductive link split")
+    speed.add_argument("--teacher", default="sage", choices=TEACHERS,
+                       help=f"the GNN (default: sage; links: {', '.join(LINK_TEACHERS)})")
+    speed.add_argument("--batch-sizes", type=_batch_sizes, default=(1, 10, 100, 1000),
+                       metavar="K,K,...", help="query sizes (default: 1,10,100,1000)")
     _add_device(speed, "time")
     speed.add_argument("--threads", type=_positive_int,
                        help="intra-op CPU threads (default: torch's current setting)")

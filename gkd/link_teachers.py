@@ -41,6 +41,8 @@ FORMAT = 2  # bump when the meaning of a cached link teacher changes
 _LINK_TRAINING = {"lr": 0.005, "weight_decay": 0.0, "max_epochs": 1000, "patience": 100,
                   "edge_batch_size": 65536, "grad_clip": 1.0, "hits_k": 20,
                   "select_k": None}
+# The options that shape how a link teacher trains and is selected, not the model it is.
+LINK_TRAINING_OPTIONS = tuple(_LINK_TRAINING)
 _LINK_MODEL = {"hidden_channels": 256, "num_layers": 2, "dropout": 0.5, "decoder_layers": 2}
 _ENCODER_EXTRA = {"sage": {"aggr": "mean"}, "gcn": {}}
 _DATASET_DEFAULTS = {"a-photo": {"lr": 0.001}, "a-computer": {"lr": 0.001}}

@@ -8,7 +8,8 @@ weight, which scored lower on Cora's validation sets; on Cora the reference's dr
 and weight decay also gave the distilled student its best validation accuracy, see
 ``benchmarks/sweeps``). The
 reference trains SAGE with neighbour sampling; gkd trains every teacher full-batch on a
-sparse adjacency.
+sparse adjacency. ``gin`` is PyG's GIN with a fixed ε = 0 (GIN-0: a
+two-layer MLP on the node plus the sum of its neighbours, in every layer).
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 from torch import Tensor
-from torch_geometric.nn.models import GCN
+from torch_geometric.nn.models import GCN, GIN
 
 from gkd.config import merge_overrides
 from gkd.data.tasks import NodeTask
@@ -46,6 +47,7 @@ TEACHER_DEFAULTS: dict[str, dict[str, Any]] = {
             "weight_decay": 1e-2},
     "appnp": {**_MODEL, **_TRAINING, "hidden_channels": 64, "dropout": 0.5, "K": 10,
               "alpha": 0.1, "edge_dropout": 0.5, "weight_decay": 1e-2},
+    "gin": {**_MODEL, **_TRAINING, "dropout": 0.8},
 }
 
 # GLNN's OGB teachers (3 layers, batch norm); other datasets use the defaults above.
@@ -62,6 +64,7 @@ _BUILDERS: dict[str, Callable[..., torch.nn.Module]] = {
     "sage": lambda i, o, h, n, **kw: SAGE(i, h, n, o, **kw),
     "gat": lambda i, o, h, n, **kw: GAT(i, h, n, o, **kw),
     "appnp": lambda i, o, h, n, **kw: APPNP(i, h, n, o, **kw),
+    "gin": lambda i, o, h, n, **kw: GIN(i, h, n, o, **kw),
 }
 TEACHERS = tuple(TEACHER_DEFAULTS)
 
@@ -74,7 +77,8 @@ def teacher_config(name: str, dataset: str | None = None,
     (:func:`~gkd.config.merge_overrides`), and checked by :func:`check_sampling`.
 
     Args:
-        name (str): the teacher: ``"gcn"``, ``"sage"``, ``"gat"`` or ``"appnp"``.
+        name (str): the teacher: ``"gcn"``, ``"sage"``, ``"gat"``, ``"appnp"`` or
+            ``"gin"``.
         dataset (str, optional): the dataset name, matched case-insensitively; ``None``
             or a dataset without tuned defaults gives the plain defaults.
             (default: ``None``)
@@ -105,7 +109,8 @@ def build_teacher(name: str, in_channels: int, out_channels: int,
     ``batch_size``, ``fanouts``) are ignored.
 
     Args:
-        name (str): the teacher: ``"gcn"``, ``"sage"``, ``"gat"`` or ``"appnp"``.
+        name (str): the teacher: ``"gcn"``, ``"sage"``, ``"gat"``, ``"appnp"`` or
+            ``"gin"``.
         in_channels (int): the node feature size.
         out_channels (int): the number of classes.
         config (dict): the teacher configuration, e.g. from :func:`teacher_config`; it

@@ -24,7 +24,7 @@ def _gkd(capsys, *args):
 @pytest.mark.parametrize("args, message", [
     (["--dataset", "kora"], "unknown dataset 'kora'"),
     (["--dataset", "cora", "--seeds", "0"], "argument --seeds: must be at least 1"),
-    (["--dataset", "cora", "--teacher", "gin"], "argument --teacher: invalid choice: 'gin'"),
+    (["--dataset", "cora", "--teacher", "gine"], "argument --teacher: invalid choice: 'gine'"),
     (["--dataset", "cora", "--set", "teacher.heads=2"], "unknown teacher sage option(s) heads"),
     (["--dataset", "cora", "--set", "dropout=2"], "--set takes NAMESPACE.OPTION=VALUE"),
     (["--dataset", "cora", "--output", "/proc/x/y.json"], "--output /proc/x/y.json"),
@@ -205,9 +205,21 @@ def test_bench_then_report_from_the_command_line(capsys, tmp_path):
     record = json.loads(speed.read_text())
     assert [row["batch"] for row in record["rows"]] == [1, 4]
     assert record["env"]["threads"] == 1 and record["models"]["teacher"]["model"] == "SAGE"
-    assert main(["report", str(tmp_path / "out"), str(speed), "--out",
+    links = tmp_path / "link-speed.json"
+    try:
+        assert main(["speed", "--dataset", SMALL, "--task", "link", "--batch-sizes", "1,4",
+                     "--max-seconds", "0.2", "--threads", "1", "--set",
+                     "teacher.hidden_channels=16", "--output", str(links)]) == 0
+    finally:
+        torch.set_num_threads(threads)
+    link_record = json.loads(links.read_text())
+    assert link_record["task"]["kind"] == "link" and link_record["setup"]["queries"] == "links"
+    assert link_record["task"]["setting"] == "production"
+    assert link_record["config"]["teacher"]["hidden_channels"] == 16
+    assert main(["report", str(tmp_path / "out"), str(speed), str(links), "--out",
                  str(tmp_path / "report")]) == 0
     assert (tmp_path / "report" / "report.html").is_file()
+    assert "production link queries" in (tmp_path / "report" / "report.md").read_text()
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -223,6 +235,16 @@ def test_bench_then_report_from_the_command_line(capsys, tmp_path):
      "teacher training options (lr, max_epochs) have no effect"),
     (["speed", "--dataset", SMALL, "--batch-sizes", "99999999999999999999999"],
      "argument --batch-sizes: must be below 2**31"),
+    (["speed", "--dataset", SMALL, "--task", "link", "--teacher", "gat"],
+     "--task link takes a link teacher: sage, gcn; got gat"),
+    (["speed", "--dataset", SMALL, "--task", "link", "--setting", "inductive"],
+     "--task link takes --setting transductive or production; got inductive"),
+    (["speed", "--dataset", SMALL, "--setting", "production"],
+     "--task node takes --setting transductive or inductive; got production"),
+    (["speed", "--dataset", SMALL, "--task", "link", "--protocol", "cpf"],
+     "--protocol chooses a node split"),
+    (["speed", "--dataset", SMALL, "--task", "link", "--set", "teacher.edge_batch_size=8"],
+     "teacher training options (edge_batch_size) have no effect"),
 ])
 def test_new_commands_report_bad_input_in_one_line(capsys, argv, message):
     if "cuda:7" in argv and torch.cuda.is_available():

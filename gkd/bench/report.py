@@ -19,6 +19,7 @@ from typing import Any
 from gkd.bench.config import TASK_FIELDS
 from gkd.bench.published import GLNN_SOURCE, PUBLISHED, PUBLISHED_SPEED
 from gkd.bench.runner import NODE_RESULTS, config_id, record_key
+from gkd.bench.speed import query_kind
 from gkd.bench.summary import (
     check_run_records,
     paired_differences,
@@ -188,16 +189,21 @@ def _speed_tables(speed: dict[str, Any]) -> tuple[str, list[list[str]]]:
     def describe(m: dict[str, Any]) -> str:
         return f"{m['model']} ({m['layers']} layers, width {m['hidden']}, {m['params']:,} params)"
 
-    title = (f"{task['dataset']} · {task['setting']} queries · {describe(models['teacher'])} "
-             f"against {describe(models['student'])} · {hardware_line(speed['env'])}")
-    table = [["Query nodes", "Teacher ms (IQR)", "Student ms (IQR)", "Speed-up", "Repeats"]]
+    queries = query_kind(speed)
+    kind = " link" if queries == "links" else ""
+    title = (f"{task['dataset']} · {task['setting']}{kind} queries · "
+             f"{describe(models['teacher'])} against {describe(models['student'])} · "
+             f"{hardware_line(speed['env'])}")
+    table = [[f"Query {queries}", "Teacher ms (IQR)", "Student ms (IQR)", "Speed-up",
+              "Repeats"]]
     for row in speed["rows"]:
         t, s = row["teacher_ms"], row["student_ms"]
         table.append([str(row["batch"]), f"{t['median']:.3f} ({t['iqr']:.3f})",
                       f"{s['median']:.4f} ({s['iqr']:.4f})", f"{row['speedup']:.1f}×",
                       f"{t['repeats']} / {s['repeats']}"])
     full = speed["full_graph"]
-    table.append([f"all {full['nodes']:,} (throughput)",
+    embedding = ", embeddings" if queries == "links" else ""
+    table.append([f"all {full['nodes']:,} nodes (throughput{embedding})",
                   f"{full['teacher']['nodes_per_second']:,.0f} nodes/s",
                   f"{full['student']['nodes_per_second']:,.0f} nodes/s "
                   f"(batch {full['student_batch']:,})", f"{full['speedup']:.1f}×",
@@ -320,6 +326,8 @@ def _matching_rows(rows: list[dict[str, Any]], speed: dict[str, Any]) -> list[di
     that share one setting, protocol and teacher, those of the run's task where there are
     such rows (the setting first)."""
     task = speed["task"]
+    if query_kind(speed) != "nodes":
+        return []  # the run records are node classification's
     fields = ("setting", "protocol", "teacher")
     same = [row for row in rows if row["dataset"] == task["dataset"]
             and _same_architecture(row, speed, "student")]
@@ -380,7 +388,7 @@ def plot_latency_by_batch(speeds: list[dict[str, Any]], path: Path) -> Path | No
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     for i, speed in enumerate(speeds):
         batches = [r["batch"] for r in speed["rows"]]
-        name = speed["task"]["dataset"]
+        name = speed["task"]["dataset"] + (" links" if query_kind(speed) == "links" else "")
         for key, style, who in (("teacher_ms", "-o", "teacher"), ("student_ms", "--s", "MLP")):
             ax.errorbar(batches, [r[key]["median"] for r in speed["rows"]],
                         yerr=[[r[key]["median"] - r[key]["q25"] for r in speed["rows"]],
@@ -388,7 +396,7 @@ def plot_latency_by_batch(speeds: list[dict[str, Any]], path: Path) -> Path | No
                         fmt=style, color=f"C{i}", capsize=3, label=f"{name} {who}")
     ax.set_xscale("log")
     ax.set_yscale("log")
-    ax.set_xlabel("query nodes")
+    ax.set_xlabel("query size (nodes, or links)")
     ax.set_ylabel("latency ms (median, IQR bars)")
     ax.set_title("Per-query latency")
     ax.legend(fontsize=7)
@@ -454,7 +462,9 @@ def write_report(results: Results, out: str | Path) -> dict[str, Path]:
                    ("p", "Median and interquartile range over repeats after warm-up; the "
                          "teacher's time includes gathering each query's full L-hop "
                          "neighbourhood from the host CSR graph, the student's is one MLP "
-                         "forward on the query features. For reference, GLNN's figure gives "
+                         "forward on the query features (for link queries: both endpoints' "
+                         "neighbourhoods or features, the encoder and the decoder). For "
+                         "reference, GLNN's figure gives "
                          f"{PUBLISHED_SPEED['teacher_ms']} ms against "
                          f"{PUBLISHED_SPEED['student_ms']} ms "
                          f"({PUBLISHED_SPEED['speedup']:.0f}×) on "

@@ -3,7 +3,15 @@ import time
 import pytest
 import torch
 
-from gkd.bench.speed import compare_speed, draw_queries, query_pool
+from gkd.bench.speed import (
+    compare_link_speed,
+    compare_speed,
+    draw_queries,
+    link_queries,
+    link_query_pool,
+    node_queries,
+    query_pool,
+)
 from gkd.bench.timing import TimingBudget, summarize_ms, time_calls
 from gkd.data import make_node_task
 from gkd.nn import MLP, SAGE
@@ -97,3 +105,81 @@ def test_query_sizes_cut_to_the_pool_are_timed_once_and_named(csbm):
     assert f"were cut to it ({pool + 1} -> {pool})" in table
     assert "teacher SAGE: 3 layers, width 16" in table and "student MLP: 2 layers" in table
     assert "the teacher has 3 layers and the student 2" in table  # not a like-for-like ratio
+
+
+def test_node_queries_give_the_full_graph_outputs(csbm):
+    from gkd.ops import adjacency
+
+    teacher = SAGE(csbm.num_features, 16, 2, 3, aggr="mean").eval()
+    student = MLP(csbm.num_features, 32, 3).eval()
+    queries = torch.tensor([5, 17, 2, 400])
+    teacher_query, student_query = node_queries(teacher, student, csbm, 2,
+                                                torch.device("cpu"))
+    with torch.inference_mode():
+        full = teacher(csbm.x, adjacency(csbm.edge_index, csbm.num_nodes))
+        assert torch.allclose(teacher_query(queries), full[queries], atol=1e-5)
+        assert torch.allclose(student_query(queries), student(csbm.x)[queries])
+
+
+def _link_models(task):
+    from gkd.link_teachers import build_link_teacher, link_teacher_config
+    from gkd.linkpred import LINK_STUDENT_DEFAULTS, build_link_student
+
+    torch.manual_seed(0)
+    small = {"hidden_channels": 16}
+    teacher = build_link_teacher("sage", task.num_features, link_teacher_config("sage", None,
+                                                                                 small))
+    student = build_link_student(task.num_features, {**LINK_STUDENT_DEFAULTS, **small})
+    return teacher.eval(), student.eval()
+
+
+def test_link_queries_give_the_full_graph_scores(csbm):
+    from gkd.data import make_link_task
+    from gkd.ops import adjacency
+
+    task = make_link_task(csbm, "production", seed=0)
+    teacher, student = _link_models(task)
+    graph = task.full_graph
+    pool = link_query_pool(task)
+    test = task.tests["test"]
+    assert pool.size(1) == test.pos.size(1) + test.neg.size(1)
+    assert torch.equal(pool, torch.cat([test.pos, test.neg], dim=1))
+    pairs = torch.cat([pool[:, :6], pool[:, :2].flip(0)], dim=1)  # endpoints repeat
+    teacher_query, student_query = link_queries(teacher, student, graph, 2,
+                                                torch.device("cpu"))
+    with torch.inference_mode():
+        full = teacher(graph.x, adjacency(graph.edge_index, graph.num_nodes), pairs)
+        assert torch.allclose(teacher_query(pairs), full, atol=1e-5)
+        assert torch.allclose(student_query(pairs), student(graph.x, None, pairs), atol=1e-6)
+
+
+def test_compare_link_speed_times_links_and_embeddings(csbm):
+    from gkd.bench.speed import format_speed
+    from gkd.data import make_link_task
+    from gkd.errors import GkdError
+
+    task = make_link_task(csbm, "transductive", seed=0)
+    teacher, student = _link_models(task)
+    result = compare_link_speed(task, teacher, student, num_hops=2, batch_sizes=(1, 5),
+                                budget=FAST, full_budget=FAST)
+    assert [row["batch"] for row in result["rows"]] == [1, 5]
+    assert result["setup"]["queries"] == "links"
+    assert result["setup"]["query_pool"] == link_query_pool(task).size(1)
+    assert result["full_graph"]["nodes"] == csbm.num_nodes
+    assert result["models"]["student"]["params"] == sum(p.numel() for p in student.parameters())
+    assert result["models"]["teacher"]["layers"] == 2
+    table = format_speed(result)
+    assert table.splitlines()[0].split()[0] == "links" and "encoders only" in table
+    with pytest.raises(GkdError, match="graph-free student"):
+        compare_link_speed(task, student, teacher, num_hops=2, budget=FAST)
+
+
+def test_link_queries_draw_whole_pairs(csbm):
+    from gkd.data import make_link_task
+
+    pool = link_query_pool(make_link_task(csbm, "transductive", seed=0))
+    keys = set(map(tuple, pool.t().tolist()))
+    for pairs in draw_queries(pool, 7, count=3, seed=1):
+        assert pairs.shape == (2, 7)
+        assert set(map(tuple, pairs.t().tolist())) <= keys
+        assert len(set(map(tuple, pairs.t().tolist()))) == 7

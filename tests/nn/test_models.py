@@ -96,8 +96,8 @@ def test_teacher_config_overrides_are_checked():
         teacher_config("gcn", overrides={"heads": 2})
     with pytest.raises(GkdError, match="takes an integer"):
         teacher_config("gcn", overrides={"num_layers": 2.5})
-    with pytest.raises(GkdError, match="unknown teacher 'gin'"):
-        teacher_config("gin")
+    with pytest.raises(GkdError, match="unknown teacher 'gine'"):
+        teacher_config("gine")
     with pytest.raises(GkdError, match="aggr do not apply to teacher gcn"):
         build_teacher("gcn", 8, 3, teacher_config("sage"))
 
