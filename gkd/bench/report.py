@@ -337,31 +337,46 @@ def _matching_rows(rows: list[dict[str, Any]], speed: dict[str, Any]) -> list[di
     return [row for row in same if all(row[f] == best[f] for f in fields)]
 
 
+def _timed_models(rows: list[dict[str, Any]], speed: dict[str, Any]
+                  ) -> list[tuple[str, str, dict[str, Any]]]:
+    r"""``(model, label, row)`` of the trained models whose architecture the speed run
+    timed (see :func:`_matching_rows`): the teacher (unless another, e.g. VQGraph's
+    tokenizer), the MLP and each method's student."""
+    matching = _matching_rows(rows, speed)
+    if not matching:
+        return []
+    mixed = _mixed_tasks(rows)
+    models = [(model, label, row) for model, label, row in _reference_models(matching, mixed)
+              if model != "teacher" or _same_architecture(row, speed, "teacher")]
+    return models + [("student", f"{_method(row, mixed)} student", row) for row in matching]
+
+
+def _speed_accuracy(rows: list[dict[str, Any]], speed: dict[str, Any]) -> str | None:
+    r"""A line with the test accuracy of the timed architectures from the run records,
+    or ``None`` where there are none."""
+    models = _timed_models(rows, speed)
+    if not models:
+        return None
+    row = models[-1][2]
+    scores = "; ".join(f"{label} {mean_std(**found['summary'][model][found['metric']])}"
+                        for model, label, found in models)
+    return (f"Test accuracy of these architectures, trained ({row['protocol']} protocol, "
+            f"{row['setting']}, {row['metric']}, {row['seeds']} seeds): {scores}.")
+
+
 def plot_accuracy_vs_latency(rows: list[dict[str, Any]], speeds: list[dict[str, Any]],
                              path: Path) -> Path | None:
     r"""Accuracy against per-query latency (10 nodes, log scale) for every dataset that
     has both accuracy and speed results: the teacher at the GNN's latency, the MLP and
     the students at the MLP's."""
     points = []
-    mixed = _mixed_tasks(rows)
     for speed in speeds:
-        dataset = speed["task"]["dataset"]
-        matching = _matching_rows(rows, speed)
-        if not matching:
-            continue
         latency = _latency_row(speed)
-        metric = matching[0]["metric"]
-        for model, label, row in _reference_models(matching, mixed):
-            if model == "teacher" and not _same_architecture(row, speed, "teacher"):
-                continue  # another teacher than the timed one (e.g. VQGraph's tokenizer)
+        for model, label, row in _timed_models(rows, speed):
             side = "teacher_ms" if model == "teacher" else "student_ms"
-            points.append((dataset, label, latency[side]["median"],
-                           row["summary"][model][metric]["mean"],
-                           "o" if model == "teacher" else "s"))
-        for row in matching:
-            points.append((dataset, f"{_method(row, mixed)} student",
-                           latency["student_ms"]["median"],
-                           row["summary"]["student"][metric]["mean"], "^"))
+            marker = {"teacher": "o", "mlp": "s", "student": "^"}[model]
+            points.append((speed["task"]["dataset"], label, latency[side]["median"],
+                           row["summary"][model][row["metric"]]["mean"], marker))
     if not points:
         return None
     plt = _pyplot()
@@ -471,7 +486,8 @@ def write_report(results: Results, out: str | Path) -> dict[str, Path]:
                          f"{PUBLISHED_SPEED['dataset']} ({PUBLISHED_SPEED['label']}).")]
         for speed in results.speeds:
             title, table = _speed_tables(speed)
-            blocks += [("p", title), ("table", table)]
+            accuracy = _speed_accuracy(rows, speed)
+            blocks += [("p", title), ("table", table), *([("p", accuracy)] if accuracy else [])]
     if plots:
         blocks.append(("h2", "Plots"))
         blocks += [("img", (title, file)) for title, file in plots]

@@ -61,6 +61,9 @@ def test_report_has_tables_published_numbers_and_plots(results, tmp_path):
            "+1.46 |" in markdown
     assert "Config" not in markdown  # one configuration per task: no column for it
     assert "| 10 | 20.000 (2.000) | 0.1000 (0.0100) | 200.0× | 100 / 100 |" in markdown
+    # the speed run (inductive queries) is paired with the inductive records' accuracy
+    assert "trained (cpf protocol, inductive, test_prod, 3 seeds): teacher (sage) " \
+           "81.00 ± 1.00; MLP 61.00 ± 1.00; glnn student 79.00 ± 1.00." in markdown
     page = files["report.html"].read_text()
     assert page.count("data:image/png;base64,") == 3 and "<table>" in page
     for name in ("accuracy.png", "accuracy_vs_latency.png", "latency.png"):
@@ -308,3 +311,19 @@ def test_no_pairs_when_the_baseline_has_several_configurations():
     krd = [_method_record("krd", seed, 82) for seed in range(3)]
     assert paired_differences(first + second + krd) == []
     assert len(paired_differences(first + krd)) == 1
+
+
+def test_link_speed_tables_say_links_and_pair_with_no_accuracy(results, tmp_path):
+    pytest.importorskip("matplotlib")
+    links = _speed("cora")
+    links["task"] = {"dataset": "cora", "kind": "link", "setting": "production",
+                     "teacher": "sage"}
+    links["setup"] = {"queries": "links"}
+    (results / "speed.json").write_text(json.dumps(links))
+    loaded = load_results([results / "bench", results / "speed.json"])
+    files = write_report(loaded, tmp_path / "report")
+    markdown = files["report.md"].read_text()
+    assert "cora · production link queries" in markdown and "| Query links |" in markdown
+    assert "all 500 nodes (throughput, embeddings)" in markdown
+    assert "Test accuracy of these architectures" not in markdown
+    assert "accuracy_vs_latency.png" not in files
