@@ -559,7 +559,8 @@ def build_parser() -> argparse.ArgumentParser:
     linkpred.set_defaults(run=_linkpred)
 
     speed = commands.add_parser(
-        "speed", help="time a teacher GNN against its student MLP on unseen-node queries",
+        "speed", help="time a teacher GNN against its student MLP on unseen-node (or link) "
+                 "queries",
         description="Inference-speed comparison: per-query latency "
                     "for batches of unseen nodes (or candidate links), the teacher's time "
                     "including L-hop neighbourhood gathering, and full-graph throughput. "

@@ -99,7 +99,7 @@ def _read_file(path: Path, results: Results, strict: bool) -> None:
                                      for run in obj["runs"]], path)
     elif strict:
         raise GkdError(f"{path}: not a gkd result file (expected gkd bench JSON lines, or "
-                       f"gkd distill / gkd speed JSON of a node task)")
+                       f"gkd distill JSON of a node task, or gkd speed JSON)")
     else:
         return
     results.sources.append(str(path))
@@ -347,7 +347,8 @@ def _timed_models(rows: list[dict[str, Any]], speed: dict[str, Any]
         return []
     mixed = _mixed_tasks(rows)
     models = [(model, label, row) for model, label, row in _reference_models(matching, mixed)
-              if model != "teacher" or _same_architecture(row, speed, "teacher")]
+              if model != "teacher" or (row["teacher"] == speed["task"].get("teacher")
+                                        and _same_architecture(row, speed, "teacher"))]
     return models + [("student", f"{_method(row, mixed)} student", row) for row in matching]
 
 

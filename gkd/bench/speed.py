@@ -115,7 +115,10 @@ def node_queries(teacher: torch.nn.Module, student: torch.nn.Module, graph: Data
     The teacher's gathers the :obj:`num_hops`-hop neighbourhood of the queries from
     :obj:`graph` in CSR form on the host, relabels it, builds its adjacency, gathers and
     moves the features, runs the GNN and selects the queries' rows; the student's gathers
-    and moves the queries' feature rows and runs the MLP.
+    and moves the queries' feature rows and runs the MLP. The outputs are the full graph's,
+    except where the teacher reads more than its targets' in-neighbourhoods: GCN and APPNP
+    normalise with the degrees of the outermost gathered nodes, and a graph-mode
+    ``layer_norm`` normalises over the gathered nodes (the work is the same).
 
     Args:
         teacher (torch.nn.Module): a GNN taking ``(x, adj_t)``, in eval mode on :obj:`device`.
@@ -149,6 +152,7 @@ def link_queries(teacher: LinkPredictor, student: LinkPredictor, graph: Data, nu
     from :obj:`graph` in CSR form on the host, relabels it, builds its adjacency, gathers
     and moves the features, encodes them and decodes the pairs; the student's gathers and
     moves both endpoints' feature rows, encodes them with its MLP and decodes the pairs.
+    The teacher's logits are the full graph's with the exceptions of :func:`node_queries`.
 
     Args:
         teacher (LinkPredictor): a GNN encoder and decoder, in eval mode on :obj:`device`.
@@ -353,7 +357,8 @@ def query_kind(result: dict[str, Any]) -> str:
     Returns:
         str: ``"nodes"`` or ``"links"``.
     """
-    return result.get("setup", {}).get("queries", "nodes")
+    setup = result.get("setup")
+    return setup.get("queries", "nodes") if isinstance(setup, dict) else "nodes"
 
 
 def format_speed(result: dict[str, Any]) -> str:

@@ -327,3 +327,21 @@ def test_link_speed_tables_say_links_and_pair_with_no_accuracy(results, tmp_path
     assert "all 500 nodes (throughput, embeddings)" in markdown
     assert "Test accuracy of these architectures" not in markdown
     assert "accuracy_vs_latency.png" not in files
+
+
+def test_a_teacher_is_paired_with_a_speed_run_of_that_teacher_only():
+    rows = summary_rows([_record("cora", "inductive", seed, 81) for seed in range(2)])
+    speed = _speed("cora")
+    assert {model for model, *_ in report._timed_models(rows, speed)} == {"teacher", "mlp",
+                                                                          "student"}
+    speed["task"]["teacher"] = "gin"  # same width and depth, another model
+    assert {model for model, *_ in report._timed_models(rows, speed)} == {"mlp", "student"}
+
+
+def test_a_speed_result_with_a_null_setup_is_a_node_result(tmp_path):
+    from gkd.bench.speed import query_kind
+
+    speed = {**_speed("cora"), "setup": None}
+    assert query_kind(speed) == "nodes"
+    (tmp_path / "speed.json").write_text(json.dumps(speed))
+    assert len(load_results([tmp_path / "speed.json"]).speeds) == 1
