@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The GPU check, prepared for a session that is lent a device machine (the `device` tool):
 # the whole test suite with a GPU visible (the CUDA tests skip elsewhere), then GPU timings of
-# teacher against student, Cora distillations and a MUTAG condensation on the GPU, in one
-# command of a few minutes.
+# teacher against student (nodes and links), Cora distillations and a MUTAG condensation on
+# the GPU, in one command of a few minutes.
 #
 # Here, once:  bash benchmarks/gpu_check.sh prepare
 #   puts the wheels the device image lacks (ogb and its two small dependencies) into .whl/
@@ -55,6 +55,8 @@ step speed-products "${gkd[@]}" speed --dataset synthetic:products --device "$DE
   --output "$OUT/speed-synthetic-products.json"
 step speed-a-computer "${gkd[@]}" speed --dataset a-computer --device "$DEVICE" \
   --max-seconds 5 --output "$OUT/speed-a-computer.json"
+step speed-a-computer-links "${gkd[@]}" speed --dataset a-computer --task link \
+  --device "$DEVICE" --max-seconds 5 --output "$OUT/speed-a-computer-links.json"
 for method in glnn krd vqgraph; do
   step "distill-cora-$method" "${gkd[@]}" distill --dataset cora --method "$method" \
     --device "$DEVICE" --seeds 2 --output "$OUT/distill-cora-$method.json"
