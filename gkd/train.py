@@ -57,7 +57,8 @@ def global_rng_preserved() -> Iterator[None]:
 
 def split_batches(nodes: torch.Tensor, batch_size: int) -> tuple[torch.Tensor, ...]:
     r""":obj:`nodes` cut into batches of :obj:`batch_size`, in order; a last batch of one
-    node joins the one before (batch norm cannot train on a single node).
+    node joins the one before when batches are larger (batch norm cannot train on a single
+    node).
 
     Args:
         nodes (Tensor): node indices :math:`(M)`.
@@ -67,7 +68,7 @@ def split_batches(nodes: torch.Tensor, batch_size: int) -> tuple[torch.Tensor, .
         tuple[Tensor, ...]: the batches.
     """
     batches = nodes.split(batch_size)
-    if len(batches) > 1 and batches[-1].numel() == 1:
+    if batch_size > 1 and len(batches) > 1 and batches[-1].numel() == 1:
         batches = (*batches[:-2], torch.cat(batches[-2:]))
     return batches
 

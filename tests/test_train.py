@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from gkd.errors import GkdError
-from gkd.train import fit, optimizer_step
+from gkd.train import fit, optimizer_step, split_batches
 
 
 def _counting_model():
@@ -102,3 +102,11 @@ def test_an_update_that_diverges_is_never_the_kept_epoch():
 
     with pytest.raises(GkdError, match="parameters are no longer finite after the first epoch"):
         fit(model, blow_up, lambda: 0.0, max_epochs=3, patience=3)
+
+
+def test_a_lone_last_node_joins_the_batch_before_unless_batches_are_single_nodes():
+    nodes = torch.arange(9)
+    assert [b.tolist() for b in split_batches(nodes, 4)] == [[0, 1, 2, 3], [4, 5, 6, 7, 8]]
+    assert [b.numel() for b in split_batches(nodes, 3)] == [3, 3, 3]
+    assert [b.numel() for b in split_batches(nodes, 1)] == [1] * 9
+    assert [b.tolist() for b in split_batches(nodes[:1], 4)] == [[0]]

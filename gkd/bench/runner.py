@@ -20,7 +20,7 @@ from typing import IO, Any
 
 from gkd.bench.config import TASK_FIELDS, BenchConfig, RunKey
 from gkd.errors import GkdError
-from gkd.io import file_lock
+from gkd.io import file_lock, read_jsonl
 
 NODE_RESULTS = "node.jsonl"
 
@@ -56,8 +56,7 @@ def record_key(record: dict[str, Any]) -> tuple[str, str, str, str, str, int, st
 
 
 def _stored_records(path: Path) -> list[dict[str, Any]]:
-    from gkd.bench.summary import check_run_records
-    from gkd.io import read_jsonl
+    from gkd.bench.summary import check_run_records  # imports torch: only when resuming
 
     try:
         records = check_run_records(read_jsonl(path, repair=True), path)
