@@ -3,12 +3,15 @@ plain MLP and the student of every method, mean ± sample std of a metric over t
 the method files have in common.
 
 The files are ``RESULTS/DATASET-SETTING-METHOD[SUFFIX].json``, as the results README
-names them (``--suffix=-hidden512`` reads the 512-wide runs).
+names them (``--suffix=-hidden512`` reads the 512-wide runs), unless ``--file
+METHOD=PATH`` names a method's file (``{dataset}`` in PATH stands for the dataset).
 The teacher and the MLP come from the first method's file; the other files must agree
 with it on them seed by seed (they reuse the same cached models), else the script says
 which file and seed differ.
 
     python benchmarks/llp_table.py a-computer coauthor-cs [--metric val]
+    python benchmarks/llp_table.py cora citeseer --suffix=-uncapped \
+        --file 'llp=benchmarks/sweeps/llp/{dataset}-rank10-dist0.1.json'
 """
 from __future__ import annotations
 
@@ -24,9 +27,17 @@ parser.add_argument("--setting", default="transductive")
 parser.add_argument("--methods", nargs="+", default=["llp", "logit", "repr"])
 parser.add_argument("--suffix", default="")
 parser.add_argument("--metric", default="test")
+parser.add_argument("--file", action="append", default=[], metavar="METHOD=PATH",
+                    help="read METHOD from PATH ({dataset} stands for the dataset)")
 parser.add_argument("--results", type=Path,
                     default=Path(__file__).parent / "results" / "llp")
 args = parser.parse_args()
+try:
+    method_files = dict(item.split("=", 1) for item in args.file)
+except ValueError:
+    sys.exit("llp_table: --file takes METHOD=PATH")
+if unknown := set(method_files) - set(args.methods):
+    sys.exit(f"llp_table: --file names {', '.join(sorted(unknown))}, not in --methods")
 
 
 def runs_by_seed(path: Path) -> dict[int, dict]:
@@ -47,7 +58,8 @@ def cell(values: list[float]) -> str:
 header = ["dataset", "seeds", "teacher", "MLP", *args.methods]
 rows = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
 for dataset in args.datasets:
-    files = {m: args.results / f"{dataset}-{args.setting}-{m}{args.suffix}.json"
+    files = {m: Path(method_files[m].format(dataset=dataset)) if m in method_files
+             else args.results / f"{dataset}-{args.setting}-{m}{args.suffix}.json"
              for m in args.methods}
     runs = {m: runs_by_seed(path) for m, path in files.items()}
     seeds = sorted(set.intersection(*(set(r) for r in runs.values())))

@@ -490,16 +490,19 @@ def _add_common(parser: argparse.ArgumentParser, written: str, set_help: str) ->
 
 def _add_experiment(parser: argparse.ArgumentParser, *, teachers: Sequence[str],
                     methods: Sequence[str], default_method: str, settings: Sequence[str],
-                    default_seeds: int) -> None:
+                    default_seeds: int, cached: str) -> None:
     """The arguments ``distill`` and ``linkpred`` share: what to train and on which data."""
     parser.add_argument("--dataset", required=True, help="dataset name, e.g. cora, a-photo")
-    parser.add_argument("--teacher", default="sage", choices=teachers)
-    parser.add_argument("--method", default=default_method, choices=methods)
-    parser.add_argument("--setting", default="transductive", choices=settings)
+    parser.add_argument("--teacher", default="sage", choices=teachers,
+                        help="the teacher GNN (default: sage)")
+    parser.add_argument("--method", default=default_method, choices=methods,
+                        help=f"the distillation method (default: {default_method})")
+    parser.add_argument("--setting", default="transductive", choices=settings,
+                        help="the evaluation setting (default: transductive)")
     parser.add_argument("--seeds", type=_seed_count, default=default_seeds,
                         help=f"run seeds 0..N-1 (default: {default_seeds})")
     parser.add_argument("--no-cache", action="store_true",
-                        help="train teachers afresh and do not store them")
+                        help=f"train {cached} afresh and do not store them")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -520,7 +523,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Train a GNN teacher, a plain MLP (labels only) and a distilled MLP "
                     "student per seed; print mean ± std and optionally write JSON.")
     _add_experiment(distill, teachers=TEACHERS, methods=tuple(DISTILLERS),
-                    default_method="glnn", settings=SETTINGS, default_seeds=10)
+                    default_method="glnn", settings=SETTINGS, default_seeds=10,
+                    cached="teachers")
     distill.add_argument("--protocol", choices=PROTOCOLS,
                          help="split protocol (default: ogb for ogbn-* datasets, cpf otherwise)")
     _add_device(distill)
@@ -536,7 +540,8 @@ def build_parser() -> argparse.ArgumentParser:
                     "MLP student distilled from the teacher (LLP or a direct baseline) per "
                     "seed on one link split; print Hits@K mean ± std and optionally write JSON.")
     _add_experiment(linkpred, teachers=LINK_TEACHERS, methods=tuple(LINK_DISTILLERS),
-                    default_method="llp", settings=LINK_SETTINGS, default_seeds=5)
+                    default_method="llp", settings=LINK_SETTINGS, default_seeds=5,
+                    cached="teachers and plain MLPs")
     linkpred.add_argument("--split-seed", type=int, default=0,
                           help="seed of the one edge split all runs share (default: 0)")
     linkpred.add_argument("--test-ratio", type=_ratio,

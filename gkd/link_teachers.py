@@ -54,7 +54,23 @@ _KEY_NEUTRAL = {"select_k": None}
 def link_teacher_config(name: str, dataset: str | None = None,
                         overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     r"""The configuration of link teacher :obj:`name` on :obj:`dataset` with
-    :obj:`overrides` applied (unknown keys raise a :class:`~gkd.errors.GkdError`)."""
+    :obj:`overrides` applied.
+
+    Args:
+        name (str): ``"sage"`` or ``"gcn"``.
+        dataset (str, optional): the dataset whose defaults apply (the Amazon graphs train
+            with lr 0.001). (default: ``None``, the general defaults)
+        overrides (dict, optional): options to change. (default: ``None``)
+
+    Returns:
+        dict: the model options (``hidden_channels``, ``num_layers``, ``dropout``,
+        ``decoder_layers``, ``norm``, the encoder's own) and the training options
+        (:data:`LINK_TRAINING_OPTIONS`).
+
+    Raises:
+        GkdError: :obj:`name` is unknown, an override names an unknown option, or
+            ``hits_k`` / ``select_k`` is not a positive count.
+    """
     if name not in LINK_TEACHERS:
         raise GkdError(f"unknown link teacher '{name}'; choose from {', '.join(LINK_TEACHERS)}")
     config: dict[str, Any] = {**_LINK_MODEL, **_ENCODER_EXTRA[name], "norm": None,
@@ -236,6 +252,20 @@ def link_teacher_knowledge(task: LinkTask, teacher: str, config: dict[str, Any],
     r"""The knowledge of link teacher :obj:`teacher` trained on :obj:`task` with seed
     :obj:`seed` (:func:`cached_link_model`, under ``link-teachers``), with its
     embeddings of the observed graph, so every student of a seed shares one teacher.
+
+    Args:
+        task (LinkTask): the split; the teacher trains on its observed graph.
+        teacher (str): ``"sage"`` or ``"gcn"``.
+        config (dict): the full configuration, as :func:`link_teacher_config` returns it.
+        seed (int, optional): the training seed. (default: ``0``)
+        cache (str or os.PathLike, optional): the cache dir. (default: ``None``,
+            :func:`~gkd.data.datasets.cache_dir`)
+        use_cache (bool, optional): load a cached teacher and store a trained one.
+            (default: ``True``)
+
+    Returns:
+        LinkKnowledge: the trained teacher in eval mode, its embeddings of the observed
+        graph and its metadata.
 
     Raises:
         GkdError: :obj:`config` does not hold exactly the options of

@@ -128,8 +128,10 @@ def add_condense_command(commands: argparse._SubParsersAction) -> None:
                     "all seeds and optionally write JSON.")
     condense.add_argument("--dataset", required=True,
                           help=f"graph dataset: {', '.join(GRAPH_DATASETS)}")
-    condense.add_argument("--method", default="mirage", choices=CONDENSERS)
-    condense.add_argument("--model", default="gin", choices=GRAPH_CONVS)
+    condense.add_argument("--method", default="mirage", choices=CONDENSERS,
+                          help="the condensation method (default: mirage)")
+    condense.add_argument("--model", default="gin", choices=GRAPH_CONVS,
+                          help="the graph GNN trained on the condensed set (default: gin)")
     condense.add_argument("--hops", type=_positive_int, default=3,
                           help="computation-tree depth = number of GNN layers (default: 3)")
     condense.add_argument("--seeds", type=_seed_count, default=10,
