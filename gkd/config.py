@@ -69,8 +69,9 @@ def check_option(key: str, value: Any, name: str, default: Any = 0) -> None:
     """
     if key in _CHOICES:
         if value not in _CHOICES[key]:
-            raise GkdError(f"{name} must be one of {', '.join(map(repr, _CHOICES[key]))}; "
-                           f"got {value!r}")
+            choices = ", ".join("null (None in Python)" if choice is None else repr(choice)
+                                for choice in _CHOICES[key])
+            raise GkdError(f"{name} must be one of {choices}; got {value!r}")
         return
     rule = _RANGES.get(key) or next((rule for pattern, rule in _RANGES.items()
                                      if pattern.startswith("*") and key.endswith(pattern[1:])),

@@ -47,8 +47,8 @@ def accuracy(logits: Tensor, y: Tensor) -> float:
         float: the share of correct predictions, in percent.
 
     Raises:
-        InputError: :obj:`logits` is not :math:`(N, C)`, :obj:`y` not :math:`N`
-            integer labels, or :math:`N = 0`.
+        InputError: :obj:`logits` is not :math:`(N, C)` or holds NaN, :obj:`y` is not
+            :math:`N` integer labels, or :math:`N = 0`.
     """
     if y.dim() == 2 and y.size(1) == 1:
         y = y.view(-1)
@@ -59,6 +59,9 @@ def accuracy(logits: Tensor, y: Tensor) -> float:
         raise InputError(f"{logits.size(0)} predictions for {y.size(0)} labels")
     if y.numel() == 0:
         raise InputError("accuracy of no predictions is undefined")
+    if bool(torch.isnan(logits).any()):
+        raise InputError("the logits contain NaN (has the model diverged, or are its inputs "
+                         "not finite?); their arg-max would be a meaningless prediction")
     correct = int((logits.argmax(dim=-1) == y).sum())
     return 100.0 * correct / y.numel()
 

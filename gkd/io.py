@@ -20,9 +20,23 @@ def _umask() -> int:
     return mask
 
 
-def _write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:
+def _prepare_file(path: str | os.PathLike) -> Path:
+    r""":obj:`path` as a :class:`~pathlib.Path` whose folder exists, refusing a folder."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_dir():
+        raise GkdError(f"cannot write '{path}': it is a folder; give a file path")
+    ancestor = next(p for p in path.absolute().parents if p.exists())
+    if not ancestor.is_dir():
+        raise GkdError(f"cannot write '{path}': '{ancestor}' is a file, not a folder")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:  # no permission, a full disk
+        raise GkdError(f"cannot create the folder of '{path}' ({error.strerror})") from None
+    return path
+
+
+def _write_atomic(path: str | os.PathLike, write: Callable[[IO[bytes]], object]) -> Path:
+    path = _prepare_file(path)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
@@ -50,6 +64,9 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
 
     Returns:
         Path: :obj:`path`.
+
+    Raises:
+        GkdError: :obj:`path` is a folder.
     """
     return _write_atomic(path, lambda f: f.write(data))
 
@@ -118,8 +135,7 @@ def file_lock(path: str | os.PathLike, *, wait: bool = True) -> Iterator[bool]:
     except ImportError:  # pragma: no cover - not POSIX: no lock
         yield True
         return
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = _prepare_file(path)
     with open(path, "a") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
@@ -181,8 +197,7 @@ def append_jsonl(path: str | os.PathLike, record: dict[str, Any]) -> None:
         OSError: the system wrote only part of the line.
     """
     line = (json.dumps(record, sort_keys=False) + "\n").encode()
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = _prepare_file(path)
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o666)
     try:
         written = os.write(fd, line)

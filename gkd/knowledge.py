@@ -40,6 +40,9 @@ FORMAT = 1  # bump when the meaning of a saved knowledge file changes
 class Knowledge:
     r"""A teacher's outputs on the nodes of a task's observed graph.
 
+    Tensors that require gradients (a teacher's output taken in training mode) are kept
+    detached: knowledge is a fixed target.
+
     Args:
         logits (Tensor): teacher logits :math:`(N_{obs}, C)`, in the node order of
             :attr:`NodeTask.graph`.
@@ -65,6 +68,12 @@ class Knowledge:
     codebook: Tensor | None = None
     similarity: str | None = None
     model: torch.nn.Module | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        for name in ("logits", "embeddings", "codebook"):
+            tensor = getattr(self, name)
+            if isinstance(tensor, Tensor) and tensor.requires_grad:
+                setattr(self, name, tensor.detach())
 
     def soft_labels(self, temperature: float = 1.0) -> Tensor:
         r"""The teacher's class distributions :math:`\mathrm{softmax}(z / \tau)`.
@@ -209,13 +218,21 @@ class Knowledge:
 
         Returns:
             Path: :obj:`path`.
+
+        Raises:
+            GkdError: :attr:`meta` is not JSON-serialisable, or :obj:`path` is a folder.
         """
         def cpu(tensor: Tensor | None) -> Tensor | None:  # readable without a GPU
             return None if tensor is None else tensor.cpu()
 
+        try:
+            meta = json.dumps(self.meta)
+        except (TypeError, ValueError) as error:
+            raise GkdError(f"knowledge meta must hold JSON values (numbers, strings, lists, "
+                           f"dicts) to be saved: {error}") from None
         return save_torch(path, {"format": FORMAT, "logits": cpu(self.logits),
-                                 "embeddings": cpu(self.embeddings),
-                                 "meta": json.dumps(self.meta), "codebook": cpu(self.codebook),
+                                 "embeddings": cpu(self.embeddings), "meta": meta,
+                                 "codebook": cpu(self.codebook),
                                  "similarity": self.similarity})
 
     @classmethod

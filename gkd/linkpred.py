@@ -22,6 +22,7 @@ from gkd.link_teachers import (
 )
 from gkd.nn import MLP
 from gkd.nn.link_predictor import LinkPredictor
+from gkd.ops.checks import check_count
 
 LINK_STUDENT_DEFAULTS: dict[str, Any] = {"hidden_channels": 256, "num_layers": 2,
                                          "dropout": 0.5, "decoder_layers": 2}
@@ -158,6 +159,18 @@ def plain_link_mlp(task: LinkTask, distiller: LinkDistiller, config: dict[str, A
     return meta["metrics"], {**details, "logged_metrics": _logged_metrics(task, model)}
 
 
+def _check_negative_pools(task: LinkTask, distiller: LinkDistiller) -> None:
+    r"""Hits@K is 1 by definition with fewer than K negatives: refuse such a K."""
+    pools = {"val": task.val, **task.tests}
+    name, smallest = min(((name, pairs.neg.size(1)) for name, pairs in pools.items()),
+                         key=lambda item: item[1])
+    for option in METRIC_OPTIONS:
+        k = getattr(distiller, option)
+        if k is not None and k > smallest:
+            raise GkdError(f"distiller.{option}={k} exceeds the {smallest} negatives of the "
+                           f"'{name}' pairs: Hits@{k} would be 100 for every model")
+
+
 def run_link_prediction(task: LinkTask, teacher: str, method: str,
                         config: dict[str, dict[str, Any]], *, seed: int = 0,
                         knowledge: LinkKnowledge | None = None,
@@ -185,8 +198,14 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
         each model maps ``val``, ``test`` (and the production test groups) to Hits@K in
         percent; each model's details hold, under ``logged_metrics``, Hits@10/50/100 and
         ROC-AUC on the same sets (:func:`~gkd.link_evaluation.logged_link_metrics`).
+
+    Raises:
+        GkdError: :obj:`seed` is not a non-negative integer, or ``hits_k`` or
+            ``select_k`` exceeds the negatives of an evaluation set.
     """
+    check_count(seed, "seed")
     distiller = get_link_distiller(method)(**config["distiller"])
+    _check_negative_pools(task, distiller)
     if knowledge is None:
         knowledge = link_teacher_knowledge(task, teacher, config["teacher"], seed=seed,
                                            cache=cache, use_cache=use_cache)

@@ -13,7 +13,7 @@ two-layer MLP on the node plus the sum of its neighbours, in every layer).
 """
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from functools import partial
 from typing import Any
@@ -127,9 +127,16 @@ def build_teacher(name: str, in_channels: int, out_channels: int,
     foreign = sorted(set(config) - set(teacher_config(name)))
     if foreign:
         raise GkdError(f"option(s) {', '.join(foreign)} do not apply to teacher {name}")
+    _require(config, ("hidden_channels", "num_layers"), f"teacher {name}")
     kwargs = {k: v for k, v in config.items() if k not in _TRAINING}
     hidden, layers = kwargs.pop("hidden_channels"), kwargs.pop("num_layers")
     return _BUILDERS[name](in_channels, out_channels, hidden, layers, **kwargs)
+
+
+def _require(config: dict[str, Any], keys: Iterable[str], what: str) -> None:
+    if missing := [key for key in keys if key not in config]:
+        raise GkdError(f"the {what} configuration lacks {', '.join(missing)}; start from the "
+                       f"full one of gkd.teacher_config")
 
 
 def check_sampling(config: dict[str, Any], one_layer_propagation: bool = False) -> None:
@@ -204,6 +211,7 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
             options do not fit (see :func:`check_sampling`), or a max or min aggregation
             is asked of a task on a GPU.
     """
+    _require(config, (*TRAINING_OPTIONS, "num_layers"), "teacher training")
     task.check_model(model, "teacher")
     check_sampling(config, isinstance(model, APPNP))
     check_aggregation_device(config, task.graph.x.device)

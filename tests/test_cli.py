@@ -41,7 +41,8 @@ def _gkd(capsys, *args):
     (["--dataset", "cora", "--set", "teacher.max_epochs=0"],
      "teacher sage option max_epochs must be at least 1; got 0"),
     (["--dataset", "cora", "--set", "student.norm=batch"],
-     "student option norm must be one of None, 'batch_norm', 'layer_norm'; got 'batch'"),
+     "student option norm must be one of null (None in Python), 'batch_norm', 'layer_norm'; "
+     "got 'batch'"),
     (["--dataset", "cora", "--teacher", "gat", "--set", "teacher.attn_dropout=1"],
      "teacher gat option attn_dropout must be in [0, 1); got 1.0"),
     (["--dataset", "cora", "--device", "tpu"],

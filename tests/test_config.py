@@ -58,8 +58,9 @@ def test_an_unknown_option_lists_the_known_ones():
     ("self_weight", "-0.5", "must be non-negative; got -0.5"),
     ("self_weight", "\"half\"", "must be non-negative; got 'half'"),
     ("alpha", "1.5", "must be in [0, 1]; got 1.5"),
-    ("norm", "batch", "must be one of None, 'batch_norm', 'layer_norm'; got 'batch'"),
-    ("norm", "0", "must be one of None, 'batch_norm', 'layer_norm'; got 0"),
+    ("norm", "batch",
+     "must be one of null (None in Python), 'batch_norm', 'layer_norm'; got 'batch'"),
+    ("norm", "0", "must be one of null (None in Python), 'batch_norm', 'layer_norm'; got 0"),
 ])
 def test_a_value_out_of_range_is_named(key, text, problem):
     with pytest.raises(GkdError) as error:

@@ -30,3 +30,9 @@ def test_accuracy_takes_ogbs_column_labels_and_names_other_shapes():
         accuracy(torch.tensor([0.2, 0.9, 0.1]), torch.tensor([1, 1, 0]))
     with pytest.raises(InputError, match="integer labels"):
         accuracy(logits, torch.tensor([0.0, 1.0, 1.0]))
+
+
+def test_accuracy_refuses_nan_logits():
+    with pytest.raises(ValueError, match="the logits contain NaN"):
+        accuracy(torch.full((4, 3), float("nan")), torch.zeros(4, dtype=torch.long))
+    assert accuracy(torch.tensor([[0.0, float("-inf")]]), torch.tensor([0])) == 100.0

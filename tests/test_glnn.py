@@ -122,6 +122,14 @@ def test_a_batch_norm_student_trains_when_the_nodes_leave_one_over(csbm):
     GLNN(batch_size=task.graph.num_nodes - 1, max_epochs=2).fit(student, task, knowledge)
 
 
+def test_a_batch_norm_student_is_refused_batches_of_one_node(csbm):
+    task = make_node_task(csbm, "cpf", seed=0)
+    knowledge = Knowledge(torch.randn(task.graph.num_nodes, task.num_classes))
+    student = MLP(task.num_features, 8, task.num_classes, norm="batch_norm")
+    with pytest.raises(GkdError, match="batch normalisation cannot train on batches of one"):
+        GLNN(batch_size=1, max_epochs=1).fit(student, task, knowledge)
+
+
 def test_knowledge_and_students_on_another_device_are_named(csbm):
     # the meta device stands in for a GPU: tensors there have shapes and a device only
     task = make_node_task(csbm, "cpf")

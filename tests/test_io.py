@@ -69,3 +69,13 @@ def test_a_disabled_cache_lock_creates_nothing(tmp_path):
     with cache_lock(tmp_path / "entry.pt"):
         assert (tmp_path / "entry.lock").is_file()
 
+
+def test_writes_to_a_folder_or_under_a_file_are_named(tmp_path):
+    from gkd.errors import GkdError
+
+    with pytest.raises(GkdError, match="it is a folder; give a file path"):
+        write_json(tmp_path, {})
+    (tmp_path / "file").write_text("")
+    with pytest.raises(GkdError, match="file' is a file, not a folder"):
+        write_json(tmp_path / "file" / "x.json", {})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

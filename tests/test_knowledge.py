@@ -200,3 +200,18 @@ def test_the_callers_random_state_does_not_depend_on_the_cache(csbm, tmp_path):
     torch.manual_seed(0), np.random.seed(0), random.seed(0)
     expected = draws()
     assert seen == [(False, expected), (True, expected)]
+
+
+def test_knowledge_detaches_a_teachers_training_output(tmp_path):
+    logits = torch.randn(5, 3, requires_grad=True) * 2
+    knowledge = Knowledge(logits)
+    assert not knowledge.logits.requires_grad
+    assert not Knowledge.load(knowledge.save(tmp_path / "k.pt")).logits.requires_grad
+
+
+def test_save_names_meta_that_is_not_json_and_a_folder(tmp_path):
+    with pytest.raises(GkdError, match="knowledge meta must hold JSON values"):
+        Knowledge(torch.randn(5, 3), meta={"acc": torch.tensor(0.8)}).save(tmp_path / "k.pt")
+    with pytest.raises(GkdError, match="it is a folder"):
+        Knowledge(torch.randn(5, 3)).save(tmp_path)
+    assert list(tmp_path.iterdir()) == []

@@ -62,6 +62,11 @@ def test_krd_needs_the_teacher_model_and_valid_options(csbm):
     bare.model = EdgeIndexTeacher()
     with pytest.raises(GkdError, match=r"krd calls the teacher as model\(x, adj\)"):
         KRD(max_epochs=1).fit(MLP(task.num_features, 8, task.num_classes), task, bare)
+    bare.model = torch.nn.Linear(task.num_features, task.num_classes + 2)
+    bare.model.forward = lambda x, adj: torch.nn.Linear.forward(bare.model, x)
+    with pytest.raises(GkdError, match=f"knowledge.model returns {task.num_classes + 2} classes "
+                                       f"but the knowledge's logits have {task.num_classes}"):
+        KRD(max_epochs=1).fit(MLP(task.num_features, 8, task.num_classes), task, bare)
     with pytest.raises(GkdError, match="krd lamb must be below 1"):
         KRD(lamb=1.0)
     with pytest.raises(GkdError, match=r"krd option momentum must be in \[0, 1\]; got 1.5"):

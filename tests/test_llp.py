@@ -19,6 +19,7 @@ from gkd.link_teachers import (
     validation_hits,
 )
 from gkd.linkpred import build_link_student, link_config, run_link_prediction
+from gkd.nn import MLP
 
 FAST = {"teacher": {"hidden_channels": 16, "max_epochs": 8, "patience": 3},
         "student": {"hidden_channels": 16},
@@ -125,6 +126,21 @@ def test_link_distillation_names_a_student_or_knowledge_that_does_not_fit(graph)
     other_split = make_link_task(graph, seed=1)
     with pytest.raises(GkdError, match="comes from another link task"):
         LLP().fit(build_link_student(8, config["student"]), other_split, knowledge)
+    with pytest.raises(GkdError, match="must be a LinkPredictor .* got MLP"):
+        LLP().fit(MLP(8, 16, 16), task, knowledge)
+
+
+def test_link_prediction_refuses_a_hits_k_beyond_the_negatives_and_a_fractional_seed(graph):
+    task = make_link_task(graph, seed=0)
+    negatives = task.val.neg.size(1)
+    config = link_config("tiny", "sage", "llp", {**FAST, "distiller": {
+        **FAST["distiller"], "hits_k": negatives + 1}})
+    with pytest.raises(GkdError, match=f"distiller.hits_k={negatives + 1} exceeds the "
+                                       f"{negatives} negatives of the 'val' pairs"):
+        run_link_prediction(task, "sage", "llp", config)
+    with pytest.raises(GkdError, match="seed must be an integer"):
+        run_link_prediction(task, "sage", "llp", link_config("tiny", "sage", "llp", FAST),
+                            seed=0.5)
 
 
 def test_a_corrupt_cached_link_teacher_is_named(graph, tmp_path):
@@ -348,7 +364,7 @@ def test_linkpred_shared_teacher_is_recorded(capsys, tmp_path):
     assert result["summary"]["teacher"]["test"]["std"] == 0.0
 
 
-SYNTHETIC = "synthetic:nodes=120,degree=6,features=8,classes=3"
+SYNTHETIC = "synthetic:nodes=160,degree=6,features=8,classes=3"
 
 
 def _linkpred(tmp_path, *args):

@@ -43,10 +43,14 @@ class Results:
 def _checked_speed(speed: dict[str, Any], path: Path) -> dict[str, Any]:
     try:
         _speed_tables(speed)
+        if not speed["rows"]:
+            raise ValueError("no timed query sizes")
         for row in speed["rows"]:
             for key in ("teacher_ms", "student_ms"):
-                if not {"q25", "q75"} <= set(row[key]):
-                    raise KeyError(f"{key} quartiles")
+                times = [row[key][q] for q in ("q25", "median", "q75")]
+                if not all(isinstance(t, (int, float)) and t > 0 for t in times) \
+                        or sorted(times) != times:
+                    raise ValueError(f"{key} needs positive quartiles q25 <= median <= q75")
     except (KeyError, TypeError, ValueError) as error:
         raise GkdError(f"{path}: an incomplete gkd speed result ({type(error).__name__}: "
                        f"{error})") from None

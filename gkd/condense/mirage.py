@@ -277,8 +277,15 @@ class Mirage:
             support = np.bincount(codes)
             frequent = support[codes] >= thresholds[label]
             bitsets[label] = bitsets_from_pairs(codes[frequent], transaction[frequent], count)
-            mined[label] = frequent_itemsets(bitsets[label], thresholds[label],
-                                             kind=self.itemsets, max_itemsets=self.max_itemsets)
+            try:
+                mined[label] = frequent_itemsets(bitsets[label], thresholds[label],
+                                                 kind=self.itemsets,
+                                                 max_itemsets=self.max_itemsets)
+            except GkdError as error:
+                raise GkdError(f"class {label}, {count} training graphs, min_support "
+                               f"{self.min_support} (at least {thresholds[label]} graphs): "
+                               f"{error} (or max_itemsets; itemsets are counted before the "
+                               f"{self.itemsets} filter)") from None
         if self.exclusive:
             mined = _exclusive(mined, bitsets, thresholds)
         empty = [str(label) for label, itemsets in mined.items() if not itemsets]

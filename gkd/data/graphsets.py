@@ -242,7 +242,7 @@ def _from_in_memory(dataset: InMemoryDataset) -> Data:
 
 
 def _check_graphs(graphs: Sequence[Data]) -> None:
-    width = None
+    columns: dict[str, tuple[int, ...]] = {}  # the per-row shape of x and edge_attr so far
     first = graphs[0]
     for i, graph in enumerate(graphs):
         for key in ("x", "y", "edge_attr"):
@@ -257,15 +257,18 @@ def _check_graphs(graphs: Sequence[Data]) -> None:
         if x is not None and x.dim() != 2:
             raise GkdError(f"graph {i}: node features x must have shape [num_nodes, "
                            f"num_features]; got {tuple(x.shape)}")
-        if x is not None and width is not None and x.size(1) != width:
-            raise GkdError(f"graph {i} has {x.size(1)} node features, the graphs before it "
-                           f"{width}: every graph needs the same feature columns")
-        width = width if x is None else x.size(1)
         check_edge_index(graph.edge_index, graph.num_nodes, f"graph {i}'s edge_index")
         edge_attr = graph.get("edge_attr")
         if edge_attr is not None and edge_attr.size(0) != graph.edge_index.size(1):
             raise GkdError(f"graph {i}: edge_attr has {edge_attr.size(0)} rows for "
                            f"{graph.edge_index.size(1)} edges")
+        for key, rows in (("x", x), ("edge_attr", edge_attr)):
+            if rows is None:
+                continue
+            shape = tuple(rows.shape[1:])
+            if columns.setdefault(key, shape) != shape:
+                raise GkdError(f"graph {i} has {key} rows of shape {shape}, the graphs before "
+                               f"it {columns[key]}: every graph needs the same {key} columns")
 
 
 def _graph_labels(y: Tensor | None, num_graphs: int) -> Tensor:

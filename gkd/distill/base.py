@@ -185,17 +185,23 @@ class Distiller:
         return torch.stack(losses).mean()
 
 
-def check_student(student: torch.nn.Module, task: NodeTask) -> None:
+def check_student(student: torch.nn.Module, task: NodeTask, batch_size: int) -> None:
     r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`student` fits :obj:`task`: the
     sizes it declares (:meth:`~gkd.data.NodeTask.check_model`), parameters on the task's
-    device (some of them, for a model split over devices), and logits of the task's classes
-    for two nodes' features, in eval mode.
+    device (some of them, for a model split over devices), logits of the task's classes
+    for two nodes' features, in eval mode, and no batch normalisation when batches hold
+    one node.
 
     Args:
         student (torch.nn.Module): a graph-free model, ``student(x) -> logits``.
         task (NodeTask): the task it is about to be trained on.
+        batch_size (int): the nodes per training batch.
     """
     task.check_model(student, "student")
+    if batch_size == 1 and any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
+                               for m in student.modules()):
+        raise GkdError("batch normalisation cannot train on batches of one node: raise the "
+                       "distiller's batch_size or build the student without it (norm=None)")
     device = task.graph.x.device
     devices = {p.device for p in student.parameters()}
     if devices and device not in devices:

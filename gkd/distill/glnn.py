@@ -94,7 +94,7 @@ class GLNN(Distiller):
             GkdError: :obj:`knowledge` is ``None`` while :attr:`lamb` < 1, or the
                 student or the knowledge does not fit :obj:`task`.
         """
-        check_student(student, task)
+        check_student(student, task, self.batch_size)
         if self.lamb < 1.0:
             if knowledge is None:
                 raise GkdError("glnn with lamb < 1 needs the teacher's knowledge")

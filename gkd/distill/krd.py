@@ -147,10 +147,11 @@ class KRD(Distiller):
 
         Raises:
             GkdError: :obj:`knowledge` has no :attr:`~gkd.knowledge.Knowledge.model`, or
-                a teacher of your own (not a gkd or PyG model) raises a
+                a teacher that is not a gkd model raises a
                 :class:`RuntimeError` other than running out of GPU memory, a
                 :class:`TypeError`, :class:`IndexError` or :class:`NotImplementedError`
-                when called as ``model(x, adj)``.
+                when called as ``model(x, adj)``, or returns another number of classes
+                than the knowledge's logits.
         """
         if knowledge.model is None:
             raise GkdError("krd measures reliability with the teacher itself: use knowledge "
@@ -161,17 +162,26 @@ class KRD(Distiller):
         if generator is None:
             generator = torch.Generator(graph.x.device).manual_seed(task.seed)
 
+        num_classes = knowledge.logits.size(-1)
+
         def predict(x: Tensor) -> Tensor:
             try:
-                return teacher(x, adj)
+                logits = teacher(x, adj)
             except torch.cuda.OutOfMemoryError:
                 raise
             except (RuntimeError, TypeError, IndexError, NotImplementedError) as error:
-                if type(teacher).__module__.startswith(("gkd.", "torch_geometric.")):
-                    raise  # gkd's and PyG's models take adj: not a contract problem
+                if type(teacher).__module__.startswith("gkd."):
+                    raise  # gkd's models take adj: not a contract problem
                 raise GkdError(f"krd calls the teacher as model(x, adj), with adj the sparse "
-                               f"adjacency of gkd.ops.adjacency, and this teacher failed on "
-                               f"it: {error}") from error
+                               f"adjacency of gkd.ops.adjacency (which not every PyG layer "
+                               f"takes), and this teacher failed on it: "
+                               f"{str(error).splitlines()[0]}") from error
+            if isinstance(logits, Tensor) and logits.dim() == 2 \
+                    and logits.size(1) != num_classes:
+                raise GkdError(f"knowledge.model returns {logits.size(1)} classes but the "
+                               f"knowledge's logits have {num_classes}: set it to the "
+                               f"teacher whose outputs the knowledge holds")
+            return logits
 
         return knowledge_reliability(predict, graph.x,
                                      noise_std=self.noise_std, draws=self.noise_draws,
@@ -204,7 +214,7 @@ class KRD(Distiller):
         """
         if knowledge is None:
             raise GkdError("krd needs the teacher's knowledge")
-        check_student(student, task)
+        check_student(student, task, self.batch_size)
         knowledge.check(task)
         graph = task.graph
         x, y, n = graph.x, graph.y, graph.num_nodes

@@ -112,6 +112,10 @@ class LinkDistiller:
         :obj:`knowledge` cannot be combined: a student that reads the graph or another
         feature size, or missing knowledge, knowledge of a teacher trained on another
         task or of another node count."""
+        if not isinstance(student, LinkPredictor):
+            raise GkdError(f"the student of link distillation must be a LinkPredictor (an MLP "
+                           f"encoder with a pair decoder, e.g. from "
+                           f"gkd.linkpred.build_link_student); got {type(student).__name__}")
         if not student.graph_free:
             raise GkdError("the student of link distillation must be graph-free (an MLP)")
         width = getattr(student.encoder, "in_channels", None)

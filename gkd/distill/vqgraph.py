@@ -141,7 +141,7 @@ class VQGraph(Distiller):
                 an :class:`~gkd.nn.MLP` with at least two layers, or the student or the
                 knowledge does not fit :obj:`task`.
         """
-        mlp, knowledge, codebook, similarity = _checked(student, task, knowledge)
+        mlp, knowledge, codebook, similarity = _checked(student, task, knowledge, self.batch_size)
         x, y, n = task.graph.x, task.graph.y, task.graph.num_nodes
         labelled = task.train_mask
         projection = torch.nn.Linear(mlp.hidden_channels, codebook.size(1),
@@ -187,13 +187,13 @@ def _code_statistics(student_scores: Callable[[Tensor], Tensor], knowledge: Know
             "code_agreement": round(float((student == teacher).double().mean()), 4)}
 
 
-def _checked(student: torch.nn.Module, task: NodeTask,
-             knowledge: Knowledge | None) -> tuple[MLP, Knowledge, Tensor, str]:
+def _checked(student: torch.nn.Module, task: NodeTask, knowledge: Knowledge | None,
+             batch_size: int) -> tuple[MLP, Knowledge, Tensor, str]:
     r"""The student, the knowledge, its frozen codebook and similarity, once all fit the
     task."""
     if knowledge is None:
         raise GkdError("vqgraph needs the tokenizer's knowledge")
-    check_student(student, task)
+    check_student(student, task, batch_size)
     knowledge.check(task)
     if knowledge.codebook is None or knowledge.similarity is None:
         raise GkdError("vqgraph distils code assignments, but this knowledge has no codebook: "

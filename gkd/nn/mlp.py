@@ -6,7 +6,8 @@ import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.nn.resolver import normalization_resolver
 
-from gkd.errors import InputError
+from gkd.config import check_option
+from gkd.ops.checks import check_count
 
 
 class MLP(torch.nn.Module):
@@ -25,8 +26,13 @@ class MLP(torch.nn.Module):
         out_channels (int): output size (classes).
         num_layers (int, optional): number of linear layers. (default: ``2``)
         dropout (float, optional): dropout after each hidden layer. (default: ``0.0``)
-        norm (str, optional): ``"batch_norm"``, ``"layer_norm"`` or ``None``.
-            (default: ``None``)
+        norm (str, optional): ``"batch_norm"``, ``"layer_norm"`` (over each node's
+            features, so a node's output never depends on the others in its batch) or
+            ``None``. (default: ``None``)
+
+    Raises:
+        InputError: a size is not a positive integer.
+        GkdError: :obj:`dropout` is not in :math:`[0, 1)` or :obj:`norm` is unknown.
 
     Shapes:
         - **input:** node features :math:`(|\mathcal{V}|, F_{in})`
@@ -36,17 +42,21 @@ class MLP(torch.nn.Module):
     def __init__(self, in_channels: int, hidden_channels: int, out_channels: int,
                  num_layers: int = 2, dropout: float = 0.0, norm: str | None = None) -> None:
         super().__init__()
-        if num_layers < 1:
-            raise InputError(f"'num_layers' must be at least 1 (got {num_layers})")
+        for name, size in (("in_channels", in_channels), ("hidden_channels", hidden_channels),
+                           ("out_channels", out_channels), ("num_layers", num_layers)):
+            check_count(size, f"MLP {name}", minimum=1)
+        check_option("dropout", dropout, "MLP dropout")
+        check_option("norm", norm, "MLP norm")
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
         self.in_channels, self.hidden_channels, self.out_channels = (
             in_channels, hidden_channels, out_channels)
         self.num_layers, self.dropout = num_layers, dropout
         self.lins = torch.nn.ModuleList(
             torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
+        node_wise = {"mode": "node"} if norm == "layer_norm" else {}  # PyG's default: graph
         self.norms = torch.nn.ModuleList(
-            normalization_resolver(norm, hidden_channels) if norm else torch.nn.Identity()
-            for _ in range(num_layers - 1))
+            normalization_resolver(norm, hidden_channels, **node_wise) if norm
+            else torch.nn.Identity() for _ in range(num_layers - 1))
         self.reset_parameters()
 
     def reset_parameters(self) -> None:

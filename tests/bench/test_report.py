@@ -233,6 +233,20 @@ def test_an_incomplete_speed_result_is_named(tmp_path):
         load_results([tmp_path / "speed.json"])
 
 
+@pytest.mark.parametrize("change, message", [
+    (lambda s: s.update(rows=[]), "no timed query sizes"),
+    (lambda s: s["rows"][0]["student_ms"].update(median=0.0),
+     "student_ms needs positive quartiles"),
+    (lambda s: s["rows"][0]["teacher_ms"].update(q25=1e9), "teacher_ms needs positive quartiles"),
+])
+def test_speed_results_without_usable_timings_are_named(tmp_path, change, message):
+    speed = _speed("cora")
+    change(speed)
+    (tmp_path / "speed.json").write_text(json.dumps(speed))
+    with pytest.raises(GkdError, match=f"an incomplete gkd speed result \\(ValueError: {message}"):
+        load_results([tmp_path / "speed.json"])
+
+
 def test_methods_with_their_own_teachers_get_their_own_teacher_bars(tmp_path, monkeypatch):
     pytest.importorskip("matplotlib")
     path = tmp_path / "node.jsonl"

@@ -110,6 +110,12 @@ def test_bad_options_are_errors(tiny_task):
         Mirage(3, 0.3).condense(tiny_task, ComputationTrees(tiny_task, 2))
 
 
+def test_too_many_itemsets_name_the_class_and_its_support(tiny_task):
+    with pytest.raises(GkdError, match=r"class 0, 18 training graphs, min_support 0.3 \(at "
+                                       r"least 6 graphs\): more than 1 frequent itemsets"):
+        Mirage(HOPS, 0.3, max_itemsets=1).condense(tiny_task)
+
+
 def test_training_without_graphs_or_with_empty_batches_is_named(tiny_task):
     from gkd.condense import train_on_graphs
 

@@ -204,7 +204,15 @@ def test_edge_features_need_one_row_per_edge(tiny_graphs):
 
 def test_graphs_of_different_feature_widths_are_named(tiny_graphs):
     tiny_graphs[3].x = torch.ones(tiny_graphs[3].num_nodes, 5)
-    with pytest.raises(GkdError, match="graph 3 has 5 node features, the graphs before it"):
+    with pytest.raises(GkdError, match=r"graph 3 has x rows of shape \(5,\), the graphs before"):
+        GraphSetTask(tiny_graphs, torch.arange(6), torch.arange(6, 8), torch.arange(8, 10))
+
+
+def test_graphs_of_different_edge_feature_widths_are_named(tiny_graphs):
+    for graph in tiny_graphs:
+        graph.edge_attr = torch.ones(graph.edge_index.size(1), 2)
+    tiny_graphs[5].edge_attr = torch.ones(tiny_graphs[5].edge_index.size(1), 3)
+    with pytest.raises(GkdError, match=r"graph 5 has edge_attr rows of shape \(3,\)"):
         GraphSetTask(tiny_graphs, torch.arange(6), torch.arange(6, 8), torch.arange(8, 10))
 
 

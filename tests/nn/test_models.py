@@ -30,6 +30,23 @@ def test_mlp_shapes_hidden_and_norm():
         MLP(8, 16, 3, num_layers=0)
 
 
+@pytest.mark.parametrize("options, message", [
+    ({"hidden_channels": 0}, "MLP hidden_channels must be an integer of at least 1; got 0"),
+    ({"in_channels": 8.0}, "MLP in_channels must be an integer of at least 1; got 8.0"),
+    ({"dropout": 1.5}, r"MLP dropout must be in \[0, 1\); got 1.5"),
+    ({"norm": "batch"}, "MLP norm must be one of null"),
+])
+def test_mlp_names_bad_sizes_and_options(options, message):
+    with pytest.raises(GkdError, match=message):
+        MLP(**{"in_channels": 8, "hidden_channels": 16, "out_channels": 3, **options})
+
+
+def test_a_layer_norm_mlp_keeps_each_nodes_output_to_itself():
+    mlp = MLP(8, 16, 3, norm="layer_norm").eval()
+    x = torch.randn(10, 8)
+    assert torch.allclose(mlp(x)[:1], mlp(x[:1]), atol=1e-6)
+
+
 def test_gat_attention_dropout_is_separate():
     gat = GAT(8, 16, 2, 3, heads=4, dropout=0.6, attn_dropout=0.3)
     assert gat.dropout.p == 0.6
@@ -100,6 +117,19 @@ def test_teacher_config_overrides_are_checked():
         teacher_config("gine")
     with pytest.raises(GkdError, match="aggr do not apply to teacher gcn"):
         build_teacher("gcn", 8, 3, teacher_config("sage"))
+    with pytest.raises(GkdError, match="the teacher sage configuration lacks num_layers"):
+        build_teacher("sage", 8, 3, {"hidden_channels": 16})
+
+
+def test_teacher_training_names_a_partial_configuration(csbm):
+    from gkd.data import make_node_task
+    from gkd.teachers import train_teacher
+
+    task = make_node_task(csbm, "cpf", seed=0)
+    model = build_teacher("gcn", task.num_features, task.num_classes, teacher_config("gcn"))
+    with pytest.raises(GkdError, match="teacher training configuration lacks patience, "
+                                       "batch_size, fanouts, num_layers"):
+        train_teacher(model, task, {"lr": 0.01, "weight_decay": 0.0, "max_epochs": 5})
 
 
 @pytest.mark.parametrize("sparse", [False, True])
