@@ -161,6 +161,13 @@ def test_split_indices_must_be_distinct_node_ids(triangle_plus_one, train, messa
         NodeTask(triangle_plus_one, train, torch.tensor([1]), torch.tensor([2]))
 
 
+def test_a_class_without_training_nodes_is_warned_of(csbm):
+    train = (csbm.y != 2).nonzero().view(-1)[:20]
+    rest = (csbm.y == 2).nonzero().view(-1)
+    with pytest.warns(UserWarning, match="class 2 has no training node"):
+        NodeTask(csbm, train, rest[:10], rest[10:20])
+
+
 def test_too_few_test_nodes_to_hold_out_are_named(triangle_plus_one):
     with pytest.raises(GkdError, match="rate 0.2 of 2 test nodes rounds down to 0"):
         NodeTask(triangle_plus_one, torch.tensor([0]), torch.tensor([1]), torch.tensor([2, 3]),
