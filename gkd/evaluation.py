@@ -93,7 +93,7 @@ def evaluate(task: NodeTask, predict: Callable[[Data], Tensor]) -> dict[str, flo
 
     Raises:
         GkdError: :obj:`predict` returns no logits :math:`(N, C)` for the graph's nodes
-            and the task's classes.
+            and the task's classes, or logits holding NaN.
     """
     outputs: dict[int, Tensor] = {}
     scores: dict[str, float] = {}
