@@ -319,6 +319,17 @@ def extract_knowledge(model: torch.nn.Module, x: Tensor, edge_index: Adj, *,
     return Knowledge(logits.detach().clone(), embeddings, dict(meta or {}))
 
 
+def _check_cached_meta(meta: dict[str, Any]) -> None:
+    r"""Raises :class:`ValueError` unless :obj:`meta` holds what a cached teacher records:
+    numeric ``metrics``, ``epoch``, ``params`` and ``seconds``."""
+    metrics = meta.get("metrics")
+    numbers = [meta.get(key) for key in ("epoch", "params", "seconds")]
+    if not isinstance(metrics, dict) or not all(
+            isinstance(v, (int, float)) and not isinstance(v, bool)
+            for v in [*metrics.values(), *numbers]):
+        raise ValueError("its metadata lacks numeric metrics, epoch, params or seconds")
+
+
 def parameter_count(model: torch.nn.Module) -> int:
     r"""The number of parameters of :obj:`model`, trainable or not (OGB's convention).
 
@@ -454,6 +465,8 @@ def cached_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
         device = task.graph.x.device
         if use_cache and path.is_file() and weights.is_file():
             knowledge = Knowledge.load(path).to(device)
+            with loading_cached(path):
+                _check_cached_meta(knowledge.meta)
             model = build().to(device)
             with loading_cached(weights):
                 model.load_state_dict(load_torch(weights))

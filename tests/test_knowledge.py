@@ -138,6 +138,19 @@ def test_a_corrupt_or_foreign_cached_teacher_is_named(csbm, damage):
         teacher_knowledge(task, "gcn", config)
 
 
+def test_cached_knowledge_with_damaged_metadata_is_named(csbm):
+    task = make_node_task(csbm, "cpf", seed=0)
+    config = teacher_config("gcn", overrides=SMALL)
+    teacher_knowledge(task, "gcn", config)
+    [path] = (p for p in (cache_dir() / "knowledge").glob("*.pt")
+              if not p.name.endswith(".teacher.pt"))
+    knowledge = Knowledge.load(path)
+    del knowledge.meta["metrics"]
+    knowledge.save(path)
+    with pytest.raises(GkdError, match="cannot be loaded .*lacks numeric metrics"):
+        teacher_knowledge(task, "gcn", config)
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 @pytest.mark.parametrize("method", ["glnn", "krd", "vqgraph"])
 def test_node_distillation_on_cuda_caches_teachers_a_cpu_run_can_load(csbm, method):
