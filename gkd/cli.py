@@ -198,7 +198,7 @@ def _linkpred(args: argparse.Namespace) -> None:
     from gkd.data.links import make_link_task, production_new_ratio
     from gkd.experiment import format_summary, summarize
     from gkd.link_teachers import best_link_teacher
-    from gkd.linkpred import link_config, run_link_prediction
+    from gkd.linkpred import check_hits_k, link_config, run_link_prediction
 
     started = time.perf_counter()
     args.dataset = args.dataset.lower()
@@ -216,6 +216,7 @@ def _linkpred(args: argparse.Namespace) -> None:
                           seed=args.split_seed, test_ratio=args.test_ratio or 0.15,
                           new_ratio=args.new_ratio or production_new_ratio(args.dataset),
                           info={"dataset": args.dataset}).to(args.device)
+    check_hits_k(task, config["distiller"])
     k = config["distiller"]["hits_k"]
     described = {"dataset": args.dataset, "setting": args.setting, "teacher": args.teacher,
                  "method": args.method, **task.info, "split_seed": args.split_seed,

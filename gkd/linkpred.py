@@ -159,13 +159,20 @@ def plain_link_mlp(task: LinkTask, distiller: LinkDistiller, config: dict[str, A
     return meta["metrics"], {**details, "logged_metrics": _logged_metrics(task, model)}
 
 
-def _check_negative_pools(task: LinkTask, distiller: LinkDistiller) -> None:
-    r"""Hits@K is 1 by definition with fewer than K negatives: refuse such a K."""
+def check_hits_k(task: LinkTask, options: dict[str, Any]) -> None:
+    r"""Raises a :class:`~gkd.errors.GkdError` if the distiller :obj:`options`'
+    ``hits_k`` or ``select_k`` exceeds the negatives of an evaluation set of :obj:`task`:
+    Hits@K is 1 by definition with fewer than :math:`K` negatives.
+
+    Args:
+        task (LinkTask): the split.
+        options (dict): the distiller's options (``config["distiller"]``).
+    """
     pools = {"val": task.val, **task.tests}
     name, smallest = min(((name, pairs.neg.size(1)) for name, pairs in pools.items()),
                          key=lambda item: item[1])
     for option in METRIC_OPTIONS:
-        k = getattr(distiller, option)
+        k = options.get(option)
         if k is not None and k > smallest:
             raise GkdError(f"distiller.{option}={k} exceeds the {smallest} negatives of the "
                            f"'{name}' pairs: Hits@{k} would be 100 for every model")
@@ -204,8 +211,8 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
             ``select_k`` exceeds the negatives of an evaluation set.
     """
     check_count(seed, "seed")
+    check_hits_k(task, config["distiller"])
     distiller = get_link_distiller(method)(**config["distiller"])
-    _check_negative_pools(task, distiller)
     if knowledge is None:
         knowledge = link_teacher_knowledge(task, teacher, config["teacher"], seed=seed,
                                            cache=cache, use_cache=use_cache)
