@@ -473,6 +473,27 @@ def _report(args: argparse.Namespace) -> None:
         print(f"wrote {path}")
 
 
+def _datasets(args: argparse.Namespace) -> None:
+    from gkd.data.datasets import DATASETS, data_root, missing_files
+    from gkd.data.graphsets import GRAPH_DATASETS
+
+    root = data_root(args.root)
+    print(f"data root: {root}" + ("" if root.is_dir() else " (does not exist)"))
+    table = [["name", "kind", "folder", "status"]]
+    for kind, registry in (("nodes", DATASETS), ("graphs", GRAPH_DATASETS)):
+        for spec in registry.values():
+            missing = missing_files(args.root, spec.folder, spec.files)
+            status = ("ready" if not missing else
+                      f"missing {len(missing)} of {len(spec.files)} files: {missing[0]}"
+                      + (", ..." if len(missing) > 1 else ""))
+            table.append([spec.name, kind, spec.folder, status])
+    widths = [max(len(row[i]) for row in table) for i in range(3)]
+    for row in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[3])
+    print("synthetic:NAME graphs need no files; layouts and sources: datasets/README.md in "
+          "the gkd repository")
+
+
 def _add_device(parser: argparse.ArgumentParser, what: str = "train and score") -> None:
     parser.add_argument("--device", type=_device, default="cpu",
                         help=f"{what} on cpu or cuda[:N] (default: cpu)")
@@ -625,6 +646,14 @@ def build_parser() -> argparse.ArgumentParser:
     from gkd.condense.cli import add_condense_command
 
     add_condense_command(commands)
+
+    datasets = commands.add_parser(
+        "datasets", help="list the datasets and whether their files are under the data root",
+        description="List every node and graph dataset gkd knows, its folder under the data "
+                    "root and whether the files it needs are there (nothing is read or "
+                    "processed).")
+    _add_root(datasets)
+    datasets.set_defaults(run=_datasets)
     return parser
 
 

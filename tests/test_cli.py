@@ -304,3 +304,16 @@ def test_the_environment_names_the_cpu_kernels_in_use():
     assert f"inter-op, {env['cpu_capability']})" in experiment.hardware_line(env)
     older = {k: v for k, v in env.items() if k != "cpu_capability"}  # records before it
     assert f"{env['interop_threads']} inter-op) ·" in experiment.hardware_line(older)
+
+
+def test_datasets_lists_what_the_data_root_holds(capsys, tmp_path):
+    spec = DATASETS["cora-npz"]
+    for name in spec.files:
+        (tmp_path / spec.folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / spec.folder / name).write_bytes(b"")
+    assert main(["datasets", "--root", str(tmp_path)]) == 0
+    lines = {line.split()[0]: line for line in capsys.readouterr().out.splitlines()[2:]}
+    assert lines["cora-npz"].endswith("ready")
+    assert "missing 8 of 8 files: ind.cora.x, ..." in lines["cora"]
+    assert "missing" in lines["mutag"]
+

@@ -73,11 +73,28 @@ def dataset_folder(root: str | os.PathLike | None, folder: str, files: tuple[str
         raise DatasetNotFoundError(
             f"data root '{base}' {problem}; pass --root DIR or set {DATA_ROOT_ENV}")
     path = base / folder
-    missing = [f for f in files if not (path / f).is_file()]
+    missing = missing_files(root, folder, files)
     if missing:
         raise DatasetNotFoundError(f"{description} not found: missing {', '.join(missing)} in "
                                    f"'{path}'; get {source}")
     return path
+
+
+def missing_files(root: str | os.PathLike | None, folder: str,
+                  files: tuple[str, ...]) -> list[str]:
+    r"""The files of a dataset that are not under the data root, without reading any.
+
+    Args:
+        root (str or os.PathLike or None): the data root, ``None`` for the default (see
+            :func:`data_root`).
+        folder (str): the dataset's folder under it.
+        files (tuple[str, ...]): the files, relative to :obj:`folder`, that it needs.
+
+    Returns:
+        list[str]: the missing ones, in the order of :obj:`files` (empty: all present).
+    """
+    path = data_root(root) / folder
+    return [f for f in files if not (path / f).is_file()]
 
 
 # What numpy, pickle, zipfile and the PyG/OGB readers raise on a truncated, corrupt or
