@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from gkd.config import parse_value
-from gkd.errors import GkdError
+from gkd.errors import GkdError, first_line
+from gkd.io import writable_folder
 
 NAMESPACES = ("teacher", "student", "distiller")
 
@@ -72,10 +73,7 @@ def _check_writable(path: str | None) -> None:
         return
     if not path:
         raise GkdError("--output needs a file name")
-    target = Path(path).resolve()
-    if target.is_dir():
-        raise GkdError(f"cannot write --output {path}: it is a folder")
-    existing = next(folder for folder in target.parents if folder.exists())
+    existing = writable_folder(path)
     try:
         with tempfile.TemporaryFile(dir=existing):
             pass
@@ -478,7 +476,9 @@ def _datasets(args: argparse.Namespace) -> None:
     from gkd.data.graphsets import GRAPH_DATASETS
 
     root = data_root(args.root)
-    print(f"data root: {root}" + ("" if root.is_dir() else " (does not exist)"))
+    problem = "" if root.is_dir() else " (is not a folder)" if root.exists() else \
+        " (does not exist)"
+    print(f"data root: {root}{problem}")
     table = [["name", "kind", "folder", "status"]]
     for kind, registry in (("nodes", DATASETS), ("graphs", GRAPH_DATASETS)):
         for spec in registry.values():
@@ -687,9 +687,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (MemoryError, RuntimeError) as error:  # torch's allocators raise RuntimeError
         if not _out_of_memory(error):
             raise
-        first = str(error).strip().splitlines()[0] if str(error).strip() else "MemoryError"
-        print(f"gkd {args.command}: error: out of memory ({first}); use smaller models or "
-              f"batches", file=sys.stderr)
+        print(f"gkd {args.command}: error: out of memory ({first_line(error)}); use smaller "
+              f"models or batches", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print(f"gkd {args.command}: interrupted", file=sys.stderr)

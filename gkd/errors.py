@@ -5,6 +5,11 @@ and keeps its traceback.
 """
 
 
+def first_line(error: BaseException) -> str:
+    r"""The first line of :obj:`error`'s message, or its type's name when it has none."""
+    return (str(error).strip().splitlines() or [type(error).__name__])[0]
+
+
 class GkdError(Exception):
     r"""A problem the user can fix: bad input, a missing file, an unknown name."""
 

@@ -11,7 +11,7 @@ from typing import IO, Any
 
 import torch
 
-from gkd.errors import GkdError
+from gkd.errors import GkdError, first_line
 
 
 def _umask() -> int:
@@ -20,18 +20,35 @@ def _umask() -> int:
     return mask
 
 
-def _prepare_file(path: str | os.PathLike) -> Path:
-    r""":obj:`path` as a :class:`~pathlib.Path` whose folder exists, refusing a folder."""
+def writable_folder(path: str | os.PathLike) -> Path:
+    r"""The nearest existing folder above the file :obj:`path` (where its missing folders
+    would be created), once nothing stands in the way of writing it.
+
+    Args:
+        path (str or os.PathLike): a file to be written.
+
+    Returns:
+        Path: that folder.
+
+    Raises:
+        GkdError: :obj:`path` is a folder, or a file (or a broken link) stands where one
+            of its folders should be.
+    """
     path = Path(path)
     if path.is_dir():
         raise GkdError(f"cannot write '{path}': it is a folder; give a file path")
-    ancestor = next(p for p in path.absolute().parents if p.exists())
+    ancestor = next(p for p in path.absolute().parents if p.exists() or p.is_symlink())
     if not ancestor.is_dir():
-        raise GkdError(f"cannot write '{path}': '{ancestor}' is a file, not a folder")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-    except OSError as error:  # no permission, a full disk
-        raise GkdError(f"cannot create the folder of '{path}' ({error.strerror})") from None
+        raise GkdError(f"cannot write '{path}': '{ancestor}' is not a folder")
+    return ancestor
+
+
+def _prepare_file(path: str | os.PathLike) -> Path:
+    r""":obj:`path` as a :class:`~pathlib.Path` whose folder exists (:func:`writable_folder`;
+    a folder that cannot be created raises its :class:`OSError`)."""
+    writable_folder(path)
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     return path
 
 
@@ -66,7 +83,8 @@ def write_bytes(path: str | os.PathLike, data: bytes) -> Path:
         Path: :obj:`path`.
 
     Raises:
-        GkdError: :obj:`path` is a folder.
+        GkdError: :obj:`path` is a folder, or a file stands where one of its folders
+            should be (see :func:`writable_folder`).
     """
     return _write_atomic(path, lambda f: f.write(data))
 
@@ -160,9 +178,8 @@ def loading_cached(path: str | os.PathLike) -> Iterator[None]:
     try:
         yield
     except Exception as error:
-        reason = (str(error).splitlines() or [type(error).__name__])[0]
-        raise GkdError(f"the cached model '{path}' cannot be loaded ({reason}); delete it, "
-                       f"or run without the cache (--no-cache)") from None
+        raise GkdError(f"the cached model '{path}' cannot be loaded ({first_line(error)}); "
+                       f"delete it, or run without the cache (--no-cache)") from None
 
 
 def cache_lock(entry: str | os.PathLike, enabled: bool = True

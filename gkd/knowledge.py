@@ -40,8 +40,8 @@ FORMAT = 1  # bump when the meaning of a saved knowledge file changes
 class Knowledge:
     r"""A teacher's outputs on the nodes of a task's observed graph.
 
-    Tensors that require gradients (a teacher's output taken in training mode) are kept
-    detached: knowledge is a fixed target.
+    Tensors that require gradients (a teacher's output computed with gradients enabled)
+    are kept detached: knowledge is a fixed target.
 
     Args:
         logits (Tensor): teacher logits :math:`(N_{obs}, C)`, in the node order of
@@ -319,6 +319,15 @@ def extract_knowledge(model: torch.nn.Module, x: Tensor, edge_index: Adj, *,
     return Knowledge(logits.detach().clone(), embeddings, dict(meta or {}))
 
 
+def _keyed_config(teacher: str, config: dict[str, Any]) -> dict[str, Any]:
+    r""":obj:`config` as the cache key sees it. APPNP's MLP normalised ``layer_norm`` over
+    the whole graph before gkd's MLP turned node-wise (2026-12-02): the key marks the
+    node-wise kind, so that APPNP teachers cached before are not reused."""
+    if teacher == "appnp" and config.get("norm") == "layer_norm":
+        return {**config, "layer_norm_mode": "node"}
+    return config
+
+
 def _check_cached_meta(meta: dict[str, Any]) -> None:
     r"""Raises :class:`ValueError` unless :obj:`meta` holds what a cached teacher records:
     numeric ``metrics``, ``epoch``, ``params`` and ``seconds``."""
@@ -458,7 +467,7 @@ def cached_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
             :meth:`Knowledge.load`).
     """
     fingerprint = task.fingerprint()
-    key = cache_key(fingerprint, task.seed, teacher, config)
+    key = cache_key(fingerprint, task.seed, teacher, _keyed_config(teacher, config))
     path = cache_dir(cache) / "knowledge" / f"{key}.pt"
     weights = path.with_suffix(".teacher.pt")
     with cache_lock(path, use_cache), global_rng_preserved():

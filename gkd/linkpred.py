@@ -161,17 +161,18 @@ def plain_link_mlp(task: LinkTask, distiller: LinkDistiller, config: dict[str, A
 
 def check_hits_k(task: LinkTask, options: dict[str, Any]) -> None:
     r"""Raises a :class:`~gkd.errors.GkdError` if the distiller :obj:`options`'
-    ``hits_k`` or ``select_k`` exceeds the negatives of an evaluation set of :obj:`task`:
-    Hits@K is 1 by definition with fewer than :math:`K` negatives.
+    ``hits_k`` exceeds the negatives of an evaluation set of :obj:`task`, or ``select_k``
+    those of the validation set: Hits@K is 1 by definition with fewer than :math:`K`
+    negatives.
 
     Args:
         task (LinkTask): the split.
         options (dict): the distiller's options (``config["distiller"]``).
     """
-    pools = {"val": task.val, **task.tests}
-    name, smallest = min(((name, pairs.neg.size(1)) for name, pairs in pools.items()),
-                         key=lambda item: item[1])
-    for option in METRIC_OPTIONS:
+    scored = {"hits_k": {"val": task.val, **task.tests}, "select_k": {"val": task.val}}
+    for option, pools in scored.items():
+        name, smallest = min(((name, pairs.neg.size(1)) for name, pairs in pools.items()),
+                             key=lambda item: item[1])
         k = options.get(option)
         if k is not None and k > smallest:
             raise GkdError(f"distiller.{option}={k} exceeds the {smallest} negatives of the "

@@ -207,11 +207,14 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
         History: what the training run did.
 
     Raises:
-        GkdError: :obj:`model` declares sizes other than the task's, the sampling
+        GkdError: :obj:`config` lacks a training option (or ``num_layers`` with
+            ``fanouts``), :obj:`model` declares sizes other than the task's, the sampling
             options do not fit (see :func:`check_sampling`), or a max or min aggregation
             is asked of a task on a GPU.
     """
-    _require(config, (*TRAINING_OPTIONS, "num_layers"), "teacher training")
+    _require(config, TRAINING_OPTIONS, "teacher training")
+    if config["fanouts"] is not None:
+        _require(config, ("num_layers",), "sampled teacher training")
     task.check_model(model, "teacher")
     check_sampling(config, isinstance(model, APPNP))
     check_aggregation_device(config, task.graph.x.device)

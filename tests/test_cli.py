@@ -316,4 +316,6 @@ def test_datasets_lists_what_the_data_root_holds(capsys, tmp_path):
     assert lines["cora-npz"].endswith("ready")
     assert "missing 8 of 8 files: ind.cora.x, ..." in lines["cora"]
     assert "missing" in lines["mutag"]
+    assert main(["datasets", "--root", str(tmp_path / spec.folder / spec.files[0])]) == 0
+    assert "(is not a folder)" in capsys.readouterr().out.splitlines()[0]
 

@@ -76,6 +76,6 @@ def test_writes_to_a_folder_or_under_a_file_are_named(tmp_path):
     with pytest.raises(GkdError, match="it is a folder; give a file path"):
         write_json(tmp_path, {})
     (tmp_path / "file").write_text("")
-    with pytest.raises(GkdError, match="file' is a file, not a folder"):
+    with pytest.raises(GkdError, match="file' is not a folder"):
         write_json(tmp_path / "file" / "x.json", {})
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]

@@ -138,6 +138,18 @@ def test_a_corrupt_or_foreign_cached_teacher_is_named(csbm, damage):
         teacher_knowledge(task, "gcn", config)
 
 
+def test_appnp_teachers_with_layer_norm_are_keyed_apart_from_graph_wise_ones(csbm):
+    from gkd.knowledge import cache_key
+
+    task = make_node_task(csbm, "cpf", seed=0)
+    config = teacher_config("appnp", overrides={**SMALL, "norm": "layer_norm", "max_epochs": 2})
+    teacher_knowledge(task, "appnp", config)
+    [path] = (p for p in (cache_dir() / "knowledge").glob("*.pt")
+              if not p.name.endswith(".teacher.pt"))
+    graph_wise_key = cache_key(task.fingerprint(), task.seed, "appnp", config)
+    assert path.name != f"{graph_wise_key}.pt"
+
+
 def test_cached_knowledge_with_damaged_metadata_is_named(csbm):
     task = make_node_task(csbm, "cpf", seed=0)
     config = teacher_config("gcn", overrides=SMALL)

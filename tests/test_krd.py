@@ -62,6 +62,13 @@ def test_krd_needs_the_teacher_model_and_valid_options(csbm):
     bare.model = EdgeIndexTeacher()
     with pytest.raises(GkdError, match=r"krd calls the teacher as model\(x, adj\)"):
         KRD(max_epochs=1).fit(MLP(task.num_features, 8, task.num_classes), task, bare)
+    class SilentFailure(torch.nn.Module):
+        def forward(self, x, adj):
+            raise NotImplementedError
+
+    bare.model = SilentFailure()
+    with pytest.raises(GkdError, match="this teacher failed on it: NotImplementedError"):
+        KRD(max_epochs=1).fit(MLP(task.num_features, 8, task.num_classes), task, bare)
     bare.model = torch.nn.Linear(task.num_features, task.num_classes + 2)
     bare.model.forward = lambda x, adj: torch.nn.Linear.forward(bare.model, x)
     with pytest.raises(GkdError, match=f"knowledge.model returns {task.num_classes + 2} classes "

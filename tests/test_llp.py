@@ -18,7 +18,7 @@ from gkd.link_teachers import (
     train_link_teacher,
     validation_hits,
 )
-from gkd.linkpred import build_link_student, link_config, run_link_prediction
+from gkd.linkpred import build_link_student, check_hits_k, link_config, run_link_prediction
 from gkd.nn import MLP
 
 FAST = {"teacher": {"hidden_channels": 16, "max_epochs": 8, "patience": 3},
@@ -138,6 +138,11 @@ def test_link_prediction_refuses_a_hits_k_beyond_the_negatives_and_a_fractional_
     with pytest.raises(GkdError, match=f"distiller.hits_k={negatives + 1} exceeds the "
                                        f"{negatives} negatives of the 'val' pairs"):
         run_link_prediction(task, "sage", "llp", config)
+    small_test = make_link_task(graph, seed=0, test_ratio=0.02)
+    assert small_test.tests["test"].neg.size(1) < 15 < negatives
+    check_hits_k(small_test, {"hits_k": 5, "select_k": 15})  # select_k reads validation only
+    with pytest.raises(GkdError, match="hits_k=15 exceeds the .* of the 'test' pairs"):
+        check_hits_k(small_test, {"hits_k": 15, "select_k": None})
     with pytest.raises(GkdError, match="seed must be an integer"):
         run_link_prediction(task, "sage", "llp", link_config("tiny", "sage", "llp", FAST),
                             seed=0.5)

@@ -8,6 +8,7 @@ from typing import Any, ClassVar
 
 import torch
 from torch import Tensor
+from torch_geometric.nn.norm import BatchNorm
 
 from gkd.config import check_fields
 from gkd.data.tasks import NodeTask
@@ -185,21 +186,22 @@ class Distiller:
         return torch.stack(losses).mean()
 
 
-def check_student(student: torch.nn.Module, task: NodeTask, batch_size: int) -> None:
+def check_student(student: torch.nn.Module, task: NodeTask,
+                  batch_size: int | None = None) -> None:
     r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`student` fits :obj:`task`: the
     sizes it declares (:meth:`~gkd.data.NodeTask.check_model`), parameters on the task's
     device (some of them, for a model split over devices), logits of the task's classes
-    for two nodes' features, in eval mode, and no batch normalisation when batches hold
-    one node.
+    for two nodes' features, in eval mode, and no batch normalisation that needs two
+    nodes when batches hold one.
 
     Args:
         student (torch.nn.Module): a graph-free model, ``student(x) -> logits``.
         task (NodeTask): the task it is about to be trained on.
-        batch_size (int): the nodes per training batch.
+        batch_size (int, optional): the nodes per training batch. (default: ``None``,
+            not checked)
     """
     task.check_model(student, "student")
-    if batch_size == 1 and any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm)
-                               for m in student.modules()):
+    if batch_size == 1 and _needs_two_nodes(student):
         raise GkdError("batch normalisation cannot train on batches of one node: raise the "
                        "distiller's batch_size or build the student without it (norm=None)")
     device = task.graph.x.device
@@ -219,6 +221,15 @@ def check_student(student: torch.nn.Module, task: NodeTask, batch_size: int) -> 
         got = tuple(out.shape) if isinstance(out, Tensor) else type(out).__name__
         raise GkdError(f"the student must map node features to logits (N, "
                        f"{task.num_classes}); for {x.size(0)} nodes it returned {got}")
+
+
+def _needs_two_nodes(model: torch.nn.Module) -> bool:
+    r"""Whether :obj:`model` holds a batch norm that cannot train on one node (PyG's
+    :class:`~torch_geometric.nn.norm.BatchNorm` with ``allow_single_element`` can)."""
+    exempt = {id(m.module) for m in model.modules()
+              if isinstance(m, BatchNorm) and m.allow_single_element}
+    return any(isinstance(m, torch.nn.modules.batchnorm._BatchNorm) and id(m) not in exempt
+               for m in model.modules())
 
 
 def validation_accuracy(student: torch.nn.Module, task: NodeTask) -> float:

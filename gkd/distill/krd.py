@@ -10,7 +10,7 @@ from torch import Tensor
 from gkd.data.tasks import NodeTask
 from gkd.distill.base import Distiller, check_student, validation_accuracy
 from gkd.distill.glnn import GLNN
-from gkd.errors import GkdError
+from gkd.errors import GkdError, first_line
 from gkd.knowledge import Knowledge
 from gkd.losses import kl_divergence, masked_cross_entropy
 from gkd.ops import CSRGraph, adjacency, sample_neighbors
@@ -147,7 +147,8 @@ class KRD(Distiller):
 
         Raises:
             GkdError: :obj:`knowledge` has no :attr:`~gkd.knowledge.Knowledge.model`, or
-                a teacher that is not a gkd model raises a
+                a teacher other than gkd's and PyG's models (``torch_geometric.nn.models``;
+                a bare PyG convolution is another) raises a
                 :class:`RuntimeError` other than running out of GPU memory, a
                 :class:`TypeError`, :class:`IndexError` or :class:`NotImplementedError`
                 when called as ``model(x, adj)``, or returns another number of classes
@@ -170,12 +171,12 @@ class KRD(Distiller):
             except torch.cuda.OutOfMemoryError:
                 raise
             except (RuntimeError, TypeError, IndexError, NotImplementedError) as error:
-                if type(teacher).__module__.startswith("gkd."):
-                    raise  # gkd's models take adj: not a contract problem
+                if type(teacher).__module__.startswith(("gkd.", "torch_geometric.nn.models.")):
+                    raise  # gkd's teachers and PyG's models take adj: not a contract problem
                 raise GkdError(f"krd calls the teacher as model(x, adj), with adj the sparse "
                                f"adjacency of gkd.ops.adjacency (which not every PyG layer "
                                f"takes), and this teacher failed on it: "
-                               f"{str(error).splitlines()[0]}") from error
+                               f"{first_line(error)}") from error
             if isinstance(logits, Tensor) and logits.dim() == 2 \
                     and logits.size(1) != num_classes:
                 raise GkdError(f"knowledge.model returns {logits.size(1)} classes but the "

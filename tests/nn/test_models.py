@@ -128,8 +128,13 @@ def test_teacher_training_names_a_partial_configuration(csbm):
     task = make_node_task(csbm, "cpf", seed=0)
     model = build_teacher("gcn", task.num_features, task.num_classes, teacher_config("gcn"))
     with pytest.raises(GkdError, match="teacher training configuration lacks patience, "
-                                       "batch_size, fanouts, num_layers"):
+                                       "batch_size, fanouts;"):
         train_teacher(model, task, {"lr": 0.01, "weight_decay": 0.0, "max_epochs": 5})
+    training = {"lr": 0.01, "weight_decay": 0.0, "max_epochs": 2, "patience": 2,
+                "batch_size": None, "fanouts": None}
+    train_teacher(model, task, training)  # full-batch training needs no num_layers
+    with pytest.raises(GkdError, match="sampled teacher training configuration lacks num_lay"):
+        train_teacher(model, task, {**training, "batch_size": 8, "fanouts": [2, 2]})
 
 
 @pytest.mark.parametrize("sparse", [False, True])
