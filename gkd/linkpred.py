@@ -26,6 +26,10 @@ from gkd.ops.checks import check_count
 
 LINK_STUDENT_DEFAULTS: dict[str, Any] = {"hidden_channels": 256, "num_layers": 2,
                                          "dropout": 0.5, "decoder_layers": 2}
+# Chosen on the student's mean validation Hits@20 over Cora and CiteSeer, the datasets the
+# student sweep ran on (benchmarks/results/llp/README.md, "Student sweep").
+LINK_STUDENT_DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
+    "cora": {"hidden_channels": 512}, "citeseer": {"hidden_channels": 512}}
 METRIC_OPTIONS = ("hits_k", "select_k")
 
 
@@ -40,7 +44,9 @@ def link_config(dataset: str, teacher: str, method: str,
     with the same Hits@K.
 
     Args:
-        dataset (str): the dataset name, for the teacher's dataset defaults.
+        dataset (str): the dataset name, for the teacher's and the student's dataset
+            defaults (:data:`LINK_STUDENT_DATASET_DEFAULTS`: 512-wide students on Cora and
+            CiteSeer).
         teacher (str): the link teacher, ``"sage"`` or ``"gcn"``.
         method (str): the link distiller, e.g. ``"llp"``, ``"logit"`` or ``"repr"``.
         overrides (dict, optional): ``{"teacher": {...}, "student": {...},
@@ -61,8 +67,9 @@ def link_config(dataset: str, teacher: str, method: str,
         overrides = {**overrides, "teacher": {**metric, **overrides.get("teacher", {})}}
     config = {
         "teacher": link_teacher_config(teacher, dataset, overrides.get("teacher", {})),
-        "student": merge_overrides(LINK_STUDENT_DEFAULTS, overrides.get("student", {}),
-                                   "student"),
+        "student": merge_overrides(
+            {**LINK_STUDENT_DEFAULTS, **LINK_STUDENT_DATASET_DEFAULTS.get(dataset.lower(), {})},
+            overrides.get("student", {}), "student"),
         "distiller": merge_overrides(distiller_cls().options(), overrides.get("distiller", {}),
                                      method),
     }

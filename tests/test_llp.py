@@ -47,6 +47,14 @@ def test_one_seed_scores_teacher_mlp_and_student(graph, method):
     assert again["student"] == run["student"]
 
 
+def test_cora_and_citeseer_students_default_to_the_validation_choice_of_width():
+    for dataset in ("cora", "CiteSeer"):
+        assert link_config(dataset, "sage", "llp")["student"]["hidden_channels"] == 512
+    assert link_config("a-photo", "sage", "llp")["student"]["hidden_channels"] == 256
+    narrow = link_config("cora", "sage", "llp", {"student": {"hidden_channels": 256}})
+    assert narrow["student"]["hidden_channels"] == 256
+
+
 def test_every_method_of_a_seed_shares_one_plain_mlp(graph):
     task = make_link_task(graph, seed=0)
     runs = {method: run_link_prediction(task, "sage", method,
