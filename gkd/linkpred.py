@@ -33,7 +33,7 @@ LINK_STUDENT_DATASET_DEFAULTS: dict[str, dict[str, Any]] = {
 METRIC_OPTIONS = ("hits_k", "select_k")
 
 
-def link_config(dataset: str, teacher: str, method: str,
+def link_config(dataset: str | None, teacher: str, method: str,
                 overrides: dict[str, dict[str, Any]] | None = None
                 ) -> dict[str, dict[str, Any]]:
     r"""The full configuration ``{"teacher", "student", "distiller"}`` of one link
@@ -44,9 +44,9 @@ def link_config(dataset: str, teacher: str, method: str,
     with the same Hits@K.
 
     Args:
-        dataset (str): the dataset name, for the teacher's and the student's dataset
-            defaults (:data:`LINK_STUDENT_DATASET_DEFAULTS`: 512-wide students on Cora and
-            CiteSeer).
+        dataset (str or None): the dataset name, for the teacher's and the student's
+            dataset defaults (:data:`LINK_STUDENT_DATASET_DEFAULTS`: 512-wide students on
+            Cora and CiteSeer); ``None`` for the general defaults.
         teacher (str): the link teacher, ``"sage"`` or ``"gcn"``.
         method (str): the link distiller, e.g. ``"llp"``, ``"logit"`` or ``"repr"``.
         overrides (dict, optional): ``{"teacher": {...}, "student": {...},
@@ -65,11 +65,11 @@ def link_config(dataset: str, teacher: str, method: str,
               if key in METRIC_OPTIONS}
     if metric:  # one metric for every model: the teacher is scored and selected on it too
         overrides = {**overrides, "teacher": {**metric, **overrides.get("teacher", {})}}
+    student = {**LINK_STUDENT_DEFAULTS,
+               **LINK_STUDENT_DATASET_DEFAULTS.get((dataset or "").lower(), {})}
     config = {
         "teacher": link_teacher_config(teacher, dataset, overrides.get("teacher", {})),
-        "student": merge_overrides(
-            {**LINK_STUDENT_DEFAULTS, **LINK_STUDENT_DATASET_DEFAULTS.get(dataset.lower(), {})},
-            overrides.get("student", {}), "student"),
+        "student": merge_overrides(student, overrides.get("student", {}), "student"),
         "distiller": merge_overrides(distiller_cls().options(), overrides.get("distiller", {}),
                                      method),
     }
