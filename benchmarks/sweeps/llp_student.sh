@@ -9,10 +9,12 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 dataset=$1 seeds=$2
 out=benchmarks/sweeps/llp
+# Every variant names the width, so the sweep does not depend on the current default (256
+# when it ran; 512 on Cora and CiteSeer since, its choice there).
 declare -A variants=(
   [hidden512]="--set student.hidden_channels=512"
-  [dropout0]="--set student.dropout=0"
-  [label0.1]="--set distiller.label_weight=0.1"
+  [dropout0]="--set student.hidden_channels=256 --set student.dropout=0"
+  [label0.1]="--set student.hidden_channels=256 --set distiller.label_weight=0.1"
 )
 for name in ${VARIANTS:-${!variants[@]}}; do
   file=$out/$dataset-$name.json

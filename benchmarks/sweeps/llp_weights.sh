@@ -20,7 +20,9 @@ for name in ${VARIANTS:-${!variants[@]}}; do
   file=$out/$dataset-$name.json
   [ -f "$file" ] && continue
   # shellcheck disable=SC2086
+  # the student's width as when the sweep ran (256; the default is 512 on Cora and CiteSeer now)
   gkd linkpred --dataset "$dataset" --teacher sage --method llp --setting transductive \
-    --seeds "$seeds" ${variants[$name]} --output "$file" > /dev/null
+    --seeds "$seeds" ${variants[$name]} --set student.hidden_channels=256 \
+    --output "$file" > /dev/null
 done
 python benchmarks/sweeps/summarize.py "$out/$dataset-*.json" mlp student
