@@ -116,14 +116,11 @@ class NodeTask:
         self.setting, self.split_rate, self.seed = setting, split_rate, seed
         self.full_graph = Data(x=data.x, y=data.y, edge_index=data.edge_index)
         self.num_classes = int(data.y.max()) + 1
-        untrained = sorted(set(range(self.num_classes)) - set(data.y[train_idx].tolist()))
+        counts = torch.bincount(data.y[train_idx], minlength=self.num_classes)
+        untrained = (counts == 0).nonzero().view(-1).tolist()
         if untrained:
-            listed = ", ".join(map(str, untrained[:10])) + (", ..." if len(untrained) > 10
-                                                             else "")
-            warnings.warn(f"class{'es' if len(untrained) > 1 else ''} {listed} "
-                          f"{'have' if len(untrained) > 1 else 'has'} no training node: no "
-                          f"model can learn {'them' if len(untrained) > 1 else 'it'} from "
-                          f"labels", stacklevel=2)
+            warnings.warn(f"no training node of class(es) {untrained}: no model can learn "
+                          f"them from labels", stacklevel=2)
         if setting == "transductive":
             self.graph = self.full_graph
             self.observed_nodes = torch.arange(data.num_nodes, device=device)
