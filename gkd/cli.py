@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import os
 import shlex
 import sys
 import tempfile
@@ -681,6 +682,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except GkdError as error:
         print(f"gkd {args.command}: error: {error}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # the reader of stdout stopped (e.g. `gkd datasets | head`)
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no error at exit
+        return 141
     except OSError as error:  # a file the user named could not be read or written
         print(f"gkd {args.command}: error: {error}", file=sys.stderr)
         return 1

@@ -1,6 +1,7 @@
 import json
 import os
 import re
+import shlex
 import subprocess
 import sys
 
@@ -318,4 +319,12 @@ def test_datasets_lists_what_the_data_root_holds(capsys, tmp_path):
     assert "missing" in lines["mutag"]
     assert main(["datasets", "--root", str(tmp_path / spec.folder / spec.files[0])]) == 0
     assert "(is not a folder)" in capsys.readouterr().out.splitlines()[0]
+
+
+def test_a_closed_output_pipe_ends_the_command_quietly(tmp_path):
+    command = f"{shlex.quote(sys.executable)} -m gkd datasets --root {shlex.quote(str(tmp_path))}"
+    result = subprocess.run(["bash", "-c", f"{command} | head -c 1 > /dev/null; "
+                             f"echo ${{PIPESTATUS[0]}}"], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip() in ("0", "141") and result.stderr == ""
 
