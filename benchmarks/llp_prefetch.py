@@ -15,7 +15,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from gkd.cli import _check_device, _parse_sets
+from gkd.cli import _device, _parse_sets
 from gkd.data.datasets import load_dataset
 from gkd.data.links import make_link_task
 from gkd.distill.llp import get_link_distiller
@@ -29,11 +29,10 @@ parser.add_argument("--teacher", default="sage")
 parser.add_argument("--seeds", type=int, nargs="+", required=True)
 parser.add_argument("--split-seed", type=int, default=0)
 parser.add_argument("--set", action="append", default=[])
-parser.add_argument("--device", default="cpu")
+parser.add_argument("--device", type=_device, default="cpu")
 args = parser.parse_args()
 
 try:
-    _check_device(args.device)
     config = link_config(args.dataset, args.teacher, "llp", _parse_sets(args.set))
     task = make_link_task(load_dataset(args.dataset), "transductive", seed=args.split_seed,
                           info={"dataset": args.dataset}).to(args.device)
