@@ -7,6 +7,11 @@ Hadamard-product MLP decoder, binary cross-entropy against one sampled non-edge 
 training edge, Adam (lr 0.005, 0.001 on the Amazon graphs), edge batches of 65,536,
 gradient-norm clip 1.0, early stopping after 100 epochs without a validation Hits@K gain
 (``select_k``, when set, is the :math:`K` of that selection Hits@K; see :func:`selection_k`).
+With ``disjoint_ratio`` set, every epoch takes that share of the training edges as its
+targets and passes messages over the others only, so that the encoder never sees the edge
+it is asked about, as it never sees a held-out one (the per-epoch form of PyG's
+``RandomLinkSplit(disjoint_train_ratio=...)``); unset, every training edge is a target and
+a message edge at once, as in the LLP reference.
 """
 from __future__ import annotations
 
@@ -21,6 +26,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 from torch_geometric.data import Data
+from torch_geometric.utils import to_undirected
 
 from gkd.config import check_config, merge_overrides
 from gkd.data.datasets import cache_dir
@@ -40,7 +46,7 @@ FORMAT = 2  # bump when the meaning of a cached link teacher changes
 
 _LINK_TRAINING = {"lr": 0.005, "weight_decay": 0.0, "max_epochs": 1000, "patience": 100,
                   "edge_batch_size": 65536, "grad_clip": 1.0, "hits_k": 20,
-                  "select_k": None}
+                  "select_k": None, "disjoint_ratio": None}
 # The options that shape how a link teacher trains and is selected, not the model it is.
 LINK_TRAINING_OPTIONS = tuple(_LINK_TRAINING)
 _LINK_MODEL = {"hidden_channels": 256, "num_layers": 2, "dropout": 0.5, "decoder_layers": 2}
@@ -48,7 +54,7 @@ _ENCODER_EXTRA = {"sage": {"aggr": "mean"}, "gcn": {}}
 _DATASET_DEFAULTS = {"a-photo": {"lr": 0.001}, "a-computer": {"lr": 0.001}}
 # Options added after link models were first cached: at these values they change nothing,
 # so they stay out of the cache key and the models cached before them remain valid.
-_KEY_NEUTRAL = {"select_k": None}
+_KEY_NEUTRAL = {"select_k": None, "disjoint_ratio": None}
 
 
 def link_teacher_config(name: str, dataset: str | None = None,
@@ -68,8 +74,9 @@ def link_teacher_config(name: str, dataset: str | None = None,
         (:data:`LINK_TRAINING_OPTIONS`).
 
     Raises:
-        GkdError: :obj:`name` is unknown, an override names an unknown option, or
-            ``hits_k`` / ``select_k`` is not a positive count.
+        GkdError: :obj:`name` is unknown, an override names an unknown option,
+            ``hits_k`` / ``select_k`` is not a positive count, or ``disjoint_ratio`` is
+            neither ``None`` nor a share in :math:`(0, 1)`.
     """
     if name not in LINK_TEACHERS:
         raise GkdError(f"unknown link teacher '{name}'; choose from {', '.join(LINK_TEACHERS)}")
@@ -78,6 +85,11 @@ def link_teacher_config(name: str, dataset: str | None = None,
                               **_DATASET_DEFAULTS.get((dataset or "").lower(), {})}
     config = merge_overrides(config, overrides or {}, f"link teacher {name}")
     selection_k(config["hits_k"], config["select_k"])
+    ratio = config["disjoint_ratio"]
+    if ratio is not None and (isinstance(ratio, bool) or not isinstance(ratio, (int, float))
+                              or not 0 < ratio < 1):
+        raise GkdError(f"link teacher {name}: disjoint_ratio must be a share in (0, 1) of the "
+                       f"training edges, or None; got {ratio!r}")
     return config
 
 
@@ -120,6 +132,15 @@ def validation_hits(h: Tensor, model: LinkPredictor, task: LinkTask, k: int) -> 
     return 100.0 * hits_at_k(model.score(h, task.val.pos), model.score(h, task.val.neg), k)
 
 
+def _disjoint_targets(pos: Tensor, num_nodes: int, ratio: float) -> tuple[Tensor, Tensor]:
+    r"""Splits shuffled training edges :obj:`pos` into the first :obj:`ratio` share, the
+    epoch's supervision targets, and the rest, whose both directions form the epoch's
+    message-passing adjacency, so that no target edge is visible to its own encoding."""
+    num_targets = max(1, round(ratio * pos.size(1)))
+    targets, message = pos[:, :num_targets], pos[:, num_targets:]
+    return targets, adjacency(to_undirected(message, num_nodes=num_nodes), num_nodes)
+
+
 def train_link_teacher(model: LinkPredictor, task: LinkTask, config: dict[str, Any]) -> History:
     r"""Trains :obj:`model` on the observed graph: every step encodes the whole graph and
     takes binary cross-entropy on a batch of training edges and as many sampled non-edges
@@ -134,10 +155,13 @@ def train_link_teacher(model: LinkPredictor, task: LinkTask, config: dict[str, A
 
     def train_epoch() -> Tensor:
         pos = task.train_pos[:, torch.randperm(task.train_pos.size(1), device=task.device)]
+        message_adj = adj
+        if config["disjoint_ratio"] is not None:
+            pos, message_adj = _disjoint_targets(pos, graph.num_nodes, config["disjoint_ratio"])
         losses = []
         for batch in pos.split(config["edge_batch_size"], dim=1):
             pairs = torch.cat([batch, sample_non_edges(csr, batch.size(1))], dim=1)
-            loss = link_loss(model(graph.x, adj, pairs), batch.size(1))
+            loss = link_loss(model(graph.x, message_adj, pairs), batch.size(1))
             losses.append(optimizer_step(optimizer, loss, config["grad_clip"]))
         return torch.stack(losses).mean()
 

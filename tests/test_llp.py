@@ -477,3 +477,47 @@ def test_linkpred_resume_reports_a_broken_file_in_one_line(capsys, tmp_path, con
 def test_linkpred_resume_needs_output(capsys):
     assert main(["linkpred", "--dataset", SYNTHETIC, "--resume"]) != 0
     assert "--resume needs --output" in capsys.readouterr().err
+
+
+def test_a_disjoint_epoch_passes_no_message_over_its_target_edges(graph):
+    from gkd.link_teachers import _disjoint_targets
+
+    task = make_link_task(graph, seed=0)
+    pos, n = task.train_pos, graph.num_nodes
+    targets, adj = _disjoint_targets(pos, n, 0.3)
+    assert targets.size(1) == round(0.3 * pos.size(1))
+    dense = adj.to_dense()
+    assert dense[targets[1], targets[0]].sum() == 0 and dense[targets[0], targets[1]].sum() == 0
+    rest = pos[:, targets.size(1):]
+    assert bool((dense[rest[1], rest[0]] == 1).all() and (dense[rest[0], rest[1]] == 1).all())
+    assert dense.sum() == 2 * rest.size(1)
+
+
+def test_disjoint_training_changes_the_teacher_and_an_unset_ratio_keeps_the_cache_key(
+        graph, tmp_path):
+    task = make_link_task(graph, seed=0)
+    config = link_config("tiny", "sage", "llp", FAST)["teacher"]
+
+    def trained(options):
+        model, meta = cached_link_model(
+            task, "sage", options, seed=0,
+            build=lambda: build_link_teacher("sage", task.num_features, options),
+            train=lambda m: train_link_teacher(m, task, {**config, **options}),
+            folder="link-teachers", cache=tmp_path)
+        return model, meta["cached"]
+
+    older = {k: v for k, v in config.items() if k != "disjoint_ratio"}
+    plain, _ = trained(older)
+    assert trained(config)[1]
+    disjoint, cached = trained({**config, "disjoint_ratio": 0.5})
+    assert not cached
+    assert any(not torch.equal(a, b) for a, b in zip(plain.state_dict().values(),
+                                                     disjoint.state_dict().values()))
+
+
+@pytest.mark.parametrize("ratio", [0, 1, 1.5, -0.1, True, "half"])
+def test_a_disjoint_ratio_outside_the_unit_interval_is_named(ratio):
+    from gkd.link_teachers import link_teacher_config
+
+    with pytest.raises(GkdError, match="disjoint_ratio must be a share in"):
+        link_teacher_config("sage", "cora", {"disjoint_ratio": ratio})
