@@ -25,6 +25,7 @@ _NON_NEGATIVE = (lambda v: v >= 0, "non-negative")
 _COUNT = (lambda v: v >= 1, "at least 1")
 _SHARE = (lambda v: 0 <= v <= 1, "in [0, 1]")
 _BELOW_ONE = (lambda v: 0 <= v < 1, "in [0, 1)")
+_OPEN_SHARE = (lambda v: 0 < v < 1, "in (0, 1)")
 # Options that mean the same in every namespace (teacher, student, distiller, model, train,
 # condenser), by name; "*" stands for any prefix.
 _RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
@@ -37,6 +38,7 @@ _RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
                      "num_codes", "code_dim", "max_itemsets"), _COUNT),
     **dict.fromkeys(("alpha", "momentum", "lamb"), _SHARE),
     **dict.fromkeys(("*dropout", "decay"), _BELOW_ONE),
+    "disjoint_ratio": _OPEN_SHARE,
 }
 # Non-negative options that count something (every _COUNT option is an integer too).
 _INTEGERS = ("warmup", "num_walks", "walk_length", "num_random")

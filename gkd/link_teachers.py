@@ -75,8 +75,9 @@ def link_teacher_config(name: str, dataset: str | None = None,
 
     Raises:
         GkdError: :obj:`name` is unknown, an override names an unknown option,
-            ``hits_k`` / ``select_k`` is not a positive count, or ``disjoint_ratio`` is
-            neither ``None`` nor a share in :math:`(0, 1)`.
+            an option is out of its range (:func:`~gkd.config.check_option`: e.g.
+            ``disjoint_ratio`` ``None`` or in :math:`(0, 1)`), or ``hits_k`` / ``select_k``
+            is not a positive count.
     """
     if name not in LINK_TEACHERS:
         raise GkdError(f"unknown link teacher '{name}'; choose from {', '.join(LINK_TEACHERS)}")
@@ -85,11 +86,6 @@ def link_teacher_config(name: str, dataset: str | None = None,
                               **_DATASET_DEFAULTS.get((dataset or "").lower(), {})}
     config = merge_overrides(config, overrides or {}, f"link teacher {name}")
     selection_k(config["hits_k"], config["select_k"])
-    ratio = config["disjoint_ratio"]
-    if ratio is not None and (isinstance(ratio, bool) or not isinstance(ratio, (int, float))
-                              or not 0 < ratio < 1):
-        raise GkdError(f"link teacher {name}: disjoint_ratio must be a share in (0, 1) of the "
-                       f"training edges, or None; got {ratio!r}")
     return config
 
 

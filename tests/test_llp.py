@@ -519,5 +519,5 @@ def test_disjoint_training_changes_the_teacher_and_an_unset_ratio_keeps_the_cach
 def test_a_disjoint_ratio_outside_the_unit_interval_is_named(ratio):
     from gkd.link_teachers import link_teacher_config
 
-    with pytest.raises(GkdError, match="disjoint_ratio must be a share in"):
+    with pytest.raises(GkdError, match=r"disjoint_ratio must be in \(0, 1\)"):
         link_teacher_config("sage", "cora", {"disjoint_ratio": ratio})
