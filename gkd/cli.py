@@ -65,21 +65,21 @@ def _parse_sets(items: Sequence[str], namespaces: Sequence[str] = NAMESPACES
     return overrides
 
 
-def _check_writable(path: str | None) -> None:
-    r"""Fails before any training when :obj:`path` cannot be written: a temporary file is
-    created (and removed) in its nearest existing folder, which also catches file systems
-    that refuse writes to root; missing folders are created only when the results are
-    written."""
+def _check_writable(path: str | Path | None, option: str = "--output") -> None:
+    r"""Fails before any training when :obj:`path` (given by :obj:`option`) cannot be
+    written: a temporary file is created (and removed) in its nearest existing folder,
+    which also catches file systems that refuse writes to root; missing folders are
+    created only when the results are written."""
     if path is None:
         return
-    if not path:
-        raise GkdError("--output needs a file name")
+    if not str(path):
+        raise GkdError(f"{option} needs a file name")
     existing = writable_folder(path)
     try:
         with tempfile.TemporaryFile(dir=existing):
             pass
     except OSError as error:
-        raise GkdError(f"cannot write --output {path}: {error.strerror} ({existing})") from None
+        raise GkdError(f"cannot write {option} {path}: {error.strerror} ({existing})") from None
 
 
 def _device(text: str) -> str:
@@ -155,6 +155,10 @@ def _distill(args: argparse.Namespace) -> None:
     args.dataset = args.dataset.lower()
     args.protocol = args.protocol or default_protocol(args.dataset)
     _check_writable(args.output)
+    if args.save_students is not None:
+        if not args.save_students:
+            raise GkdError("--save-students needs a folder")
+        _check_writable(_student_file(args.save_students, 0), "--save-students")
     config = node_config(args.dataset, args.teacher, args.method, _parse_sets(args.set))
     data = load_dataset(dataset_for_protocol(args.dataset, args.protocol), args.root)
     data = data.to(args.device)
@@ -167,8 +171,9 @@ def _distill(args: argparse.Namespace) -> None:
     def run_seed(seed: int) -> dict[str, Any]:
         task = make_node_task(data, args.protocol, setting=args.setting, seed=seed,
                               info={"dataset": args.dataset})
+        save_to = None if args.save_students is None else _student_file(args.save_students, seed)
         return run_node_distillation(task, args.teacher, args.method, config,
-                                     use_cache=not args.no_cache)
+                                     use_cache=not args.no_cache, save_to=save_to)
 
     def progress(run: dict[str, Any]) -> str:
         scores = "  ".join(f"{m} {run[m][metric]:.2f}" for m in ("teacher", "mlp", "student"))
@@ -190,6 +195,10 @@ def _distill(args: argparse.Namespace) -> None:
           f"accuracy % (mean ± {std_note})")
     print(format_summary(summarize(runs)))
     _write_output(args, record(runs), started)
+
+
+def _student_file(folder: str, seed: int) -> Path:
+    return Path(folder) / f"student-seed{seed}.pt"
 
 
 def _linkpred(args: argparse.Namespace) -> None:
@@ -550,6 +559,9 @@ def build_parser() -> argparse.ArgumentParser:
                     cached="teachers")
     distill.add_argument("--protocol", choices=PROTOCOLS,
                          help="split protocol (default: ogb for ogbn-* datasets, cpf otherwise)")
+    distill.add_argument("--save-students", metavar="DIR",
+                         help="write each seed's distilled student to DIR/student-seed<N>.pt "
+                              "(read it with gkd.load_student)")
     _add_device(distill)
     _add_common(distill, "the runs and summary", "override a default, e.g. teacher.dropout=0.5, "
                 "student.hidden_channels=256, distiller.lamb=0.5; with --method vqgraph the "

@@ -21,6 +21,7 @@ from gkd.distill import GLNN, Distiller, get_distiller
 from gkd.evaluation import evaluate
 from gkd.knowledge import Knowledge, parameter_count
 from gkd.nn import MLP
+from gkd.students import save_student
 
 MODELS = ("teacher", "mlp", "student")
 
@@ -57,20 +58,22 @@ def node_config(dataset: str, teacher: str, method: str,
 
 
 def _train_student(task: NodeTask, distiller: Distiller, student_config: dict[str, Any],
-                   knowledge: Knowledge | None) -> tuple[dict[str, float], dict[str, Any]]:
+                   knowledge: Knowledge | None
+                   ) -> tuple[MLP, dict[str, float], dict[str, Any]]:
     seed_everything(task.seed)
     student = MLP(task.num_features, out_channels=task.num_classes,
                   **student_config).to(task.graph.x.device)
     history = distiller.fit(student, task, knowledge)
     metrics = evaluate(task, lambda g: student(g.x))
-    return metrics, {"epoch": history.best_epoch, "params": parameter_count(student),
-                     "seconds": round(history.seconds, 3), **history.extras}
+    return student, metrics, {"epoch": history.best_epoch, "params": parameter_count(student),
+                              "seconds": round(history.seconds, 3), **history.extras}
 
 
 def run_node_distillation(task: NodeTask, teacher: str, method: str,
                           config: dict[str, dict[str, Any]], *,
                           cache: str | os.PathLike | None = None,
-                          use_cache: bool = True) -> dict[str, Any]:
+                          use_cache: bool = True,
+                          save_to: str | os.PathLike | None = None) -> dict[str, Any]:
     r"""Trains (or reuses) the teacher, a plain MLP of the student's size on labels
     only, and the distilled student for one task, and scores all three. The teacher is
     the one the method distils from (:meth:`~gkd.distill.Distiller.knowledge`, e.g.
@@ -83,17 +86,29 @@ def run_node_distillation(task: NodeTask, teacher: str, method: str,
         config (dict): ``{"teacher": {...}, "student": {...}, "distiller": {...}}``.
         cache (str, optional): the cache dir for teacher knowledge.
         use_cache (bool, optional): reuse and store trained teachers. (default: ``True``)
+        save_to (str or os.PathLike, optional): write the distilled student there
+            (:func:`~gkd.students.save_student`), with the task's
+            :attr:`~gkd.data.NodeTask.info` and fingerprint, the teacher, the method, the
+            configuration and the student's scores as its meta. (default: ``None``)
 
     Returns:
         A run record ``{"seed", "teacher", "mlp", "student", "details", "split"}`` where
-        each model maps metric names to accuracies in percent.
+        each model maps metric names to accuracies in percent; with :obj:`save_to`,
+        ``details["student"]["file"]`` names the student file.
     """
     distiller = get_distiller(method)(**config["distiller"])
     knowledge = distiller.knowledge(task, teacher, config["teacher"], cache=cache,
                                     use_cache=use_cache)
     training = {f.name: getattr(distiller, f.name) for f in fields(Distiller)}
-    mlp, mlp_details = _train_student(task, GLNN(**training, lamb=1.0), config["student"], None)
-    student, student_details = _train_student(task, distiller, config["student"], knowledge)
+    _, mlp, mlp_details = _train_student(task, GLNN(**training, lamb=1.0), config["student"],
+                                         None)
+    model, student, student_details = _train_student(task, distiller, config["student"],
+                                                     knowledge)
+    if save_to is not None:
+        save_student(save_to, model, {"task": task.info, "fingerprint": task.fingerprint(),
+                                      "teacher": teacher, "method": method, "config": config,
+                                      "metrics": student})
+        student_details["file"] = str(save_to)
     teacher_details = {k: knowledge.meta[k] for k in ("epoch", "params", "cached")}
     teacher_details["seconds"] = round(knowledge.meta["seconds"], 3)
     return {"seed": task.seed, "teacher": knowledge.meta["metrics"], "mlp": mlp,

@@ -133,6 +133,59 @@ def load_torch(path: str | os.PathLike) -> Any:
     return torch.load(path, map_location="cpu", weights_only=True)
 
 
+def meta_text(meta: dict[str, Any], kind: str) -> str:
+    r"""The JSON text of :obj:`meta`, the description a gkd file of :obj:`kind` carries
+    beside its tensors (read back by :func:`load_artifact`).
+
+    Raises:
+        GkdError: :obj:`meta` holds values JSON cannot represent.
+    """
+    try:
+        return json.dumps(meta)
+    except (TypeError, ValueError) as error:
+        raise GkdError(f"{kind} meta must hold JSON values (numbers, strings, lists, dicts) "
+                       f"to be saved: {error}") from None
+
+
+def load_artifact(path: str | os.PathLike, kind: str, format: int) -> dict[str, Any]:
+    r"""Reads a gkd file written by :func:`save_torch` as a dict whose ``"kind"`` is
+    :obj:`kind` (e.g. ``"knowledge"``) and whose ``"format"`` is :obj:`format`, and decodes
+    its ``"meta"`` entry, a JSON text, in place.
+
+    Args:
+        path (str or os.PathLike): the file to read.
+        kind (str): what the file holds, for the error messages.
+        format (int): the format version the reader understands.
+
+    Returns:
+        dict: the saved dict, ``"meta"`` a dict.
+
+    Raises:
+        GkdError: the file does not exist, cannot be read (corrupt, foreign, or holding
+            objects ``weights_only`` refuses), is not a dict of that kind and format, or
+            its meta is not a JSON object.
+    """
+    if not Path(path).is_file():
+        raise GkdError(f"{kind} file '{path}' does not exist")
+    try:
+        obj = load_torch(path)
+    except Exception as error:  # corrupt or foreign file
+        raise GkdError(f"'{path}' is not a readable {kind} file ({error})") from None
+    # knowledge files written before the kind was recorded have none
+    if not isinstance(obj, dict) or obj.get("kind", "knowledge") != kind:
+        raise GkdError(f"'{path}' is not a gkd {kind} file")
+    if obj.get("format") != format:
+        raise GkdError(f"'{path}' is not a gkd {kind} file of format {format}")
+    try:
+        obj["meta"] = json.loads(obj["meta"])
+    except (KeyError, TypeError, ValueError) as error:
+        raise GkdError(f"'{path}' is a damaged {kind} file ({type(error).__name__}: "
+                       f"{error})") from None
+    if not isinstance(obj["meta"], dict):
+        raise GkdError(f"'{path}' is a damaged {kind} file: its meta is not a JSON object")
+    return obj
+
+
 @contextlib.contextmanager
 def file_lock(path: str | os.PathLike, *, wait: bool = True) -> Iterator[bool]:
     r"""Holds an exclusive advisory lock on the file :obj:`path` (created if missing)

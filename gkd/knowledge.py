@@ -27,7 +27,14 @@ from gkd.data.datasets import cache_dir
 from gkd.data.tasks import NodeTask
 from gkd.errors import GkdError
 from gkd.evaluation import evaluate
-from gkd.io import cache_lock, load_torch, loading_cached, save_torch
+from gkd.io import (
+    cache_lock,
+    load_artifact,
+    load_torch,
+    loading_cached,
+    meta_text,
+    save_torch,
+)
 from gkd.nn.vq import SIMILARITIES, code_scores
 from gkd.ops import adjacency
 from gkd.teachers import build_teacher, teacher_config, train_teacher
@@ -225,13 +232,10 @@ class Knowledge:
         def cpu(tensor: Tensor | None) -> Tensor | None:  # readable without a GPU
             return None if tensor is None else tensor.cpu()
 
-        try:
-            meta = json.dumps(self.meta)
-        except (TypeError, ValueError) as error:
-            raise GkdError(f"knowledge meta must hold JSON values (numbers, strings, lists, "
-                           f"dicts) to be saved: {error}") from None
-        return save_torch(path, {"format": FORMAT, "logits": cpu(self.logits),
-                                 "embeddings": cpu(self.embeddings), "meta": meta,
+        return save_torch(path, {"kind": "knowledge", "format": FORMAT,
+                                 "logits": cpu(self.logits),
+                                 "embeddings": cpu(self.embeddings),
+                                 "meta": meta_text(self.meta, "knowledge"),
                                  "codebook": cpu(self.codebook),
                                  "similarity": self.similarity})
 
@@ -249,27 +253,17 @@ class Knowledge:
             GkdError: the file does not exist, cannot be read, or is not a gkd knowledge
                 file of the current format.
         """
-        if not Path(path).is_file():
-            raise GkdError(f"knowledge file '{path}' does not exist")
+        obj = load_artifact(path, "knowledge", FORMAT)
         try:
-            obj = load_torch(path)
-        except Exception as error:  # corrupt or foreign file
-            raise GkdError(f"'{path}' is not a readable knowledge file ({error})") from None
-        if not isinstance(obj, dict) or obj.get("format") != FORMAT:
-            raise GkdError(f"'{path}' is not a gkd knowledge file of format {FORMAT}")
-        try:
-            meta = json.loads(obj["meta"])
             fields = {name: obj[name] for name in ("logits", "embeddings", "codebook")}
-        except (KeyError, TypeError, ValueError) as error:
-            raise GkdError(f"'{path}' is a damaged knowledge file ({type(error).__name__}: "
-                           f"{error})") from None
+        except KeyError as error:
+            raise GkdError(f"'{path}' is a damaged knowledge file (KeyError: {error})") from None
         wrong = [name for name, value in fields.items()
                  if not (isinstance(value, Tensor) or (value is None and name != "logits"))]
-        if wrong or not isinstance(meta, dict) or not isinstance(obj.get("similarity"),
-                                                                 (str, type(None))):
+        if wrong or not isinstance(obj.get("similarity"), (str, type(None))):
             raise GkdError(f"'{path}' is a damaged knowledge file: "
-                           f"{', '.join(wrong) or 'meta or similarity'} of the wrong type")
-        return cls(fields["logits"], fields["embeddings"], meta, fields["codebook"],
+                           f"{', '.join(wrong) or 'similarity'} of the wrong type")
+        return cls(fields["logits"], fields["embeddings"], obj["meta"], fields["codebook"],
                    obj.get("similarity"))
 
 

@@ -48,3 +48,20 @@ def test_readme_link_and_condense_examples_run(data_root, monkeypatch):
         for code in codes:
             exec(compile(code, str(README), "exec"), namespace)
         assert namespace[result] is not None
+
+
+@pytest.mark.datasets
+def test_readme_saved_student_example_runs(data_root, monkeypatch, tmp_path, capsys):
+    from gkd.cli import main
+
+    monkeypatch.setenv("GKD_DATA_ROOT", str(data_root))
+    monkeypatch.chdir(tmp_path)  # the example reads students/ from the working folder
+    assert main(["distill", "--dataset", "cora", "--seeds", "1", "--no-cache",
+                 "--set", "teacher.max_epochs=2", "--set", "distiller.max_epochs=2",
+                 "--save-students", "students"]) == 0, capsys.readouterr().err
+    section = README.read_text().split("## Distil a GNN into an MLP")[1].split("\n## ")[0]
+    codes = re.findall(r"```python\n(.*?)```", section, re.S)
+    assert len(codes) == 1
+    namespace: dict = {}
+    exec(compile(codes[0], str(README), "exec"), namespace)
+    assert namespace["logits"].shape == (2708, 7)

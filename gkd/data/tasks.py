@@ -399,7 +399,8 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
         val_per_class (int, optional): cpf validation nodes per class. (default: ``30``)
         fractions (tuple, optional): random train / val fractions. (default: ``(0.6, 0.2)``)
         info (dict, optional): descriptive fields for :attr:`NodeTask.info`, to which
-            ``protocol`` is added. (default: ``None``)
+            ``protocol`` is added (and ``features``, how they were transformed, when the
+            protocol transforms them). (default: ``None``)
 
     Returns:
         NodeTask: the task.
@@ -448,6 +449,7 @@ def make_node_task(data: Data, protocol: str = "cpf", *, setting: str = "transdu
 
 def _krd_planetoid_task(data: Data, setting: str, seed: int, info: dict) -> NodeTask:
     data = NormalizeFeatures()(copy.copy(data))  # as DGL's pre-normalised Planetoid
+    info = dict(info, features="row-normalised (torch_geometric.transforms.NormalizeFeatures)")
     train, val, test = mask_split(*_official_masks(data), column=seed)
     if setting == "transductive":
         return NodeTask(data, train, val, test, seed=seed, info=info)

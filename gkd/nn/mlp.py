@@ -50,7 +50,7 @@ class MLP(torch.nn.Module):
         sizes = [in_channels] + [hidden_channels] * (num_layers - 1) + [out_channels]
         self.in_channels, self.hidden_channels, self.out_channels = (
             in_channels, hidden_channels, out_channels)
-        self.num_layers, self.dropout = num_layers, dropout
+        self.num_layers, self.dropout, self.norm = num_layers, dropout, norm
         self.lins = torch.nn.ModuleList(
             torch.nn.Linear(a, b) for a, b in zip(sizes[:-1], sizes[1:]))
         node_wise = {"mode": "node"} if norm == "layer_norm" else {}  # PyG's default: graph

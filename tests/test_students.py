@@ -1,0 +1,80 @@
+import json
+
+import pytest
+import torch
+
+import gkd
+from gkd.cli import main
+from gkd.errors import GkdError
+from gkd.io import save_torch
+from gkd.students import load_student, save_student
+
+SMALL = "synthetic:nodes=300,degree=6,features=12,classes=3"
+
+
+@pytest.mark.parametrize("norm", [None, "batch_norm", "layer_norm"])
+def test_a_saved_student_predicts_as_the_trained_one(tmp_path, norm):
+    torch.manual_seed(0)
+    student = gkd.MLP(6, 8, 3, num_layers=3, dropout=0.3, norm=norm)
+    x = torch.randn(20, 6)
+    student.train()
+    student(x)  # moves the batch-norm statistics away from their initial values
+    student.eval()
+    path = save_student(tmp_path / "sub" / "student.pt", student, {"dataset": "toy", "seed": 2})
+    loaded, meta = load_student(path)
+    assert meta == {"dataset": "toy", "seed": 2}
+    assert not loaded.training and loaded.norm == norm and loaded.dropout == 0.3
+    assert torch.equal(loaded(x), student(x))
+    assert not list(path.parent.glob(".*tmp"))  # the atomic write left no temporary file
+
+
+def test_bad_students_and_student_files_are_named(tmp_path):
+    with pytest.raises(GkdError, match="writes gkd.MLP students; got Linear"):
+        save_student(tmp_path / "s.pt", torch.nn.Linear(2, 2))
+    with pytest.raises(GkdError, match="student meta must hold JSON values"):
+        save_student(tmp_path / "s.pt", gkd.MLP(2, 4, 2), {"x": torch.zeros(1)})
+    assert not (tmp_path / "s.pt").exists()
+    with pytest.raises(GkdError, match="student file '.*nope.pt' does not exist"):
+        load_student(tmp_path / "nope.pt")
+    knowledge = gkd.Knowledge(torch.randn(3, 2), None, {}).save(tmp_path / "k.pt")
+    with pytest.raises(GkdError, match="k.pt' is not a gkd student file$"):
+        load_student(knowledge)
+    save_torch(tmp_path / "old.pt", {"kind": "student", "format": 0})
+    with pytest.raises(GkdError, match="not a gkd student file of format 1"):
+        load_student(tmp_path / "old.pt")
+    path = save_student(tmp_path / "s.pt", gkd.MLP(2, 4, 2))
+    saved = torch.load(path, weights_only=True)
+    save_torch(path, {**saved, "arguments": {"in_channels": 2}})
+    with pytest.raises(GkdError, match="its arguments are not those of an MLP"):
+        load_student(path)
+    wider = {**saved["arguments"], "hidden_channels": 5}
+    save_torch(path, {**saved, "arguments": wider})
+    with pytest.raises(GkdError, match=r"its weights do not fit MLP\(2, 5, 2"):
+        load_student(path)
+
+
+def test_distill_saves_every_seeds_student(capsys, tmp_path):
+    out, folder = tmp_path / "run.json", tmp_path / "students"
+    code = main(["distill", "--dataset", SMALL, "--seeds", "2", "--no-cache",
+                 "--set", "teacher.max_epochs=5", "--set", "distiller.max_epochs=5",
+                 "--save-students", str(folder), "--output", str(out)])
+    assert code == 0, capsys.readouterr().err
+    runs = json.loads(out.read_text())["runs"]
+    data = gkd.load_dataset(SMALL)
+    for run in runs:
+        path = folder / f"student-seed{run['seed']}.pt"
+        assert run["details"]["student"]["file"] == str(path)
+        student, meta = load_student(path)
+        task = gkd.make_node_task(data, "cpf", seed=run["seed"])
+        assert meta["metrics"] == run["student"] == gkd.evaluate(task, lambda g: student(g.x))
+        assert meta["fingerprint"] == task.fingerprint()
+        assert (meta["task"]["seed"], meta["method"], meta["teacher"]) == (run["seed"], "glnn",
+                                                                           "sage")
+
+
+def test_distill_checks_the_student_folder_before_training(capsys, tmp_path):
+    (tmp_path / "a_file").write_text("x")
+    code = main(["distill", "--dataset", SMALL, "--seeds", "1",
+                 "--save-students", str(tmp_path / "a_file")])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code != 0 and len(err) == 1 and "is not a folder" in err[0], err
