@@ -155,10 +155,7 @@ def _distill(args: argparse.Namespace) -> None:
     args.dataset = args.dataset.lower()
     args.protocol = args.protocol or default_protocol(args.dataset)
     _check_writable(args.output)
-    if args.save_students is not None:
-        if not args.save_students:
-            raise GkdError("--save-students needs a folder")
-        _check_writable(_student_file(args.save_students, 0), "--save-students")
+    _check_writable(_student_file(args, 0), "--save-students")
     config = node_config(args.dataset, args.teacher, args.method, _parse_sets(args.set))
     data = load_dataset(dataset_for_protocol(args.dataset, args.protocol), args.root)
     data = data.to(args.device)
@@ -171,9 +168,9 @@ def _distill(args: argparse.Namespace) -> None:
     def run_seed(seed: int) -> dict[str, Any]:
         task = make_node_task(data, args.protocol, setting=args.setting, seed=seed,
                               info={"dataset": args.dataset})
-        save_to = None if args.save_students is None else _student_file(args.save_students, seed)
         return run_node_distillation(task, args.teacher, args.method, config,
-                                     use_cache=not args.no_cache, save_to=save_to)
+                                     use_cache=not args.no_cache,
+                                     save_to=_student_file(args, seed))
 
     def progress(run: dict[str, Any]) -> str:
         scores = "  ".join(f"{m} {run[m][metric]:.2f}" for m in ("teacher", "mlp", "student"))
@@ -197,8 +194,13 @@ def _distill(args: argparse.Namespace) -> None:
     _write_output(args, record(runs), started)
 
 
-def _student_file(folder: str, seed: int) -> Path:
-    return Path(folder) / f"student-seed{seed}.pt"
+def _student_file(args: argparse.Namespace, seed: int) -> Path | None:
+    r"""Where ``--save-students`` puts the student of :obj:`seed` (``None`` without it)."""
+    if args.save_students is None:
+        return None
+    if not args.save_students:
+        raise GkdError("--save-students needs a folder")
+    return Path(args.save_students) / f"student-seed{seed}.pt"
 
 
 def _linkpred(args: argparse.Namespace) -> None:
@@ -213,6 +215,7 @@ def _linkpred(args: argparse.Namespace) -> None:
     if args.resume and args.output is None:
         raise GkdError("--resume needs --output: the file whose runs to keep")
     _check_writable(args.output)
+    _check_writable(_student_file(args, 0), "--save-students")
     config = link_config(args.dataset, args.teacher, args.method, _parse_sets(args.set))
     if args.setting == "transductive" and args.new_ratio is not None:
         raise GkdError("--new-ratio sets the production split; the transductive one takes "
@@ -258,7 +261,8 @@ def _linkpred(args: argparse.Namespace) -> None:
         run = stored.get(seed)
         if run is None:
             run = run_link_prediction(task, args.teacher, args.method, config, seed=seed,
-                                      knowledge=knowledge, use_cache=not args.no_cache)
+                                      knowledge=knowledge, use_cache=not args.no_cache,
+                                      save_to=_student_file(args, seed))
             cached = [m for m in ("teacher", "mlp") if run["details"][m]["cached"]]
             note = f" ({' and '.join(cached)} cached)" if cached else ""
             # after every trained seed, with the stored seeds still ahead, so that an
@@ -535,6 +539,9 @@ def _add_experiment(parser: argparse.ArgumentParser, *, teachers: Sequence[str],
                         help=f"run seeds 0..N-1 (default: {default_seeds})")
     parser.add_argument("--no-cache", action="store_true",
                         help=f"train {cached} afresh and do not store them")
+    parser.add_argument("--save-students", metavar="DIR",
+                        help="write each seed's distilled student to DIR/student-seed<N>.pt "
+                             "(read it with gkd.load_student)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -559,9 +566,6 @@ def build_parser() -> argparse.ArgumentParser:
                     cached="teachers")
     distill.add_argument("--protocol", choices=PROTOCOLS,
                          help="split protocol (default: ogb for ogbn-* datasets, cpf otherwise)")
-    distill.add_argument("--save-students", metavar="DIR",
-                         help="write each seed's distilled student to DIR/student-seed<N>.pt "
-                              "(read it with gkd.load_student)")
     _add_device(distill)
     _add_common(distill, "the runs and summary", "override a default, e.g. teacher.dropout=0.5, "
                 "student.hidden_channels=256, distiller.lamb=0.5; with --method vqgraph the "

@@ -23,6 +23,7 @@ from gkd.link_teachers import (
 from gkd.nn import MLP
 from gkd.nn.link_predictor import LinkPredictor
 from gkd.ops.checks import check_count
+from gkd.students import save_student
 
 LINK_STUDENT_DEFAULTS: dict[str, Any] = {"hidden_channels": 256, "num_layers": 2,
                                          "dropout": 0.5, "decoder_layers": 2}
@@ -103,14 +104,14 @@ def build_link_student(in_channels: int, config: dict[str, Any]) -> LinkPredicto
 
 def _train_student(task: LinkTask, distiller: LinkDistiller, config: dict[str, Any],
                    knowledge: LinkKnowledge | None, seed: int
-                   ) -> tuple[dict[str, float], dict[str, Any]]:
+                   ) -> tuple[LinkPredictor, dict[str, float], dict[str, Any]]:
     torch.manual_seed(seed)
     student = build_link_student(task.num_features, config).to(task.device)
     history = distiller.fit(student, task, knowledge)
     metrics = evaluate_links(task, lambda g: student.encode(g.x), student.score, distiller.hits_k)
-    return metrics, {"epoch": history.best_epoch, "params": parameter_count(student),
-                     "seconds": round(history.seconds, 3),
-                     "logged_metrics": _logged_metrics(task, student)}
+    return student, metrics, {"epoch": history.best_epoch, "params": parameter_count(student),
+                              "seconds": round(history.seconds, 3),
+                              "logged_metrics": _logged_metrics(task, student)}
 
 
 def _logged_metrics(task: LinkTask, model: LinkPredictor) -> dict[str, dict[str, float]]:
@@ -190,7 +191,8 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
                         config: dict[str, dict[str, Any]], *, seed: int = 0,
                         knowledge: LinkKnowledge | None = None,
                         cache: str | os.PathLike | None = None,
-                        use_cache: bool = True) -> dict[str, Any]:
+                        use_cache: bool = True,
+                        save_to: str | os.PathLike | None = None) -> dict[str, Any]:
     r"""Trains (or reuses) the link teacher, a plain MLP link predictor (labels only) and
     the student distilled with :obj:`method` for one seed, and scores all three.
 
@@ -207,12 +209,18 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
             (default: :func:`~gkd.data.cache_dir`)
         use_cache (bool, optional): reuse and store trained teachers and plain MLPs, which
             do not depend on :obj:`method`. (default: ``True``)
+        save_to (str or os.PathLike, optional): write the distilled student there
+            (:func:`~gkd.students.save_student`), with the task's
+            :attr:`~gkd.data.LinkTask.info` and fingerprint, the seed, the teacher, the
+            method, the configuration and the student's scores as its meta.
+            (default: ``None``)
 
     Returns:
         A run record ``{"seed", "teacher", "mlp", "student", "details", "split"}`` where
         each model maps ``val``, ``test`` (and the production test groups) to Hits@K in
         percent; each model's details hold, under ``logged_metrics``, Hits@10/50/100 and
-        ROC-AUC on the same sets (:func:`~gkd.link_evaluation.logged_link_metrics`).
+        ROC-AUC on the same sets (:func:`~gkd.link_evaluation.logged_link_metrics`); with
+        :obj:`save_to`, ``details["student"]["file"]`` names the student file.
 
     Raises:
         GkdError: :obj:`seed` is not a non-negative integer, or ``hits_k`` or
@@ -226,8 +234,13 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
                                            cache=cache, use_cache=use_cache)
     mlp, mlp_details = plain_link_mlp(task, distiller, config["student"], seed=seed,
                                       cache=cache, use_cache=use_cache)
-    student, student_details = _train_student(task, distiller, config["student"], knowledge,
-                                              seed)
+    model, student, student_details = _train_student(task, distiller, config["student"],
+                                                     knowledge, seed)
+    if save_to is not None:
+        save_student(save_to, model, {"task": task.info, "fingerprint": task.fingerprint(),
+                                      "seed": seed, "teacher": teacher, "method": method,
+                                      "config": config, "metrics": student})
+        student_details["file"] = str(save_to)
     teacher_details = {k: knowledge.meta[k]
                        for k in ("seed", "epoch", "params", "seconds", "cached")}
     teacher_details["logged_metrics"] = _logged_metrics(task, knowledge.model)

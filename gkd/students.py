@@ -1,9 +1,12 @@
 """Trained students as files: what a distillation run hands over for deployment.
 
-A student file holds the :class:`~gkd.nn.MLP`'s constructor arguments, its weights and a
-JSON description of where it comes from (task, teacher, method, scores), written atomically
-and read back with ``weights_only=True``. Serving it needs the node features only: no
-teacher, no graph and none of gkd's training code.
+A student file holds the student's constructor arguments, its weights and a JSON
+description of where it comes from (task, teacher, method, scores), written atomically and
+read back with ``weights_only=True``. Students are the graph-free models of gkd: a
+:class:`~gkd.nn.MLP` node classifier (``gkd distill``) or a
+:class:`~gkd.nn.link_predictor.LinkPredictor` with an MLP encoder (``gkd linkpred``).
+Serving one needs the node features only: no teacher, no graph and none of gkd's training
+code.
 """
 from __future__ import annotations
 
@@ -16,19 +19,23 @@ import torch
 from gkd.errors import GkdError
 from gkd.io import load_artifact, meta_text, save_torch
 from gkd.nn import MLP
+from gkd.nn.link_predictor import LinkPredictor
 
 FORMAT = 1  # bump when the layout of a student file changes
-_ARGUMENTS = ("in_channels", "hidden_channels", "out_channels", "num_layers", "dropout", "norm")
+_MLP = ("in_channels", "hidden_channels", "out_channels", "num_layers", "dropout", "norm")
+_LINK = ("encoder", "embedding_channels", "decoder_layers", "dropout")
+Student = MLP | LinkPredictor
 
 
-def save_student(path: str | os.PathLike, student: MLP,
+def save_student(path: str | os.PathLike, student: Student,
                  meta: dict[str, Any] | None = None) -> Path:
     r"""Writes :obj:`student` to :obj:`path` atomically (:func:`~gkd.io.save_torch`): its
     constructor arguments, its weights (on the CPU) and :obj:`meta`.
 
     Args:
         path (str or os.PathLike): the file to write; missing folders are created.
-        student (MLP): a trained student.
+        student (MLP or LinkPredictor): a trained student: an MLP, or a graph-free link
+            predictor whose encoder is an MLP.
         meta (dict, optional): JSON values describing it, e.g. the task and its scores.
             (default: ``None``)
 
@@ -36,19 +43,17 @@ def save_student(path: str | os.PathLike, student: MLP,
         Path: :obj:`path`.
 
     Raises:
-        GkdError: :obj:`student` is not a :class:`~gkd.nn.MLP`, :obj:`meta` is not
-            JSON-serialisable, or :obj:`path` is a folder.
+        GkdError: :obj:`student` is neither, :obj:`meta` is not JSON-serialisable, or
+            :obj:`path` is a folder.
     """
-    if not isinstance(student, MLP):
-        raise GkdError(f"save_student writes gkd.MLP students; got {type(student).__name__}")
     state = {name: tensor.detach().cpu() for name, tensor in student.state_dict().items()}
     return save_torch(path, {"kind": "student", "format": FORMAT,
-                             "arguments": {name: getattr(student, name) for name in _ARGUMENTS},
-                             "state": state, "meta": meta_text(meta or {}, "student")})
+                             "arguments": _arguments(student), "state": state,
+                             "meta": meta_text(meta or {}, "student")})
 
 
 def load_student(path: str | os.PathLike,
-                 device: str | torch.device = "cpu") -> tuple[MLP, dict[str, Any]]:
+                 device: str | torch.device = "cpu") -> tuple[Student, dict[str, Any]]:
     r"""Reads a student written by :func:`save_student` (``weights_only=True``).
 
     Args:
@@ -57,24 +62,51 @@ def load_student(path: str | os.PathLike,
             (default: ``"cpu"``)
 
     Returns:
-        tuple: the :class:`~gkd.nn.MLP` in eval mode and its meta.
+        tuple: the student in eval mode (an :class:`~gkd.nn.MLP` or a
+        :class:`~gkd.nn.link_predictor.LinkPredictor`) and its meta.
 
     Raises:
         GkdError: the file does not exist, cannot be read, is not a gkd student file of
             the current format, or its arguments and weights do not fit together.
     """
     obj = load_artifact(path, "student", FORMAT)
-    arguments = obj.get("arguments")
-    if not isinstance(arguments, dict) or set(arguments) != set(_ARGUMENTS):
-        raise GkdError(f"'{path}' is a damaged student file: its arguments are not those of "
-                       f"an MLP ({', '.join(_ARGUMENTS)})")
     state = obj.get("state")
     if not isinstance(state, dict):
         raise GkdError(f"'{path}' is a damaged student file: it holds no weights")
-    student = MLP(**arguments)
+    student = _build(obj.get("arguments"), path)
     try:
         student.load_state_dict(state)
     except (RuntimeError, TypeError) as error:
         raise GkdError(f"'{path}' is a damaged student file: its weights do not fit "
                        f"{student!r} ({str(error).splitlines()[0]})") from None
     return student.to(device).eval(), obj["meta"]
+
+
+def _arguments(student: Student) -> dict[str, Any]:
+    if isinstance(student, MLP):
+        return {"model": "MLP", **{name: getattr(student, name) for name in _MLP}}
+    if isinstance(student, LinkPredictor) and student.graph_free and \
+            isinstance(student.encoder, MLP):
+        decoder = student.decoder.mlp
+        return {"model": "LinkPredictor", "encoder": _arguments(student.encoder),
+                "embedding_channels": student.embedding_channels,
+                "decoder_layers": decoder.num_layers, "dropout": decoder.dropout}
+    raise GkdError(f"save_student writes gkd.MLP students and graph-free LinkPredictors "
+                   f"with an MLP encoder; got {type(student).__name__}")
+
+
+def _build(arguments: Any, path: str | os.PathLike) -> Student:
+    model = str(arguments.get("model")) if isinstance(arguments, dict) else ""
+    fields = {"MLP": _MLP, "LinkPredictor": _LINK}.get(model)
+    if fields is None or set(arguments) != {"model", *fields}:
+        raise GkdError(f"'{path}' is a damaged student file: its arguments describe neither "
+                       f"an MLP ({', '.join(_MLP)}) nor a link predictor "
+                       f"({', '.join(_LINK)})")
+    options = {name: arguments[name] for name in fields}
+    if model == "MLP":
+        return MLP(**options)
+    encoder = _build(options.pop("encoder"), path)
+    if not isinstance(encoder, MLP):
+        raise GkdError(f"'{path}' is a damaged student file: its link predictor's encoder "
+                       f"is not an MLP")
+    return LinkPredictor(encoder, **options, graph_free=True)

@@ -7,6 +7,8 @@ import gkd
 from gkd.cli import main
 from gkd.errors import GkdError
 from gkd.io import save_torch
+from gkd.linkpred import build_link_student
+from gkd.nn.link_predictor import LinkPredictor
 from gkd.students import load_student, save_student
 
 SMALL = "synthetic:nodes=300,degree=6,features=12,classes=3"
@@ -28,9 +30,25 @@ def test_a_saved_student_predicts_as_the_trained_one(tmp_path, norm):
     assert not list(path.parent.glob(".*tmp"))  # the atomic write left no temporary file
 
 
+def test_a_saved_link_student_scores_pairs_as_the_trained_one(tmp_path):
+    torch.manual_seed(0)
+    student = build_link_student(6, {"hidden_channels": 8, "num_layers": 2, "dropout": 0.5,
+                                     "decoder_layers": 3}).eval()
+    x, pairs = torch.randn(20, 6), torch.randint(0, 20, (2, 15))
+    loaded, meta = load_student(save_student(tmp_path / "link.pt", student, {"seed": 1}))
+    assert isinstance(loaded, LinkPredictor) and loaded.graph_free and meta == {"seed": 1}
+    assert loaded.decoder.mlp.num_layers == 3 and loaded.decoder.mlp.dropout == 0.5
+    assert torch.equal(loaded.score(loaded.encode(x), pairs),
+                       student.score(student.encode(x), pairs))
+
+
 def test_bad_students_and_student_files_are_named(tmp_path):
-    with pytest.raises(GkdError, match="writes gkd.MLP students; got Linear"):
+    with pytest.raises(GkdError, match="writes gkd.MLP students and graph-free "
+                                       "LinkPredictors with an MLP encoder; got Linear"):
         save_student(tmp_path / "s.pt", torch.nn.Linear(2, 2))
+    gnn = LinkPredictor(torch.nn.Linear(2, 4), 4)
+    with pytest.raises(GkdError, match="got LinkPredictor"):
+        save_student(tmp_path / "s.pt", gnn)
     with pytest.raises(GkdError, match="student meta must hold JSON values"):
         save_student(tmp_path / "s.pt", gkd.MLP(2, 4, 2), {"x": torch.zeros(1)})
     assert not (tmp_path / "s.pt").exists()
@@ -44,9 +62,12 @@ def test_bad_students_and_student_files_are_named(tmp_path):
         load_student(tmp_path / "old.pt")
     path = save_student(tmp_path / "s.pt", gkd.MLP(2, 4, 2))
     saved = torch.load(path, weights_only=True)
-    save_torch(path, {**saved, "arguments": {"in_channels": 2}})
-    with pytest.raises(GkdError, match="its arguments are not those of an MLP"):
-        load_student(path)
+    for arguments in ({"in_channels": 2}, {**saved["arguments"], "model": "GCN"},
+                      {"model": "LinkPredictor", "encoder": None, "embedding_channels": 4,
+                       "decoder_layers": 2, "dropout": 0.0}):
+        save_torch(path, {**saved, "arguments": arguments})
+        with pytest.raises(GkdError, match="its arguments describe neither an MLP"):
+            load_student(path)
     wider = {**saved["arguments"], "hidden_channels": 5}
     save_torch(path, {**saved, "arguments": wider})
     with pytest.raises(GkdError, match=r"its weights do not fit MLP\(2, 5, 2"):
@@ -78,3 +99,19 @@ def test_distill_checks_the_student_folder_before_training(capsys, tmp_path):
                  "--save-students", str(tmp_path / "a_file")])
     err = capsys.readouterr().err.strip().splitlines()
     assert code != 0 and len(err) == 1 and "is not a folder" in err[0], err
+
+
+def test_linkpred_saves_every_seeds_student(capsys, tmp_path):
+    out, folder = tmp_path / "links.json", tmp_path / "students"
+    sets = ["--set=teacher.hidden_channels=16", "--set=teacher.max_epochs=8",
+            "--set=student.hidden_channels=16", "--set=distiller.max_epochs=8"]
+    assert main(["linkpred", "--dataset", SMALL, "--seeds", "2", "--no-cache",
+                 "--save-students", str(folder), "--output", str(out), *sets]) == 0
+    capsys.readouterr()
+    for run in json.loads(out.read_text())["runs"]:
+        path = folder / f"student-seed{run['seed']}.pt"
+        assert run["details"]["student"]["file"] == str(path)
+        student, meta = load_student(path)
+        assert isinstance(student, LinkPredictor)
+        assert (meta["seed"], meta["method"], meta["metrics"]) == (run["seed"], "llp",
+                                                                   run["student"])
