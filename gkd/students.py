@@ -46,10 +46,10 @@ def save_student(path: str | os.PathLike, student: Student,
         GkdError: :obj:`student` is neither, :obj:`meta` is not JSON-serialisable, or
             :obj:`path` is a folder.
     """
+    arguments = _arguments(student)
     state = {name: tensor.detach().cpu() for name, tensor in student.state_dict().items()}
-    return save_torch(path, {"kind": "student", "format": FORMAT,
-                             "arguments": _arguments(student), "state": state,
-                             "meta": meta_text(meta or {}, "student")})
+    return save_torch(path, {"kind": "student", "format": FORMAT, "arguments": arguments,
+                             "state": state, "meta": meta_text(meta or {}, "student")})
 
 
 def load_student(path: str | os.PathLike,
@@ -104,7 +104,10 @@ def _build(arguments: Any, path: str | os.PathLike) -> Student:
                        f"({', '.join(_LINK)})")
     options = {name: arguments[name] for name in fields}
     if model == "MLP":
-        return MLP(**options)
+        try:
+            return MLP(**options)
+        except GkdError as error:  # a size or option out of range
+            raise GkdError(f"'{path}' is a damaged student file: {error}") from None
     encoder = _build(options.pop("encoder"), path)
     if not isinstance(encoder, MLP):
         raise GkdError(f"'{path}' is a damaged student file: its link predictor's encoder "

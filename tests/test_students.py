@@ -68,6 +68,9 @@ def test_bad_students_and_student_files_are_named(tmp_path):
         save_torch(path, {**saved, "arguments": arguments})
         with pytest.raises(GkdError, match="its arguments describe neither an MLP"):
             load_student(path)
+    save_torch(path, {**saved, "arguments": {**saved["arguments"], "hidden_channels": 0}})
+    with pytest.raises(GkdError, match="damaged student file: MLP hidden_channels"):
+        load_student(path)
     wider = {**saved["arguments"], "hidden_channels": 5}
     save_torch(path, {**saved, "arguments": wider})
     with pytest.raises(GkdError, match=r"its weights do not fit MLP\(2, 5, 2"):
