@@ -74,6 +74,8 @@ def _check_writable(path: str | Path | None, option: str = "--output") -> None:
         return
     if not str(path):
         raise GkdError(f"{option} needs a file name")
+    if str(path).endswith(("/", os.sep)):  # pathlib would drop the slash and write a file
+        raise GkdError(f"cannot write {option} '{path}': it names a folder; give a file path")
     existing = writable_folder(path)
     try:
         with tempfile.TemporaryFile(dir=existing):
@@ -195,7 +197,8 @@ def _distill(args: argparse.Namespace) -> None:
 
 
 def _student_file(args: argparse.Namespace, seed: int) -> Path | None:
-    r"""Where ``--save-students`` puts the student of :obj:`seed` (``None`` without it)."""
+    r"""Where ``--save-students`` puts the student of :obj:`seed` (``None`` without it);
+    ``gkd bench`` names its students otherwise and checks this path for write access."""
     if args.save_students is None:
         return None
     if not args.save_students:
@@ -463,8 +466,9 @@ def _bench(args: argparse.Namespace) -> None:
 
     config = BenchConfig.from_toml(args.config)
     results = Path(args.results or config.results or Path("results") / Path(args.config).stem)
+    _check_writable(_student_file(args, 0), "--save-students")
     records = run_bench(config, results, root=args.root, device=args.device,
-                        progress=not args.no_progress)
+                        progress=not args.no_progress, save_students=args.save_students)
     rows, paired = summary_rows(records), paired_differences(records)
     print(f"{len(records)} runs in {results / NODE_RESULTS} · accuracy % "
           f"(mean ± sample std over seeds)")
@@ -539,9 +543,12 @@ def _add_experiment(parser: argparse.ArgumentParser, *, teachers: Sequence[str],
                         help=f"run seeds 0..N-1 (default: {default_seeds})")
     parser.add_argument("--no-cache", action="store_true",
                         help=f"train {cached} afresh and do not store them")
+    _add_save_students(parser, "each seed's distilled student to DIR/student-seed<N>.pt")
+
+
+def _add_save_students(parser: argparse.ArgumentParser, written: str) -> None:
     parser.add_argument("--save-students", metavar="DIR",
-                        help="write each seed's distilled student to DIR/student-seed<N>.pt "
-                             "(read it with gkd.load_student)")
+                        help=f"write {written} (read it with gkd.load_student)")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -648,6 +655,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_root(bench)
     _add_device(bench)
     bench.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    _add_save_students(bench, "the student of every run it trains to DIR/<dataset>-<protocol>-"
+                              "<setting>-<teacher>-<method>-seed<N>-<config id>.pt")
     bench.set_defaults(run=_bench)
 
     report = commands.add_parser(

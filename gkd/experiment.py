@@ -54,6 +54,7 @@ def node_config(dataset: str, teacher: str, method: str,
                                      method),
     }
     distiller_cls(**config["distiller"])
+    distiller_cls.check_student_config(config["student"])
     return config
 
 

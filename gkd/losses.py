@@ -27,7 +27,8 @@ class LossInputError(InputError):
 
 def _reduce(per_node: Tensor, reduction: str) -> Tensor:
     if reduction == "mean":
-        return per_node.mean()
+        # zero, not NaN, over no nodes, as masked_cross_entropy
+        return per_node.mean() if per_node.numel() else per_node.sum()
     if reduction == "sum":
         return per_node.sum()
     if reduction == "none":
@@ -71,7 +72,8 @@ def kl_divergence(student: Tensor, teacher: Tensor, temperature: float = 1.0,
         student (Tensor): student logits :math:`(N, C)`.
         teacher (Tensor): teacher logits :math:`(N, C)`.
         temperature (float, optional): :math:`\tau`. (default: ``1.0``)
-        reduction (str, optional): ``"mean"``, ``"sum"`` or ``"none"``. (default: ``"mean"``)
+        reduction (str, optional): ``"mean"``, ``"sum"`` or ``"none"``; the mean over no
+            nodes is zero. (default: ``"mean"``)
     """
     _check(student, teacher, temperature)
     return _tempered_kl(teacher, student, temperature, reduction)

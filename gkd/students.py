@@ -74,6 +74,10 @@ def load_student(path: str | os.PathLike,
     if not isinstance(state, dict):
         raise GkdError(f"'{path}' is a damaged student file: it holds no weights")
     student = _build(obj.get("arguments"), path)
+    dtypes = {v.dtype for v in state.values()
+              if isinstance(v, torch.Tensor) and v.is_floating_point()}
+    if len(dtypes) == 1:  # a float64 or half-precision student stays one
+        student.to(dtypes.pop())
     try:
         student.load_state_dict(state)
     except (RuntimeError, TypeError) as error:

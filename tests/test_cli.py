@@ -73,6 +73,8 @@ def test_paths_of_the_wrong_kind_are_named(capsys, tmp_path):
                                    "student": scores}) + "\n")
     cases = [
         (["distill", "--dataset", "cora", "--output", ""], "--output needs a file name"),
+        (["distill", "--dataset", "cora", "--output", f"{tmp_path}/new/"],
+         "it names a folder; give a file path"),
         (["distill", "--dataset", "cora", "--root", str(a_file)], "is not a folder"),
         (["bench", "--config", str(tmp_path)], "is a folder; give a TOML file"),
         (["bench", "--config", str(grid), "--results", str(a_file)], "results folder .* is a file"),

@@ -133,6 +133,19 @@ def test_a_batch_norm_student_is_refused_batches_of_one_node(csbm):
     GLNN(batch_size=1, max_epochs=1).fit(student, task, knowledge)
 
 
+@pytest.mark.parametrize("lamb, schedule", [(1.0, "combined"), (0.5, "two-pass")])
+def test_a_batch_norm_student_is_refused_a_training_split_of_one_node(csbm, lamb, schedule):
+    from gkd.data import NodeTask
+
+    with pytest.warns(UserWarning, match="no training node of class"):
+        task = NodeTask(csbm, [0], list(range(1, 100)), list(range(100, 300)))
+    knowledge = Knowledge(torch.randn(task.graph.num_nodes, task.num_classes))
+    student = MLP(task.num_features, 8, task.num_classes, norm="batch_norm")
+    with pytest.raises(GkdError, match="the training split has one node"):
+        GLNN(lamb=lamb, schedule=schedule, max_epochs=1).fit(student, task, knowledge)
+    GLNN(lamb=0.5, max_epochs=1).fit(student, task, knowledge)  # batches of every node
+
+
 def test_knowledge_and_students_on_another_device_are_named(csbm):
     # the meta device stands in for a GPU: tensors there have shapes and a device only
     task = make_node_task(csbm, "cpf")

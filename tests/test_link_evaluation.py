@@ -16,7 +16,7 @@ def test_hits_at_k_matches_the_ogb_evaluator(k, seed):
     evaluator = Evaluator("ogbl-ddi")
     evaluator.K = k
     expected = evaluator.eval({"y_pred_pos": pos, "y_pred_neg": neg})[f"hits@{k}"]
-    assert hits_at_k(pos, neg, k) == pytest.approx(expected)
+    assert hits_at_k(pos, neg, k) == expected  # to the last bit, as OGB divides in double
 
 
 def test_hits_at_k_with_too_few_negatives_is_one_with_a_warning():

@@ -54,6 +54,16 @@ def test_logit_mse_and_reductions():
         3 * per_node[0].item())
 
 
+@pytest.mark.parametrize("loss", [kl_divergence, reverse_kl_divergence, js_divergence,
+                                  logit_mse])
+def test_the_mean_over_no_nodes_is_zero_and_differentiable(loss):
+    student = torch.empty(0, 3, requires_grad=True)
+    value = loss(student, torch.empty(0, 3))
+    assert value.item() == 0.0
+    value.backward()
+    assert student.grad is not None and student.grad.shape == (0, 3)
+
+
 def test_divergences_vanish_on_equal_inputs_and_reject_bad_input():
     z = torch.randn(5, 4)
     for loss in (kl_divergence, reverse_kl_divergence, js_divergence):

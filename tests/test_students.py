@@ -30,6 +30,13 @@ def test_a_saved_student_predicts_as_the_trained_one(tmp_path, norm):
     assert not list(path.parent.glob(".*tmp"))  # the atomic write left no temporary file
 
 
+def test_a_saved_float64_student_loads_in_float64(tmp_path):
+    student = gkd.MLP(6, 8, 3, norm="batch_norm").double().eval()
+    loaded, _ = load_student(save_student(tmp_path / "student.pt", student))
+    x = torch.randn(5, 6, dtype=torch.float64)
+    assert torch.equal(loaded(x), student(x))
+
+
 def test_a_saved_link_student_scores_pairs_as_the_trained_one(tmp_path):
     torch.manual_seed(0)
     student = build_link_student(6, {"hidden_channels": 8, "num_layers": 2, "dropout": 0.5,
@@ -118,3 +125,27 @@ def test_linkpred_saves_every_seeds_student(capsys, tmp_path):
         assert isinstance(student, LinkPredictor)
         assert (meta["seed"], meta["method"], meta["metrics"]) == (run["seed"], "llp",
                                                                    run["student"])
+
+
+def test_bench_saves_the_student_of_every_run_it_trains(capsys, tmp_path):
+    grid = tmp_path / "grid.toml"
+    grid.write_text(f'datasets = ["{SMALL}"]\nseeds = 2\nresults = "out"\n'
+                    "[set.teacher]\nmax_epochs = 5\n[set.distiller]\nmax_epochs = 5\n")
+    folder = tmp_path / "students"
+    argv = ["bench", "--config", str(grid), "--no-progress", "--save-students", str(folder)]
+    assert main(argv) == 0
+    capsys.readouterr()
+    records = [json.loads(line) for line in (tmp_path / "out" / "node.jsonl").open()]
+    data = gkd.load_dataset(SMALL)
+    for record in records:
+        path = folder / (f"{SMALL}-cpf-transductive-sage-glnn-seed{record['seed']}-"
+                         f"{record['config_id']}.pt")
+        assert record["details"]["student"]["file"] == str(path)
+        student, meta = load_student(path)
+        task = gkd.make_node_task(data, "cpf", seed=record["seed"])
+        assert meta["metrics"] == record["student"] == gkd.evaluate(task,
+                                                                    lambda g: student(g.x))
+    (tmp_path / "a_file").write_text("x")
+    assert main([*argv[:-1], str(tmp_path / "a_file")]) != 0
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "is not a folder" in err[0], err

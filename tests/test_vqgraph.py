@@ -124,6 +124,9 @@ def test_vqgraph_rejects_bad_options_and_knowledge(csbm):
     coded.embeddings = torch.randn(600, 5)
     with pytest.raises(GkdError, match="num_layers >= 2"):
         VQGraph().fit(MLP(16, 8, 3, num_layers=1), task, coded)
+    with pytest.raises(GkdError, match="num_layers >= 2"):  # before any training
+        node_config("cora", "sage", "vqgraph", {"student": {"num_layers": 1}})
+    node_config("cora", "sage", "glnn", {"student": {"num_layers": 1}})
     with pytest.raises(GkdError, match="unknown teacher sage option"):
         node_config("cora", "sage", "glnn", {"teacher": {"num_codes": 8}})
 

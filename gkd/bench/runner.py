@@ -55,6 +55,22 @@ def record_key(record: dict[str, Any]) -> tuple[str, str, str, str, str, int, st
     return (*(record["task"][f] for f in TASK_FIELDS), record["seed"], record["config_id"])
 
 
+def student_file(folder: str | os.PathLike, key: RunKey, config: dict[str, Any]) -> Path:
+    r"""Where ``gkd bench --save-students FOLDER`` writes the student of a run.
+
+    Args:
+        folder (str or os.PathLike): the students' folder.
+        key (RunKey): the run.
+        config (dict): the run's full configuration.
+
+    Returns:
+        Path: ``FOLDER/<dataset>-<protocol>-<setting>-<teacher>-<method>-seed<N>-<config id>.pt``
+        (the configuration's :func:`config_id`, as in the run's record).
+    """
+    fields = "-".join(getattr(key, f) for f in TASK_FIELDS)
+    return Path(folder) / f"{fields}-seed{key.seed}-{config_id(config)}.pt"
+
+
 def _stored_records(path: Path) -> list[dict[str, Any]]:
     from gkd.bench.summary import check_run_records  # imports torch: only when resuming
 
@@ -77,14 +93,17 @@ def _exclusive(folder: Path) -> Iterator[None]:
         yield
 
 
-def plan(config: BenchConfig) -> list[tuple[RunKey, dict[str, Any]]]:
+def plan(config: BenchConfig, root: str | os.PathLike | None = None
+         ) -> list[tuple[RunKey, dict[str, Any]]]:
     r"""Every run of :obj:`config` with its full configuration, checked before anything
     trains: protocols, settings and datasets (a ``synthetic:`` spec is parsed), each
-    dataset under each protocol, and the configuration of every (dataset, teacher,
-    method), built once and shared by its runs.
+    dataset under each protocol with the files it reads there, and the configuration of
+    every (dataset, teacher, method), built once and shared by its runs.
 
     Args:
         config (BenchConfig): the grid.
+        root (str, optional): the data root. (default: ``$GKD_DATA_ROOT`` or
+            ``./datasets``)
 
     Returns:
         list[tuple[RunKey, dict]]: the runs in :meth:`~gkd.bench.config.BenchConfig.runs`
@@ -92,10 +111,10 @@ def plan(config: BenchConfig) -> list[tuple[RunKey, dict[str, Any]]]:
 
     Raises:
         GkdError: an unknown protocol, setting, dataset, teacher, method or option, an
-            invalid option value, a malformed ``synthetic:`` spec, or a protocol that
-            does not fit a dataset.
+            invalid option value, a malformed ``synthetic:`` spec, a protocol that
+            does not fit a dataset, or a dataset file that is missing.
     """
-    from gkd.data.datasets import dataset_spec
+    from gkd.data.datasets import dataset_spec, located_dataset
     from gkd.data.synthetic import SYNTHETIC_PREFIX, synthetic_params
     from gkd.data.tasks import PROTOCOLS, SETTINGS, dataset_for_protocol
     from gkd.experiment import node_config
@@ -110,7 +129,9 @@ def plan(config: BenchConfig) -> list[tuple[RunKey, dict[str, Any]]]:
         else:
             dataset_spec(dataset)
         for protocol in config.protocols_of(dataset):
-            dataset_for_protocol(dataset, protocol)
+            source = dataset_for_protocol(dataset, protocol)
+            if not source.startswith(SYNTHETIC_PREFIX):
+                located_dataset(source, root)
     configs: dict[tuple[str, str, str], dict[str, Any]] = {}
     runs = []
     for key in config.runs():
@@ -147,7 +168,7 @@ class _Tasks:
 
 def run_bench(config: BenchConfig, results: str | os.PathLike, *,
               root: str | os.PathLike | None = None, device: str = "cpu",
-              progress: bool = True,
+              progress: bool = True, save_students: str | os.PathLike | None = None,
               log: IO[str] = sys.stderr) -> list[dict[str, Any]]:
     r"""Runs every unfinished run of :obj:`config`, appending each record to
     ``results/node.jsonl`` as it finishes.
@@ -161,6 +182,9 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
             ``"cuda[:N]"``; recorded in every record's ``env``. (default: ``"cpu"``)
         progress (bool, optional): show a progress bar with the time left.
             (default: ``True``)
+        save_students (str, optional): write the student of every run this call trains
+            to this folder (:func:`student_file`); runs already in the results are not
+            retrained, so their students are not written. (default: ``None``)
         log (IO, optional): where progress goes. (default: standard error)
 
     Returns:
@@ -175,7 +199,7 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
     from gkd.experiment import environment, run_node_distillation
     from gkd.io import append_jsonl
 
-    planned = plan(config)
+    planned = plan(config, root)
     folder = Path(results)
     if folder.exists() and not folder.is_dir():
         raise GkdError(f"results folder '{folder}' is a file")
@@ -195,7 +219,10 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
             for key, cfg, ident in todo:
                 start = time.perf_counter()
                 task = tasks.get(key)
-                run = run_node_distillation(task, key.teacher, key.method, cfg)
+                save_to = None if save_students is None else student_file(save_students,
+                                                                          key, cfg)
+                run = run_node_distillation(task, key.teacher, key.method, cfg,
+                                            save_to=save_to)
                 record = {"task": key.task(), "seed": key.seed, "config_id": ident[-1],
                           **run, "config": cfg,
                           "seconds": round(time.perf_counter() - start, 3), "env": env}

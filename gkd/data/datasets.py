@@ -98,9 +98,9 @@ def missing_files(root: str | os.PathLike | None, folder: str,
 
 
 # What numpy, pickle, zipfile and the PyG/OGB readers raise on a truncated, corrupt or
-# foreign file.
+# foreign file (a pickled object of another type, say).
 _UNREADABLE = (OSError, ValueError, KeyError, IndexError, EOFError, RuntimeError,
-               zipfile.BadZipFile, pickle.UnpicklingError)
+               TypeError, AttributeError, zipfile.BadZipFile, pickle.UnpicklingError)
 
 
 @contextmanager
@@ -167,7 +167,8 @@ def read_npz_graph(path: str | os.PathLike) -> Data:
         ``edge_index``, without masks.
 
     Raises:
-        GkdError: ``labels`` is not one label per node (e.g. a multi-label matrix).
+        GkdError: ``labels`` is not one label per node (e.g. a multi-label matrix), or
+            the features do not have one row per node.
     """
     with np.load(path, allow_pickle=False) as f:
         n = int(f["adj_shape"][0])
@@ -184,8 +185,10 @@ def read_npz_graph(path: str | os.PathLike) -> Data:
         else:
             x = torch.from_numpy(np.asarray(f["attr_matrix"], dtype=np.float32))
         labels = np.asarray(f["labels"])
-    if labels.ndim != 1:
-        raise GkdError(f"{path}: expected one label per node, got labels of shape {labels.shape}")
+    if labels.shape != (n,) or x.size(0) != n:
+        raise GkdError(f"{path}: expected one feature row and one label per node of the "
+                       f"{n} in the adjacency, got features {tuple(x.shape)} and labels "
+                       f"{labels.shape}")
     return _clean(x, torch.stack([row, col]), torch.from_numpy(labels))
 
 
@@ -308,6 +311,28 @@ def dataset_spec(name: str) -> DatasetSpec:
                        f"or synthetic:NAME ({', '.join(SYNTHETIC_PRESETS)})") from None
 
 
+def located_dataset(name: str, root: str | os.PathLike | None = None
+                    ) -> tuple[DatasetSpec, Path]:
+    r"""The registry entry of :obj:`name` and its folder under the data root, once every
+    file it needs is there (no file is read).
+
+    Args:
+        name (str): a name from :data:`DATASETS` (not ``synthetic:NAME``).
+        root (str, optional): the data root. (default: ``$GKD_DATA_ROOT`` or
+            ``./datasets``)
+
+    Returns:
+        tuple[DatasetSpec, Path]: the entry and the folder.
+
+    Raises:
+        GkdError: :obj:`name` is not a known dataset.
+        DatasetNotFoundError: the data root or one of the dataset's files is missing.
+    """
+    spec = dataset_spec(name)
+    return spec, dataset_folder(root, spec.folder, spec.files, f"dataset '{spec.name}'",
+                                spec.source)
+
+
 def load_dataset(name: str, root: str | os.PathLike | None = None,
                  cache: str | os.PathLike | None = None) -> Data:
     r"""Loads the dataset :obj:`name` from the data root.
@@ -332,8 +357,6 @@ def load_dataset(name: str, root: str | os.PathLike | None = None,
     """
     if name.lower().startswith(SYNTHETIC_PREFIX):
         return synthetic_dataset(name.lower())
-    spec = dataset_spec(name)
-    description = f"dataset '{spec.name}'"
-    folder = dataset_folder(root, spec.folder, spec.files, description, spec.source)
-    with files_read(description, folder, spec.source):
+    spec, folder = located_dataset(name, root)
+    with files_read(f"dataset '{spec.name}'", folder, spec.source):
         return spec.read(folder, cache_dir(cache))

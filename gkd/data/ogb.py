@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import torch
 
@@ -96,8 +97,9 @@ def mirror_folder(folder: Path, cache: Path) -> Path:
 @contextmanager
 def processed_files_checked(mirror: Path, name: str) -> Iterator[None]:
     r"""Guards the construction of a dataset whose processed files live in
-    ``mirror/processed``: PyG's fallback from a weights-only load to a full unpickling
-    (which would run any code a tampered file holds) becomes an error, and a processed
+    ``mirror/processed``: every ``torch.load`` within reads weights-only (ogb's own calls
+    rely on torch's default), PyG's fallback from a weights-only load to a full
+    unpickling (which would run any code a tampered file holds) becomes an error, and a processed
     file that cannot be read (truncated, corrupt, tampered) raises a
     :class:`~gkd.errors.GkdError` naming the folder to delete.
 
@@ -107,13 +109,20 @@ def processed_files_checked(mirror: Path, name: str) -> Iterator[None]:
     """
     processed = mirror / "processed"
     cached = processed.is_dir() and any(processed.iterdir())
-    with warnings.catch_warnings():
+    load = torch.load
+
+    def weights_only_load(*args: Any, **kwargs: Any) -> Any:
+        # ogb reads its processed files with torch.load's default, a full unpickling
+        # before torch 2.6 (or with TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD set)
+        return load(*args, **{**kwargs, "weights_only": True})
+
+    with warnings.catch_warnings(), mock.patch.object(torch, "load", weights_only_load):
         warnings.filterwarnings("error", message="Weights only load failed")
         try:
             # PyG reads these two with a full unpickling, before any check of its own
             for extra in ("pre_transform.pt", "pre_filter.pt"):
                 if (processed / extra).is_file():
-                    torch.load(processed / extra, weights_only=True)
+                    load(processed / extra, weights_only=True)
             yield
         except _UNREADABLE as error:
             if not cached:

@@ -186,7 +186,8 @@ def check_split_index(name: str, idx: Tensor, size: int, item: str = "node") -> 
     if not is_integer(idx) or idx.dim() != 1:
         raise GkdError(f"the {name} split must be a 1-D integer index tensor; got dtype "
                        f"{idx.dtype} and shape {tuple(idx.shape)}")
-    if idx.min() < 0 or idx.max() >= size:
+    low, high = (int(bound) for bound in torch.aminmax(idx))  # not in a narrow dtype
+    if low < 0 or high >= size:
         raise GkdError(f"the {name} split refers to {item}s outside 0..{size - 1}")
     repeated = idx.numel() - idx.unique().numel()
     if repeated:

@@ -78,7 +78,8 @@ def synthetic_params(spec: str) -> dict[str, float]:
 
     Raises:
         GkdError: an unknown preset or key, a value that is not a finite number, a
-            missing required key, a count or seed that is not a whole number, fewer than 2
+            missing required key, a count or seed that is not a whole number, a value of
+            2**63 or more, fewer than 2
             nodes or 2 classes, no feature, a non-positive degree, a homophily outside
             [0, 1] or a negative seed; the message names what is wrong.
     """
@@ -107,6 +108,9 @@ def synthetic_params(spec: str) -> dict[str, float]:
         if key in ("nodes", "features", "classes", "seed") and number != int(number):
             raise GkdError(f"synthetic dataset '{spec}': {key} must be a whole number, "
                            f"got {number}")
+        if abs(number) >= 2**63:  # torch's sizes and seeds are 64-bit integers
+            raise GkdError(f"synthetic dataset '{spec}': {key} must be below 2**63, got "
+                           f"{number:g}")
     if not 0.0 <= params.get("homophily", 0.0) <= 1.0 or params.get("seed", 0.0) < 0:
         raise GkdError(f"synthetic dataset '{spec}' needs a homophily in [0, 1] and a "
                        f"non-negative seed")

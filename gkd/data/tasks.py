@@ -113,6 +113,7 @@ class NodeTask:
                                         for idx in (train_idx, val_idx, test_idx))
         _check_splits({"train": train_idx, "val": val_idx, "test": test_idx}, data.num_nodes,
                       device)
+        train_idx, val_idx, test_idx = train_idx.long(), val_idx.long(), test_idx.long()
         self.setting, self.split_rate, self.seed = setting, split_rate, seed
         self.full_graph = Data(x=data.x, y=data.y, edge_index=data.edge_index)
         self.num_classes = int(data.y.max()) + 1
@@ -222,6 +223,7 @@ class NodeTask:
 def _given_hold_out(test_idx: Tensor, held_out: Tensor, num_nodes: int) -> tuple[Tensor, Tensor]:
     held_out = torch.as_tensor(held_out, device=test_idx.device)
     check_split_index("held_out", held_out, num_nodes)
+    held_out = held_out.long()
     in_test = torch.isin(test_idx, held_out)
     if int(in_test.sum()) != held_out.numel():
         raise GkdError("held_out must be test nodes")
@@ -326,6 +328,7 @@ def _check_splits(splits: dict[str, Tensor], num_nodes: int, device: torch.devic
     seen = torch.zeros(num_nodes, dtype=torch.bool, device=device)
     for name, idx in splits.items():
         check_split_index(name, idx, num_nodes)
+        idx = idx.long()  # a uint8 index would read as a mask
         if seen[idx].any():
             raise GkdError(f"the {name} split overlaps another split")
         seen[idx] = True

@@ -89,6 +89,16 @@ class Distiller:
         return teacher_config(teacher, dataset, overrides)
 
     @classmethod
+    def check_student_config(cls, student: dict[str, Any]) -> None:
+        r"""Raises a :class:`~gkd.errors.GkdError` when this method cannot distil into an
+        MLP of the :obj:`student` options, before any training; every MLP fits by
+        default.
+
+        Args:
+            student (dict): the student's options (:class:`~gkd.nn.MLP` arguments).
+        """
+
+    @classmethod
     def knowledge(cls, task: NodeTask, teacher: str, config: dict[str, Any], *,
                   cache: str | os.PathLike | None = None, use_cache: bool = True) -> Knowledge:
         r"""The knowledge this method distils from, for a teacher configured by
@@ -187,23 +197,32 @@ class Distiller:
 
 
 def check_student(student: torch.nn.Module, task: NodeTask,
-                  batch_size: int | None = None) -> None:
+                  batch_size: int | None = None, pool_size: int | None = None) -> None:
     r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`student` fits :obj:`task`: the
     sizes it declares (:meth:`~gkd.data.NodeTask.check_model`), parameters on the task's
     device (some of them, for a model split over devices), logits of the task's classes
     for two nodes' features, in eval mode, and no batch normalisation that needs two
-    nodes when batches hold one.
+    nodes when a batch holds one.
 
     Args:
         student (torch.nn.Module): a graph-free model, ``student(x) -> logits``.
         task (NodeTask): the task it is about to be trained on.
         batch_size (int, optional): the nodes per training batch. (default: ``None``,
             not checked)
+        pool_size (int, optional): the fewest nodes an epoch's batches are cut from
+            (the training nodes, for a pass over them alone). (default: ``None``, no
+            fewer than :obj:`batch_size`)
     """
     task.check_model(student, "student")
-    if batch_size == 1 and _needs_two_nodes(student):
-        raise GkdError("batch normalisation cannot train on batches of one node: raise the "
-                       "distiller's batch_size or build the student without it (norm=None)")
+    if batch_size is not None and _needs_two_nodes(student):
+        if batch_size == 1:
+            raise GkdError("batch normalisation cannot train on batches of one node: raise "
+                           "the distiller's batch_size or build the student without it "
+                           "(norm=None)")
+        if pool_size == 1:
+            raise GkdError("batch normalisation cannot train on batches of one node, and "
+                           "the training split has one node: build the student without it "
+                           "(norm=None)")
     device = task.graph.x.device
     devices = {p.device for p in student.parameters()}
     if devices and device not in devices:

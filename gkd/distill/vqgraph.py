@@ -19,6 +19,9 @@ from gkd.nn import MLP, code_scores, codebook_usage
 from gkd.tokenizer import tokenizer_config, tokenizer_knowledge
 from gkd.train import History, fit
 
+_SHALLOW_STUDENT = ("vqgraph projects the student's last hidden layer: the student must be a "
+                    "gkd.nn.MLP with num_layers >= 2")
+
 
 @dataclass(kw_only=True)
 class VQGraph(Distiller):
@@ -89,6 +92,13 @@ class VQGraph(Distiller):
             dict: the full tokenizer configuration, to pass to :meth:`knowledge`.
         """
         return tokenizer_config(teacher, dataset, overrides)
+
+    @classmethod
+    def check_student_config(cls, student: dict[str, Any]) -> None:
+        r"""Refuses a student of fewer than two layers, which has no hidden layer to
+        project (:meth:`~gkd.distill.base.Distiller.check_student_config`)."""
+        if student.get("num_layers", 2) < 2:
+            raise GkdError(_SHALLOW_STUDENT)
 
     @classmethod
     def knowledge(cls, task: NodeTask, teacher: str, config: dict[str, Any], *,
@@ -199,6 +209,5 @@ def _checked(student: torch.nn.Module, task: NodeTask, knowledge: Knowledge | No
         raise GkdError("vqgraph distils code assignments, but this knowledge has no codebook: "
                        "use gkd.tokenizer.tokenizer_knowledge")
     if not isinstance(student, MLP) or student.num_layers < 2:
-        raise GkdError("vqgraph projects the student's last hidden layer: the student must be "
-                       "a gkd.nn.MLP with num_layers >= 2")
+        raise GkdError(_SHALLOW_STUDENT)
     return student, knowledge, knowledge.codebook.detach(), knowledge.similarity

@@ -52,7 +52,8 @@ class APPNP(torch.nn.Module):
         r"""Resets the MLP's parameters (the propagation has none)."""
         self.mlp.reset_parameters()
 
-    def normalized_adjacency(self, edge_index: Adj, num_nodes: int) -> Tensor:
+    def normalized_adjacency(self, edge_index: Adj, num_nodes: int,
+                             dtype: torch.dtype | None = None) -> Tensor:
         r""":math:`\hat{\mathbf{A}} = \mathbf{D}^{-1/2}(\mathbf{A}+\mathbf{I})\mathbf{D}^{-1/2}`
         as a sparse CSR ``adj_t``, from an ``edge_index`` or an ``adj_t``. Self-loops are
         added to the nodes that lack one (:func:`~torch_geometric.nn.conv.gcn_conv.gcn_norm`);
@@ -63,6 +64,8 @@ class APPNP(torch.nn.Module):
                 a ``torch.sparse_csr`` ``adj_t`` whose row ``i`` lists the sources of the
                 edges into node ``i``.
             num_nodes (int): the number of nodes :math:`N`.
+            dtype (torch.dtype, optional): the weights' dtype. (default: ``None``, the
+                default dtype)
 
         Returns:
             Tensor: a ``torch.sparse_csr`` matrix :math:`(N, N)` whose row ``i`` holds the
@@ -70,7 +73,8 @@ class APPNP(torch.nn.Module):
         """
         if edge_index.layout == torch.sparse_csr:
             edge_index = to_edge_index(edge_index)[0].flip(0)
-        edge_index, weight = gcn_norm(edge_index, None, num_nodes, add_self_loops=True)
+        edge_index, weight = gcn_norm(edge_index, None, num_nodes, add_self_loops=True,
+                                     dtype=dtype)
         return adjacency(edge_index, num_nodes, weight)
 
     def forward(self, x: Tensor, edge_index: Adj) -> Tensor:
@@ -86,7 +90,7 @@ class APPNP(torch.nn.Module):
             Tensor: logits :math:`(N, C)`.
         """
         h = self.mlp(x)
-        adj = self.normalized_adjacency(edge_index, x.size(0))
+        adj = self.normalized_adjacency(edge_index, x.size(0), h.dtype)
         z = h
         for _ in range(self.K):
             step = adj

@@ -44,7 +44,8 @@ def _rotate_to(x: Tensor, q: Tensor) -> Tensor:
     u, v = _l2norm(x).detach(), _l2norm(q).detach()
     w = _l2norm(u + v)  # reflection axis; u = -v gives w = 0, still a valid map
     out = (x - 2 * (x * w).sum(-1, keepdim=True) * w + 2 * (x * u).sum(-1, keepdim=True) * v)
-    scale = q.norm(dim=-1, keepdim=True) / x.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+    x_norm = x.norm(dim=-1, keepdim=True).clamp_min(_norm_floor(x.dtype))
+    scale = q.norm(dim=-1, keepdim=True) / x_norm
     out = out * scale.detach()
     return out + (q - out).detach()  # exact forward value, even for x = 0
 
@@ -82,7 +83,7 @@ def code_scores(x: Tensor, codebook: Tensor, similarity: str = "cosine",
     if x.dim() != 2 or codebook.dim() != 2 or x.size(1) != codebook.size(1):
         raise InputError(f"expected x (N, D) and codebook (K, D), got {tuple(x.shape)} and "
                          f"{tuple(codebook.shape)}")
-    if x.dtype != codebook.dtype:
+    if x.dtype != codebook.dtype or not x.is_floating_point():
         raise InputError(f"x ({x.dtype}) and the codebook ({codebook.dtype}) must share a "
                          f"floating-point dtype")
     if similarity == "cosine":

@@ -63,9 +63,12 @@ def propagate(graph: CSRGraph, x: Tensor, edge_weight: Tensor | None = None) -> 
         - **output:** :math:`(N, F)`
 
     Raises:
-        GkdError: :obj:`x` does not have one row per node of :obj:`graph`, or
-            :obj:`edge_weight` not one value per edge.
+        GkdError: :obj:`x` is not a floating-point matrix of one row per node of
+            :obj:`graph`, or :obj:`edge_weight` not one value per edge.
     """
+    if x.dim() != 2 or not x.is_floating_point():
+        raise GkdError(f"x must be a floating-point matrix (N, F); got {x.dtype} of shape "
+                       f"{tuple(x.shape)}")
     if x.size(0) != graph.num_nodes:
         raise GkdError(f"x has {x.size(0)} rows but the graph has {graph.num_nodes} nodes")
     if edge_weight is not None and edge_weight.shape != (graph.num_edges,):

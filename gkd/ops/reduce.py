@@ -19,7 +19,7 @@ from torch import Tensor
 
 from gkd.errors import InputError
 from gkd.ops.backend import get_backend
-from gkd.ops.checks import check_node_ids, check_ptr
+from gkd.ops.checks import check_count, check_node_ids, check_ptr
 from gkd.ops.csr import half_on_cpu, quiet_sparse_csr
 
 REDUCTIONS = ("sum", "mean", "max", "min")
@@ -33,6 +33,7 @@ def _check(src: Tensor, reduce: str) -> None:
 
 
 def _check_index(index: Tensor, num_rows: int, dim_size: int) -> Tensor:
+    check_count(dim_size, "dim_size")
     check_node_ids(index, dim_size, "index")  # output rows, in [0, dim_size)
     if index.numel() != num_rows:
         raise InputError(f"index must hold one entry per row of src ({num_rows}); got "
@@ -63,12 +64,14 @@ def scatter(src: Tensor, index: Tensor, dim_size: int, reduce: str = "sum") -> T
         - **output:** :math:`(\text{dim\_size}, *)`
 
     Raises:
-        InputError: an unknown :obj:`reduce`, :obj:`src` is not floating point, or
-            :obj:`index` is not an integer vector of one entry per row of :obj:`src`,
-            in ``[0, dim_size)``.
+        InputError: an unknown :obj:`reduce`, :obj:`src` is not floating point,
+            :obj:`dim_size` is not a non-negative integer, or :obj:`index` is not an
+            integer vector of one entry per row of :obj:`src`, in ``[0, dim_size)``.
     """
     _check(src, reduce)
     index = _check_index(index, src.size(0), dim_size)
+    if reduce in ("sum", "mean") and half_on_cpu(src):  # index_add_ would add up in it
+        return scatter(src.float(), index, dim_size, reduce).to(src.dtype)
     if reduce in ("sum", "mean") and get_backend() == "torch_scatter":
         import torch_scatter
 
@@ -123,12 +126,12 @@ def segment(src: Tensor, ptr: Tensor, reduce: str = "sum") -> Tensor:
     if src.size(0) == 0:  # every segment empty; the plain-torch kernels reject no rows
         return src.new_zeros(ptr.numel() - 1, *src.shape[1:]) + src.sum(0) * 0  # keeps grad
     if reduce in ("sum", "mean"):
+        if half_on_cpu(src):  # adding up in it, bfloat16 stops at 256 and float16 overflows
+            return segment(src.float(), ptr, reduce).to(src.dtype)
         if get_backend() == "torch_scatter":
             import torch_scatter
 
             return torch_scatter.segment_csr(src, ptr, reduce=reduce)
-        if half_on_cpu(src):  # segment_reduce would add up in it: bfloat16 stops at 256
-            return _segment_sum_as_product(src.float(), ptr, reduce == "mean").to(src.dtype)
         return _segment_sum_as_product(src, ptr, reduce == "mean")
     out = torch.segment_reduce(src, reduce, offsets=ptr, axis=0)
     return out.masked_fill(_broadcast(ptr[1:] == ptr[:-1], out), 0)  # empty: ±inf or NaN

@@ -162,9 +162,11 @@ def sample_non_edges(graph: CSRGraph, count: int,
         ``(2, count)`` pairs (source, target).
 
     Raises:
+        InputError: :obj:`count` is not a non-negative integer.
         NoNonEdgesError: :obj:`count` is positive but the graph has no non-edges (a
             :class:`~gkd.errors.GkdError` and a :class:`ValueError`).
     """
+    check_count(count, "count")
     n = graph.num_nodes
     keys = torch.sort(graph.col * n + graph.targets()).values.unique_consecutive()
     free = n * (n - 1) - int((keys // n != keys % n).sum())  # self-loops are never drawn

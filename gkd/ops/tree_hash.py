@@ -198,7 +198,7 @@ def tree_codes(labels: Tensor, edge_index: Tensor, num_hops: int,
     check_edge_index(edge_index, num_nodes)
     if num_nodes == 0:
         return torch.zeros(num_hops + 1, 0, dtype=torch.long, device=labels.device)
-    src, dst = edge_index
+    src, dst = edge_index.long()  # the (receiver, key) sort keys need 64 bits
     if edge_labels is None:
         edge_labels = torch.zeros(src.numel(), dtype=torch.long, device=src.device)
     elif edge_labels.numel() != src.numel() or not is_integer(edge_labels):

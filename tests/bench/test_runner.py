@@ -160,6 +160,19 @@ def test_bad_grids_fail_before_training(grid, tmp_path, change, message):
         runner.plan(grid)
 
 
+def test_a_grid_whose_dataset_files_are_missing_fails_before_training(grid, tmp_path,
+                                                                      monkeypatch):
+    grid.datasets = [*grid.datasets, "pubmed"]
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("trained before the missing files were found")
+
+    monkeypatch.setattr("gkd.experiment.run_node_distillation", no_training)
+    with pytest.raises(GkdError, match=f"dataset 'pubmed' not found: missing ind.pubmed.x.* in "
+                                       f"'{tmp_path}"):
+        run_bench(grid, tmp_path / "out", root=tmp_path, progress=False)
+
+
 def test_a_second_writer_is_refused(grid, tmp_path):
     import fcntl
 

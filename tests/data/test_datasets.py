@@ -60,6 +60,29 @@ def test_npz_reader_keeps_raw_features_and_symmetrises(tmp_path):
     assert sorted(map(tuple, data.edge_index.t().tolist())) == [(0, 1), (1, 0), (1, 2), (2, 1)]
 
 
+@pytest.mark.parametrize("attr, labels", [
+    (np.eye(3, 2, dtype=np.float32), np.array([0, 1])),
+    (np.eye(2, 2, dtype=np.float32), np.array([0, 1, 1])),
+    (np.eye(3, 2, dtype=np.float32), np.eye(3, 2)),
+])
+def test_npz_features_and_labels_must_cover_every_node(tmp_path, attr, labels):
+    _write_npz(tmp_path / "g.npz", np.eye(3, dtype=np.float32), attr, labels)
+    with pytest.raises(GkdError, match="one feature row and one label per node of the 3"):
+        read_npz_graph(tmp_path / "g.npz")
+
+
+@pytest.mark.datasets
+def test_a_planetoid_file_holding_another_type_is_named(tmp_path, data_root):
+    import pickle
+    import shutil
+
+    folder = tmp_path / "Cora" / "raw"
+    shutil.copytree(Path(data_root) / "Cora" / "raw", folder)
+    (folder / "ind.cora.x").write_bytes(pickle.dumps([1, 2, 3]))
+    with pytest.raises(GkdError, match="cannot read the files in .*TypeError"):
+        load_dataset("cora", root=tmp_path, cache=tmp_path / "cache")
+
+
 def _write_csv_gz(path: Path, rows) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(path, "wt") as f:
@@ -110,6 +133,18 @@ def test_the_extra_processed_files_pyg_unpickles_are_read_weights_only(tmp_path,
     load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "cache")
     (processed,) = (tmp_path / "cache").rglob("processed")
     torch.save(_Tampered(), processed / extra)
+    with pytest.raises(GkdError, match="cannot be read weights-only .*delete that folder"):
+        load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "cache")
+    assert "code from the cache ran" not in capsys.readouterr().out
+
+
+def test_ogbs_own_reads_of_processed_files_are_weights_only(tmp_path, capsys, monkeypatch):
+    _write_tiny_ogbn_arxiv(tmp_path / "data")
+    load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "cache")
+    (processed,) = (tmp_path / "cache").rglob("processed/geometric_data_processed.pt")
+    torch.save((_Tampered(), {}), processed)
+    # torch < 2.6 reads with a full unpickling by default; this makes torch 2.6+ do so too
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")
     with pytest.raises(GkdError, match="cannot be read weights-only .*delete that folder"):
         load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "cache")
     assert "code from the cache ran" not in capsys.readouterr().out

@@ -44,6 +44,9 @@ def test_presets_cover_cora_to_products_size():
     ("synthetic:nodes=30,degree=2,features=3,classes=2,homophily=2", r"homophily in \[0, 1\]"),
     ("synthetic:nodes=30,degree=2,features=3,classes=2,seed=-1", "non-negative seed"),
     ("synthetic:nodes=1,degree=2,features=3,classes=2", "at least 2 nodes"),
+    ("synthetic:nodes=10,degree=2,features=3,classes=2,seed=1e20",
+     r"seed must be below 2\*\*63, got 1e\+20"),
+    ("synthetic:nodes=1e30,degree=2,features=3,classes=2", r"nodes must be below 2\*\*63"),
 ])
 def test_bad_synthetic_specs_are_named(spec, message):
     with pytest.raises(GkdError, match=message):

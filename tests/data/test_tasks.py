@@ -95,6 +95,26 @@ def test_bad_splits_are_rejected(triangle_plus_one):
         NodeTask(triangle_plus_one, one, torch.tensor([1]), torch.tensor([2]), setting="x")
 
 
+@pytest.mark.parametrize("dtype", [torch.uint8, torch.int16, torch.int32])
+def test_narrow_integer_indices_are_node_ids(csbm, dtype):
+    splits = [torch.arange(0, 60), torch.arange(60, 120), torch.arange(120, 250)]
+    held_out = torch.arange(200, 250)
+    reference = NodeTask(csbm, *splits, setting="inductive", held_out=held_out)
+    task = NodeTask(csbm, *(idx.to(dtype) for idx in splits), setting="inductive",
+                    held_out=held_out.to(dtype))
+    for name in ("train_idx", "val_idx", "test_idx", "test_ind_idx"):
+        assert torch.equal(getattr(task, name), getattr(reference, name)), name
+    assert task.fingerprint() == reference.fingerprint()
+
+
+def test_ids_beyond_a_narrow_dtype_are_compared_as_numbers():
+    from gkd.data.splits import check_split_index
+
+    check_split_index("train", torch.tensor([5, 6], dtype=torch.int16), 40_000)
+    with pytest.raises(GkdError, match="outside 0..39999"):
+        check_split_index("train", torch.tensor([5, 40_000], dtype=torch.int32), 40_000)
+
+
 @pytest.mark.parametrize("seed", ["1", -1, 1.0, True])
 def test_the_split_seed_must_be_a_non_negative_integer(csbm, seed):
     with pytest.raises(GkdError, match=r"split seed must be an integer in \[0, 2\*\*32\)"):

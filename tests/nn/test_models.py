@@ -90,6 +90,8 @@ def test_appnp_matches_pyg_propagation_in_eval():
     expected = PyGAPPNP(5, 0.2)(model.mlp(data.x), data.edge_index)
     assert torch.allclose(model(data.x, data.edge_index), expected, atol=1e-6)
     assert torch.allclose(model(data.x, adjacency(data.edge_index, 30)), expected, atol=1e-6)
+    out = model.double()(data.x.double(), data.edge_index)
+    assert out.dtype == torch.float64 and torch.allclose(out.float(), expected, atol=1e-5)
 
 
 def test_appnp_edge_dropout_does_not_compound():

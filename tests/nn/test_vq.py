@@ -141,6 +141,14 @@ def test_rotation_trick():
 
 
 @pytest.mark.parametrize("similarity", ["euclidean", "cosine"])
+def test_the_rotation_trick_keeps_a_zero_row_finite_in_float16(similarity):
+    x = torch.tensor([[0.0, 0.0], [9.0, 1.0]])
+    expected = _vq(CODES, similarity=similarity).eval()(x).quantized
+    vq = _vq(CODES, similarity=similarity, rotation_trick=True).half().train()
+    assert torch.equal(vq(x.half()).quantized, expected.half())
+
+
+@pytest.mark.parametrize("similarity", ["euclidean", "cosine"])
 def test_kmeans_init_finds_separated_clusters(similarity):
     centers = torch.tensor([[10.0, 0.0], [0.0, 10.0], [-10.0, -10.0]])
     x = (centers.repeat_interleave(5, 0) + 0.1 * torch.randn(15, 2))[torch.randperm(15)]
@@ -250,6 +258,8 @@ def test_bad_indices_dtypes_and_codebooks_are_named():
         vq(torch.zeros(2, 2, dtype=torch.float64))
     with pytest.raises(InputError, match="share a floating-point dtype"):
         code_scores(torch.zeros(2, 2, dtype=torch.float64), CODES)
+    with pytest.raises(InputError, match="share a floating-point dtype"):
+        code_scores(torch.ones(2, 2, dtype=torch.long), CODES.long(), "cosine")
     with pytest.raises(InputError, match="codebook contains NaN"):
         vq.set_codebook(torch.full((3, 2), float("nan")))
     with pytest.raises(InputError, match="cluster_size must be non-negative"):

@@ -49,6 +49,10 @@ def test_wrong_feature_rows_are_named():
     _, graph = _graph()
     with pytest.raises(GkdError, match="x has 5 rows but the graph has 60 nodes"):
         propagate(graph, torch.ones(5, 2))
+    with pytest.raises(GkdError, match=r"floating-point matrix \(N, F\); got torch.int64"):
+        propagate(graph, torch.ones(60, 2, dtype=torch.long))
+    with pytest.raises(GkdError, match=r"got torch.float32 of shape \(60, 2, 1\)"):
+        propagate(graph, torch.ones(60, 2, 1))
 
 
 @pytest.mark.parametrize("backend", available_backends())

@@ -135,6 +135,13 @@ def test_bad_scatter_indices_are_named_on_every_backend(backend, reduce, index, 
         scatter(torch.ones(3, 2), index, 4, reduce)
 
 
+@pytest.mark.parametrize("dim_size", [-1, 2.0, None])
+def test_a_bad_scatter_size_is_named(dim_size):
+    with pytest.raises(GkdError, match=f"dim_size must be an integer of at least 0; got "
+                                       f"{dim_size}"):
+        scatter(torch.ones(2), torch.tensor([0, 1]), dim_size)
+
+
 @pytest.mark.parametrize("backend", available_backends())
 @pytest.mark.parametrize("reduce", REDUCTIONS)
 @pytest.mark.parametrize("ptr, message", [
@@ -164,10 +171,15 @@ def test_int32_indices_and_offsets_give_the_same_result_on_every_backend(reduce)
 @pytest.mark.parametrize("backend", available_backends())
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16])
 def test_long_half_precision_sums_add_up_in_float32_on_every_backend(backend, dtype):
-    src, ptr = torch.ones(1024, 1, dtype=dtype), torch.tensor([0, 1024])
-    with use_backend(backend):
-        assert segment(src, ptr, "sum").item() == 1024  # bfloat16 additions stall at 256
-        assert segment(src, ptr, "mean").item() == 1
+    src, ptr = torch.ones(3000, 1, dtype=dtype), torch.tensor([0, 3000])
+    index = torch.zeros(3000, dtype=torch.long)
+    big = torch.full((2, 1), 6e4, dtype=dtype)  # their float16 sum overflows
+    with use_backend(backend):  # bfloat16 additions stall at 256, float16 ones at 2048
+        for total in (segment(src, ptr, "sum"), scatter(src, index, 1, "sum")):
+            assert total.item() == torch.tensor(3000.0).to(dtype).item()
+        assert segment(src, ptr, "mean").item() == scatter(src, index, 1, "mean").item() == 1
+        assert segment(big, torch.tensor([0, 2]), "mean").item() == big[0].item()
+        assert scatter(big, torch.zeros(2, dtype=torch.long), 1, "mean").item() == big[0].item()
 
 
 @pytest.mark.parametrize("backend", available_backends())

@@ -3,7 +3,7 @@ import torch
 from torch_geometric.utils import to_undirected
 
 from gkd.errors import GkdError
-from gkd.ops import CSRGraph, k_hop_subgraph, sample_neighbors, sample_subgraph
+from gkd.ops import CSRGraph, k_hop_subgraph, sample_neighbors, sample_non_edges, sample_subgraph
 
 
 def _star_and_path():
@@ -151,8 +151,6 @@ def test_k_hop_subgraph_gives_the_full_graph_output_of_a_gnn():
 
 
 def test_sample_non_edges_draws_uniformly_among_non_edges():
-    from gkd.ops import sample_non_edges
-
     edge_index = _star_and_path()
     graph = CSRGraph.from_edge_index(edge_index, 10)
     pairs = sample_non_edges(graph, 30_000, torch.Generator().manual_seed(0))
@@ -170,7 +168,7 @@ def test_sample_non_edges_draws_uniformly_among_non_edges():
 
 
 def test_sample_non_edges_scales_without_a_dense_matrix():
-    from gkd.ops import sample_non_edges
+
 
     n = 1_000_000  # a dense N x N float matrix would take 4 TB
     path = torch.arange(n - 1)
@@ -181,7 +179,7 @@ def test_sample_non_edges_scales_without_a_dense_matrix():
 
 
 def test_sample_non_edges_fails_on_a_complete_graph():
-    from gkd.ops import sample_non_edges
+
 
     full = torch.ones(4, 4).nonzero().t()  # with self-loops, which are never drawn anyway
     graph = CSRGraph.from_edge_index(full, 4)
@@ -212,6 +210,10 @@ def test_bad_nodes_fanouts_and_hops_are_named():
         sample_subgraph(graph, torch.tensor([0, 10]), [2])
     with pytest.raises(GkdError, match="num_hops must be an integer of at least 0; got -1"):
         k_hop_subgraph(graph, torch.tensor([0]), -1)
+    for count in (-3, 2.0):
+        with pytest.raises(GkdError, match=f"count must be an integer of at least 0; got "
+                                           f"{count}"):
+            sample_non_edges(graph, count)
     nodes, edge_index = k_hop_subgraph(graph, torch.tensor([7, 0]), 0)
     assert nodes.tolist() == [7, 0] and edge_index.shape == (2, 0)
 

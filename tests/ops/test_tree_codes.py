@@ -107,3 +107,14 @@ def test_row_ids_of_no_rows_are_long_and_no_columns_are_refused():
     assert row_ids(torch.zeros(0, 3, dtype=torch.int32)).dtype == torch.long
     with pytest.raises(GkdError, match="at least one column"):
         row_ids(torch.zeros(4, 0, dtype=torch.long))
+
+
+def test_int32_edges_give_the_codes_of_int64_ones():
+    torch.manual_seed(0)
+    n, e = 1000, 2000
+    edges = torch.randint(n, (2, e))
+    copies = torch.cat([edges + i * n for i in range(3)], 1)  # three identical graphs
+    labels, edge_labels = torch.arange(n).repeat(3), torch.arange(e).repeat(3)
+    codes = tree_codes(labels, copies, 1, edge_labels)
+    assert torch.equal(tree_codes(labels, copies.int(), 1, edge_labels), codes)
+    assert torch.equal(codes[:, :n], codes[:, n:2 * n])  # isomorphic trees, equal codes
