@@ -122,11 +122,13 @@ def run_node_distillation(task: NodeTask, teacher: str, method: str,
 def summarize(runs: list[dict[str, Any]], models: tuple[str, ...] = MODELS
               ) -> Summary:
     r"""Mean and sample standard deviation (ddof = 1; ``None`` for a single run) of every
-    metric of every model over :obj:`runs`."""
+    metric of every model over :obj:`runs` (the metrics every run has)."""
     summary: Summary = {}
     for model in models:
         summary[model] = {}
         for metric in runs[0][model]:
+            if any(metric not in run[model] for run in runs):
+                continue
             values = [run[model][metric] for run in runs]
             std = statistics.stdev(values) if len(values) > 1 else None
             summary[model][metric] = {"mean": statistics.fmean(values), "std": std}

@@ -56,11 +56,12 @@ def mrr(pos: Tensor, neg: Tensor) -> float:
         neg (Tensor): scores of the negatives of each positive :math:`(P, M)`.
 
     Raises:
-        InputError: no positive pair, :obj:`neg` not :math:`(P, M)`, or a score that
-            is not finite.
+        InputError: no positive pair, :obj:`neg` not :math:`(P, M)` with :math:`M \ge 1`,
+            or a score that is not finite.
     """
-    if pos.numel() == 0 or neg.dim() != 2 or neg.size(0) != pos.numel():
-        raise InputError(f"MRR takes P >= 1 positive scores and their negatives (P, M); got "
+    if pos.numel() == 0 or neg.dim() != 2 or neg.size(0) != pos.numel() or neg.size(1) == 0:
+        raise InputError(f"MRR takes P >= 1 positive scores and their M >= 1 negatives "
+                         f"(P, M); got "
                          f"{pos.numel()} positives and negatives of shape {tuple(neg.shape)}")
     _check_finite(pos, neg)
     pos = pos.view(-1, 1)

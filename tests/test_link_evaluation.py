@@ -55,6 +55,9 @@ def test_bad_link_metric_inputs_are_named():
     with pytest.raises(InputError, match=r"negatives \(P, M\); got 2 positives and negatives "
                                          r"of shape \(4,\)"):
         mrr(pos, neg.reshape(-1))
+    with pytest.raises(InputError, match=r"M >= 1 negatives \(P, M\); got 2 positives and "
+                                         r"negatives of shape \(2, 0\)"):
+        mrr(pos, neg[:, :0])
     for k in (0, -1, 2.5):
         with pytest.raises(InputError, match="K must be an integer of at least 1"):
             hits_at_k(pos, neg.view(-1), k)

@@ -19,7 +19,7 @@ from typing import Any
 from gkd.bench.config import TASK_FIELDS
 from gkd.bench.published import GLNN_SOURCE, PUBLISHED, PUBLISHED_SPEED
 from gkd.bench.runner import NODE_RESULTS, config_id, record_key
-from gkd.bench.speed import query_kind
+from gkd.bench.speed import depth_warning, query_kind
 from gkd.bench.summary import (
     check_run_records,
     paired_differences,
@@ -308,8 +308,8 @@ def plot_accuracy_bars(rows: list[dict[str, Any]], path: Path) -> Path:
 
 
 def _latency_row(speed: dict[str, Any], batch: int = 10) -> dict[str, Any]:
-    rows = speed["rows"]
-    return min(rows, key=lambda r: abs(r["batch"] - batch))
+    r"""The row of the query size nearest to :obj:`batch` (the smaller one of two as near)."""
+    return min(speed["rows"], key=lambda r: (abs(r["batch"] - batch), r["batch"]))
 
 
 _ARCHITECTURE = ("hidden_channels", "num_layers")
@@ -371,9 +371,10 @@ def _speed_accuracy(rows: list[dict[str, Any]], speed: dict[str, Any]) -> str | 
 
 def plot_accuracy_vs_latency(rows: list[dict[str, Any]], speeds: list[dict[str, Any]],
                              path: Path) -> Path | None:
-    r"""Accuracy against per-query latency (10 nodes, log scale) for every dataset that
-    has both accuracy and speed results: the teacher at the GNN's latency, the MLP and
-    the students at the MLP's."""
+    r"""Accuracy against per-query latency (log scale) for every dataset that has both
+    accuracy and speed results: the teacher at the GNN's latency, the MLP and the students
+    at the MLP's, for queries of 10 nodes (or the timed size nearest to it, which the
+    axis or the labels then name)."""
     points = []
     for speed in speeds:
         latency = _latency_row(speed)
@@ -381,18 +382,23 @@ def plot_accuracy_vs_latency(rows: list[dict[str, Any]], speeds: list[dict[str, 
             side = "teacher_ms" if model == "teacher" else "student_ms"
             marker = {"teacher": "o", "mlp": "s", "student": "^"}[model]
             points.append((speed["task"]["dataset"], label, latency[side]["median"],
-                           row["summary"][model][row["metric"]]["mean"], marker))
+                           row["summary"][model][row["metric"]]["mean"], marker,
+                           latency["batch"]))
     if not points:
         return None
+    sizes = {p[-1] for p in points}
     plt = _pyplot()
     fig, ax = plt.subplots(figsize=(6.5, 4.2))
     colors = {d: f"C{i}" for i, d in enumerate(dict.fromkeys(p[0] for p in points))}
-    for dataset, label, ms, acc, marker in points:
+    for dataset, label, ms, acc, marker, size in points:
         ax.scatter(ms, acc, marker=marker, color=colors[dataset], s=45)
-        ax.annotate(f"{dataset}: {label}", (ms, acc), fontsize=7, xytext=(4, 3),
+        query = "" if len(sizes) == 1 else f" ({size} nodes)"
+        ax.annotate(f"{dataset}: {label}{query}", (ms, acc), fontsize=7, xytext=(4, 3),
                     textcoords="offset points")
     ax.set_xscale("log")
-    ax.set_xlabel("inference latency for 10 unseen nodes, ms (log scale)")
+    ax.set_xlabel(f"inference latency for {sizes.pop()} unseen nodes, ms (log scale)"
+                  if len(sizes) == 1 else "inference latency per query of the labelled size, "
+                                          "ms (log scale)")
     ax.set_ylabel("test accuracy %")
     ax.set_title("Accuracy against latency (GNN includes neighbourhood fetching)")
     ax.grid(alpha=0.3, which="both")
@@ -491,8 +497,9 @@ def write_report(results: Results, out: str | Path) -> dict[str, Path]:
                          f"{PUBLISHED_SPEED['dataset']} ({PUBLISHED_SPEED['label']}).")]
         for speed in results.speeds:
             title, table = _speed_tables(speed)
-            accuracy = _speed_accuracy(rows, speed)
-            blocks += [("p", title), ("table", table), *([("p", accuracy)] if accuracy else [])]
+            warning = depth_warning(speed)
+            notes = [warning and f"Warning: {warning}.", _speed_accuracy(rows, speed)]
+            blocks += [("p", title), ("table", table), *[("p", n) for n in notes if n]]
     if plots:
         blocks.append(("h2", "Plots"))
         blocks += [("img", (title, file)) for title, file in plots]

@@ -254,7 +254,7 @@ def compare_speed(task: NodeTask, teacher: torch.nn.Module, student: torch.nn.Mo
         budget (TimingBudget, optional): timing of the queries. (default: the protocol's
             10 warm-up runs, then at least 100 repeats and 1 s, capped at 60 s)
         full_budget (TimingBudget, optional): timing of measurement B. (default:
-            :obj:`budget`, but never fewer than 3 repeats)
+            :obj:`budget` with a floor of 3 repeats: full-graph passes are long)
 
     Returns:
         ``{"rows": [...], "full_graph": {...}, "models": {...}, "setup": {...}}``; each
@@ -317,7 +317,7 @@ def compare_link_speed(task: LinkTask, teacher: LinkPredictor, student: LinkPred
             measurement B. (default: ``65536``)
         budget (TimingBudget, optional): timing of the queries. (default: the protocol's)
         full_budget (TimingBudget, optional): timing of measurement B. (default:
-            :obj:`budget`, but never fewer than 3 repeats)
+            :obj:`budget` with a floor of 3 repeats: full-graph passes are long)
 
     Returns:
         the same shape as :func:`compare_speed`; ``batch`` counts links, and
@@ -395,9 +395,20 @@ def format_speed(result: dict[str, Any]) -> str:
     if cut:
         lines.append(f"note: query sizes above the pool of {result['setup']['query_pool']} "
                      f"{queries} were cut to it ({', '.join(cut)})")
-    depths = models["teacher"]["layers"], models["student"]["layers"]
-    if None not in depths and depths[0] != depths[1]:
-        lines.append(f"warning: the teacher has {depths[0]} layers and the student "
-                     f"{depths[1]}; quote a speed-up only between models of the same depth "
-                     f"(the depth changes the work per node)")
+    warning = depth_warning(result)
+    if warning:
+        lines.append(f"warning: {warning}")
     return "\n".join(lines)
+
+
+def depth_warning(result: dict[str, Any]) -> str | None:
+    r"""Why the speed-ups of a :func:`compare_speed` result must not be quoted, when its
+    teacher and student differ in depth (the depth changes the work per node); ``None``
+    when they do not, or a depth is unknown."""
+    models = result["models"]
+    depths = models["teacher"]["layers"], models["student"]["layers"]
+    if None in depths or depths[0] == depths[1]:
+        return None
+    return (f"the teacher has {depths[0]} layers and the student {depths[1]}; quote a "
+            f"speed-up only between models of the same depth (the depth changes the work "
+            f"per node)")

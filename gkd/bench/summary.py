@@ -16,7 +16,7 @@ from gkd.experiment import MODELS, mean_std, summarize, text_table
 def run_record_problem(record: Any) -> str | None:
     r"""Why :obj:`record` is not a run record that :func:`summary_rows` can summarise,
     or ``None`` when it is one: task fields given as names, an integer seed, and every
-    model's numeric scores of its setting's metrics.
+    model's numeric scores of its setting's metrics (and numbers only).
 
     Args:
         record (Any): a parsed JSON value.
@@ -38,6 +38,9 @@ def run_record_problem(record: Any) -> str | None:
         scores = record.get(model)
         if not (isinstance(scores, dict) and all(_is_number(scores.get(m)) for m in metrics)):
             return f"every model needs numeric {', '.join(metrics)} scores; {model} has not"
+        other = next((k for k, v in scores.items() if not _is_number(v)), None)
+        if other is not None:
+            return f"{model}'s {other!r} is not a number: {scores[other]!r}"
     return None
 
 

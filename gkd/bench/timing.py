@@ -46,7 +46,7 @@ def time_calls(run: Callable[[int], Any], device: torch.device,
 
     Warm-up runs :obj:`budget`'s ``warmup`` calls, or fewer once they took a tenth of
     ``max_seconds``; timing then repeats until both ``min_repeats`` and ``min_seconds``
-    are reached, or until the timed total reaches ``max_seconds`` with at least
+    are reached, or until the timed total reaches ``max_seconds``, and in any case for
     ``floor_repeats`` calls.
 
     Args:
@@ -75,9 +75,10 @@ def time_calls(run: Callable[[int], Any], device: torch.device,
         _synchronize(device)
         times.append(time.perf_counter() - start)
         total = sum(times)
+        if len(times) < budget.floor_repeats:
+            continue
         enough = len(times) >= budget.min_repeats and total >= budget.min_seconds
-        capped = total >= budget.max_seconds and len(times) >= budget.floor_repeats
-        if enough or capped:
+        if enough or total >= budget.max_seconds:
             break
     return {**summarize_ms([t * 1e3 for t in times]), "warmup": warmup}
 

@@ -103,7 +103,8 @@ class GraphSetTask:
     Raises:
         GkdError: no graphs, graphs without ``x``, ``y`` or ``edge_index``, attributes
             on some graphs only, ``x`` that is not float32 (integer with
-            :obj:`atom_features`) or not finite, ``edge_attr`` that is not finite or not
+            :obj:`atom_features`), not finite or without a column, ``edge_attr`` that is
+            not float32 (without :obj:`atom_features`), not finite, without a column or not
             one row per edge, more than one label per graph, labels that are NaN,
             fractional or negative, fewer than two classes or a class id without graphs,
             or an empty, out-of-range or overlapping split.
@@ -158,6 +159,7 @@ class GraphSetTask:
         for i in index.tolist():
             graph = copy.copy(self.dataset[i])
             graph.y = graph.y.view(-1)[:1].long()
+            graph.edge_index = graph.edge_index.long()  # PyG's scatters take int64 only
             out.append(graph)
         return out
 
@@ -210,6 +212,7 @@ def _collate(graphs: Sequence[Data]) -> Data:
         _check_graphs(graphs)
         batch = Batch.from_data_list(list(graphs))
         data = Data(**{key: batch[key] for key in batch.keys()})
+        data.edge_index = data.edge_index.long()
     if data.get("x") is None:
         raise GkdError("the graphs need node features 'x' (add them, e.g. with the transform "
                        "torch_geometric.transforms.OneHotDegree)")
@@ -311,11 +314,20 @@ def _check_features(data: Data, atom_features: bool) -> None:
     if x.dtype != torch.float32:
         raise GkdError(f"node features x must be torch.float32; got {x.dtype} (use x.float(), "
                        f"or atom_features=True for OGB's integer atom features)")
+    if x.size(1) == 0:
+        raise GkdError("node features x have no column (add some, e.g. with the transform "
+                       "torch_geometric.transforms.OneHotDegree)")
     if not bool(torch.isfinite(x).all()):
         raise GkdError("node features x contain NaN or infinite values")
     edge_attr = data.get("edge_attr")
-    if edge_attr is not None and edge_attr.is_floating_point() and not bool(
-            torch.isfinite(edge_attr).all()):
+    if edge_attr is None:
+        return
+    if edge_attr.dtype != torch.float32:  # the GNNs' edge encoders are linear layers
+        raise GkdError(f"edge features edge_attr must be torch.float32; got {edge_attr.dtype} "
+                       f"(use edge_attr.float(): integer or one-hot labels stay exact)")
+    if edge_attr.dim() > 1 and edge_attr[0].numel() == 0:
+        raise GkdError("edge features edge_attr have no column: leave edge_attr out")
+    if not bool(torch.isfinite(edge_attr).all()):
         raise GkdError("edge features edge_attr contain NaN or infinite values")
 
 

@@ -25,6 +25,7 @@ from gkd.data.splits import check_fractions, check_seed
 from gkd.data.tasks import check_graph
 from gkd.errors import GkdError
 from gkd.ops import CSRGraph, sample_non_edges
+from gkd.ops.checks import check_edge_index, check_node_ids
 
 LINK_SETTINGS = ("transductive", "production")
 # LLP holds out 30 % of the nodes of the small citation graphs and 10 % elsewhere.
@@ -49,8 +50,25 @@ def _pair_keys(pairs: Tensor, num_nodes: int) -> Tensor:
 
 
 def _check_pairs(task: LinkTask) -> None:
-    r"""Refuses a task whose observed graph is not undirected or has no edge, or whose
-    pairs would leak (a split drawn by :func:`make_link_task` never does)."""
+    r"""Refuses a task whose pairs or observed nodes are not node ids of their graph,
+    without validation positives or a ``"test"`` set, whose observed graph is not
+    undirected or has no edge, or whose pairs would leak (a split drawn by
+    :func:`make_link_task` never does)."""
+    n_observed, n_full = task.graph.num_nodes, task.full_graph.num_nodes
+    check_node_ids(task.observed_nodes, n_full, "observed_nodes")
+    if task.observed_nodes.numel() != n_observed:
+        raise GkdError(f"observed_nodes must name each of the observed graph's {n_observed} "
+                       f"nodes; got {task.observed_nodes.numel()} ids")
+    if "test" not in task.tests:
+        raise GkdError(f"the test pairs must include a set named 'test'; got "
+                       f"{', '.join(task.tests) or 'none'}")
+    pairs = {"validation": (task.val, n_observed),
+             **{name: (test, n_full) for name, test in task.tests.items()}}
+    for name, (pair_set, num_nodes) in pairs.items():
+        for kind, tensor in (("positives", pair_set.pos), ("negatives", pair_set.neg)):
+            check_edge_index(tensor, num_nodes, f"the {name} {kind}")
+    if task.val.pos.size(1) == 0:
+        raise GkdError("the validation set has no positive pair to select on")
     if not is_undirected(task.graph.edge_index, num_nodes=task.graph.num_nodes):
         raise GkdError("the observed graph's edge_index must hold both directions of every "
                        "edge (torch_geometric.utils.to_undirected)")
@@ -107,9 +125,12 @@ class LinkTask:
         info (dict, optional): descriptive fields (dataset, ratios). (default: ``None``)
 
     Raises:
-        GkdError: an unknown setting, an observed graph that is not undirected or has no
-            edge, or pairs that leak: a validation edge in the observed graph, a test edge
-            in :obj:`full_graph`, or a negative that is an edge or a positive pair.
+        GkdError: an unknown setting; pairs that are not integer :math:`(2, P)` tensors of
+            node ids of their graph, :obj:`observed_nodes` that are not one id of
+            :obj:`full_graph` per node of :obj:`graph`, no validation positive or no
+            ``"test"`` set; an observed graph that is not undirected or has no edge; or
+            pairs that leak: a validation edge in the observed graph, a test edge in
+            :obj:`full_graph`, or a negative that is an edge or a positive pair.
     """
 
     def __init__(self, graph: Data, val: LinkPairs, full_graph: Data,

@@ -214,6 +214,7 @@ def test_protocols_get_their_own_tables_and_bars(tmp_path, monkeypatch):
     (lambda r: r["task"].update(protocol=None), "not a run record"),
     (lambda r: r["student"].pop("test_tran"), "every model needs numeric val, test_tran, "
                                                "test_ind, test_prod scores; student"),
+    (lambda r: r["teacher"].update(note="x"), "teacher's 'note' is not a number: 'x'"),
 ])
 def test_run_records_without_usable_scores_are_named(tmp_path, change, message):
     setting = "inductive" if "test_tran" in message else "transductive"
@@ -222,6 +223,16 @@ def test_run_records_without_usable_scores_are_named(tmp_path, change, message):
     append_jsonl(tmp_path / "node.jsonl", record)
     with pytest.raises(GkdError, match=f"node.jsonl, record 1: {message}"):
         load_results([tmp_path])
+
+
+def test_metrics_of_some_seeds_only_are_left_out_of_the_summary(tmp_path):
+    first = _record("cora", "transductive", 0, 81)
+    first["teacher"]["epoch"] = 12
+    append_jsonl(tmp_path / "node.jsonl", first)
+    append_jsonl(tmp_path / "node.jsonl", _record("cora", "transductive", 1, 81))
+    (row,) = summary_rows(load_results([tmp_path]).records)
+    assert set(row["summary"]["teacher"]) == {"val", "test"}
+    assert row["summary"]["teacher"]["test"]["mean"] == 80.5
 
 
 def test_an_incomplete_speed_result_is_named(tmp_path):
@@ -284,6 +295,39 @@ def test_latency_is_paired_only_with_students_of_the_timed_width(tmp_path):
         speed = {**_speed("cora"), "config": config(width)}
         drawn = report.plot_accuracy_vs_latency(rows, [speed], tmp_path / f"{width}.png")
         assert (drawn is not None) == paired
+
+
+def test_the_latency_plot_names_the_query_size_it_shows(tmp_path, monkeypatch):
+    pytest.importorskip("matplotlib")
+    labels = {}
+
+    def save(plt, fig, file):
+        ax = fig.axes[0]
+        labels[file.name] = (ax.get_xlabel(), [t.get_text() for t in ax.texts])
+        return file
+
+    monkeypatch.setattr(report, "_save", save)
+    rows = summary_rows([_record("cora", "inductive", seed, 81) for seed in range(2)])
+    speed = _speed("cora")
+    report.plot_accuracy_vs_latency(rows, [speed], tmp_path / "ten.png")
+    assert labels["ten.png"][0].startswith("inference latency for 10 unseen nodes")
+    speed["rows"] = [row for row in speed["rows"] if row["batch"] != 10]
+    other = {**_speed("cora"), "task": {**speed["task"], "dataset": "citeseer"}}
+    rows += summary_rows([_record("citeseer", "inductive", seed, 71) for seed in range(2)])
+    report.plot_accuracy_vs_latency(rows, [speed, other], tmp_path / "mixed.png")
+    axis, texts = labels["mixed.png"]
+    assert axis.startswith("inference latency per query of the labelled size")
+    assert "cora: teacher (sage) (1 nodes)" in texts and any("(10 nodes)" in t for t in texts)
+
+
+def test_a_speed_up_between_depths_is_flagged_in_the_report(tmp_path):
+    pytest.importorskip("matplotlib")
+    speed = _speed("cora")
+    speed["models"] = {**speed["models"], "teacher": {**speed["models"]["teacher"], "layers": 3}}
+    (tmp_path / "speed.json").write_text(json.dumps(speed))
+    markdown = write_report(load_results([tmp_path / "speed.json"]),
+                            tmp_path / "report")["report.md"].read_text()
+    assert "Warning: the teacher has 3 layers and the student 2; quote a speed-up only" in markdown
 
 
 def _method_record(method, seed, student, config_id="c"):

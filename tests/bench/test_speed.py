@@ -16,7 +16,7 @@ from gkd.bench.timing import TimingBudget, summarize_ms, time_calls
 from gkd.data import make_node_task
 from gkd.nn import MLP, SAGE
 
-FAST = TimingBudget(warmup=2, min_repeats=3, min_seconds=0.0, max_seconds=5.0)
+FAST = TimingBudget(warmup=2, min_repeats=3, min_seconds=0.0, max_seconds=5.0, floor_repeats=3)
 
 
 def test_summary_statistics_use_inclusive_quartiles():
@@ -34,13 +34,21 @@ def test_timing_runs_warmup_then_at_least_the_minimum_repeats():
     assert calls == [-1, -2, -3, -4, *range(7)]  # warm-up first, then timed from 0
 
 
+def test_the_floor_of_repeats_holds_whatever_the_other_limits():
+    calls = []
+    budget = TimingBudget(warmup=0, min_repeats=1, min_seconds=0.0, max_seconds=1e-9,
+                          floor_repeats=10)
+    assert time_calls(calls.append, torch.device("cpu"), budget)["repeats"] == 10
+
+
 def test_two_measurements_time_the_same_items_whatever_their_warm_up():
     pool, seen = list(range(5)), {"slow": [], "fast": []}
     for name, seconds in (("slow", 0.02), ("fast", 0.0)):
         def call(i, name=name, seconds=seconds):
             time.sleep(seconds)
             seen[name].append(pool[i % len(pool)])
-        budget = TimingBudget(warmup=10, min_repeats=3, min_seconds=0.0, max_seconds=0.5)
+        budget = TimingBudget(warmup=10, min_repeats=3, min_seconds=0.0, max_seconds=0.5,
+                              floor_repeats=3)
         time_calls(call, torch.device("cpu"), budget)
     slow_timed, fast_timed = seen["slow"][-3:], seen["fast"][-3:]
     assert len(seen["slow"]) < 13 == len(seen["fast"])  # the slow one's warm-up was cut

@@ -159,6 +159,12 @@ def test_graphs_without_features_are_named(sized_graphs, stored):
     (lambda g: setattr(g, "y", g.y + 1), "every class present; classes 0 have no graph"),
     (lambda g: setattr(g, "edge_attr", torch.full((2, 1), float("nan"))),
      "edge features edge_attr contain NaN"),
+    (lambda g: setattr(g, "edge_attr", torch.ones(2, 1, dtype=torch.long)),
+     "edge_attr must be torch.float32; got torch.int64"),
+    (lambda g: setattr(g, "edge_attr", torch.ones(2, 2, dtype=torch.bool)),
+     "edge_attr must be torch.float32; got torch.bool"),
+    (lambda g: setattr(g, "edge_attr", torch.ones(2, 0)), "edge_attr have no column"),
+    (lambda g: setattr(g, "x", g.x[:, :0]), "node features x have no column"),
 ])
 def test_bad_graph_labels_and_features_are_named(tiny_graphs, change, message):
     for graph in tiny_graphs:
@@ -192,6 +198,14 @@ def test_attributes_of_one_graph_are_checked_against_the_others(tiny_graphs, cha
     change(tiny_graphs[4])
     with pytest.raises(GkdError, match=message):
         GraphSetTask(tiny_graphs, torch.arange(6), torch.arange(6, 8), torch.arange(8, 10))
+
+
+def test_int32_edges_are_read_as_int64(tiny_graphs):
+    for graph in tiny_graphs:
+        graph.edge_index = graph.edge_index.int()
+    task = GraphSetTask(tiny_graphs, torch.arange(6), torch.arange(6, 8), torch.arange(8, 10))
+    assert task.data.edge_index.dtype == torch.long
+    assert {g.edge_index.dtype for g in task.graphs("train")} == {torch.long}
 
 
 def test_edge_features_need_one_row_per_edge(tiny_graphs):

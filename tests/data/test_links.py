@@ -152,6 +152,27 @@ def test_a_hand_built_task_that_leaks_is_refused(csbm):
         _rebuilt(task, tests={"test": LinkPairs(test.pos, task.train_pos[:, :3])})
 
 
+def test_a_hand_built_task_with_malformed_pairs_is_named(csbm):
+    from gkd.data.links import LinkPairs, LinkTask
+
+    task = transductive_link_split(csbm, seed=0)
+    val, test, n = task.val, task.tests["test"], csbm.num_nodes
+    cases = [
+        ({"val": LinkPairs(val.pos + n, val.neg)}, r"the validation positives holds ids from"),
+        ({"val": LinkPairs(val.pos.float(), val.neg)},
+         r"the validation positives must be an integer tensor of shape \[2, E\]"),
+        ({"tests": {"test": LinkPairs(test.pos, test.neg[0])}},
+         r"the test negatives must be an integer tensor"),
+        ({"val": LinkPairs(val.pos[:, :0], val.neg)}, "no positive pair to select on"),
+        ({"tests": {"holdout": test}}, "must include a set named 'test'; got holdout"),
+    ]
+    for change, message in cases:
+        with pytest.raises(GkdError, match=message):
+            _rebuilt(task, **change)
+    with pytest.raises(GkdError, match="observed_nodes must name each of the observed graph's"):
+        LinkTask(task.graph, val, task.graph, task.tests, task.observed_nodes[:-1])
+
+
 def test_a_hand_built_task_needs_an_undirected_graph_with_edges(csbm):
     task = transductive_link_split(csbm, seed=0)
     one_way = task.graph.clone()
