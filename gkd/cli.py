@@ -159,8 +159,8 @@ def _distill(args: argparse.Namespace) -> None:
     _check_writable(args.output)
     _check_writable(_student_file(args, 0), "--save-students")
     config = node_config(args.dataset, args.teacher, args.method, _parse_sets(args.set))
-    data = load_dataset(dataset_for_protocol(args.dataset, args.protocol), args.root)
-    data = data.to(args.device)
+    source = dataset_for_protocol(args.dataset, args.protocol)
+    data = load_dataset(source, args.root).to(args.device)
     described = {"dataset": args.dataset, "protocol": args.protocol, "setting": args.setting,
                  "teacher": args.teacher, "method": args.method}
     print(f"gkd distill: {' · '.join(described.values())} · {args.seeds} seed(s)",
@@ -169,7 +169,7 @@ def _distill(args: argparse.Namespace) -> None:
 
     def run_seed(seed: int) -> dict[str, Any]:
         task = make_node_task(data, args.protocol, setting=args.setting, seed=seed,
-                              info={"dataset": args.dataset})
+                              info={"dataset": args.dataset, "source": source})
         return run_node_distillation(task, args.teacher, args.method, config,
                                      use_cache=not args.no_cache,
                                      save_to=_student_file(args, seed))

@@ -12,11 +12,16 @@ from gkd.errors import GkdError
 
 
 def parse_value(text: str) -> Any:
-    r"""Parses a command-line value as JSON (``0.5``, ``true``, ``null``, ``"x"``), falling
-    back to the plain string (``batch_norm``)."""
+    r"""Parses a command-line value as JSON (``0.5``, ``true``, ``null``, ``"x"``), else as
+    a number JSON does not write (``.5``, ``1.``, ``+1``), else as the plain string
+    (``batch_norm``)."""
     try:
         return json.loads(text)
     except json.JSONDecodeError:
+        pass
+    try:
+        return float(text)
+    except ValueError:
         return text
 
 
@@ -42,8 +47,9 @@ _RANGES: dict[str, tuple[Callable[[float], bool], str]] = {
 }
 # Non-negative options that count something (every _COUNT option is an integer too).
 _INTEGERS = ("warmup", "num_walks", "walk_length", "num_random")
-# Options whose None switches them off even where the default is a number.
-_SWITCHABLE = ("grad_clip",)
+# Options whose None switches them off even where the default (e.g. a dataset's) is a
+# number.
+_SWITCHABLE = ("grad_clip", "self_weight")
 # Options that name one of a few choices, the same everywhere: the normalisation layer of
 # MLPs and GNNs (PyG's resolver names), and the SAGE aggregation on a sparse adjacency.
 _CHOICES: dict[str, tuple[Any, ...]] = {
@@ -92,8 +98,9 @@ def check_option(key: str, value: Any, name: str, default: Any = 0) -> None:
 
 def check_config(config: dict[str, Any], reference: dict[str, Any], what: str) -> None:
     r"""Raises a :class:`~gkd.errors.GkdError` unless :obj:`config` has exactly the keys
-    of :obj:`reference` (its defaults) and every value passes :func:`check_option`: the
-    check of a full configuration dict handed to the Python API.
+    of :obj:`reference` (its defaults), a bool where the default is one, and every value
+    passes :func:`check_option`: the check of a full configuration dict handed to the
+    Python API.
 
     Args:
         config (dict): the configuration.
@@ -107,6 +114,8 @@ def check_config(config: dict[str, Any], reference: dict[str, Any], what: str) -
         raise GkdError(f"{what} configuration: {'; '.join(p for p in parts if p)} (start from "
                        f"its defaults, e.g. gkd.teachers.teacher_config)")
     for key, value in config.items():
+        if isinstance(reference[key], bool) and not isinstance(value, bool):
+            raise GkdError(f"{what} option {key} takes true or false; got {value!r}")
         check_option(key, value, f"{what} option {key}", reference[key])
 
 

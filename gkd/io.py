@@ -300,7 +300,8 @@ def read_jsonl(path: str | os.PathLike, repair: bool = False) -> list[dict[str, 
         list[dict]: the records, in file order.
 
     Raises:
-        ValueError: a complete line is not JSON; the message names the file and line.
+        ValueError: a complete line is not UTF-8 JSON; the message names the file and
+            line.
     """
     path = Path(path)
     if not path.exists():
@@ -317,11 +318,14 @@ def read_jsonl(path: str | os.PathLike, repair: bool = False) -> list[dict[str, 
             f.truncate(len(complete))
             os.fsync(f.fileno())
     records = []
-    for number, line in enumerate(complete.decode().splitlines(), start=1):
+    # split at newlines only: str.splitlines also splits at U+2028, which JSON strings hold
+    for number, line in enumerate(complete.split(b"\n")[:-1], start=1):
         if not line.strip():
             continue
         try:
-            records.append(json.loads(line))
+            records.append(json.loads(line.decode()))
+        except UnicodeDecodeError:
+            raise ValueError(f"{path}, line {number}: not UTF-8 text") from None
         except json.JSONDecodeError as error:
             raise ValueError(f"{path}, line {number}: not a JSON record ({error.msg})") from None
     return records

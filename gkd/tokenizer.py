@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-from gkd.config import merge_overrides
+from gkd.config import check_config, merge_overrides
 from gkd.data.tasks import NodeTask
 from gkd.errors import GkdError
 from gkd.evaluation import accuracy
@@ -152,7 +152,13 @@ def tokenizer_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
     :meth:`~gkd.knowledge.Knowledge.code_assignments` gives the soft code assignments
     at any temperature. ``meta["codebook"]`` holds ``num_codes``, ``perplexity`` and
     ``dead_fraction`` of the nodes' codes (:func:`~gkd.nn.codebook_usage`).
+
+    Raises:
+        GkdError: :obj:`config` misses options of the tokenizer, holds options that do
+            not apply to it, or holds values out of range.
     """
+    check_config(config, tokenizer_config(teacher), f"teacher {teacher}")
+    _check(config)
     graph = task.graph
 
     def extract(model: GraphTokenizer) -> Knowledge:

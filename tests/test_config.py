@@ -24,6 +24,8 @@ def test_values_take_the_type_of_their_default():
     assert _set("batch_size", "null") is None  # off by default
     assert _set("self_weight", "0.5") == 0.5
     assert _set("norm", "layer_norm") == "layer_norm"
+    assert _set("lr", ".001") == 0.001 and _set("lr", "1.") == 1.0  # numbers JSON refuses
+    assert _set("hidden_channels", "+128") == 128 and _set("hidden_channels", "064") == 64
 
 
 @pytest.mark.parametrize("key,text,problem", [

@@ -44,6 +44,15 @@ def test_a_corrupt_middle_line_is_named(tmp_path):
         read_jsonl(path)
 
 
+def test_line_separators_inside_json_strings_and_non_utf8_lines(tmp_path):
+    path = tmp_path / "runs.jsonl"
+    path.write_bytes('{"note": "a\u2028b\x85c"}\n{"i": 1}\n'.encode())
+    assert read_jsonl(path) == [{"note": "a\u2028b\x85c"}, {"i": 1}]
+    path.write_bytes(b'{"i": 0}\n{"i": "\xff"}\n')
+    with pytest.raises(ValueError, match=r"runs.jsonl, line 2: not UTF-8 text"):
+        read_jsonl(path)
+
+
 def test_write_json_replaces_atomically_and_leaves_no_temporary(tmp_path):
     path = tmp_path / "out.json"
     write_json(path, {"a": 1})

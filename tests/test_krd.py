@@ -88,6 +88,17 @@ def test_krd_needs_the_teacher_model_and_valid_options(csbm):
         KRD(self_weight=0.5)
 
 
+def test_the_papers_pair_weighting_can_replace_a_datasets_self_weight():
+    from gkd.experiment import node_config
+
+    assert KRD.defaults("a-computer")["distiller"]["self_weight"] == 0.75
+    with pytest.raises(GkdError, match="set self_weight=null as well"):
+        node_config("a-computer", "sage", "krd", {"distiller": {"pair_weighting": "pair"}})
+    config = node_config("a-computer", "sage", "krd",
+                         {"distiller": {"pair_weighting": "pair", "self_weight": None}})
+    assert config["distiller"]["self_weight"] is None
+
+
 @pytest.mark.parametrize("weighting,self_weight", [("pair", None), ("node", None),
                                                    ("node", 0.25)])
 def test_pair_loss_weights_pairs_or_nodes(weighting, self_weight):

@@ -65,3 +65,8 @@ def test_readme_saved_student_example_runs(data_root, monkeypatch, tmp_path, cap
     namespace: dict = {}
     exec(compile(codes[0], str(README), "exec"), namespace)
     assert namespace["logits"].shape == (2708, 7)
+    import gkd  # the data the example loads are those the student was scored on
+
+    task = gkd.make_node_task(namespace["data"], "cpf", seed=0)
+    meta, student = namespace["meta"], namespace["student"]
+    assert gkd.evaluate(task, lambda graph: student(graph.x)) == meta["metrics"]

@@ -131,6 +131,20 @@ def test_vqgraph_rejects_bad_options_and_knowledge(csbm):
         node_config("cora", "sage", "glnn", {"teacher": {"num_codes": 8}})
 
 
+@pytest.mark.parametrize("change, message", [
+    ({"num_code": 16}, "unknown num_code"),
+    ({"ema": "no"}, "option ema takes true or false; got 'no'"),
+    ({"dropout": 1.5}, r"option dropout must be in \[0, 1\); got 1.5"),
+    ({"num_codes": 0}, "option num_codes must be at least 1; got 0"),
+    ({"fanouts": [5, 5]}, "trains full-batch"),
+])
+def test_a_hand_made_tokenizer_configuration_is_checked_before_training(csbm, change, message):
+    task = make_node_task(csbm, "cpf")
+    config = {**tokenizer_config("sage"), **change}
+    with pytest.raises(GkdError, match=message):
+        VQGraph.knowledge(task, "sage", config, use_cache=False)
+
+
 def test_distill_command_runs_vqgraph(capsys, tmp_path):
     out = tmp_path / "run.json"
     code = main(["distill", "--dataset", "synthetic:nodes=300,degree=6,features=12,classes=3",

@@ -161,7 +161,8 @@ class _Tasks:
                 self.data = None  # free the previous graph first
                 self.data = (source, load_dataset(source, self.root).to(self.device))
             task = make_node_task(self.data[1], key.protocol, setting=key.setting,
-                                  seed=key.seed, info={"dataset": key.dataset})
+                                  seed=key.seed, info={"dataset": key.dataset,
+                                                       "source": source})
             self.task = (ident, task)
         return self.task[1]
 

@@ -512,7 +512,8 @@ def load_node_task(dataset: str, protocol: str = "cpf", *, setting: str = "trans
     r"""Loads :obj:`dataset` and builds its task.
 
     For ``cpf`` on Cora and CiteSeer the gnn-benchmark npz copies are read
-    (:func:`dataset_for_protocol`); :attr:`NodeTask.info` names :obj:`dataset`.
+    (:func:`dataset_for_protocol`); :attr:`NodeTask.info` names :obj:`dataset` and, as
+    ``"source"``, the registry entry read.
 
     Args:
         dataset (str): a name :func:`~gkd.data.load_dataset` knows.
@@ -536,6 +537,6 @@ def load_node_task(dataset: str, protocol: str = "cpf", *, setting: str = "trans
             :func:`dataset_for_protocol`), or any error of :func:`make_node_task`.
         DatasetNotFoundError: the dataset's files are missing.
     """
-    data = load_dataset(dataset_for_protocol(dataset, protocol), root, cache)
-    return make_node_task(data, protocol, setting=setting, seed=seed,
-                          info={"dataset": dataset}, **kwargs)
+    source = dataset_for_protocol(dataset, protocol)
+    return make_node_task(load_dataset(source, root, cache), protocol, setting=setting,
+                          seed=seed, info={"dataset": dataset, "source": source}, **kwargs)

@@ -123,7 +123,9 @@ class KRD(Distiller):
         if self.self_weight is not None and (self.pair_weighting != "node"
                                              or self.self_weight > 1.0):
             raise GkdError(f"krd self_weight needs pair_weighting 'node' and a value in "
-                           f"[0, 1]; got {self.self_weight} with '{self.pair_weighting}'")
+                           f"[0, 1]; got {self.self_weight} with '{self.pair_weighting}' "
+                           f"(with another weighting, set self_weight=null as well: some "
+                           f"datasets default to 0.75)")
 
     def reliability(self, task: NodeTask, knowledge: Knowledge,
                     generator: torch.Generator | None = None) -> Tensor:

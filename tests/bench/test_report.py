@@ -151,7 +151,7 @@ def test_a_folder_scan_skips_files_that_hold_no_node_runs(results):
     ("condense.json", "condense.json: not a gkd result file"),
     ("broken.json", "broken.json: not JSON"),
     ("latin1.json", "latin1.json: not UTF-8 text"),
-    ("latin1.jsonl", "latin1.jsonl: not UTF-8 text"),
+    ("latin1.jsonl", "latin1.jsonl, line 1: not UTF-8 text"),
     ("sweep.jsonl", "sweep.jsonl, record 1: not a run record"),
 ])
 def test_a_named_file_that_holds_no_node_runs_is_an_error(tmp_path, name, message):
@@ -161,7 +161,7 @@ def test_a_named_file_that_holds_no_node_runs_is_an_error(tmp_path, name, messag
 
 @pytest.mark.parametrize("name, bad, message", [
     ("node.jsonl", '{"task": \n', "node.jsonl, line 2: not a JSON record"),
-    ("node.jsonl", b'\xff\n', "node.jsonl: not UTF-8 text"),
+    ("node.jsonl", b'\xff\n', "node.jsonl, line 2: not UTF-8 text"),
     ("node.jsonl", '{"x": 1}\n', "node.jsonl, record 2: not a run record"),
     ("copy.jsonl", '{"x": 1}\n', "copy.jsonl, record 2: not a run record"),
 ])
