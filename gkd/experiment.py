@@ -18,6 +18,7 @@ from torch_geometric.seed import seed_everything
 from gkd.config import merge_overrides
 from gkd.data.tasks import NodeTask
 from gkd.distill import GLNN, Distiller, get_distiller
+from gkd.errors import GkdError
 from gkd.evaluation import evaluate
 from gkd.knowledge import Knowledge, parameter_count
 from gkd.nn import MLP
@@ -123,6 +124,8 @@ def summarize(runs: list[dict[str, Any]], models: tuple[str, ...] = MODELS
               ) -> Summary:
     r"""Mean and sample standard deviation (ddof = 1; ``None`` for a single run) of every
     metric of every model over :obj:`runs` (the metrics every run has)."""
+    if not runs:
+        raise GkdError("no runs to summarise")
     summary: Summary = {}
     for model in models:
         summary[model] = {}

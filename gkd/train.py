@@ -131,8 +131,9 @@ def fit(model: torch.nn.Module, train_epoch: Callable[[], float | torch.Tensor],
                    None if _finite_state(model) else "the parameters are no longer finite")
         if problem is not None:
             if best_state is None:
-                raise GkdError(f"{problem} after the first epoch: lower the learning rate, or "
-                               f"check the inputs and options for infinite values")
+                raise GkdError(f"{problem} at epoch {epoch}, before any epoch to keep: lower "
+                               f"the learning rate, or check the inputs and options for "
+                               f"infinite values")
             warnings.warn(f"{problem} at epoch {epoch}; training stops and keeps epoch "
                           f"{history.best_epoch}", stacklevel=2)
             break
@@ -140,6 +141,9 @@ def fit(model: torch.nn.Module, train_epoch: Callable[[], float | torch.Tensor],
         model.eval()
         with torch.no_grad():
             val = float(validate())
+        if not math.isfinite(val):
+            raise GkdError(f"the validation score of epoch {epoch} is {val}: the model can "
+                           f"be selected on finite scores only")
         history.val.append(val)
         history.epochs = epoch
         if val >= history.best_val:

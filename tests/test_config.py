@@ -26,6 +26,7 @@ def test_values_take_the_type_of_their_default():
     assert _set("norm", "layer_norm") == "layer_norm"
     assert _set("lr", ".001") == 0.001 and _set("lr", "1.") == 1.0  # numbers JSON refuses
     assert _set("hidden_channels", "+128") == 128 and _set("hidden_channels", "064") == 64
+    assert _set("batch_size", "+64") == 64 and isinstance(_set("batch_size", "+64"), int)
 
 
 @pytest.mark.parametrize("key,text,problem", [

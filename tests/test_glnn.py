@@ -97,6 +97,8 @@ def test_summary_uses_the_sample_std():
     summary = summarize(runs, models=("m",))
     assert summary["m"]["test"] == {"mean": 2.0, "std": 1.0}  # ddof = 1
     assert summarize(runs[:1], models=("m",))["m"]["test"]["std"] is None
+    with pytest.raises(GkdError, match="no runs to summarise"):
+        summarize([])
 
 
 def test_a_linear_surrogate_student_learns_from_the_teacher(distil_csbm):
@@ -133,7 +135,8 @@ def test_a_batch_norm_student_is_refused_batches_of_one_node(csbm):
     GLNN(batch_size=1, max_epochs=1).fit(student, task, knowledge)
 
 
-@pytest.mark.parametrize("lamb, schedule", [(1.0, "combined"), (0.5, "two-pass")])
+@pytest.mark.parametrize("lamb, schedule", [(1.0, "combined"), (0.5, "two-pass"),
+                                           (0.0, "two-pass")])
 def test_a_batch_norm_student_is_refused_a_training_split_of_one_node(csbm, lamb, schedule):
     from gkd.data import NodeTask
 

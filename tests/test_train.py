@@ -77,8 +77,15 @@ def test_a_diverged_loss_stops_training_at_the_best_epoch_before_it():
 
 def test_a_loss_that_is_not_finite_from_the_start_is_an_error():
     model, _ = _counting_model()
-    with pytest.raises(GkdError, match="training loss is inf after the first epoch"):
+    with pytest.raises(GkdError, match="training loss is inf at epoch 1, before any epoch "
+                                       "to keep"):
         fit(model, lambda: float("inf"), lambda: 0.0, max_epochs=3, patience=3)
+
+
+def test_a_validation_score_that_is_not_finite_is_an_error():
+    model, _ = _counting_model()
+    with pytest.raises(GkdError, match="validation score of epoch 1 is nan"):
+        fit(model, lambda: 0.5, lambda: float("nan"), max_epochs=3, patience=3)
 
 
 def test_an_update_that_diverges_is_never_the_kept_epoch():
@@ -100,7 +107,8 @@ def test_an_update_that_diverges_is_never_the_kept_epoch():
         model.weight.data.fill_(math.inf)
         return 0.5
 
-    with pytest.raises(GkdError, match="parameters are no longer finite after the first epoch"):
+    with pytest.raises(GkdError, match="parameters are no longer finite at epoch 1, before "
+                                       "any epoch to keep"):
         fit(model, blow_up, lambda: 0.0, max_epochs=3, patience=3)
 
 

@@ -33,7 +33,7 @@ for seed in range(seeds):
               "tokenizer": tokenizer.meta["metrics"]}
     for name, config, knowledge in (("glnn", glnn, teacher), ("vqgraph", vqgraph, hybrid)):
         distiller = get_distiller(name)(**config["distiller"])
-        record[name], _ = _train_student(task, distiller, config["student"], knowledge)
+        _, record[name], _ = _train_student(task, distiller, config["student"], knowledge)
     records.append(record)
     print(json.dumps(record), flush=True)
 write_bytes(output, "".join(json.dumps(r) + "\n" for r in records).encode())

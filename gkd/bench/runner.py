@@ -71,6 +71,18 @@ def student_file(folder: str | os.PathLike, key: RunKey, config: dict[str, Any])
     return Path(folder) / f"{fields}-seed{key.seed}-{config_id(config)}.pt"
 
 
+def _check_files(keys: list[RunKey], root: str | os.PathLike | None) -> None:
+    r"""Raises a :class:`~gkd.errors.DatasetNotFoundError` unless every file the runs of
+    :obj:`keys` read is under the data root (before the first of them trains)."""
+    from gkd.data.datasets import located_dataset
+    from gkd.data.synthetic import SYNTHETIC_PREFIX
+    from gkd.data.tasks import dataset_for_protocol
+
+    for source in dict.fromkeys(dataset_for_protocol(k.dataset, k.protocol) for k in keys):
+        if not source.startswith(SYNTHETIC_PREFIX):
+            located_dataset(source, root)
+
+
 def _stored_records(path: Path) -> list[dict[str, Any]]:
     from gkd.bench.summary import check_run_records  # imports torch: only when resuming
 
@@ -93,17 +105,14 @@ def _exclusive(folder: Path) -> Iterator[None]:
         yield
 
 
-def plan(config: BenchConfig, root: str | os.PathLike | None = None
-         ) -> list[tuple[RunKey, dict[str, Any]]]:
+def plan(config: BenchConfig) -> list[tuple[RunKey, dict[str, Any]]]:
     r"""Every run of :obj:`config` with its full configuration, checked before anything
     trains: protocols, settings and datasets (a ``synthetic:`` spec is parsed), each
-    dataset under each protocol with the files it reads there, and the configuration of
-    every (dataset, teacher, method), built once and shared by its runs.
+    dataset under each protocol, and the configuration of every (dataset, teacher,
+    method), built once and shared by its runs.
 
     Args:
         config (BenchConfig): the grid.
-        root (str, optional): the data root. (default: ``$GKD_DATA_ROOT`` or
-            ``./datasets``)
 
     Returns:
         list[tuple[RunKey, dict]]: the runs in :meth:`~gkd.bench.config.BenchConfig.runs`
@@ -111,10 +120,10 @@ def plan(config: BenchConfig, root: str | os.PathLike | None = None
 
     Raises:
         GkdError: an unknown protocol, setting, dataset, teacher, method or option, an
-            invalid option value, a malformed ``synthetic:`` spec, a protocol that
-            does not fit a dataset, or a dataset file that is missing.
+            invalid option value, a malformed ``synthetic:`` spec, or a protocol that
+            does not fit a dataset.
     """
-    from gkd.data.datasets import dataset_spec, located_dataset
+    from gkd.data.datasets import dataset_spec
     from gkd.data.synthetic import SYNTHETIC_PREFIX, synthetic_params
     from gkd.data.tasks import PROTOCOLS, SETTINGS, dataset_for_protocol
     from gkd.experiment import node_config
@@ -129,9 +138,7 @@ def plan(config: BenchConfig, root: str | os.PathLike | None = None
         else:
             dataset_spec(dataset)
         for protocol in config.protocols_of(dataset):
-            source = dataset_for_protocol(dataset, protocol)
-            if not source.startswith(SYNTHETIC_PREFIX):
-                located_dataset(source, root)
+            dataset_for_protocol(dataset, protocol)
     configs: dict[tuple[str, str, str], dict[str, Any]] = {}
     runs = []
     for key in config.runs():
@@ -193,14 +200,15 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
 
     Raises:
         GkdError: :obj:`config` fails :func:`plan`, another ``gkd bench`` holds the
-            results folder, or the stored results cannot be read to resume.
+            results folder, the stored results cannot be read to resume, or a file that
+            an unfinished run reads is missing (before any run trains).
     """
     from tqdm import tqdm
 
     from gkd.experiment import environment, run_node_distillation
     from gkd.io import append_jsonl
 
-    planned = plan(config, root)
+    planned = plan(config)
     folder = Path(results)
     if folder.exists() and not folder.is_dir():
         raise GkdError(f"results folder '{folder}' is a file")
@@ -211,6 +219,7 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
         keys = [(key, cfg, record_key({"task": key.task(), "seed": key.seed,
                                        "config_id": config_id(cfg)})) for key, cfg in planned]
         todo = [(key, cfg, ident) for key, cfg, ident in keys if ident not in stored]
+        _check_files([key for key, _, _ in todo], root)
         env = environment(device)
         tasks = _Tasks(root, device)
         bar = tqdm(total=len(keys), initial=len(keys) - len(todo), desc="gkd bench",

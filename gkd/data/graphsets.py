@@ -325,7 +325,7 @@ def _check_features(data: Data, atom_features: bool) -> None:
     if edge_attr.dtype != torch.float32:  # the GNNs' edge encoders are linear layers
         raise GkdError(f"edge features edge_attr must be torch.float32; got {edge_attr.dtype} "
                        f"(use edge_attr.float(): integer or one-hot labels stay exact)")
-    if edge_attr.dim() > 1 and edge_attr[0].numel() == 0:
+    if edge_attr.dim() > 1 and edge_attr.shape[1:].numel() == 0:
         raise GkdError("edge features edge_attr have no column: leave edge_attr out")
     if not bool(torch.isfinite(edge_attr).all()):
         raise GkdError("edge features edge_attr contain NaN or infinite values")

@@ -46,6 +46,7 @@ def production_new_ratio(dataset: str) -> float:
 
 
 def _pair_keys(pairs: Tensor, num_nodes: int) -> Tensor:
+    pairs = pairs.long()  # the keys overflow int32 beyond 46,340 nodes
     return pairs.min(dim=0).values * num_nodes + pairs.max(dim=0).values  # unordered
 
 

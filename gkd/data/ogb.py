@@ -97,10 +97,11 @@ def mirror_folder(folder: Path, cache: Path) -> Path:
 @contextmanager
 def processed_files_checked(mirror: Path, name: str) -> Iterator[None]:
     r"""Guards the construction of a dataset whose processed files live in
-    ``mirror/processed``: every ``torch.load`` within reads weights-only (ogb's own calls
-    rely on torch's default), PyG's fallback from a weights-only load to a full
-    unpickling (which would run any code a tampered file holds) becomes an error, and a processed
-    file that cannot be read (truncated, corrupt, tampered) raises a
+    ``mirror/processed``: on torch 2.4 and later every ``torch.load`` within reads
+    weights-only (ogb's own calls rely on torch's default), PyG's fallback from a
+    weights-only load to a full unpickling (which would run any code a tampered file
+    holds) becomes an error, and a processed file that cannot be read (truncated,
+    corrupt, tampered) raises a
     :class:`~gkd.errors.GkdError` naming the folder to delete.
 
     Args:
@@ -116,7 +117,10 @@ def processed_files_checked(mirror: Path, name: str) -> Iterator[None]:
         # before torch 2.6 (or with TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD set)
         return load(*args, **{**kwargs, "weights_only": True})
 
-    with warnings.catch_warnings(), mock.patch.object(torch, "load", weights_only_load):
+    # before torch 2.4 PyG's classes cannot be allow-listed: ogb's files need full unpickling
+    forced = hasattr(torch.serialization, "add_safe_globals")
+    with warnings.catch_warnings(), mock.patch.object(torch, "load",
+                                                      weights_only_load if forced else load):
         warnings.filterwarnings("error", message="Weights only load failed")
         try:
             # PyG reads these two with a full unpickling, before any check of its own

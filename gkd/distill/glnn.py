@@ -94,7 +94,7 @@ class GLNN(Distiller):
             GkdError: :obj:`knowledge` is ``None`` while :attr:`lamb` < 1, or the
                 student or the knowledge does not fit :obj:`task`.
         """
-        labels_alone = self.lamb == 1.0 or (self.lamb > 0 and self.schedule == "two-pass")
+        labels_alone = self.lamb == 1.0 or self.schedule == "two-pass"
         check_student(student, task, self.batch_size,
                       task.train_idx.numel() if labels_alone else None)
         if self.lamb < 1.0:

@@ -8,6 +8,7 @@ from gkd.bench.config import BenchConfig
 from gkd.bench.runner import NODE_RESULTS, run_bench
 from gkd.bench.summary import summary_rows
 from gkd.errors import GkdError
+from gkd.io import append_jsonl
 
 GRID = """
 datasets = ["synthetic:nodes=300,degree=6,features=12,classes=3"]
@@ -171,6 +172,17 @@ def test_a_grid_whose_dataset_files_are_missing_fails_before_training(grid, tmp_
     with pytest.raises(GkdError, match=f"dataset 'pubmed' not found: missing ind.pubmed.x.* in "
                                        f"'{tmp_path}"):
         run_bench(grid, tmp_path / "out", root=tmp_path, progress=False)
+
+
+def test_a_finished_grid_is_summarised_without_its_data(grid, tmp_path):
+    grid.datasets, grid.settings, grid.seeds = ["pubmed"], ["transductive"], 1
+    scores = {"val": 70.0, "test": 70.0}
+    for key, cfg in runner.plan(grid):
+        append_jsonl(tmp_path / "out" / NODE_RESULTS,
+                     {"task": key.task(), "seed": key.seed, "config_id": runner.config_id(cfg),
+                      "teacher": scores, "mlp": scores, "student": scores})
+    records = run_bench(grid, tmp_path / "out", root=tmp_path / "no-data", progress=False)
+    assert [r["student"] for r in records] == [scores]
 
 
 def test_a_second_writer_is_refused(grid, tmp_path):

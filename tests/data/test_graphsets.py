@@ -200,6 +200,14 @@ def test_attributes_of_one_graph_are_checked_against_the_others(tiny_graphs, cha
         GraphSetTask(tiny_graphs, torch.arange(6), torch.arange(6, 8), torch.arange(8, 10))
 
 
+def test_graphs_without_edges_may_carry_empty_edge_features(tiny_graphs):
+    for graph in tiny_graphs:
+        graph.edge_index = torch.empty(2, 0, dtype=torch.long)
+        graph.edge_attr = torch.empty(0, 2)
+    task = GraphSetTask(tiny_graphs, torch.arange(6), torch.arange(6, 8), torch.arange(8, 10))
+    assert task.data.edge_attr.shape == (0, 2)
+
+
 def test_int32_edges_are_read_as_int64(tiny_graphs):
     for graph in tiny_graphs:
         graph.edge_index = graph.edge_index.int()

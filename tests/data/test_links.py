@@ -199,3 +199,10 @@ def test_load_link_task_defaults_to_llp_new_ratio(csbm, monkeypatch):
     assert loaded[-1] == ("data", "cache")
     assert task.sizes() == make_link_task(csbm, test_ratio=0.1).sizes() != \
         make_link_task(csbm).sizes()
+
+
+def test_pair_keys_of_int32_pairs_do_not_overflow():
+    from gkd.data.links import _pair_keys
+
+    pairs = torch.tensor([[59_999, 3], [50_000, 59_998]])
+    assert torch.equal(_pair_keys(pairs.int(), 60_000), _pair_keys(pairs, 60_000))

@@ -168,8 +168,6 @@ def test_sample_non_edges_draws_uniformly_among_non_edges():
 
 
 def test_sample_non_edges_scales_without_a_dense_matrix():
-
-
     n = 1_000_000  # a dense N x N float matrix would take 4 TB
     path = torch.arange(n - 1)
     edge_index = to_undirected(torch.stack([path, path + 1]), num_nodes=n)
@@ -179,8 +177,6 @@ def test_sample_non_edges_scales_without_a_dense_matrix():
 
 
 def test_sample_non_edges_fails_on_a_complete_graph():
-
-
     full = torch.ones(4, 4).nonzero().t()  # with self-loops, which are never drawn anyway
     graph = CSRGraph.from_edge_index(full, 4)
     assert sample_non_edges(graph, 0).shape == (2, 0)
