@@ -107,13 +107,14 @@ def _build(arguments: Any, path: str | os.PathLike) -> Student:
                        f"an MLP ({', '.join(_MLP)}) nor a link predictor "
                        f"({', '.join(_LINK)})")
     options = {name: arguments[name] for name in fields}
-    if model == "MLP":
-        try:
+    if model == "LinkPredictor":
+        encoder = _build(options.pop("encoder"), path)
+        if not isinstance(encoder, MLP):
+            raise GkdError(f"'{path}' is a damaged student file: its link predictor's "
+                           f"encoder is not an MLP")
+    try:
+        if model == "MLP":
             return MLP(**options)
-        except GkdError as error:  # a size or option out of range
-            raise GkdError(f"'{path}' is a damaged student file: {error}") from None
-    encoder = _build(options.pop("encoder"), path)
-    if not isinstance(encoder, MLP):
-        raise GkdError(f"'{path}' is a damaged student file: its link predictor's encoder "
-                       f"is not an MLP")
-    return LinkPredictor(encoder, **options, graph_free=True)
+        return LinkPredictor(encoder, **options, graph_free=True)
+    except GkdError as error:  # a size or option out of range
+        raise GkdError(f"'{path}' is a damaged student file: {error}") from None

@@ -78,6 +78,11 @@ def test_bad_students_and_student_files_are_named(tmp_path):
     save_torch(path, {**saved, "arguments": {**saved["arguments"], "hidden_channels": 0}})
     with pytest.raises(GkdError, match="damaged student file: MLP hidden_channels"):
         load_student(path)
+    link = {"model": "LinkPredictor", "encoder": saved["arguments"], "embedding_channels": -3,
+            "decoder_layers": 2, "dropout": 0.0}
+    save_torch(path, {**saved, "arguments": link})
+    with pytest.raises(GkdError, match="damaged student file: MLP in_channels"):
+        load_student(path)
     wider = {**saved["arguments"], "hidden_channels": 5}
     save_torch(path, {**saved, "arguments": wider})
     with pytest.raises(GkdError, match=r"its weights do not fit MLP\(2, 5, 2"):
