@@ -212,6 +212,8 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
     folder = Path(results)
     if folder.exists() and not folder.is_dir():
         raise GkdError(f"results folder '{folder}' is a file")
+    if not folder.exists():  # a grid refused for missing data leaves no empty folder
+        _check_files([key for key, _ in planned], root)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / NODE_RESULTS
     with _exclusive(folder):

@@ -172,6 +172,7 @@ def test_a_grid_whose_dataset_files_are_missing_fails_before_training(grid, tmp_
     with pytest.raises(GkdError, match=f"dataset 'pubmed' not found: missing ind.pubmed.x.* in "
                                        f"'{tmp_path}"):
         run_bench(grid, tmp_path / "out", root=tmp_path, progress=False)
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_finished_grid_is_summarised_without_its_data(grid, tmp_path):
