@@ -482,6 +482,8 @@ def _bench(args: argparse.Namespace) -> None:
 def _report(args: argparse.Namespace) -> None:
     from gkd.bench.report import load_results, write_report
 
+    if not args.out:
+        raise GkdError("--out needs a folder")
     results = load_results(args.results)
     files = write_report(results, args.out)
     print(f"{len(results.records)} run record(s), {len(results.speeds)} speed result(s)")

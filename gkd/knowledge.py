@@ -24,7 +24,7 @@ from torch_geometric.typing import Adj
 
 from gkd.config import check_config
 from gkd.data.datasets import cache_dir
-from gkd.data.tasks import NodeTask
+from gkd.data.tasks import NodeTask, check_device
 from gkd.errors import GkdError
 from gkd.evaluation import evaluate
 from gkd.io import (
@@ -293,6 +293,7 @@ def extract_knowledge(model: torch.nn.Module, x: Tensor, edge_index: Adj, *,
         the first input it received (``None`` if it was never called); :attr:`model` is
         not set. :obj:`model` is left in eval mode.
     """
+    check_device(model, x.device, "model")
     captured: list[Tensor] = []
     handle = None
     if embedding_module is not None:

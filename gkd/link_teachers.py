@@ -193,6 +193,9 @@ class LinkKnowledge:
     model: LinkPredictor = field(repr=False)
     meta: dict[str, Any] = field(default_factory=dict)
 
+    def __post_init__(self) -> None:
+        self.embeddings = self.embeddings.detach()  # targets: no gradient to the teacher
+
     def score(self, pairs: Tensor) -> Tensor:
         r"""The teacher's logits of node pairs :math:`(2, ...)` of the observed graph, of
         shape ``pairs.shape[1:]``."""

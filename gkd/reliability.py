@@ -100,9 +100,10 @@ def knowledge_reliability(predict: Callable[[Tensor], Tensor], x: Tensor, *,
 
 
 def _checked_entropy(logits: Tensor, num_nodes: int) -> Tensor:
-    if logits.dim() != 2 or logits.size(0) != num_nodes:
-        raise GkdError(f"the teacher must return logits (N, C) for the {num_nodes} nodes; got "
-                       f"shape {tuple(logits.shape)}")
+    if not isinstance(logits, Tensor) or logits.dim() != 2 or logits.size(0) != num_nodes:
+        got = tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__
+        raise GkdError(f"the teacher must return one tensor of logits (N, C); for {num_nodes} "
+                       f"nodes it returned {got}")
     entropy = prediction_entropy(logits)
     if not bool(torch.isfinite(entropy).all()):
         raise GkdError("the teacher's logits contain NaN or infinite values")

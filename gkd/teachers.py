@@ -25,7 +25,7 @@ from torch_geometric.nn.models import GCN, GIN
 
 from gkd.config import merge_overrides
 from gkd.data.tasks import NodeTask
-from gkd.errors import GkdError
+from gkd.errors import GkdError, first_line
 from gkd.evaluation import accuracy
 from gkd.nn import APPNP, GAT, SAGE
 from gkd.nn.sage import GCNAggregatorConv
@@ -225,7 +225,8 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
     train_y, val_y = graph.y[task.train_idx], graph.y[task.val_idx]
 
     def full_batch_epoch() -> Tensor:
-        loss = F.cross_entropy(model(graph.x, adj)[task.train_idx], train_y)
+        loss = F.cross_entropy(call_teacher(model, graph.x, adj, "train_teacher")[task.train_idx],
+                               train_y)
         return optimizer_step(optimizer, loss)
 
     def sampled_epoch(csr: CSRGraph) -> Tensor:
@@ -234,13 +235,14 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
         losses = []
         for batch in split_batches(seeds, config["batch_size"]):
             nodes, edge_index = sample_subgraph(csr, batch, config["fanouts"])
-            out = model(graph.x[nodes], adjacency(edge_index, nodes.numel()))
+            out = call_teacher(model, graph.x[nodes], adjacency(edge_index, nodes.numel()),
+                               "train_teacher")
             loss = F.cross_entropy(out[:batch.numel()], graph.y[batch])
             losses.append(optimizer_step(optimizer, loss))
         return torch.stack(losses).mean()
 
     def validate() -> float:
-        return accuracy(model(graph.x, adj)[task.val_idx], val_y)
+        return accuracy(call_teacher(model, graph.x, adj, "train_teacher")[task.val_idx], val_y)
 
     train_epoch: Callable[[], Tensor] = full_batch_epoch
     if config["fanouts"] is not None:
@@ -249,6 +251,42 @@ def train_teacher(model: torch.nn.Module, task: NodeTask, config: dict[str, Any]
     with input_aggregation_cache(model):
         return fit(model, train_epoch, validate, max_epochs=config["max_epochs"],
                    patience=config["patience"])
+
+
+def call_teacher(model: torch.nn.Module, x: Tensor, adj: Tensor, caller: str) -> Tensor:
+    r"""Calls :obj:`model` as gkd calls every node teacher, ``model(x, adj)`` with the
+    sparse ``adj_t`` of :func:`~gkd.ops.adjacency`, and checks that it returned logits.
+
+    Args:
+        model (torch.nn.Module): the teacher.
+        x (Tensor): node features :math:`(N, F)`.
+        adj (Tensor): the sparse adjacency of the same nodes.
+        caller (str): what calls the teacher, for the message (e.g. ``"krd"``).
+
+    Returns:
+        Tensor: the logits :math:`(N, C)`.
+
+    Raises:
+        GkdError: a teacher not of gkd's own raises a :class:`RuntimeError` other than
+            running out of GPU memory, a :class:`TypeError`, :class:`IndexError` or
+            :class:`NotImplementedError` on the sparse adjacency (which not every PyG layer
+            or model takes), or the output is not a tensor of one row per node.
+    """
+    try:
+        logits = model(x, adj)
+    except torch.cuda.OutOfMemoryError:
+        raise
+    except (RuntimeError, TypeError, IndexError, NotImplementedError) as error:
+        if type(model).__module__.startswith("gkd."):
+            raise  # gkd's teachers take adj: a failure there is no contract problem
+        raise GkdError(f"{caller} calls the teacher as model(x, adj), with adj the sparse "
+                       f"adjacency of gkd.ops.adjacency (which not every PyG layer or model "
+                       f"takes), and this teacher failed on it: {first_line(error)}") from error
+    if not isinstance(logits, Tensor) or logits.dim() != 2 or logits.size(0) != x.size(0):
+        got = tuple(logits.shape) if isinstance(logits, Tensor) else type(logits).__name__
+        raise GkdError(f"the teacher must return one tensor of logits (N, C); for {x.size(0)} "
+                       f"nodes it returned {got}")
+    return logits
 
 
 @contextmanager

@@ -233,6 +233,7 @@ def test_bench_then_report_from_the_command_line(capsys, tmp_path):
     (["distill", "--dataset", SMALL, "--device", "cuda:7"], "CUDA is not available"),
     (["bench", "--config", "missing.toml", "--device", "cuda:7"], "CUDA is not available"),
     (["report", "nowhere", "--out", "x"], "'nowhere' does not exist"),
+    (["report", "nowhere", "--out", ""], "--out needs a folder"),
     (["speed", "--dataset", SMALL, "--set", "distiller.lr=0.1"],
      "distiller options have no effect"),
     (["speed", "--dataset", SMALL, "--set", "teacher.max_epochs=3", "--set", "teacher.lr=0.1"],

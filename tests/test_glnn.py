@@ -157,5 +157,5 @@ def test_knowledge_and_students_on_another_device_are_named(csbm):
     with pytest.raises(GkdError, match=r"knowledge is on meta and the task on cpu .*"
                                        r"knowledge.to\('cpu'\)"):
         GLNN().fit(MLP(16, 8, 3), task, Knowledge(torch.empty(n, 3, device="meta")))
-    with pytest.raises(GkdError, match=r"parameters are on meta and the task on cpu"):
+    with pytest.raises(GkdError, match=r"parameters are on meta and the data on cpu"):
         GLNN().fit(MLP(16, 8, 3).to("meta"), task, teacher)

@@ -240,3 +240,39 @@ def test_save_names_meta_that_is_not_json_and_a_folder(tmp_path):
     with pytest.raises(GkdError, match="it is a folder"):
         Knowledge(torch.randn(5, 3)).save(tmp_path)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_teachers_that_cannot_take_the_adjacency_or_return_no_logits_are_named(csbm):
+    from gkd.teachers import train_teacher
+
+    task = make_node_task(csbm, "cpf", seed=0)
+    config = teacher_config("gcn", overrides={"max_epochs": 2})
+
+    class EdgeIndexTeacher(torch.nn.Module):  # indexes edge_index: fails on an adjacency
+        def __init__(self):
+            super().__init__()
+            self.lin = torch.nn.Linear(task.num_features, task.num_classes)
+
+        def forward(self, x, edge_index):
+            return self.lin(x[edge_index[0]])
+
+    class TupleTeacher(EdgeIndexTeacher):
+        def forward(self, x, adj):
+            return self.lin(x), x
+
+    with pytest.raises(GkdError, match=r"train_teacher calls the teacher as model\(x, adj\)"):
+        train_teacher(EdgeIndexTeacher(), task, config)
+    with pytest.raises(GkdError, match=r"logits \(N, C\); for \d+ nodes it returned tuple"):
+        train_teacher(TupleTeacher(), task, config)
+
+
+def test_a_teacher_on_another_device_is_named(csbm):
+    from gkd.teachers import build_teacher, train_teacher
+
+    task = make_node_task(csbm, "cpf", seed=0)
+    config = teacher_config("gcn", overrides={"max_epochs": 2})
+    teacher = build_teacher("gcn", task.num_features, task.num_classes, config).to("meta")
+    with pytest.raises(GkdError, match=r"teacher's parameters are on meta and the data on cpu"):
+        train_teacher(teacher, task, config)
+    with pytest.raises(GkdError, match=r"model's parameters are on meta and the data on cpu"):
+        extract_knowledge(teacher, task.graph.x, task.graph.edge_index)

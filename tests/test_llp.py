@@ -136,6 +136,21 @@ def test_link_distillation_names_a_student_or_knowledge_that_does_not_fit(graph)
         LLP().fit(build_link_student(8, config["student"]), other_split, knowledge)
     with pytest.raises(GkdError, match="must be a LinkPredictor .* got MLP"):
         LLP().fit(MLP(8, 16, 16), task, knowledge)
+    encoder_only = LinkKnowledge(knowledge.embeddings, knowledge.model.encoder)
+    with pytest.raises(GkdError, match="must hold the link predictor itself as model"):
+        LLP().fit(build_link_student(8, config["student"]), task, encoder_only)
+
+
+def test_link_knowledge_holds_no_gradient_to_the_teacher(graph):
+    task = make_link_task(graph, seed=0)
+    config = link_config("tiny", "sage", "repr", FAST)
+    knowledge = link_teacher_knowledge(task, "sage", config["teacher"], use_cache=False)
+    with_grad = knowledge.model.encode(task.graph.x, task.graph.edge_index)  # no no_grad
+    own = LinkKnowledge(with_grad, knowledge.model)
+    assert not own.embeddings.requires_grad
+    history = ReprMatching(max_epochs=2, patience=2).fit(
+        build_link_student(8, config["student"]), task, own)
+    assert history.epochs == 2
 
 
 def test_link_prediction_refuses_a_hits_k_beyond_the_negatives_and_a_fractional_seed(graph):

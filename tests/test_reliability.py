@@ -248,8 +248,10 @@ def test_a_teacher_with_non_finite_or_missing_outputs_is_named():
 
     with pytest.raises(GkdError, match="teacher's logits contain NaN or infinite"):
         knowledge_reliability(nan_row, x)
-    with pytest.raises(GkdError, match=r"logits \(N, C\) for the 6 nodes; got shape \(3, 4\)"):
+    with pytest.raises(GkdError, match=r"logits \(N, C\); for 6 nodes it returned \(3, 4\)"):
         knowledge_reliability(lambda z: (z @ weight)[:3], x)
+    with pytest.raises(GkdError, match=r"logits \(N, C\); for 6 nodes it returned tuple"):
+        knowledge_reliability(lambda z: (z @ weight, z), x)
 
 
 @pytest.mark.parametrize("rho, agreement, bins, message", [

@@ -9,6 +9,7 @@ import base64
 import html
 import io
 import json
+import math
 import textwrap
 import time
 from collections import Counter
@@ -40,17 +41,29 @@ class Results:
     sources: list[str] = field(default_factory=list)
 
 
+def _positive(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(value) and value > 0
+
+
 def _checked_speed(speed: dict[str, Any], path: Path) -> dict[str, Any]:
     try:
-        _speed_tables(speed)
+        if not all(isinstance(speed["task"][f], str) for f in ("dataset", "setting")):
+            raise TypeError("task dataset and setting must be names")
         if not speed["rows"]:
             raise ValueError("no timed query sizes")
         for row in speed["rows"]:
+            if not (isinstance(row["batch"], int) and _positive(row["batch"])):
+                raise ValueError(f"a query size must be a positive integer; got {row['batch']!r}")
             for key in ("teacher_ms", "student_ms"):
                 times = [row[key][q] for q in ("q25", "median", "q75")]
-                if not all(isinstance(t, (int, float)) and t > 0 for t in times) \
-                        or sorted(times) != times:
+                if not all(map(_positive, times)) or sorted(times) != times:
                     raise ValueError(f"{key} needs positive quartiles q25 <= median <= q75")
+        full = speed["full_graph"]
+        if not (_positive(full["nodes"]) and _positive(full["teacher"]["median"])
+                and _positive(full["student"]["median"])):
+            raise ValueError("the full-graph timing needs a node count and positive medians")
+        _speed_tables(speed)
     except (KeyError, TypeError, ValueError) as error:
         raise GkdError(f"{path}: an incomplete gkd speed result ({type(error).__name__}: "
                        f"{error})") from None
@@ -115,16 +128,22 @@ def load_results(paths: list[str | Path]) -> Results:
     record raises a :class:`~gkd.errors.GkdError`). Records of one run (task, method, seed
     and configuration digest, as :func:`gkd.bench.runner.record_key` identifies them; a
     ``gkd distill`` file's configuration is digested the same way) replace earlier ones;
-    records of different configurations are kept apart."""
+    records of different configurations are kept apart. A file is read once however often
+    it is named."""
     results = Results()
+    read: set[Path] = set()  # a file named twice, or also in a named folder, counts once
     for path in map(Path, paths):
         if path.is_dir():
-            for child in sorted([*path.rglob("*.jsonl"), *path.rglob("*.json")]):
-                _read_file(child, results, strict=False)
+            files = [(child, False) for child in sorted([*path.rglob("*.jsonl"),
+                                                         *path.rglob("*.json")])]
         elif path.is_file():
-            _read_file(path, results, strict=True)
+            files = [(path, True)]
         else:
             raise GkdError(f"result file or folder '{path}' does not exist")
+        for file, strict in files:
+            if file.resolve() not in read:
+                read.add(file.resolve())
+                _read_file(file, results, strict=strict)
     results.records = list({record_key(r): r for r in results.records}.values())
     if not results.records and not results.speeds:
         raise GkdError(f"no results found in {', '.join(map(str, paths))}")
@@ -203,16 +222,27 @@ def _speed_tables(speed: dict[str, Any]) -> tuple[str, list[list[str]]]:
     for row in speed["rows"]:
         t, s = row["teacher_ms"], row["student_ms"]
         table.append([str(row["batch"]), f"{t['median']:.3f} ({t['iqr']:.3f})",
-                      f"{s['median']:.4f} ({s['iqr']:.4f})", f"{row['speedup']:.1f}×",
-                      f"{t['repeats']} / {s['repeats']}"])
+                      f"{s['median']:.4f} ({s['iqr']:.4f})",
+                      f"{t['median'] / s['median']:.1f}×", f"{t['repeats']} / {s['repeats']}"])
     full = speed["full_graph"]
     embedding = ", embeddings" if queries == "links" else ""
+    t, s = full["teacher"], full["student"]
     table.append([f"all {full['nodes']:,} nodes (throughput{embedding})",
-                  f"{full['teacher']['nodes_per_second']:,.0f} nodes/s",
-                  f"{full['student']['nodes_per_second']:,.0f} nodes/s "
-                  f"(batch {full['student_batch']:,})", f"{full['speedup']:.1f}×",
-                  f"{full['teacher']['repeats']} / {full['student']['repeats']}"])
+                  f"{full['nodes'] / t['median'] * 1e3:,.0f} nodes/s",
+                  f"{full['nodes'] / s['median'] * 1e3:,.0f} nodes/s "
+                  f"(batch {full['student_batch']:,})", f"{t['median'] / s['median']:.1f}×",
+                  f"{t['repeats']} / {s['repeats']}"])
     return title, table
+
+
+def _setup_line(speed: dict[str, Any]) -> str | None:
+    r"""The speed run's recorded setup (what each timing includes, precision, inference
+    mode, compilation), or ``None`` for a file without one."""
+    setup = speed.get("setup")
+    if not isinstance(setup, dict) or not setup:
+        return None
+    return "Setup: " + "; ".join(f"{key.replace('_', ' ')}: {value}"
+                                 for key, value in setup.items()) + "."
 
 
 def _markdown_table(table: list[list[str]]) -> str:
@@ -295,8 +325,8 @@ def plot_accuracy_bars(rows: list[dict[str, Any]], path: Path) -> Path:
         cells = [bars[label] for bars in groups.values() if label in bars]
         ax.bar(xs, [c["mean"] for c in cells], width,
                yerr=[c["std"] or 0.0 for c in cells], capsize=3, label=label)
-    ax.set_xticks(range(len(groups)), ["\n".join([*textwrap.wrap(d, 16), p, s])
-                                       for d, p, s, _ in groups], fontsize=8)
+    ax.set_xticks(range(len(groups)), ["\n".join([*textwrap.wrap(d, 16), p, s, t])
+                                       for d, p, s, t in groups], fontsize=8)
     low = min(c["mean"] for bars in groups.values() for c in bars.values())
     ax.set_ylim(max(0.0, low - 10), 100)
     ax.set_ylabel("test accuracy % (inductive: production mix; krd: test_ind)")
@@ -317,12 +347,14 @@ _ARCHITECTURE = ("hidden_channels", "num_layers")
 
 def _same_architecture(row: dict[str, Any], speed: dict[str, Any], model: str) -> bool:
     r"""Whether the row's :obj:`model` (``"student"`` or ``"teacher"``) has the width and
-    depth the speed run timed, where both record them."""
+    depth the speed run timed, where both record them; a model configured with other
+    options (VQGraph's tokenizer beside the timed GNN) is another model."""
     trained, timed = row.get("config"), speed.get("config")
     if not (isinstance(trained, dict) and isinstance(timed, dict)):
         return True
-    return all(trained.get(model, {}).get(k) == timed.get(model, {}).get(k)
-               for k in _ARCHITECTURE)
+    trained, timed = trained.get(model, {}), timed.get(model, {})
+    return set(trained) == set(timed) and all(trained.get(k) == timed.get(k)
+                                              for k in _ARCHITECTURE)
 
 
 def _matching_rows(rows: list[dict[str, Any]], speed: dict[str, Any]) -> list[dict[str, Any]]:
@@ -363,10 +395,15 @@ def _speed_accuracy(rows: list[dict[str, Any]], speed: dict[str, Any]) -> str | 
     if not models:
         return None
     row = models[-1][2]
+    seeds = {found["seeds"] for _, _, found in models}
     scores = "; ".join(f"{label} {mean_std(**found['summary'][model][found['metric']])}"
+                        + ("" if len(seeds) == 1 else f" ({found['seeds']} seeds)")
                         for model, label, found in models)
+    teacher = "" if row["teacher"] == speed["task"].get("teacher") else \
+        f", students distilled from {row['teacher']}"
+    count = f"{seeds.pop()} seeds" if len(seeds) == 1 else "seeds as stated"
     return (f"Test accuracy of these architectures, trained ({row['protocol']} protocol, "
-            f"{row['setting']}, {row['metric']}, {row['seeds']} seeds): {scores}.")
+            f"{row['setting']}, {row['metric']}, {count}{teacher}): {scores}.")
 
 
 def plot_accuracy_vs_latency(rows: list[dict[str, Any]], speeds: list[dict[str, Any]],
@@ -432,6 +469,8 @@ def plot_latency_by_batch(speeds: list[dict[str, Any]], path: Path) -> Path | No
 
 # --- the report ---------------------------------------------------------------------------
 
+PLOTS = ("accuracy.png", "accuracy_vs_latency.png", "latency.png")
+
 
 def write_report(results: Results, out: str | Path) -> dict[str, Path]:
     r"""Writes ``report.md``, ``report.html`` (plots embedded) and the PNG plots to
@@ -455,6 +494,10 @@ def write_report(results: Results, out: str | Path) -> dict[str, Path]:
              plot_latency_by_batch(results.speeds, out / "latency.png"))):
         if drawn is not None:
             plots.append((title, drawn))
+    drawn_names = {file.name for _, file in plots}
+    for name in PLOTS:  # a plot of an earlier report that this one has no data for
+        if name not in drawn_names:
+            (out / name).unlink(missing_ok=True)
 
     blocks: list[tuple[str, Any]] = [
         ("h1", "gkd report"),
@@ -498,7 +541,8 @@ def write_report(results: Results, out: str | Path) -> dict[str, Path]:
         for speed in results.speeds:
             title, table = _speed_tables(speed)
             warning = depth_warning(speed)
-            notes = [warning and f"Warning: {warning}.", _speed_accuracy(rows, speed)]
+            notes = [_setup_line(speed), warning and f"Warning: {warning}.",
+                     _speed_accuracy(rows, speed)]
             blocks += [("p", title), ("table", table), *[("p", n) for n in notes if n]]
     if plots:
         blocks.append(("h2", "Plots"))

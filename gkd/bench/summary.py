@@ -37,15 +37,17 @@ def run_record_problem(record: Any) -> str | None:
     for model in MODELS:
         scores = record.get(model)
         if not (isinstance(scores, dict) and all(_is_number(scores.get(m)) for m in metrics)):
-            return f"every model needs numeric {', '.join(metrics)} scores; {model} has not"
+            return (f"every model needs finite numeric {', '.join(metrics)} scores; {model} "
+                    f"has not")
         other = next((k for k, v in scores.items() if not _is_number(v)), None)
         if other is not None:
-            return f"{model}'s {other!r} is not a number: {scores[other]!r}"
+            return f"{model}'s {other!r} is not a finite number: {scores[other]!r}"
     return None
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    return isinstance(value, (int, float)) and not isinstance(value, bool) \
+        and math.isfinite(value)
 
 
 def check_run_records(records: list[Any], source: str | os.PathLike) -> list[dict[str, Any]]:

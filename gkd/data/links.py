@@ -126,7 +126,9 @@ class LinkTask:
         info (dict, optional): descriptive fields (dataset, ratios). (default: ``None``)
 
     Raises:
-        GkdError: an unknown setting; pairs that are not integer :math:`(2, P)` tensors of
+        GkdError: an unknown setting; a graph whose features are not a finite float32
+            matrix or whose edges are malformed (:func:`~gkd.data.tasks.check_graph`);
+            pairs that are not integer :math:`(2, P)` tensors of
             node ids of their graph, :obj:`observed_nodes` that are not one id of
             :obj:`full_graph` per node of :obj:`graph`, no validation positive or no
             ``"test"`` set; an observed graph that is not undirected or has no edge; or
@@ -139,6 +141,8 @@ class LinkTask:
                  setting: str = "transductive", seed: int = 0, info: dict | None = None) -> None:
         if setting not in LINK_SETTINGS:
             raise GkdError(f"unknown setting '{setting}'; choose from {', '.join(LINK_SETTINGS)}")
+        for observed in {id(g): g for g in (graph, full_graph)}.values():
+            check_graph(observed, labels=False, simple=False)
         self.graph, self.val, self.full_graph, self.tests = graph, val, full_graph, tests
         self.observed_nodes = observed_nodes
         self.setting, self.seed, self.info = setting, seed, dict(info or {})

@@ -59,13 +59,15 @@ class NodeTask:
     r"""A node-classification task in the transductive or inductive setting.
 
     Args:
-        data (Data): the whole graph with ``x`` ``[N, F]``, ``y`` ``[N]`` and an
+        data (Data): the whole graph with ``x`` ``[N, F]``, ``y`` ``[N]`` (or OGB's
+            ``[N, 1]``; nodes outside every split may be unlabelled, ``-1``) and an
             undirected ``edge_index``. The task's tensors, split indices included, live
             on its device.
         train_idx (Tensor): training nodes of :obj:`data` (any index
-            :func:`torch.as_tensor` takes: a list or a numpy array too).
-        val_idx (Tensor): validation nodes of :obj:`data`.
-        test_idx (Tensor): test nodes of :obj:`data`.
+            :func:`torch.as_tensor` takes: a list or a numpy array too), or a boolean
+            mask over its nodes (PyG's ``train_mask``).
+        val_idx (Tensor): validation nodes of :obj:`data`, likewise.
+        test_idx (Tensor): test nodes of :obj:`data`, likewise.
         setting (str, optional): ``"transductive"`` or ``"inductive"``; the latter holds
             a share :obj:`split_rate` of the test nodes out with all their edges.
             (default: ``"transductive"``)
@@ -87,17 +89,21 @@ class NodeTask:
         observed_nodes (Tensor): ids in :attr:`full_graph` of the nodes of :attr:`graph`.
 
     Raises:
-        GkdError: a malformed graph (see :func:`check_graph`), an unknown setting, a
-            split that is empty, not a 1-D integer index, out of range, repeats nodes or
-            overlaps another, an inductive hold-out that would be empty or take every
-            test node, or :obj:`held_out` outside the test nodes or given in the
-            transductive setting.
+        GkdError: a malformed graph (see :func:`check_graph`; negative labels are
+            refused on split nodes only), labels of one class, an unknown setting, a
+            split that is empty, not a 1-D integer index or node mask, out of range,
+            repeats nodes or overlaps another, an inductive hold-out that would be empty
+            or take every test node, or :obj:`held_out` outside the test nodes or given
+            in the transductive setting.
     """
 
     def __init__(self, data: Data, train_idx: Tensor, val_idx: Tensor, test_idx: Tensor, *,
                  setting: str = "transductive", split_rate: float = 0.2, seed: int = 0,
                  held_out: Tensor | None = None, info: dict | None = None) -> None:
-        check_graph(data)
+        check_graph(data, labels=False)
+        if isinstance(data.y, Tensor) and data.y.dim() == 2 and data.y.size(1) == 1:
+            data = copy.copy(data)  # OGB's labels are [N, 1]
+            data.y = data.y.view(-1)
         seed = check_seed(seed)
         ignored = [key for key in data.edge_attrs() if key != "edge_index"]
         if ignored:
@@ -109,14 +115,18 @@ class NodeTask:
             raise GkdError("held_out is the inductive hold-out; the transductive setting "
                            "holds no node out")
         device = data.x.device
-        train_idx, val_idx, test_idx = (torch.as_tensor(idx, device=device)
+        train_idx, val_idx, test_idx = (_node_index(idx, data.num_nodes, device)
                                         for idx in (train_idx, val_idx, test_idx))
         _check_splits({"train": train_idx, "val": val_idx, "test": test_idx}, data.num_nodes,
                       device)
         train_idx, val_idx, test_idx = train_idx.long(), val_idx.long(), test_idx.long()
+        _check_labels(data.y, data.num_nodes, torch.cat([train_idx, val_idx, test_idx]))
         self.setting, self.split_rate, self.seed = setting, split_rate, seed
         self.full_graph = Data(x=data.x, y=data.y, edge_index=data.edge_index)
         self.num_classes = int(data.y.max()) + 1
+        if self.num_classes < 2:
+            raise GkdError("the labels hold a single class: there is nothing to classify "
+                           "or distil")
         counts = torch.bincount(data.y[train_idx], minlength=self.num_classes)
         untrained = (counts == 0).nonzero().view(-1).tolist()
         if untrained:
@@ -165,8 +175,8 @@ class NodeTask:
     def check_model(self, model: torch.nn.Module, role: str) -> None:
         r"""Raises a :class:`~gkd.errors.GkdError` if :obj:`model` declares an input or
         output size (``in_channels``, ``out_channels``, as :class:`~gkd.nn.MLP` and PyG's
-        models do) other than the task's features and classes; a model that declares
-        neither passes.
+        models do) other than the task's features and classes, or has parameters on
+        another device than the task; a model that declares neither size passes.
 
         Args:
             model (torch.nn.Module): the model about to be trained on the task.
@@ -178,6 +188,7 @@ class NodeTask:
             if isinstance(declared, int) and declared != size:
                 raise GkdError(f"the {role}'s {attr} is {declared} but the task has {size} "
                                f"{what}")
+        check_device(model, self.graph.x.device, role)
 
     def sizes(self) -> dict[str, int]:
         r"""Node counts of the graph and of every split."""
@@ -218,6 +229,21 @@ class NodeTask:
     def __repr__(self) -> str:
         sizes = ", ".join(f"{k}={v}" for k, v in self.sizes().items())
         return f"NodeTask({self.info.get('dataset', 'graph')}, {self.setting}, {sizes})"
+
+
+def check_device(model: torch.nn.Module, device: torch.device, role: str) -> None:
+    r"""Raises a :class:`~gkd.errors.GkdError` if :obj:`model` has parameters on
+    another device than :obj:`device`, where its data lives.
+
+    Args:
+        model (torch.nn.Module): the model.
+        device (torch.device): the data's device.
+        role (str): what the model is, for the message (e.g. ``"teacher"``).
+    """
+    devices = {p.device for p in model.parameters()}
+    if devices and device not in devices:
+        raise GkdError(f"the {role}'s parameters are on {', '.join(sorted(map(str, devices)))} "
+                       f"and the data on {device}: move it with {role}.to({str(device)!r})")
 
 
 def _given_hold_out(test_idx: Tensor, held_out: Tensor, num_nodes: int) -> tuple[Tensor, Tensor]:
@@ -312,16 +338,35 @@ def _check_undirected_simple(edge_index: Tensor, num_nodes: int) -> None:
                        "it undirected (torch_geometric.utils.to_undirected)")
 
 
-def _check_labels(y: Tensor | None, num_nodes: int) -> None:
+def _check_labels(y: Tensor | None, num_nodes: int, labelled: Tensor | None = None) -> None:
+    r"""Raises unless :obj:`y` holds one ``torch.long`` label per node, a class index
+    ``0..C-1`` on every node of :obj:`labelled` (default: every node)."""
     if y is None or y.dim() != 1 or y.numel() != num_nodes:
         raise GkdError(f"labels must have shape [{num_nodes}] (one class index per node); got "
                        f"{None if y is None else tuple(y.shape)}")
     if y.dtype != torch.long:
         raise GkdError(f"labels must be integer class indices of dtype torch.long; got "
                        f"{y.dtype} (use y.long())")
-    if y.numel() and y.min() < 0:
-        raise GkdError(f"labels must be class indices 0..C-1; {int((y < 0).sum())} nodes have "
-                       f"a negative label (unlabelled nodes are not supported)")
+    if labelled is None:
+        negative = int((y < 0).sum())
+        if negative:
+            raise GkdError(f"labels must be class indices 0..C-1; {negative} nodes have a "
+                           f"negative label (unlabelled nodes are not supported)")
+    else:
+        negative = int((y[labelled] < 0).sum())
+        if negative:
+            raise GkdError(f"labels must be class indices 0..C-1 on the split nodes; "
+                           f"{negative} of them have a negative label (unlabelled nodes may "
+                           f"only lie outside the train, val and test splits)")
+
+
+def _node_index(idx: Any, num_nodes: int, device: torch.device) -> Tensor:
+    r"""A split given as indices or as a boolean mask over the nodes (PyG's
+    ``train_mask``), as the index tensor it stands for."""
+    idx = torch.as_tensor(idx, device=device)
+    if idx.dtype == torch.bool and idx.dim() == 1 and idx.numel() == num_nodes:
+        return idx.nonzero().view(-1)
+    return idx
 
 
 def _check_splits(splits: dict[str, Tensor], num_nodes: int, device: torch.device) -> None:

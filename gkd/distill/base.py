@@ -223,11 +223,6 @@ def check_student(student: torch.nn.Module, task: NodeTask,
             raise GkdError("batch normalisation cannot train on batches of one node, and "
                            "the training split has one node: build the student without it "
                            "(norm=None)")
-    device = task.graph.x.device
-    devices = {p.device for p in student.parameters()}
-    if devices and device not in devices:
-        raise GkdError(f"the student's parameters are on {', '.join(sorted(map(str, devices)))} "
-                       f"and the task on {device}: move it with student.to({str(device)!r})")
     x = task.graph.x[:2]  # two rows: batch statistics need more than one
     was_training = student.training
     student.eval()

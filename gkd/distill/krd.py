@@ -10,7 +10,7 @@ from torch import Tensor
 from gkd.data.tasks import NodeTask
 from gkd.distill.base import Distiller, check_student, validation_accuracy
 from gkd.distill.glnn import GLNN
-from gkd.errors import GkdError, first_line
+from gkd.errors import GkdError
 from gkd.knowledge import Knowledge
 from gkd.losses import kl_divergence, masked_cross_entropy
 from gkd.ops import CSRGraph, adjacency, sample_neighbors
@@ -21,6 +21,7 @@ from gkd.reliability import (
     sample_reliable_pairs,
     sampling_probability,
 )
+from gkd.teachers import call_teacher
 from gkd.train import History, fit
 
 PAIR_WEIGHTINGS = ("pair", "node")
@@ -148,18 +149,16 @@ class KRD(Distiller):
             reliable.
 
         Raises:
-            GkdError: :obj:`knowledge` has no :attr:`~gkd.knowledge.Knowledge.model`, or
-                a teacher other than gkd's and PyG's models (``torch_geometric.nn.models``;
-                a bare PyG convolution is another) raises a
-                :class:`RuntimeError` other than running out of GPU memory, a
-                :class:`TypeError`, :class:`IndexError` or :class:`NotImplementedError`
-                when called as ``model(x, adj)``, or returns another number of classes
-                than the knowledge's logits.
+            GkdError: :obj:`knowledge` has no :attr:`~gkd.knowledge.Knowledge.model`,
+                the teacher is on another device than the task, fails on ``model(x, adj)``
+                or returns no logits (:func:`~gkd.teachers.call_teacher`), or returns
+                another number of classes than the knowledge's logits.
         """
         if knowledge.model is None:
             raise GkdError("krd measures reliability with the teacher itself: use knowledge "
                            "from gkd.teacher_knowledge, or set knowledge.model to the "
                            "trained teacher")
+        task.check_model(knowledge.model, "teacher")
         graph, teacher = task.graph, knowledge.model.eval()
         adj = adjacency(graph.edge_index, graph.num_nodes)
         if generator is None:
@@ -168,19 +167,8 @@ class KRD(Distiller):
         num_classes = knowledge.logits.size(-1)
 
         def predict(x: Tensor) -> Tensor:
-            try:
-                logits = teacher(x, adj)
-            except torch.cuda.OutOfMemoryError:
-                raise
-            except (RuntimeError, TypeError, IndexError, NotImplementedError) as error:
-                if type(teacher).__module__.startswith(("gkd.", "torch_geometric.nn.models.")):
-                    raise  # gkd's teachers and PyG's models take adj: not a contract problem
-                raise GkdError(f"krd calls the teacher as model(x, adj), with adj the sparse "
-                               f"adjacency of gkd.ops.adjacency (which not every PyG layer "
-                               f"takes), and this teacher failed on it: "
-                               f"{first_line(error)}") from error
-            if isinstance(logits, Tensor) and logits.dim() == 2 \
-                    and logits.size(1) != num_classes:
+            logits = call_teacher(teacher, x, adj, "krd")
+            if logits.size(1) != num_classes:
                 raise GkdError(f"knowledge.model returns {logits.size(1)} classes but the "
                                f"knowledge's logits have {num_classes}: set it to the "
                                f"teacher whose outputs the knowledge holds")

@@ -110,8 +110,8 @@ class LinkDistiller:
               knowledge: LinkKnowledge | None) -> None:
         r"""Raises a :class:`~gkd.errors.GkdError` if :obj:`student`, :obj:`task` and
         :obj:`knowledge` cannot be combined: a student that reads the graph or another
-        feature size, or missing knowledge, knowledge of a teacher trained on another
-        task or of another node count."""
+        feature size, or missing knowledge, knowledge without a pair decoder, or of a
+        teacher trained on another task or of another node count."""
         if not isinstance(student, LinkPredictor):
             raise GkdError(f"the student of link distillation must be a LinkPredictor (an MLP "
                            f"encoder with a pair decoder, e.g. from "
@@ -126,6 +126,10 @@ class LinkDistiller:
             return
         if knowledge is None:
             raise GkdError(f"method {self.name} needs a teacher's knowledge")
+        if not callable(getattr(knowledge.model, "score", None)):
+            raise GkdError(f"the teacher's knowledge must hold the link predictor itself as "
+                           f"model (a gkd LinkPredictor, whose score(h, pairs) decodes "
+                           f"pairs); got {type(knowledge.model).__name__}")
         trained_on = knowledge.meta.get("fingerprint")
         if trained_on is not None and trained_on != task.fingerprint():
             raise GkdError("the teacher's knowledge comes from another link task (another "

@@ -84,11 +84,25 @@ class CSRGraph:
         check_count(num_nodes, "num_nodes")
         check_edge_index(edge_index, num_nodes)
         src, dst = edge_index
-        order = torch.argsort(dst, stable=True)
+        order = cls.edge_order(edge_index)
         counts = torch.bincount(dst, minlength=num_nodes)
         rowptr = torch.zeros(num_nodes + 1, dtype=torch.long, device=edge_index.device)
         torch.cumsum(counts, 0, out=rowptr[1:])
         return cls._built(rowptr, src[order])
+
+    @staticmethod
+    def edge_order(edge_index: Tensor) -> Tensor:
+        r"""Where each stored edge of :meth:`from_edge_index` comes from in
+        :obj:`edge_index`: ``edge_weight[CSRGraph.edge_order(edge_index)]`` aligns values
+        given per edge of :obj:`edge_index` (PyG's ``edge_weight``) with :obj:`col`.
+
+        Args:
+            edge_index (Tensor): edges :math:`(2, |\mathcal{E}|)`, source first.
+
+        Returns:
+            Tensor: a permutation of :math:`0..|\mathcal{E}|-1`.
+        """
+        return torch.argsort(edge_index[1], stable=True)
 
     @property
     def num_nodes(self) -> int:

@@ -53,8 +53,9 @@ def propagate(graph: CSRGraph, x: Tensor, edge_weight: Tensor | None = None) -> 
         graph (CSRGraph): the graph.
         x (Tensor): node features :math:`(N, F)`.
         edge_weight (Tensor, optional): :math:`w_{ij}` aligned with :obj:`graph.col`,
-            e.g. from :func:`normalized_weights`, cast to the dtype of :obj:`x`.
-            (default: ``None``, ones)
+            e.g. from :func:`normalized_weights`, cast to the dtype of :obj:`x`; weights
+            given per edge of an ``edge_index`` align with
+            ``edge_weight[CSRGraph.edge_order(edge_index)]``. (default: ``None``, ones)
 
     Returns:
         Tensor: the propagated features :math:`(N, F)`.

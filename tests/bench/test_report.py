@@ -200,21 +200,24 @@ def test_protocols_get_their_own_tables_and_bars(tmp_path, monkeypatch):
     printed = format_rows(summary_rows(load_results([path]).records)).split("\n\n")
     assert [("cpf" in t, "public" in t) for t in printed] == [(True, False), (False, True)]
     ticks, bars = drawn["accuracy.png"]
-    assert ticks == ["cora\ncpf\ntransductive", "cora\npublic\ntransductive"]
+    assert ticks == ["cora\ncpf\ntransductive\nsage", "cora\npublic\ntransductive\nsage"]
     assert bars["student (glnn)"] == [81.5, 71.5]
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda r: r.update(student={}), "every model needs numeric val, test scores; student"),
-    (lambda r: r["student"].update(test="x"), "every model needs numeric val, test scores"),
+    (lambda r: r.update(student={}), "every model needs finite numeric val, test scores; student"),
+    (lambda r: r["student"].update(test="x"), "every model needs finite numeric val, test scores"),
     (lambda r: r["task"].update(setting="weird"), "unknown setting 'weird'"),
     (lambda r: r.update(seed="zero"), "the seed must be an integer; got 'zero'"),
     (lambda r: r.update(seed=[1]), r"the seed must be an integer; got \[1\]"),
     (lambda r: r["task"].update(dataset=5), "not a run record .*task fields .* as names"),
     (lambda r: r["task"].update(protocol=None), "not a run record"),
-    (lambda r: r["student"].pop("test_tran"), "every model needs numeric val, test_tran, "
+    (lambda r: r["student"].pop("test_tran"), "every model needs finite numeric val, test_tran, "
                                                "test_ind, test_prod scores; student"),
-    (lambda r: r["teacher"].update(note="x"), "teacher's 'note' is not a number: 'x'"),
+    (lambda r: r["teacher"].update(note="x"), "teacher's 'note' is not a finite number: 'x'"),
+    (lambda r: r["student"].update(test=float("nan")), "every model needs finite numeric val, "
+                                                        "test scores; student"),
+    (lambda r: r["mlp"].update(note=float("inf")), "mlp's 'note' is not a finite number: inf"),
 ])
 def test_run_records_without_usable_scores_are_named(tmp_path, change, message):
     setting = "inductive" if "test_tran" in message else "transductive"
@@ -249,6 +252,12 @@ def test_an_incomplete_speed_result_is_named(tmp_path):
     (lambda s: s["rows"][0]["student_ms"].update(median=0.0),
      "student_ms needs positive quartiles"),
     (lambda s: s["rows"][0]["teacher_ms"].update(q25=1e9), "teacher_ms needs positive quartiles"),
+    (lambda s: s["rows"][0].update(batch="ten"), "a query size must be a positive integer; "
+                                                 "got 'ten'"),
+    (lambda s: s["rows"][0]["student_ms"].update(q75=float("inf")),
+     "student_ms needs positive quartiles"),
+    (lambda s: s["full_graph"]["teacher"].update(median=float("nan")),
+     "the full-graph timing needs a node count and positive medians"),
 ])
 def test_speed_results_without_usable_timings_are_named(tmp_path, change, message):
     speed = _speed("cora")
@@ -403,3 +412,41 @@ def test_a_speed_result_with_a_null_setup_is_a_node_result(tmp_path):
     assert query_kind(speed) == "nodes"
     (tmp_path / "speed.json").write_text(json.dumps(speed))
     assert len(load_results([tmp_path / "speed.json"]).speeds) == 1
+
+
+def test_the_speed_section_names_each_models_seeds_and_the_setup_and_skips_the_tokenizer(
+        tmp_path):
+    pytest.importorskip("matplotlib")
+    gnn = {"hidden_channels": 8, "num_layers": 2}
+    config = {"teacher": gnn, "student": {"hidden_channels": 8, "num_layers": 2}}
+    tokenizer = {"teacher": {**gnn, "num_codes": 16}, "student": config["student"]}
+    path = tmp_path / "bench" / "node.jsonl"
+    for seed in range(3):
+        append_jsonl(path, _record("cora", "inductive", seed, 81, config=config))
+    for seed in range(2):  # an interrupted vqgraph cell: two seeds, its tokenizer as teacher
+        record = _record("cora", "inductive", seed, 79, config=tokenizer)
+        record["task"]["method"] = "vqgraph"
+        record["teacher"] = dict.fromkeys(record["teacher"], 70.0)
+        append_jsonl(path, record)
+    speed = {**_speed("cora"), "config": config,
+             "setup": {"full_graph_includes": "forward only (adjacency prebuilt)"}}
+    (tmp_path / "speed.json").write_text(json.dumps(speed))
+    files = write_report(load_results([tmp_path / "bench", tmp_path / "speed.json",
+                                       tmp_path / "speed.json"]), tmp_path / "report")
+    markdown = files["report.md"].read_text()
+    assert markdown.count("| 10 | 20.000 (2.000)") == 1  # the speed file named twice, read once
+    assert "Setup: full graph includes: forward only (adjacency prebuilt)." in markdown
+    assert "test_prod, seeds as stated): teacher (sage) · glnn 81.00 ± 1.00 (3 seeds); " \
+           "MLP · glnn 61.00 ± 1.00 (3 seeds); MLP · vqgraph 60.50 ± 0.71 (2 seeds); " \
+           "glnn student 82.00 ± 1.00 (3 seeds); vqgraph student 79.50 ± 0.71 (2 seeds)." \
+           in markdown  # no teacher (sage) · vqgraph: the tokenizer is not the timed GNN
+
+
+def test_a_report_written_again_leaves_no_plot_it_did_not_draw(results, tmp_path):
+    pytest.importorskip("matplotlib")
+    out = tmp_path / "report"
+    write_report(load_results([results / "bench", results / "speed.json"]), out)
+    assert (out / "accuracy.png").is_file()
+    files = write_report(load_results([results / "speed.json"]), out)
+    assert not (out / "accuracy.png").exists() and not (out / "accuracy_vs_latency.png").exists()
+    assert (out / "latency.png").is_file() and "latency.png" in files

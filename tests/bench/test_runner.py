@@ -84,9 +84,9 @@ def test_an_interrupted_grid_resumes_with_one_record_per_run(grid, tmp_path, mon
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda r: r.pop("student"), "record 1: every model needs numeric val, test scores; "
+    (lambda r: r.pop("student"), "record 1: every model needs finite numeric val, test scores; "
                                  "student has not"),
-    (lambda r: r["mlp"].update(test="abc"), "record 1: every model needs numeric"),
+    (lambda r: r["mlp"].update(test="abc"), "record 1: every model needs finite numeric"),
     (lambda r: r.pop("config_id"), "record 1 has no config_id"),
 ])
 def test_stored_records_that_cannot_be_summarised_stop_a_resume(grid, tmp_path, monkeypatch,

@@ -183,6 +183,10 @@ def test_a_hand_built_task_needs_an_undirected_graph_with_edges(csbm):
     no_edges.edge_index = torch.empty(2, 0, dtype=torch.long)
     with pytest.raises(GkdError, match="no edge to train on"):
         _rebuilt(task, graph=no_edges)
+    wide = task.graph.clone()
+    wide.x = wide.x.double()
+    with pytest.raises(GkdError, match="node features must be torch.float32"):
+        _rebuilt(task, graph=wide)
 
 
 def test_load_link_task_defaults_to_llp_new_ratio(csbm, monkeypatch):

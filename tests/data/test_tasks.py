@@ -154,7 +154,7 @@ def test_cpf_statistics_match_the_protocol(data_root, name, nodes, edges):
 
 @pytest.mark.parametrize("labels, message", [
     (torch.tensor([0.0, 0.0, 1.0, 1.0]), "integer class indices"),
-    (torch.tensor([0, -1, 1, 1]), "1 nodes have a negative label"),
+    (torch.tensor([0, -1, 1, 1]), "on the split nodes; 1 of them have a negative label"),
     (torch.tensor([0, 0, 1, 1], dtype=torch.int32), r"got torch.int32 \(use y.long\(\)\)"),
 ])
 def test_labels_must_be_class_indices(triangle_plus_one, labels, message):
@@ -171,7 +171,8 @@ def test_bad_labels_are_named_before_splitting(csbm, protocol):
 
 
 @pytest.mark.parametrize("train, message", [
-    (torch.tensor([True, False, False, False]), r"boolean mask; .*mask\.nonzero\(\)\.view\(-1\)"),
+    (torch.tensor([True, False, False]), r"boolean mask; .*mask\.nonzero\(\)\.view\(-1\)"),
+    (torch.tensor([False, False, False, False]), "the train split is empty"),
     (torch.tensor([0.0]), "1-D integer index tensor; got dtype torch.float32"),
     (torch.tensor([[0]]), "1-D integer index tensor; got dtype torch.int64 and shape"),
     (torch.tensor([0, 0]), r"train split lists nodes more than once \(1 repeats\)"),
@@ -318,7 +319,7 @@ def test_int32_edges_of_a_large_graph_are_checked_in_64_bits():
     # Pair keys u * N + v of 70,000 nodes overflow 32 bits.
     n = 70_000
     edges = torch.tensor([[61_357, 0, 0, 22_704], [0, 61_357, 22_704, 0]], dtype=torch.int32)
-    data = Data(x=torch.zeros(n, 1), y=torch.zeros(n, dtype=torch.long), edge_index=edges)
+    data = Data(x=torch.zeros(n, 1), y=torch.arange(n) % 2, edge_index=edges)
     task = NodeTask(data, torch.tensor([0]), torch.tensor([1]), torch.tensor([2]))
     assert task.graph.num_edges == 4
 
@@ -348,3 +349,31 @@ def test_uint8_official_masks_give_the_boolean_split():
         data[name][nodes] = 1
     task = make_node_task(data, "public")
     assert task.train_idx.tolist() == [0, 1] and task.test_idx.tolist() == [4, 5]
+
+
+def test_pyg_masks_and_ogb_labels_give_the_task_of_their_indices(csbm):
+    perm = torch.randperm(csbm.num_nodes, generator=torch.Generator().manual_seed(0))
+    splits = perm[:20].sort().values, perm[20:40].sort().values, perm[40:].sort().values
+    masks = [torch.zeros(csbm.num_nodes, dtype=torch.bool).index_fill_(0, idx, True)
+             for idx in splits]
+    by_index = NodeTask(csbm, *splits)
+    ogb = csbm.clone()
+    ogb.y = ogb.y.view(-1, 1)
+    by_mask = NodeTask(ogb, *masks)
+    assert by_mask.fingerprint() == by_index.fingerprint()
+    assert torch.equal(by_mask.train_idx, splits[0])
+    assert ogb.y.shape == (csbm.num_nodes, 1)  # the caller's graph is left as it was
+
+
+def test_unlabelled_nodes_may_lie_outside_the_splits_only(triangle_plus_one):
+    triangle_plus_one.y = torch.tensor([0, 1, 1, -1])
+    task = NodeTask(triangle_plus_one, torch.tensor([0]), torch.tensor([1]), torch.tensor([2]))
+    assert task.num_classes == 2
+    with pytest.raises(GkdError, match="on the split nodes; 1 of them have a negative label"):
+        NodeTask(triangle_plus_one, torch.tensor([0]), torch.tensor([1]), torch.tensor([3]))
+
+
+def test_a_single_class_is_refused(triangle_plus_one):
+    triangle_plus_one.y = torch.zeros(4, dtype=torch.long)
+    with pytest.raises(GkdError, match="the labels hold a single class"):
+        NodeTask(triangle_plus_one, torch.tensor([0]), torch.tensor([1]), torch.tensor([2]))

@@ -102,3 +102,16 @@ def test_adjacency_names_out_of_range_edges_and_wrong_weights():
         adjacency(torch.tensor([[0, 5], [1, 0]]), 3)
     with pytest.raises(GkdError, match=r"one value per edge \(2\); got shape \(3,\)"):
         adjacency(torch.tensor([[0, 2], [1, 0]]), 3, torch.ones(3))
+
+
+def test_edge_order_aligns_weights_given_per_edge_of_edge_index():
+    edge_index, _ = _graph()
+    shuffle = torch.randperm(edge_index.size(1), generator=torch.Generator().manual_seed(0))
+    edge_index = edge_index[:, shuffle]  # PyG's order: not grouped by target
+    graph = CSRGraph.from_edge_index(edge_index, 60)
+    x, weight = torch.randn(60, 4), torch.rand(edge_index.size(1))
+    src, dst = edge_index
+    expected = torch.zeros(60, 4).index_add_(0, dst, weight.unsqueeze(-1) * x[src])
+    order = CSRGraph.edge_order(edge_index)
+    assert torch.equal(graph.col, edge_index[0, order])
+    torch.testing.assert_close(propagate(graph, x, weight[order]), expected)
