@@ -7,7 +7,7 @@ for the few dense items that pass the thresholds Mirage uses.
 """
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 import numpy as np
 
@@ -65,7 +65,12 @@ def bitsets_from_pairs(items: np.ndarray, transactions: np.ndarray,
 
 def frequent_itemsets(bitsets: dict[int, int], min_support: int, *, kind: str = "all",
                       max_itemsets: int = 100_000) -> list[Itemset]:
-    r"""All itemsets contained in at least :obj:`min_support` transactions.
+    r"""The itemsets contained in at least :obj:`min_support` transactions.
+
+    ``"all"`` enumerates them depth-first; ``"closed"`` and ``"maximal"`` enumerate only
+    the closed ones, each once, by prefix-preserving closure extension (LCM, Uno et al.,
+    2004), so that a few closed itemsets are found without listing the many frequent
+    itemsets they stand for.
 
     Args:
         bitsets (dict[int, int]): ``{item: transaction bitset}``, see
@@ -74,16 +79,16 @@ def frequent_itemsets(bitsets: dict[int, int], min_support: int, *, kind: str = 
         kind (str, optional): ``"all"`` frequent itemsets; ``"closed"`` ones (no
             superset has the same support); or ``"maximal"`` ones (no frequent superset).
             (default: ``"all"``)
-        max_itemsets (int, optional): stop with an error beyond this many frequent
-            itemsets (the threshold is too low). (default: ``100000``)
+        max_itemsets (int, optional): stop with an error beyond this many itemsets of
+            the enumeration (all frequent ones, or the closed ones for ``"closed"`` and
+            ``"maximal"``): the threshold is too low. (default: ``100000``)
 
     Returns:
         ``[(sorted items, support), ...]`` ordered by decreasing support, then items.
 
     Raises:
         GkdError: an unknown :obj:`kind`, :obj:`min_support` below 1, or more than
-            :obj:`max_itemsets` frequent itemsets (counted before the closed or maximal
-            filter).
+            :obj:`max_itemsets` itemsets enumerated.
     """
     if kind not in ITEMSET_KINDS:
         raise GkdError(f"unknown itemset kind '{kind}'; choose from {', '.join(ITEMSET_KINDS)}")
@@ -94,13 +99,27 @@ def frequent_itemsets(bitsets: dict[int, int], min_support: int, *, kind: str = 
     frequent.sort(key=lambda pair: (pair[1].bit_count(), pair[0]))
     found: list[Itemset] = []
 
+    def keep(itemset: tuple[int, ...], support: int) -> None:
+        found.append((tuple(sorted(itemset)), support))
+        if len(found) > max_itemsets:
+            raise GkdError(f"more than {max_itemsets} {'frequent' if kind == 'all' else kind} "
+                           f"itemsets at support {min_support}; raise the support threshold")
+
+    if kind == "all":
+        _all_itemsets(frequent, min_support, keep)
+    else:
+        _closed_itemsets(frequent, min_support, keep)
+    if kind == "maximal":
+        found = _maximal(found, frequent, min_support)
+    return sorted(found, key=lambda itemset: (-itemset[1], itemset[0]))
+
+
+def _all_itemsets(frequent: list[tuple[int, int]], min_support: int,
+                  keep: Callable[[tuple[int, ...], int], None]) -> None:
     def extend(prefix: tuple[int, ...], candidates: list[tuple[int, int]]) -> None:
         for i, (item, bits) in enumerate(candidates):
             itemset = prefix + (item,)
-            found.append((tuple(sorted(itemset)), bits.bit_count()))
-            if len(found) > max_itemsets:
-                raise GkdError(f"more than {max_itemsets} frequent itemsets at support "
-                               f"{min_support}; raise the support threshold")
+            keep(itemset, bits.bit_count())
             children = []
             for other, other_bits in candidates[i + 1:]:
                 joint = bits & other_bits
@@ -110,24 +129,50 @@ def frequent_itemsets(bitsets: dict[int, int], min_support: int, *, kind: str = 
                 extend(itemset, children)
 
     extend((), frequent)
-    if kind != "all":
-        found = _filter(found, kind)
-    return sorted(found, key=lambda itemset: (-itemset[1], itemset[0]))
 
 
-def _filter(itemsets: list[Itemset], kind: str) -> list[Itemset]:
-    # By downward closure, X has a frequent superset (of equal support) exactly when it has
-    # a one-item extension that is frequent (of equal support): only those are checked.
-    support = {frozenset(items): count for items, count in itemsets}
-    items = set().union(*support) if support else set()
+def _closed_itemsets(frequent: list[tuple[int, int]], min_support: int,
+                     keep: Callable[[tuple[int, ...], int], None]) -> None:
+    # Items are ranked by their position in `frequent`. The closure of a transaction set
+    # is every item whose transactions include it; a closed itemset is extended by each
+    # item ranked above its core (the item that made it) and not in it, and the closure of
+    # the extension is kept only if it adds no item ranked below that item: then each
+    # closed itemset has one parent and is reached once.
+    def closure(transactions: int) -> frozenset[int]:
+        return frozenset(rank for rank, (_, bits) in enumerate(frequent)
+                         if bits & transactions == transactions)
+
+    def extend(closed: frozenset[int], transactions: int, core: int) -> None:
+        for rank in range(core + 1, len(frequent)):
+            if rank in closed:
+                continue
+            joint = transactions & frequent[rank][1]
+            if joint.bit_count() < min_support:
+                continue
+            extended = closure(joint)
+            if any(r < rank and r not in closed for r in extended):
+                continue  # reached from another parent
+            keep(tuple(frequent[r][0] for r in extended), joint.bit_count())
+            extend(extended, joint, rank)
+
+    everything = (1 << max((bits.bit_length() for _, bits in frequent), default=0)) - 1
+    root = closure(everything) if frequent else frozenset()
+    if root:  # items in every transaction: the closure of the empty itemset
+        keep(tuple(frequent[r][0] for r in root), everything.bit_count())
+    extend(root, everything, -1)
+
+
+def _maximal(closed: list[Itemset], frequent: list[tuple[int, int]],
+             min_support: int) -> list[Itemset]:
+    # A maximal itemset is closed; a closed one is maximal when no one-item extension is
+    # frequent (by downward closure, a frequent superset implies a frequent one-item one).
+    bits = dict(frequent)
     kept = []
-    for itemset, count in itemsets:
-        members = frozenset(itemset)
-        extended = (support.get(members | {item}) for item in items - members)
-        if kind == "maximal":
-            covered = any(other is not None for other in extended)
-        else:
-            covered = any(other == count for other in extended)
-        if not covered:
-            kept.append((itemset, count))
+    for itemset, support in closed:
+        transactions = -1
+        for item in itemset:
+            transactions &= bits[item]
+        if not any((transactions & other).bit_count() >= min_support
+                   for item, other in frequent if item not in itemset):
+            kept.append((itemset, support))
     return kept

@@ -45,7 +45,9 @@ class DistilledSet:
 
     Attributes:
         graphs (list[Data]): the training graphs, each with a class ``y`` of shape ``[1]``
-            (and for Mirage a ``root_mask``).
+            (and for Mirage a ``root_mask`` and the itemset's ``support`` of shape ``[1]``,
+            the number of its class's training graphs that hold it; metadata, not counted
+            in :attr:`num_bytes` nor used in training).
         num_bytes (int): their stored size (:func:`~gkd.condense.storage.storage_bytes`).
         seconds (float): the wall-clock time to build them.
         info (dict): method-specific figures for the run record (JSON values).
@@ -213,7 +215,8 @@ class Mirage:
             (default: ``"closed"``)
         exclusive (bool, optional): drop itemsets that are also frequent in another
             class. (default: ``False``)
-        max_itemsets (int, optional): fail beyond this many frequent itemsets per class.
+        max_itemsets (int, optional): fail beyond this many itemsets per class (frequent
+            ones with ``itemsets="all"``, else closed ones).
             (default: ``10000``)
     """
 
@@ -284,16 +287,19 @@ class Mirage:
             except GkdError as error:
                 raise GkdError(f"class {label}, {count} training graphs, min_support "
                                f"{self.min_support} (at least {thresholds[label]} graphs): "
-                               f"{error} (or max_itemsets; itemsets are counted before the "
-                               f"{self.itemsets} filter)") from None
+                               f"{error} (or max_itemsets)") from None
         if self.exclusive:
             mined = _exclusive(mined, bitsets, thresholds)
         empty = [str(label) for label, itemsets in mined.items() if not itemsets]
         if empty:  # a training set without some class cannot teach a classifier
             raise GkdError(f"no frequent itemsets for class(es) {', '.join(empty)} at "
                            f"min_support {self.min_support}; lower it")
-        graphs = [trees.materialise(items, label)
-                  for label, itemsets in mined.items() for items, _ in itemsets]
+        graphs = []
+        for label, itemsets in mined.items():
+            for items, support in itemsets:
+                graph = trees.materialise(items, label)
+                graph.support = torch.tensor([support])
+                graphs.append(graph)
         seconds = time.perf_counter() - start + (trees.seconds if reused else 0.0)
         info = {"min_support": {str(c): t for c, t in thresholds.items()},
                 "itemsets": {str(c): len(m) for c, m in mined.items()},

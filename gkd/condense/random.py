@@ -33,7 +33,7 @@ def random_subset(task: GraphSetTask, budget: int, seed: int = 0,
         holds ``budget`` and the graph count ``per_class``.
 
     Raises:
-        GkdError: no training graph fits the budget.
+        GkdError: no training graph fits the budget, or none of some class does.
     """
     start = time.perf_counter()
     rng = np.random.RandomState(seed)
@@ -57,5 +57,9 @@ def random_subset(task: GraphSetTask, budget: int, seed: int = 0,
     if not chosen:
         raise GkdError(f"no training graph fits the budget of {budget} bytes")
     counts = np.bincount([int(g.y) for g in chosen], minlength=task.num_classes)
+    missing = np.flatnonzero(counts == 0).tolist()
+    if missing:  # a training set without some class cannot teach a classifier
+        raise GkdError(f"the budget of {budget} bytes holds no training graph of class(es) "
+                       f"{', '.join(map(str, missing))}; raise it")
     return DistilledSet(chosen, count.bytes, time.perf_counter() - start,
                         {"budget": budget, "per_class": counts.tolist()})

@@ -460,6 +460,7 @@ def load_graph_task(name: str, root: str | os.PathLike | None = None,
             scaffold = dataset.get_idx_split()
         else:
             dataset = _open_tu(folder, cache_dir(cache))
+        _check_stored(dataset)
     if spec.is_ogb:
         info["split"] = "ogb scaffold"
         return GraphSetTask(dataset, scaffold["train"], scaffold["valid"], scaffold["test"],
@@ -471,6 +472,24 @@ def load_graph_task(name: str, root: str | os.PathLike | None = None,
         train, val, test = stratified_split(dataset.y, seed=split_seed)
         info.update(split="stratified 80/10/10", split_seed=split_seed)
     return GraphSetTask(dataset, train, val, test, info=info)
+
+
+def _check_stored(dataset: InMemoryDataset) -> None:
+    r"""Raises a :class:`ValueError` unless the dataset's collated tensors hold what its
+    slices count, one label per graph included: a truncated raw file processes into
+    tensors shorter than the graphs they are cut into."""
+    data, slices = dataset._data, dataset.slices
+    num_graphs = len(dataset)
+    counts = {"x": None if data.get("x") is None else data.x.size(0),
+              "edge_index": data.edge_index.size(1),
+              "edge_attr": None if data.get("edge_attr") is None else data.edge_attr.size(0),
+              "y": None if data.get("y") is None else data.y.size(0)}
+    for key, count in counts.items():
+        if count is not None and key in slices and int(slices[key][-1]) != count:
+            raise ValueError(f"{key} holds {count} rows where its graphs count "
+                             f"{int(slices[key][-1])}")
+    if counts["y"] != num_graphs:
+        raise ValueError(f"{counts['y'] or 0} graph labels for {num_graphs} graphs")
 
 
 def _open_ogbg(name: str, folder: Path, cache: Path) -> InMemoryDataset:

@@ -78,8 +78,11 @@ def row_ids(rows: Tensor) -> Tensor:
         if bound * bases[j] >= _INT64_LIMIT:
             ids = dense_rank(ids)
             bound = int(ids.max()) + 1
-            if bound * bases[j] >= _INT64_LIMIT:
-                raise GkdError("row_ids: too many distinct values to fold exactly into int64")
+        if bound * bases[j] >= _INT64_LIMIT:  # a wide column: its ranks keep the order
+            columns[j] = dense_rank(columns[j])
+            bases[j] = int(columns[j].max()) + 1
+        if bound * bases[j] >= _INT64_LIMIT:
+            raise GkdError("row_ids: too many distinct values to fold exactly into int64")
         ids = ids * bases[j] + columns[j]
         bound *= bases[j]
     return dense_rank(ids)
@@ -110,8 +113,9 @@ def feature_labels(features: Tensor | None, num_rows: int) -> Tensor:
         if not torch.equal(features, features.round()):
             raise GkdError("computation trees need discrete node and edge labels; got "
                            "non-integer features")
-        features = features.long()
-    return row_ids(features - features.min(dim=0).values)
+    # ranked column by column, not cast: a float beyond int64, or an integer column
+    # spanning more than int64, would otherwise merge distinct values
+    return row_ids(torch.stack([dense_rank(column) for column in features.unbind(1)], dim=1))
 
 
 def sequence_ids(values: Tensor, ptr: Tensor) -> Tensor:

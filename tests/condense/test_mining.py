@@ -60,3 +60,32 @@ def test_transaction_ids_out_of_range_are_named():
     for transactions in ([0, -1], [0, 5]):
         with pytest.raises(GkdError, match=r"transaction ids must lie in \[0, 3\)"):
             bitsets_from_pairs(np.array([1, 1]), np.array(transactions), 3)
+
+
+def _closed_and_maximal(transactions, min_support):
+    every = _brute_force(transactions, min_support)
+    closed = {s: n for s, n in every.items()
+              if all(every[t] < n for t in every if set(s) < set(t))}
+    maximal = {s: n for s, n in every.items() if not any(set(s) < set(t) for t in every)}
+    return closed, maximal
+
+
+def test_closed_and_maximal_mining_match_brute_force_on_random_transactions():
+    rng = np.random.RandomState(0)
+    for _ in range(60):
+        size = rng.randint(1, 12)
+        transactions = [set(rng.choice(7, rng.randint(0, 6), replace=False).tolist())
+                        for _ in range(size)]
+        for min_support in (1, 2, 3):
+            closed, maximal = _closed_and_maximal(transactions, min_support)
+            bitsets = item_bitsets(transactions)
+            assert dict(frequent_itemsets(bitsets, min_support, kind="closed")) == closed
+            assert dict(frequent_itemsets(bitsets, min_support, kind="maximal")) == maximal
+
+
+def test_closed_mining_is_capped_by_closed_itemsets_only():
+    identical = [set(range(14))] * 12  # 16,383 frequent itemsets, one closed
+    assert frequent_itemsets(item_bitsets(identical), 5, kind="closed",
+                             max_itemsets=10) == [(tuple(range(14)), 12)]
+    with pytest.raises(GkdError, match="more than 10 frequent itemsets"):
+        frequent_itemsets(item_bitsets(identical), 5, max_itemsets=10)

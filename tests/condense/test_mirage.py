@@ -6,6 +6,7 @@ from gkd.condense import (
     ComputationTrees,
     EvalBatches,
     Mirage,
+    StorageCount,
     random_subset,
     run_condensation,
     storage_bytes,
@@ -62,6 +63,9 @@ def test_random_subset_fits_the_budget(tiny_task):
     assert abs(subset.info["per_class"][0] - subset.info["per_class"][1]) <= 1
     with pytest.raises(GkdError, match="no training graph fits"):
         random_subset(tiny_task, 10)
+    one_graph = min(random_subset(tiny_task, 500, seed=1).graphs, key=lambda g: g.num_nodes)
+    with pytest.raises(GkdError, match=r"holds no training graph of class\(es\) [01]; raise it"):
+        random_subset(tiny_task, StorageCount().added(one_graph).bytes, seed=1)
 
 
 def test_a_gnn_trained_on_a_tiny_distilled_set_runs_end_to_end(tiny_task):
@@ -112,7 +116,7 @@ def test_bad_options_are_errors(tiny_task):
 
 def test_too_many_itemsets_name_the_class_and_its_support(tiny_task):
     with pytest.raises(GkdError, match=r"class 0, 18 training graphs, min_support 0.3 \(at "
-                                       r"least 6 graphs\): more than 1 frequent itemsets"):
+                                       r"least 6 graphs\): more than 1 closed itemsets"):
         Mirage(HOPS, 0.3, max_itemsets=1).condense(tiny_task)
 
 
@@ -271,3 +275,12 @@ def test_exclusive_drops_itemsets_frequent_in_another_class():
     pair = {0: [((1, 2), 2)], 1: []}
     assert _exclusive(pair, {0: {1: 0b11, 2: 0b11}, 1: {1: 0b0011, 2: 0b1100}},
                       {0: 2, 1: 2}) == pair
+
+
+def test_each_distilled_graph_carries_its_itemsets_support(tiny_task):
+    distilled = Mirage(HOPS, 0.3).condense(tiny_task)
+    train = tiny_task.index["train"]
+    for graph in distilled.graphs:
+        label = int(graph.y)
+        count = int((tiny_task.y[train] == label).sum())
+        assert 0.3 * count <= int(graph.support) <= count

@@ -130,6 +130,20 @@ def test_stored_datasets_collate_like_their_graphs(sized_graphs):
         assert torch.equal(stored[key], listed[key])
 
 
+@pytest.mark.parametrize("cut, message", [
+    (lambda d: setattr(d, "x", d.x[:-3]), "x holds 62 rows where its graphs count 65"),
+    (lambda d: setattr(d, "y", d.y[:0]), "y holds 0 rows where its graphs count 10"),
+])
+def test_stored_tensors_shorter_than_their_slices_are_named(sized_graphs, cut, message):
+    from gkd.data.graphsets import _check_stored
+
+    stored = _Stored(sized_graphs)
+    _check_stored(stored)
+    cut(stored._data)  # as a truncated raw file processes
+    with pytest.raises(ValueError, match=message):
+        _check_stored(stored)
+
+
 def test_the_dataset_transform_reaches_the_collated_graphs(sized_graphs):
     def double(graph):
         graph = copy.copy(graph)

@@ -118,3 +118,13 @@ def test_int32_edges_give_the_codes_of_int64_ones():
     codes = tree_codes(labels, copies, 1, edge_labels)
     assert torch.equal(tree_codes(labels, copies.int(), 1, edge_labels), codes)
     assert torch.equal(codes[:, :n], codes[:, n:2 * n])  # isomorphic trees, equal codes
+
+
+def test_feature_labels_keep_values_beyond_int64_apart():
+    from gkd.ops.tree_hash import feature_labels, row_ids
+
+    assert feature_labels(torch.tensor([[1e20], [2e20], [-3e19], [1e20]]), 4).tolist() == \
+        [1, 2, 0, 1]
+    wide = torch.tensor([[-2**63, 0], [2**63 - 1, 0], [-2**63, 0]])
+    assert feature_labels(wide, 3).tolist() == [0, 1, 0]
+    assert row_ids(torch.tensor([[0, 2**61], [2, 0]])).tolist() == [0, 1]
