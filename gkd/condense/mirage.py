@@ -296,9 +296,9 @@ class Mirage:
                            f"min_support {self.min_support}; lower it")
         graphs = []
         for label, itemsets in mined.items():
-            for items, support in itemsets:
+            for items, graphs_holding in itemsets:
                 graph = trees.materialise(items, label)
-                graph.support = torch.tensor([support])
+                graph.support = torch.tensor([graphs_holding])
                 graphs.append(graph)
         seconds = time.perf_counter() - start + (trees.seconds if reused else 0.0)
         info = {"min_support": {str(c): t for c, t in thresholds.items()},
