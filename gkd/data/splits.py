@@ -12,7 +12,7 @@ import torch
 from torch import Tensor
 
 from gkd.errors import GkdError
-from gkd.ops.checks import check_count, is_integer
+from gkd.ops.checks import check_count, integer_bounds, is_integer
 
 
 def check_seed(seed: int) -> int:
@@ -186,7 +186,7 @@ def check_split_index(name: str, idx: Tensor, size: int, item: str = "node") -> 
     if not is_integer(idx) or idx.dim() != 1:
         raise GkdError(f"the {name} split must be a 1-D integer index tensor; got dtype "
                        f"{idx.dtype} and shape {tuple(idx.shape)}")
-    low, high = (int(bound) for bound in torch.aminmax(idx))  # not in a narrow dtype
+    low, high = integer_bounds(idx)  # python ints: not in a narrow dtype
     if low < 0 or high >= size:
         raise GkdError(f"the {name} split refers to {item}s outside 0..{size - 1}")
     repeated = idx.numel() - idx.unique().numel()

@@ -10,13 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 
 from torch_geometric import typing as pyg_typing
 
 from gkd.errors import GkdError
 
 BACKENDS = ("torch", "torch_scatter")
-_forced: list[str] = []
+# per thread (and task): a block in one thread does not switch another's backend
+_forced: ContextVar[str | None] = ContextVar("gkd_ops_backend", default=None)
 
 
 def available_backends() -> tuple[str, ...]:
@@ -49,8 +51,9 @@ def get_backend() -> str:
     Raises:
         GkdError: ``GKD_OPS_BACKEND`` names an unknown or unavailable backend.
     """
-    if _forced:
-        return _forced[-1]
+    forced = _forced.get()
+    if forced is not None:
+        return forced
     requested = os.environ.get("GKD_OPS_BACKEND")
     return _check(requested) if requested else available_backends()[-1]
 
@@ -59,8 +62,9 @@ def get_backend() -> str:
 def use_backend(name: str) -> Iterator[None]:
     r"""Runs the enclosed block on backend :obj:`name`; blocks nest, the innermost
     winning. A context manager that yields nothing: within
-    ``with use_backend("torch"):``, :func:`get_backend` returns ``"torch"``, and on exit,
-    even by an exception, the backend in force before is restored.
+    ``with use_backend("torch"):``, :func:`get_backend` returns ``"torch"`` in this
+    thread (other threads keep theirs), and on exit, even by an exception, the backend in
+    force before is restored.
 
     Args:
         name (str): ``"torch"`` or ``"torch_scatter"``.
@@ -69,8 +73,8 @@ def use_backend(name: str) -> Iterator[None]:
         GkdError: :obj:`name` is unknown, or is ``"torch_scatter"`` where torch-scatter
             is not installed or fails to load.
     """
-    _forced.append(_check(name))
+    token = _forced.set(_check(name))
     try:
         yield
     finally:
-        _forced.pop()
+        _forced.reset(token)

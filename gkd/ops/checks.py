@@ -31,9 +31,18 @@ def check_edge_index(edge_index: Tensor, num_nodes: int, name: str = "edge_index
     _check_range(edge_index, num_nodes, name)
 
 
+def integer_bounds(tensor: Tensor) -> tuple[int, int]:
+    r"""The smallest and largest entry of a non-empty integer tensor, as Python ints (in
+    one pass; unsigned types without a kernel for it are read as int64)."""
+    if tensor.dtype in (torch.uint16, torch.uint32, torch.uint64):
+        tensor = tensor.long()
+    low, high = torch.aminmax(tensor)
+    return int(low), int(high)
+
+
 def _check_range(ids: Tensor, num_nodes: int, name: str) -> None:
     if ids.numel():
-        low, high = (int(bound) for bound in torch.aminmax(ids))
+        low, high = integer_bounds(ids)
         if low < 0 or high >= num_nodes:
             raise InputError(f"node ids must be in [0, {num_nodes}); {name} holds ids from "
                              f"{low} to {high}")

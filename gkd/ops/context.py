@@ -40,6 +40,7 @@ def sample_context(graph: CSRGraph, anchors: Tensor, num_walks: int, walk_length
     starts = anchors.repeat_interleave(num_walks)
     walks = random_walk(graph, starts, walk_length, generator)[:, 1:]
     nearby = walks.reshape(anchors.numel(), num_walks * walk_length)
-    far = torch.randint(graph.num_nodes, (anchors.numel(), num_random), generator=generator,
-                        device=anchors.device)
+    # a graph without nodes has no anchors either: nothing is drawn (randint needs high > 0)
+    far = torch.randint(max(graph.num_nodes, 1), (anchors.numel(), num_random),
+                        generator=generator, device=anchors.device)
     return torch.cat([nearby, far], dim=1)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 import torch
 from torch import Tensor
 
+from gkd.errors import InputError
 from gkd.ops.checks import (
     check_count,
     check_edge_index,
@@ -32,7 +33,7 @@ def half_on_cpu(t: Tensor) -> bool:
     return t.device.type == "cpu" and t.dtype in (torch.float16, torch.bfloat16)
 
 
-@dataclass
+@dataclass(eq=False)  # tensors do not compare to one bool: graphs compare by identity
 class CSRGraph:
     r"""In-neighbour lists in compressed form: the sources of the edges into node ``i`` are
     ``col[rowptr[i]:rowptr[i + 1]]``.
@@ -148,6 +149,9 @@ class CSRGraph:
         """
         if values is None:
             values = torch.ones(self.num_edges, device=self.col.device)
+        elif values.shape != (self.num_edges,):
+            raise InputError(f"values must hold one entry per edge ({self.num_edges}); got "
+                             f"shape {tuple(values.shape)}")
         size = (self.num_nodes, self.num_nodes if num_cols is None else num_cols)
         with quiet_sparse_csr():
             return torch.sparse_csr_tensor(self.rowptr, self.col, values, size=size)

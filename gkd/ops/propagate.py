@@ -6,6 +6,7 @@ from torch import Tensor
 
 from gkd.errors import GkdError
 from gkd.ops.csr import CSRGraph, half_on_cpu
+from gkd.ops.reduce import segment
 
 NORMALIZATIONS = ("sym", "mean")
 
@@ -46,8 +47,9 @@ def propagate(graph: CSRGraph, x: Tensor, edge_weight: Tensor | None = None) -> 
     kernel reads each neighbour row in place, where a gather followed by a segment
     reduction (the torch-scatter way) first writes one message per edge and measured 20
     times slower on CPU (``benchmarks/ops.py``). The result equals
-    ``segment(x[col] * w, rowptr)`` on either backend; half precision on the CPU
-    computes in float32.
+    ``segment(x[col] * w, rowptr)`` on either backend, which is how it is computed when
+    :obj:`edge_weight` requires grad (so that its gradient is exact); half precision on
+    the CPU computes in float32.
 
     Args:
         graph (CSRGraph): the graph.
@@ -77,5 +79,10 @@ def propagate(graph: CSRGraph, x: Tensor, edge_weight: Tensor | None = None) -> 
                        f"shape {tuple(edge_weight.shape)}")
     if half_on_cpu(x):
         return propagate(graph, x.float(), edge_weight).to(x.dtype)
+    if edge_weight is not None and edge_weight.requires_grad:
+        # torch's sparse product differentiates its values as if each row's columns were
+        # sorted and distinct, which a CSRGraph does not promise: gather instead
+        messages = x[graph.col] * edge_weight.to(x.dtype).unsqueeze(-1)
+        return segment(messages, graph.rowptr)
     values = x.new_ones(graph.num_edges) if edge_weight is None else edge_weight.to(x.dtype)
     return graph.to_sparse(values) @ x

@@ -11,8 +11,9 @@ from gkd.ops.csr import CSRGraph
 def random_walk(graph: CSRGraph, start: Tensor, walk_length: int,
                 generator: torch.Generator | None = None) -> Tensor:
     r"""Walks :obj:`walk_length` steps from every node in :obj:`start`, each step to a
-    uniformly drawn in-neighbour (for an undirected graph: any neighbour). A walk at a
-    node without neighbours stays there.
+    uniformly drawn in-neighbour (for an undirected graph: any neighbour; uniform up to
+    float64 rounding however large the degree). A walk at a node without neighbours
+    stays there.
 
     Args:
         graph (CSRGraph): the graph.
@@ -33,13 +34,17 @@ def random_walk(graph: CSRGraph, start: Tensor, walk_length: int,
     start = start.long()  # the graph's ids are long: one dtype whatever the graph
     if graph.num_edges == 0:  # nowhere to step: every walk stays at its start
         return start.unsqueeze(1).repeat(1, walk_length + 1)
+    # float32 draws are multiples of 2**-24: beyond 2**16 neighbours some would be drawn
+    # measurably more often than others (and beyond 2**24 some never), so hubs take
+    # float64 draws; below, float32 keeps the draws of walks sampled before this
+    dtype = torch.float64 if int(graph.degree().max()) > 2**16 else torch.float32
     walks = [start]
     current = start
     for _ in range(walk_length):
         begin = graph.rowptr[current]
         degree = graph.rowptr[current + 1] - begin
-        offset = (torch.rand(current.numel(), generator=generator, device=start.device)
-                  * degree).long()
+        offset = (torch.rand(current.numel(), generator=generator, device=start.device,
+                             dtype=dtype) * degree).long()
         step = graph.col[(begin + offset).clamp(max=graph.num_edges - 1)]
         current = torch.where(degree > 0, step, current)
         walks.append(current)

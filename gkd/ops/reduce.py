@@ -30,6 +30,9 @@ def _check(src: Tensor, reduce: str) -> None:
         raise InputError(f"unknown reduction '{reduce}'; choose from {', '.join(REDUCTIONS)}")
     if not src.is_floating_point():
         raise InputError(f"scatter and segment reduce floating-point values; got {src.dtype}")
+    if src.dim() == 0:
+        raise InputError("scatter and segment reduce the rows of src: it needs at least one "
+                         "dimension; got a scalar")
 
 
 def _check_index(index: Tensor, num_rows: int, dim_size: int) -> Tensor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gkd.errors import GkdError
+from gkd.errors import GkdError, InputError
 from gkd.ops.checks import check_count, check_node_ids
 from gkd.ops.csr import CSRGraph
 
@@ -97,6 +97,10 @@ def sample_subgraph(graph: CSRGraph, seeds: Tensor, fanouts: list[int],
             not an integer.
     """
     check_node_ids(seeds, graph.num_nodes, "seeds")
+    seeds = seeds.long()  # indices: a narrow or unsigned dtype would not index
+    if not isinstance(fanouts, (list, tuple)):
+        raise InputError(f"fanouts must be a list of in-neighbours per hop, e.g. [10, 5]; "
+                         f"got {fanouts!r}")
     for fanout in fanouts:
         check_count(fanout, "fanout", minimum=None)
     ordered = seeds.sort().values

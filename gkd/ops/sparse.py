@@ -5,8 +5,8 @@ import torch
 from torch import Tensor
 from torch_geometric.utils import to_torch_csr_tensor
 
-from gkd.errors import GkdError
-from gkd.ops.checks import check_edge_index
+from gkd.errors import GkdError, InputError
+from gkd.ops.checks import check_count, check_edge_index
 from gkd.ops.csr import CSRGraph, half_on_cpu, quiet_sparse_csr
 
 
@@ -37,6 +37,7 @@ def adjacency(edge_index: Tensor, num_nodes: int, edge_weight: Tensor | None = N
             ``[0, num_nodes)`` (checked on the CPU; on a GPU it would cost a device sync
             per call), or :obj:`edge_weight` does not hold one value per edge.
     """
+    check_count(num_nodes, "num_nodes")
     if edge_index.device.type == "cpu":
         check_edge_index(edge_index, num_nodes)
     if edge_weight is not None and edge_weight.shape != edge_index.shape[1:]:
@@ -69,9 +70,12 @@ def pair_dot(x: Tensor, pairs: Tensor) -> Tensor:
         - **output:** scores :math:`(P)`, in the order of :obj:`pairs`
 
     Raises:
-        GkdError: :obj:`pairs` is not an integer ``[2, P]`` tensor, or holds a node id
-            outside ``[0, |V|)``.
+        GkdError: :obj:`x` is not a floating-point matrix, :obj:`pairs` is not an integer
+            ``[2, P]`` tensor, or holds a node id outside ``[0, |V|)``.
     """
+    if x.dim() != 2 or not x.is_floating_point():
+        raise InputError(f"x must be a floating-point matrix (N, F); got {x.dtype} of shape "
+                         f"{tuple(x.shape)}")
     n = x.size(0)
     check_edge_index(pairs, n, "pairs")
     if half_on_cpu(x):

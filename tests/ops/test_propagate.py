@@ -115,3 +115,13 @@ def test_edge_order_aligns_weights_given_per_edge_of_edge_index():
     order = CSRGraph.edge_order(edge_index)
     assert torch.equal(graph.col, edge_index[0, order])
     torch.testing.assert_close(propagate(graph, x, weight[order]), expected)
+
+
+def test_edge_weight_gradients_of_propagate_are_exact_with_unsorted_and_repeated_edges():
+    # node 1's sources arrive as 2, 0, 0: unsorted, and one edge twice
+    graph = CSRGraph.from_edge_index(torch.tensor([[2, 0, 0], [1, 1, 1]]), 3)
+    x = torch.tensor([[1.0], [10.0], [100.0]], dtype=torch.float64)
+    weight = torch.rand(3, dtype=torch.float64, requires_grad=True)
+    propagate(graph, x, weight).sum().backward()
+    assert weight.grad.tolist() == x[graph.col, 0].tolist()
+    assert torch.autograd.gradcheck(lambda w: propagate(graph, x, w), (weight,))

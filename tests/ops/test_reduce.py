@@ -1,3 +1,5 @@
+import threading
+
 import pytest
 import torch
 
@@ -199,3 +201,21 @@ def test_segments_of_no_rows_keep_the_autograd_graph(backend):
     with use_backend(backend):
         segment(src, torch.tensor([0, 0, 0])).sum().backward()
     assert torch.equal(src.grad, torch.empty(0, 3))
+
+
+def test_a_backend_block_switches_its_own_thread_only():
+    other = "torch" if get_backend() != "torch" else available_backends()[-1]
+    seen, entered = [], threading.Event()
+
+    def look():
+        entered.wait()
+        seen.append(get_backend())
+
+    before = get_backend()
+    thread = threading.Thread(target=look)
+    thread.start()
+    with use_backend(other):
+        entered.set()
+        thread.join()
+        assert get_backend() == other
+    assert seen == [before] and get_backend() == before
