@@ -10,13 +10,14 @@ nothing is synchronised across processes.
 from __future__ import annotations
 
 import math
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor
 
 from gkd.errors import InputError
+from gkd.ops.checks import check_count
 
 SIMILARITIES = ("euclidean", "cosine")
 
@@ -197,14 +198,14 @@ class VectorQuantizer(torch.nn.Module):
                  dead_code_threshold: float = 0.0, rotation_trick: bool = False) -> None:
         super().__init__()
         _check_similarity(similarity)
-        for name, value, ok in [("num_codes", num_codes, num_codes >= 1),
-                                ("dim", dim, dim >= 1), ("decay", decay, 0 <= decay < 1),
-                                ("eps", eps, eps > 0),
+        check_count(num_codes, "num_codes", minimum=1)
+        check_count(dim, "dim", minimum=1)
+        check_count(kmeans_iters, "kmeans_iters")
+        for name, value, ok in [("decay", decay, 0 <= decay < 1), ("eps", eps, eps > 0),
                                 ("commitment_weight", commitment_weight, commitment_weight >= 0),
-                                ("kmeans_iters", kmeans_iters, kmeans_iters >= 0),
                                 ("dead_code_threshold", dead_code_threshold,
                                  dead_code_threshold >= 0)]:
-            if not ok:
+            if not (ok and math.isfinite(value)):
                 raise InputError(f"invalid '{name}' (got {value})")
         self.num_codes, self.dim, self.similarity, self.ema = num_codes, dim, similarity, ema
         self.decay, self.eps, self.commitment_weight = decay, eps, commitment_weight
@@ -330,7 +331,9 @@ class VectorQuantizer(torch.nn.Module):
     @torch.no_grad()
     def _kmeans(self, x: Tensor) -> None:
         # k-means++ seeding: each next seed is drawn with probability ∝ squared distance to
-        # the nearest seed so far (x is already normalised for cosine).
+        # the nearest seed so far (x is already normalised for cosine); in float32, where
+        # squared distances and counts do not overflow.
+        x = x.float()
         seeds = [int(torch.randint(x.size(0), (1,), device=x.device))]
         d2 = (x - x[seeds[0]]).pow(2).sum(-1)
         for _ in range(self.num_codes - 1):
@@ -349,7 +352,7 @@ class VectorQuantizer(torch.nn.Module):
 
     @torch.no_grad()
     def _update(self, x: Tensor, indices: Tensor) -> None:
-        counts, sums = self._sums(x, indices)
+        counts, sums = self._sums(x.float(), indices)  # counts of rows overflow float16
         self.cluster_size.lerp_(counts.to(self.cluster_size), 1 - self.decay)
         self.embed_sum.lerp_(sums.to(self.embed_sum), 1 - self.decay)
         if self.ema:
@@ -372,10 +375,18 @@ class VectorQuantizer(torch.nn.Module):
         if dead.numel() == 0:
             return
         rows = torch.randperm(x.size(0), device=x.device)[:dead.numel()]
-        dead = dead[:rows.numel()]  # more dead codes than rows: the rest wait a batch
+        if dead.numel() > rows.numel():  # more dead codes than rows: a random share of them
+            dead = dead[torch.randperm(dead.numel(), device=dead.device)[:rows.numel()]]
         self.codebook[dead] = x[rows].to(self.codebook)
         self.cluster_size[dead] = self.dead_code_threshold
         self.embed_sum[dead] = self.codebook[dead] * self.dead_code_threshold
+
+    def _apply(self, fn: Any, recurse: bool = True) -> VectorQuantizer:
+        super()._apply(fn, recurse)
+        # The EMA statistics count rows (beyond float16's 65,504 in one full batch): they
+        # stay float32 whatever dtype the module is cast to.
+        self.cluster_size, self.embed_sum = self.cluster_size.float(), self.embed_sum.float()
+        return self
 
     def extra_repr(self) -> str:
         return (f"{self.num_codes}, {self.dim}, similarity={self.similarity}, ema={self.ema}, "

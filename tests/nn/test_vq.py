@@ -204,6 +204,16 @@ def test_errors():
         VectorQuantizer(4, 2, decay=1.0)
     with pytest.raises(ValueError, match="eps"):
         VectorQuantizer(4, 2, eps=0.0)
+    with pytest.raises(ValueError, match="eps"):
+        VectorQuantizer(4, 2, eps=float("inf"))
+    with pytest.raises(ValueError, match="dead_code_threshold"):
+        VectorQuantizer(4, 2, dead_code_threshold=float("inf"))
+    for options, name in (({"num_codes": 4.0, "dim": 2}, "num_codes"),
+                          ({"num_codes": True, "dim": 2}, "num_codes"),
+                          ({"num_codes": 4, "dim": 2.0}, "dim"),
+                          ({"num_codes": 4, "dim": 2, "kmeans_iters": 2.5}, "kmeans_iters")):
+        with pytest.raises(ValueError, match=f"{name} must be an integer"):
+            VectorQuantizer(**options)
     vq = VectorQuantizer(4, 2)
     with pytest.raises(ValueError, match=r"\(N, 2\).*\(3, 5\)"):
         vq(torch.randn(3, 5))
@@ -264,3 +274,36 @@ def test_bad_indices_dtypes_and_codebooks_are_named():
         vq.set_codebook(torch.full((3, 2), float("nan")))
     with pytest.raises(InputError, match="cluster_size must be non-negative"):
         vq.set_codebook(CODES, -torch.ones(3))
+
+
+@pytest.mark.parametrize("similarity", ["cosine", "euclidean"])
+def test_half_precision_ema_statistics_count_beyond_float16(similarity):
+    torch.manual_seed(0)
+    vq = VectorQuantizer(4, 2, similarity=similarity, decay=0.5).half().train()
+    assert vq.cluster_size.dtype == torch.float32 and vq.codebook.dtype == torch.float16
+    x = torch.randn(70_000, 2).half()  # a code takes more rows than float16's 65,504
+    for _ in range(3):
+        before = vq.codebook.clone()
+        vq(x)
+    assert torch.isfinite(vq.codebook).all() and not torch.equal(before, vq.codebook)
+    # three EMA steps from counts of one per code
+    assert vq.cluster_size.sum().item() == pytest.approx(4 * 0.5**3 + 70_000 * (1 - 0.5**3))
+
+
+def test_kmeans_in_half_precision_seeds_from_float32_distances():
+    torch.manual_seed(0)
+    vq = VectorQuantizer(8, 4, similarity="euclidean", kmeans_init=True).half().train()
+    vq((torch.randn(200, 4) * 200).half())  # squared distances beyond float16
+    assert torch.isfinite(vq.codebook).all()
+
+
+def test_dead_codes_beyond_a_batch_are_revived_in_random_turns():
+    torch.manual_seed(0)
+    vq = VectorQuantizer(32, 2, similarity="euclidean", dead_code_threshold=1.0).train()
+    vq.set_codebook(torch.randn(32, 2) * 100)  # far from every row: all dead
+    revived = torch.zeros(32, dtype=torch.bool)
+    for _ in range(100):
+        before = vq.codebook.clone()
+        vq(torch.randn(4, 2))  # four rows: four revivals a batch
+        revived |= (vq.codebook != before).any(dim=-1)
+    assert revived.all()
