@@ -27,13 +27,14 @@ def hits_at_k(pos: Tensor, neg: Tensor, k: int = 20) -> float:
     (with a warning) when there are fewer than :obj:`k` negatives.
 
     Args:
-        pos (Tensor): scores of the positive pairs :math:`(P)`.
-        neg (Tensor): scores of the negative pairs :math:`(Q)`.
+        pos (Tensor): scores of the positive pairs :math:`(P)` (or a numpy array).
+        neg (Tensor): scores of the negative pairs :math:`(Q)` (or a numpy array).
         k (int, optional): :math:`K`. (default: ``20``)
 
     Raises:
         InputError: no positive pair, :obj:`k` < 1, or a score that is not finite.
     """
+    pos, neg = torch.as_tensor(pos), torch.as_tensor(neg)  # numpy scores, as OGB takes
     if pos.numel() == 0:
         raise InputError("Hits@K needs at least one positive pair")
     check_count(k, "Hits@K's K", minimum=1)
@@ -42,7 +43,7 @@ def hits_at_k(pos: Tensor, neg: Tensor, k: int = 20) -> float:
         warnings.warn(f"Hits@{k} with only {neg.numel()} negatives is 1 by definition",
                       stacklevel=2)
         return 1.0
-    threshold = torch.topk(neg.view(-1), k).values[-1]
+    threshold = torch.topk(neg.reshape(-1), k).values[-1]
     return int((pos > threshold).sum()) / pos.numel()  # in double, as OGB divides
 
 
@@ -59,12 +60,13 @@ def mrr(pos: Tensor, neg: Tensor) -> float:
         InputError: no positive pair, :obj:`neg` not :math:`(P, M)` with :math:`M \ge 1`,
             or a score that is not finite.
     """
+    pos, neg = torch.as_tensor(pos), torch.as_tensor(neg)
     if pos.numel() == 0 or neg.dim() != 2 or neg.size(0) != pos.numel() or neg.size(1) == 0:
         raise InputError(f"MRR takes P >= 1 positive scores and their M >= 1 negatives "
                          f"(P, M); got "
                          f"{pos.numel()} positives and negatives of shape {tuple(neg.shape)}")
     _check_finite(pos, neg)
-    pos = pos.view(-1, 1)
+    pos = pos.reshape(-1, 1)
     optimistic = (neg > pos).sum(dim=1)
     pessimistic = (neg >= pos).sum(dim=1)
     rank = 0.5 * (optimistic + pessimistic).float() + 1

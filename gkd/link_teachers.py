@@ -183,7 +183,7 @@ class LinkKnowledge:
     Args:
         embeddings (Tensor): node embeddings :math:`(N_{obs}, D)` on the observed graph,
             in eval mode.
-        model (LinkPredictor): the trained teacher, in eval mode.
+        model (LinkPredictor): the trained teacher (put in eval mode).
         meta (dict, optional): ``name``, ``config``, ``metrics`` (Hits@K in percent),
             ``epoch``, ``params``, ``seconds``, ``cached``, the training ``seed`` and the
             ``fingerprint`` of the task it was trained on.
@@ -195,6 +195,7 @@ class LinkKnowledge:
 
     def __post_init__(self) -> None:
         self.embeddings = self.embeddings.detach()  # targets: no gradient to the teacher
+        self.model.eval()  # its decoder scores the targets: no dropout
 
     def score(self, pairs: Tensor) -> Tensor:
         r"""The teacher's logits of node pairs :math:`(2, ...)` of the observed graph, of

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from gkd.config import merge_overrides
+from gkd.config import check_config, merge_overrides
 from gkd.data.links import LinkTask
 from gkd.distill.llp import LinkDistiller, get_link_distiller
 from gkd.errors import GkdError
@@ -61,6 +61,10 @@ def link_config(dataset: str | None, teacher: str, method: str,
             ``hits_k`` / ``select_k`` that differ between teacher and distiller.
     """
     overrides = overrides or {}
+    unknown = sorted(set(overrides) - {"teacher", "student", "distiller"})
+    if unknown:
+        raise GkdError(f"unknown option namespace(s) {', '.join(map(repr, unknown))}; choose "
+                       f"from teacher, student, distiller")
     distiller_cls = get_link_distiller(method)
     metric = {key: value for key, value in overrides.get("distiller", {}).items()
               if key in METRIC_OPTIONS}
@@ -223,10 +227,17 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
         :obj:`save_to`, ``details["student"]["file"]`` names the student file.
 
     Raises:
-        GkdError: :obj:`seed` is not a non-negative integer, or ``hits_k`` or
-            ``select_k`` exceeds the negatives of an evaluation set.
+        GkdError: :obj:`seed` is not a non-negative integer, :obj:`config` lacks a part
+            or has a student configuration other than :data:`LINK_STUDENT_DEFAULTS`' keys,
+            or ``hits_k`` or ``select_k`` exceeds the negatives of an evaluation set.
     """
     check_count(seed, "seed")
+    missing = [part for part in ("teacher", "student", "distiller")
+               if not isinstance(config.get(part), dict)]
+    if missing:
+        raise GkdError(f"the link configuration lacks {', '.join(missing)} (start from "
+                       f"gkd.linkpred.link_config)")
+    check_config(config["student"], LINK_STUDENT_DEFAULTS, "link student")
     check_hits_k(task, config["distiller"])
     distiller = get_link_distiller(method)(**config["distiller"])
     if knowledge is None:

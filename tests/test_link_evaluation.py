@@ -63,3 +63,17 @@ def test_bad_link_metric_inputs_are_named():
             hits_at_k(pos, neg.view(-1), k)
     with pytest.raises(InputError, match="NaN or infinite"):
         hits_at_k(pos, torch.tensor([float("nan"), 0.0, 0.0]), 2)
+
+
+def test_hits_and_mrr_take_numpy_scores_and_strided_tensors():
+    import numpy as np
+
+    rng = np.random.RandomState(0)
+    pos, neg = rng.randn(50), rng.randn(100)
+    evaluator = Evaluator("ogbl-ddi")
+    evaluator.K = 20
+    expected = evaluator.eval({"y_pred_pos": pos, "y_pred_neg": neg})["hits@20"]
+    assert hits_at_k(pos, neg, 20) == pytest.approx(expected)
+    strided = torch.from_numpy(neg).view(4, 25).t()  # not contiguous
+    assert hits_at_k(torch.from_numpy(pos), strided, 20) == pytest.approx(expected)
+    assert mrr(pos[:4], rng.randn(4, 3)) > 0

@@ -536,3 +536,25 @@ def test_a_disjoint_ratio_outside_the_unit_interval_is_named(ratio):
 
     with pytest.raises(GkdError, match=r"disjoint_ratio must be in \(0, 1\)"):
         link_teacher_config("sage", "cora", {"disjoint_ratio": ratio})
+
+
+def test_link_knowledge_scores_with_the_teacher_in_eval_mode(graph):
+    from gkd.link_teachers import build_link_teacher, link_teacher_config
+
+    teacher = build_link_teacher("sage", 8, link_teacher_config("sage"))  # dropout 0.5
+    assert teacher.training
+    knowledge = LinkKnowledge(torch.randn(10, 256), teacher)
+    pairs = torch.tensor([[0, 1, 2], [3, 4, 5]])
+    assert not teacher.training and torch.equal(knowledge.score(pairs), knowledge.score(pairs))
+
+
+def test_link_configurations_are_checked_whole(graph):
+    with pytest.raises(GkdError, match="unknown option namespace\\(s\\) 'teachr'"):
+        link_config(None, "sage", "llp", {"teachr": {"lr": 1}})
+    task = make_link_task(graph, seed=0)
+    with pytest.raises(GkdError, match="the link configuration lacks teacher, student"):
+        run_link_prediction(task, "sage", "llp", {"distiller": {}})
+    config = link_config("tiny", "sage", "llp", FAST)
+    del config["student"]["num_layers"]
+    with pytest.raises(GkdError, match="link student configuration: missing num_layers"):
+        run_link_prediction(task, "sage", "llp", config)

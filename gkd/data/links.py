@@ -29,12 +29,12 @@ from gkd.ops.checks import check_edge_index, check_node_ids
 
 LINK_SETTINGS = ("transductive", "production")
 # LLP holds out 30 % of the nodes of the small citation graphs and 10 % elsewhere.
-_NEW_RATIOS = {"cora": 0.3, "citeseer": 0.3}
+_NEW_RATIOS = {"cora": 0.3, "citeseer": 0.3, "cora-npz": 0.3, "citeseer-npz": 0.3}
 
 
 def production_new_ratio(dataset: str) -> float:
     r"""LLP's share of new nodes in the production split of :obj:`dataset`: ``0.3`` for
-    Cora and CiteSeer, ``0.1`` for any other name.
+    Cora and CiteSeer (either copy), ``0.1`` for any other name.
 
     Args:
         dataset (str): the dataset name (case-insensitive).
@@ -180,18 +180,20 @@ class LinkTask:
 
     def fingerprint(self) -> str:
         r"""A digest of the split's content, to key caches: the setting, the node
-        features, the training positives, every pair set and the edges of
-        :attr:`full_graph`.
+        features, the observed nodes, the training positives, every pair set (by name)
+        and the edges of :attr:`full_graph`, each tensor with its dtype and shape (so that
+        no two splits hash the same bytes).
 
         Returns:
             str: the first 24 hex digits of a SHA-256 digest.
         """
-        x = self.full_graph.x
-        digest = hashlib.sha256(f"{self.setting}:{tuple(x.shape)}:{x.dtype}".encode())
-        tensors = [x, self.train_pos, self.val.pos, self.val.neg, self.full_graph.edge_index]
+        digest = hashlib.sha256(f"{self.setting}:{','.join(self.tests)}".encode())
+        tensors = [self.full_graph.x, self.observed_nodes, self.train_pos, self.val.pos,
+                   self.val.neg, self.full_graph.edge_index]
         for test in self.tests.values():
             tensors += [test.pos, test.neg]
         for tensor in tensors:
+            digest.update(f"{tensor.dtype}:{tuple(tensor.shape)}".encode())
             digest.update(tensor.cpu().contiguous().numpy())  # hashed in place, no copy
         return digest.hexdigest()[:24]
 

@@ -210,3 +210,22 @@ def test_pair_keys_of_int32_pairs_do_not_overflow():
 
     pairs = torch.tensor([[59_999, 3], [50_000, 59_998]])
     assert torch.equal(_pair_keys(pairs.int(), 60_000), _pair_keys(pairs, 60_000))
+
+
+def test_splits_whose_pairs_share_their_bytes_have_different_fingerprints():
+    from torch_geometric.data import Data
+
+    from gkd.data.links import LinkPairs, LinkTask
+
+    graph = Data(x=torch.randn(8, 4), edge_index=torch.tensor([[0, 1, 1, 2], [1, 0, 2, 1]]))
+    tests = {"test": LinkPairs(torch.tensor([[2], [3]]), torch.tensor([[0], [4]]))}
+    one = LinkTask(graph, LinkPairs(torch.tensor([[3], [4]]), torch.tensor([[5, 6], [7, 0]])),
+                   graph, tests, torch.arange(8))
+    other = LinkTask(graph, LinkPairs(torch.tensor([[3, 4], [5, 6]]), torch.tensor([[7], [0]])),
+                     graph, tests, torch.arange(8))
+    assert one.fingerprint() != other.fingerprint()
+
+
+def test_the_npz_copies_of_cora_and_citeseer_hold_out_llps_share():
+    assert production_new_ratio("cora-npz") == production_new_ratio("CiteSeer") == 0.3
+    assert production_new_ratio("a-photo") == 0.1
