@@ -54,6 +54,20 @@ def test_gat_attention_dropout_is_separate():
     assert [conv.dropout for conv in GAT(8, 16, 2, 3, dropout=0.6).convs] == [0.6, 0.6]
 
 
+def test_gat_can_have_one_output_head_and_input_dropout_as_the_original():
+    x, edge_index = torch.randn(6, 8), torch.tensor([[0, 1, 2], [1, 2, 0]])
+    gat = GAT(8, 16, 2, 3, heads=4, out_heads=1, input_dropout=0.5)
+    assert [(conv.heads, conv.concat) for conv in gat.convs] == [(4, True), (1, False)]
+    assert [conv.heads for conv in GAT(8, 16, 2, 3, heads=4).convs] == [4, 4]  # PyG's
+    gat.train()
+    assert not torch.equal(gat(x, edge_index), gat(x, edge_index))  # only the input drops
+    gat.eval()
+    assert torch.equal(gat(x, edge_index), gat(x, edge_index))
+    gat.input_dropout = 0.0
+    gat.train()
+    assert torch.equal(gat(x, edge_index), gat(x, edge_index))
+
+
 def test_gat_names_a_width_its_heads_do_not_divide():
     with pytest.raises(GkdError, match="hidden_channels 10 .* not divisible by heads 4"):
         GAT(8, 10, 2, 3, heads=4)
