@@ -193,6 +193,9 @@ def _distill(args: argparse.Namespace) -> None:
     print(f"\n{' · '.join(described.values())} · {args.seeds} seed(s) · "
           f"accuracy % (mean ± {std_note})")
     print(format_summary(summarize(runs)))
+    if args.setting == "inductive":
+        print("test_ind: the teacher sees the held-out nodes with their edges restored (the "
+              "full graph); the MLP and the student see their features only")
     _write_output(args, record(runs), started)
 
 

@@ -141,6 +141,7 @@ def test_distill_writes_the_json_contract(capsys, data_root, tmp_path):
                                 "--set", "teacher.max_epochs=5", "--set", "distiller.max_epochs=5")
     assert code == 0, stderr
     assert "seed 2/2" in stderr and "student" in stdout
+    assert "test_ind: the teacher sees the held-out nodes with their edges restored" in stdout
     record = json.loads(out.read_text())
     assert record["task"] == {"dataset": "cora", "protocol": "cpf", "setting": "inductive",
                               "teacher": "sage", "method": "glnn"}
