@@ -170,7 +170,8 @@ def load_artifact(path: str | os.PathLike, kind: str, format: int) -> dict[str, 
     try:
         obj = load_torch(path)
     except Exception as error:  # corrupt or foreign file
-        raise GkdError(f"'{path}' is not a readable {kind} file ({error})") from None
+        raise GkdError(f"'{path}' is not a readable {kind} file "
+                       f"({type(error).__name__}: {first_line(error)})") from None
     # knowledge files written before the kind was recorded have none
     if not isinstance(obj, dict) or obj.get("kind", "knowledge") != kind:
         raise GkdError(f"'{path}' is not a gkd {kind} file")

@@ -235,6 +235,7 @@ def test_bench_then_report_from_the_command_line(capsys, tmp_path):
     (["bench", "--config", "missing.toml", "--device", "cuda:7"], "CUDA is not available"),
     (["report", "nowhere", "--out", "x"], "'nowhere' does not exist"),
     (["report", "nowhere", "--out", ""], "--out needs a folder"),
+    (["datasets", "--root", ""], "the data root is an empty path"),
     (["speed", "--dataset", SMALL, "--set", "distiller.lr=0.1"],
      "distiller options have no effect"),
     (["speed", "--dataset", SMALL, "--set", "teacher.max_epochs=3", "--set", "teacher.lr=0.1"],

@@ -20,6 +20,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import numpy as np
 import torch
@@ -27,9 +28,9 @@ from torch import Tensor
 from torch_geometric.data import Data
 from torch_geometric.utils import remove_self_loops, to_undirected
 
-from gkd.data.ogb import open_ogb_dataset
+from gkd.data.ogb import open_ogb_dataset, split_of
 from gkd.data.synthetic import SYNTHETIC_PREFIX, SYNTHETIC_PRESETS, synthetic_dataset
-from gkd.errors import DatasetNotFoundError, GkdError
+from gkd.errors import DatasetNotFoundError, GkdError, first_line
 
 DATA_ROOT_ENV = "GKD_DATA_ROOT"
 CACHE_DIR_ENV = "GKD_CACHE_DIR"
@@ -44,7 +45,13 @@ def data_root(root: str | os.PathLike | None = None) -> Path:
 
     Returns:
         Path: the data root.
+
+    Raises:
+        GkdError: :obj:`root` is an empty path (which would silently mean the default).
     """
+    if root is not None and not str(root):
+        raise GkdError("the data root is an empty path: name a folder, or leave it out for "
+                       f"${DATA_ROOT_ENV} (else ./datasets)")
     return Path(root or os.environ.get(DATA_ROOT_ENV) or "datasets").expanduser()
 
 
@@ -100,7 +107,8 @@ def missing_files(root: str | os.PathLike | None, folder: str,
 # What numpy, pickle, zipfile and the PyG/OGB readers raise on a truncated, corrupt or
 # foreign file (a pickled object of another type, say).
 _UNREADABLE = (OSError, ValueError, KeyError, IndexError, EOFError, RuntimeError,
-               TypeError, AttributeError, zipfile.BadZipFile, pickle.UnpicklingError)
+               TypeError, AttributeError, AssertionError, zipfile.BadZipFile,
+               pickle.UnpicklingError)
 
 
 @contextmanager
@@ -120,8 +128,8 @@ def files_read(description: str, folder: Path, source: str) -> Iterator[None]:
         raise
     except _UNREADABLE as error:
         raise GkdError(f"{description}: cannot read the files in '{folder}' "
-                       f"({type(error).__name__}: {error}); one may be truncated, corrupt or "
-                       f"not in the expected layout; get {source}") from error
+                       f"({type(error).__name__}: {first_line(error)}); one may be truncated, "
+                       f"corrupt or not in the expected layout; get {source}") from error
 
 
 def cache_dir(path: str | os.PathLike | None = None) -> Path:
@@ -192,10 +200,41 @@ def read_npz_graph(path: str | os.PathLike) -> Data:
     return _clean(x, torch.stack([row, col]), torch.from_numpy(labels))
 
 
+# The globals that Planetoid's pickled ind.* files name (numpy arrays, scipy CSR matrices,
+# the graph's dict of lists), as pickled by Python 2 and by later numpy and scipy.
+_PLANETOID_GLOBALS = frozenset(
+    [("__builtin__", "list"), ("builtins", "list"), ("collections", "defaultdict"),
+     ("numpy", "dtype"), ("numpy", "ndarray")]
+    + [(f"numpy.{core}.multiarray", name) for core in ("core", "_core")
+       for name in ("_reconstruct", "scalar")]
+    + [(f"scipy.sparse.{module}", "csr_matrix") for module in ("csr", "_csr")])
+
+
+class _PlanetoidUnpickler(pickle.Unpickler):
+    r"""Unpickles the data of Planetoid's ``ind.*`` files and nothing else: PyG reads them
+    with a full :func:`pickle.load`, which would run whatever a tampered file names."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        if (module, name) not in _PLANETOID_GLOBALS:
+            raise pickle.UnpicklingError(f"refused to load {module}.{name}: not a Planetoid "
+                                         f"data type")
+        return super().find_class(module, name)
+
+
+class _RestrictedPickle:
+    r"""Stands in for the :mod:`pickle` module of PyG's Planetoid reader."""
+
+    @staticmethod
+    def load(file: Any, **kwargs: Any) -> Any:
+        return _PlanetoidUnpickler(file, **kwargs).load()
+
+
 def _read_planetoid(folder: Path, prefix: str) -> Data:
+    import torch_geometric.io.planetoid as planetoid_io
     from torch_geometric.io import read_planetoid_data
 
-    data = read_planetoid_data(str(folder), prefix)
+    with mock.patch.object(planetoid_io, "pickle", _RestrictedPickle):
+        data = read_planetoid_data(str(folder), prefix)
     graph = _clean(data.x, data.edge_index, data.y, train_mask=data.train_mask,
                    val_mask=data.val_mask, test_mask=data.test_mask)
     # CiteSeer's test indices have gaps; PyG fills them with featureless nodes labelled 0,
@@ -213,10 +252,10 @@ def _read_ogbn(folder: Path, name: str, cache: Path) -> Data:
     def make(root: str) -> Any:
         from ogb.nodeproppred import PygNodePropPredDataset
 
-        return PygNodePropPredDataset(name, root=root)
+        dataset = PygNodePropPredDataset(name, root=root)
+        return dataset[0], split_of(dataset)
 
-    dataset = open_ogb_dataset(make, name, folder, cache)
-    data, split = dataset[0], dataset.get_idx_split()
+    data, split = open_ogb_dataset(make, name, folder, cache)
     masks = {}
     for key, ogb_key in (("train_mask", "train"), ("val_mask", "valid"), ("test_mask", "test")):
         masks[key] = torch.zeros(data.num_nodes, dtype=torch.bool)

@@ -22,7 +22,7 @@ from torch import Tensor
 from torch_geometric.data import Batch, Data, InMemoryDataset
 
 from gkd.data.datasets import DATA_GUIDE, cache_dir, dataset_folder, files_read
-from gkd.data.ogb import built_in_cache, open_ogb_dataset
+from gkd.data.ogb import built_in_cache, open_ogb_dataset, split_of
 from gkd.data.splits import check_fractions, check_seed, check_split_index
 from gkd.errors import GkdError
 from gkd.ops.checks import check_edge_index
@@ -456,8 +456,7 @@ def load_graph_task(name: str, root: str | os.PathLike | None = None,
     info: dict[str, Any] = {"dataset": spec.name}
     with files_read(description, folder, spec.source):
         if spec.is_ogb:
-            dataset = _open_ogbg(spec.name, folder, cache_dir(cache))
-            scaffold = dataset.get_idx_split()
+            dataset, scaffold = _open_ogbg(spec.name, folder, cache_dir(cache))
         else:
             dataset = _open_tu(folder, cache_dir(cache))
         _check_stored(dataset)
@@ -492,11 +491,13 @@ def _check_stored(dataset: InMemoryDataset) -> None:
         raise ValueError(f"{counts['y'] or 0} graph labels for {num_graphs} graphs")
 
 
-def _open_ogbg(name: str, folder: Path, cache: Path) -> InMemoryDataset:
-    def make(root: str) -> InMemoryDataset:
+def _open_ogbg(name: str, folder: Path, cache: Path
+               ) -> tuple[InMemoryDataset, dict[str, Tensor]]:
+    def make(root: str) -> tuple[InMemoryDataset, dict[str, Tensor]]:
         from ogb.graphproppred import PygGraphPropPredDataset
 
-        return PygGraphPropPredDataset(name, root=root)
+        dataset = PygGraphPropPredDataset(name, root=root)
+        return dataset, split_of(dataset)
 
     return open_ogb_dataset(make, name, folder, cache)
 

@@ -25,11 +25,13 @@ from unittest import mock
 
 import torch
 
-from gkd.errors import GkdError
+from gkd.errors import GkdError, first_line
 from gkd.io import file_lock
 
 _MIRRORED = ("raw", "split", "mapping")
-_UNREADABLE = (RuntimeError, EOFError, pickle.UnpicklingError, UserWarning)
+# what PyG and ogb raise on a processed file that is truncated, corrupt or another's
+_UNREADABLE = (RuntimeError, EOFError, pickle.UnpicklingError, UserWarning, AssertionError,
+               TypeError)
 
 
 def allow_pyg_storage_globals() -> None:
@@ -182,6 +184,29 @@ def _stdin_detached(name: str) -> Iterator[None]:
                        f"RELEASE_v*.txt marker or raw files are missing or outdated") from None
     finally:
         sys.stdin = stdin
+
+
+def split_of(dataset: Any) -> dict[str, torch.Tensor]:
+    r"""The official split of an OGB dataset, ``{"train", "valid", "test"}`` index tensors,
+    checked. Call it inside :func:`open_ogb_dataset`'s :obj:`make`: ogb may read it from
+    a ``split_dict.pt`` with ``torch.load``, which is then weights-only.
+
+    Raises:
+        GkdError: the split cannot be read, or a part is missing or not a 1-D integer
+            tensor; the message names the split folder.
+    """
+    folder = (Path(dataset.root) / "split").resolve()
+    try:
+        split = dataset.get_idx_split()
+    except Exception as error:  # a tampered or foreign split_dict.pt, damaged CSVs
+        raise GkdError(f"the official split in '{folder}' cannot be read "
+                       f"({type(error).__name__}: {first_line(error)})") from None
+    for part in ("train", "valid", "test"):
+        index = split.get(part) if isinstance(split, dict) else None
+        if not (isinstance(index, torch.Tensor) and index.dim() == 1
+                and not index.is_floating_point() and index.dtype != torch.bool):
+            raise GkdError(f"the official split in '{folder}' has no '{part}' index")
+    return split
 
 
 def open_ogb_dataset(make: Callable[[str], Any], name: str, folder: Path, cache: Path) -> Any:

@@ -80,7 +80,8 @@ def synthetic_params(spec: str) -> dict[str, float]:
         GkdError: an unknown preset or key, a value that is not a finite number, a
             missing required key, a count or seed that is not a whole number, a value of
             2**63 or more, fewer than 2
-            nodes or 2 classes, no feature, a non-positive degree, a homophily outside
+            nodes or 2 classes, no feature, a non-positive degree or one above the nodes
+            less one, a homophily outside
             [0, 1] or a negative seed; the message names what is wrong.
     """
     name = spec[len(SYNTHETIC_PREFIX):] if spec.startswith(SYNTHETIC_PREFIX) else spec
@@ -118,6 +119,9 @@ def synthetic_params(spec: str) -> dict[str, float]:
     if nodes < 2 or features < 1 or classes < 2 or params["degree"] <= 0:
         raise GkdError(f"synthetic dataset '{spec}' needs at least 2 nodes and 2 classes, "
                        f"1 feature and a positive degree")
+    if params["degree"] > nodes - 1:  # also keeps the edge count within 64 bits
+        raise GkdError(f"synthetic dataset '{spec}': an average degree of "
+                       f"{params['degree']:g} needs more than {nodes} nodes")
     return params
 
 

@@ -83,6 +83,26 @@ def test_a_planetoid_file_holding_another_type_is_named(tmp_path, data_root):
         load_dataset("cora", root=tmp_path, cache=tmp_path / "cache")
 
 
+class _RunsCode:
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+@pytest.mark.datasets
+def test_a_planetoid_file_that_would_run_code_is_refused_unread(tmp_path, data_root):
+    import pickle
+    import shutil
+
+    folder = tmp_path / "Cora" / "raw"
+    shutil.copytree(Path(data_root) / "Cora" / "raw", folder)
+    payload = _RunsCode()
+    payload.marker = str(tmp_path / "ran")
+    (folder / "ind.cora.x").write_bytes(pickle.dumps(payload, protocol=2))
+    with pytest.raises(GkdError, match="UnpicklingError: refused to load .*not a Planetoid"):
+        load_dataset("cora", root=tmp_path, cache=tmp_path / "cache")
+    assert not (tmp_path / "ran").exists()
+
+
 def _write_csv_gz(path: Path, rows) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with gzip.open(path, "wt") as f:

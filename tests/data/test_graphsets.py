@@ -1,5 +1,6 @@
 import copy
 import pickle
+from pathlib import Path
 
 import pytest
 import torch
@@ -281,3 +282,27 @@ def test_a_tampered_or_corrupt_processed_file_is_named_and_never_unpickled(
                                        f"delete that folder"):
         load_graph_task("mutag", data_root, tmp_path)
     assert "code from the cache ran" not in capsys.readouterr().out
+
+
+class _RunsCode:
+    def __reduce__(self):
+        return (Path.touch, (Path(self.marker),))
+
+
+@pytest.mark.datasets
+def test_an_ogb_split_file_is_read_weights_only_and_checked(tmp_path, data_root, monkeypatch):
+    import shutil
+
+    folder = tmp_path / "ogb" / "ogbg_molbace"
+    shutil.copytree(Path(data_root) / "ogb" / "ogbg_molbace", folder)
+    split = folder / "split" / "scaffold" / "split_dict.pt"
+    payload = _RunsCode()
+    payload.marker = str(tmp_path / "ran")
+    torch.save(payload, split)
+    monkeypatch.setenv("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "1")  # weights-only all the same
+    with pytest.raises(GkdError, match="the official split in .* cannot be read"):
+        load_graph_task("ogbg-molbace", tmp_path, cache=tmp_path / "cache")
+    assert not (tmp_path / "ran").exists()
+    torch.save({"train": torch.arange(3), "test": torch.arange(3)}, split)
+    with pytest.raises(GkdError, match="the official split in .* has no 'valid' index"):
+        load_graph_task("ogbg-molbace", tmp_path, cache=tmp_path / "cache")

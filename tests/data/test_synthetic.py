@@ -47,6 +47,8 @@ def test_presets_cover_cora_to_products_size():
     ("synthetic:nodes=10,degree=2,features=3,classes=2,seed=1e20",
      r"seed must be below 2\*\*63, got 1e\+20"),
     ("synthetic:nodes=1e30,degree=2,features=3,classes=2", r"nodes must be below 2\*\*63"),
+    ("synthetic:nodes=100,degree=1e18,features=1,classes=2",
+     r"an average degree of 1e\+18 needs more than 100 nodes"),
 ])
 def test_bad_synthetic_specs_are_named(spec, message):
     with pytest.raises(GkdError, match=message):
