@@ -12,7 +12,7 @@ import json
 import os
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -26,7 +26,7 @@ from gkd.config import check_config
 from gkd.data.datasets import cache_dir
 from gkd.data.tasks import NodeTask, check_device
 from gkd.errors import GkdError
-from gkd.evaluation import evaluate
+from gkd.evaluation import SETTING_METRICS, evaluate
 from gkd.io import (
     cache_lock,
     load_artifact,
@@ -323,15 +323,25 @@ def _keyed_config(teacher: str, config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def _check_cached_meta(meta: dict[str, Any]) -> None:
-    r"""Raises :class:`ValueError` unless :obj:`meta` holds what a cached teacher records:
-    numeric ``metrics``, ``epoch``, ``params`` and ``seconds``."""
-    metrics = meta.get("metrics")
-    numbers = [meta.get(key) for key in ("epoch", "params", "seconds")]
-    if not isinstance(metrics, dict) or not all(
+def check_cached_meta(meta: Any, metrics: Iterable[str]) -> None:
+    r"""Raises :class:`ValueError` unless :obj:`meta` holds what a cached model records: a
+    numeric score for each of :obj:`metrics` (and numbers only), and numeric ``epoch``,
+    ``params`` and ``seconds``.
+
+    Args:
+        meta (Any): the stored metadata.
+        metrics (Iterable[str]): the scores the model's task reports, e.g. ``val`` and
+            ``test``.
+    """
+    metrics = tuple(metrics)
+    scores = meta.get("metrics") if isinstance(meta, dict) else None
+    numbers = [meta.get(key) for key in ("epoch", "params", "seconds")] \
+        if isinstance(meta, dict) else []
+    if not isinstance(scores, dict) or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool)
-            for v in [*metrics.values(), *numbers]):
-        raise ValueError("its metadata lacks numeric metrics, epoch, params or seconds")
+            for v in [*[scores.get(m) for m in metrics], *scores.values(), *numbers]):
+        raise ValueError(f"its metadata lacks numeric metrics ({', '.join(metrics)}), epoch, "
+                         f"params or seconds")
 
 
 def parameter_count(model: torch.nn.Module) -> int:
@@ -470,7 +480,7 @@ def cached_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
         if use_cache and path.is_file() and weights.is_file():
             knowledge = Knowledge.load(path).to(device)
             with loading_cached(path):
-                _check_cached_meta(knowledge.meta)
+                check_cached_meta(knowledge.meta, SETTING_METRICS[task.setting])
             model = build().to(device)
             with loading_cached(weights):
                 model.load_state_dict(load_torch(weights))

@@ -33,7 +33,7 @@ from gkd.data.datasets import cache_dir
 from gkd.data.links import LinkTask
 from gkd.errors import GkdError
 from gkd.io import cache_lock, load_torch, loading_cached, save_torch
-from gkd.knowledge import cache_key, parameter_count
+from gkd.knowledge import cache_key, check_cached_meta, parameter_count
 from gkd.link_evaluation import evaluate_links, hits_at_k
 from gkd.nn.link_predictor import LinkPredictor
 from gkd.ops import CSRGraph, adjacency, sample_non_edges
@@ -233,6 +233,7 @@ def cached_link_model(task: LinkTask, name: str, config: dict[str, Any], *, seed
                 saved = load_torch(path)
                 model.load_state_dict(saved["state"])
                 meta = json.loads(saved["meta"])
+                check_cached_meta(meta, ["val", *task.tests])
             return model.eval(), {**meta, "fingerprint": fingerprint, "cached": True}
         start = time.perf_counter()
         history = train(model)

@@ -176,6 +176,11 @@ def test_a_corrupt_cached_link_teacher_is_named(graph, tmp_path):
     config = link_config("tiny", "sage", "llp", FAST)["teacher"]
     link_teacher_knowledge(task, "sage", config, cache=tmp_path)
     [cached] = (tmp_path / "link-teachers").glob("*.pt")
+    saved = torch.load(cached, weights_only=True)
+    for meta in ({"name": "sage"}, [1, 2]):  # weights that fit, metadata that does not
+        torch.save({**saved, "meta": json.dumps(meta)}, cached)
+        with pytest.raises(GkdError, match="cannot be loaded .*lacks numeric metrics"):
+            link_teacher_knowledge(task, "sage", config, cache=tmp_path)
     cached.write_bytes(b"garbage")
     with pytest.raises(GkdError, match=f"the cached model '{cached}' cannot be loaded"):
         link_teacher_knowledge(task, "sage", config, cache=tmp_path)
