@@ -18,7 +18,7 @@ import pickle
 import sys
 import warnings
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 from unittest import mock
@@ -156,7 +156,8 @@ def built_in_cache(folder: Path, cache: Path, name: str) -> Iterator[Path]:
     r"""The mirror of :obj:`folder` in the cache dir (:func:`mirror_folder`), for a block
     that constructs a dataset on it: the block holds a lock on the mirror (processes
     that open the same dataset take turns, so none reads processed files another is
-    still writing) and runs under :func:`processed_files_checked`.
+    still writing) and runs under :func:`processed_files_checked`. A cache dir where the
+    mirror or its lock cannot be made raises a :class:`~gkd.errors.GkdError` naming it.
 
     Args:
         folder (Path): the dataset's folder under the data root.
@@ -166,10 +167,16 @@ def built_in_cache(folder: Path, cache: Path, name: str) -> Iterator[Path]:
     Yields:
         Path: the mirror folder.
     """
-    mirror = mirror_folder(folder, cache)
-    allow_pyg_storage_globals()
-    with file_lock(mirror.parent / f".{mirror.name}.lock"), \
-            processed_files_checked(mirror, name):
+    with ExitStack() as stack:
+        try:  # a cache that cannot be written is the cache's problem, not the raw files'
+            mirror = mirror_folder(folder, cache)
+            stack.enter_context(file_lock(mirror.parent / f".{mirror.name}.lock"))
+        except OSError as error:
+            raise GkdError(f"cannot prepare the cache of '{name}' in '{cache}' "
+                           f"({type(error).__name__}: {first_line(error)}); point "
+                           f"GKD_CACHE_DIR at a writable folder") from None
+        allow_pyg_storage_globals()
+        stack.enter_context(processed_files_checked(mirror, name))
         yield mirror
 
 

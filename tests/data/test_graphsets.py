@@ -306,3 +306,24 @@ def test_an_ogb_split_file_is_read_weights_only_and_checked(tmp_path, data_root,
     torch.save({"train": torch.arange(3), "test": torch.arange(3)}, split)
     with pytest.raises(GkdError, match="the official split in .* has no 'valid' index"):
         load_graph_task("ogbg-molbace", tmp_path, cache=tmp_path / "cache")
+
+
+def test_a_cache_where_no_lock_can_be_made_is_named_as_the_cache(tmp_path, monkeypatch):
+    from contextlib import contextmanager
+
+    from gkd.data import ogb
+
+    raw = tmp_path / "root" / "MUTAG" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "MUTAG_A.txt").write_text("1, 2\n")
+
+    @contextmanager
+    def refused(path, **kwargs):
+        raise PermissionError(13, "Permission denied", str(path))
+        yield
+
+    monkeypatch.setattr(ogb, "file_lock", refused)
+    with pytest.raises(GkdError, match=r"cannot prepare the cache of 'mutag' in .*"
+                                       r"PermissionError.*GKD_CACHE_DIR"):
+        with ogb.built_in_cache(raw.parent, tmp_path / "cache", "mutag"):
+            pass
