@@ -334,9 +334,9 @@ def check_cached_meta(meta: Any, metrics: Iterable[str]) -> None:
             ``test``.
     """
     metrics = tuple(metrics)
-    scores = meta.get("metrics") if isinstance(meta, dict) else None
-    numbers = [meta.get(key) for key in ("epoch", "params", "seconds")] \
-        if isinstance(meta, dict) else []
+    meta = meta if isinstance(meta, dict) else {}
+    scores = meta.get("metrics")
+    numbers = [meta.get(key) for key in ("epoch", "params", "seconds")]
     if not isinstance(scores, dict) or not all(
             isinstance(v, (int, float)) and not isinstance(v, bool)
             for v in [*[scores.get(m) for m in metrics], *scores.values(), *numbers]):

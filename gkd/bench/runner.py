@@ -212,7 +212,8 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
     folder = Path(results)
     if folder.exists() and not folder.is_dir():
         raise GkdError(f"results folder '{folder}' is a file")
-    if not folder.exists():  # a grid refused for missing data leaves no empty folder
+    new = not folder.exists()
+    if new:  # nothing to resume: every run is checked, so a refused grid leaves no folder
         _check_files([key for key, _ in planned], root)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / NODE_RESULTS
@@ -221,7 +222,8 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
         keys = [(key, cfg, record_key({"task": key.task(), "seed": key.seed,
                                        "config_id": config_id(cfg)})) for key, cfg in planned]
         todo = [(key, cfg, ident) for key, cfg, ident in keys if ident not in stored]
-        _check_files([key for key, _, _ in todo], root)
+        if not new:
+            _check_files([key for key, _, _ in todo], root)
         env = environment(device)
         tasks = _Tasks(root, device)
         bar = tqdm(total=len(keys), initial=len(keys) - len(todo), desc="gkd bench",

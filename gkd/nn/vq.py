@@ -28,6 +28,10 @@ def _norm_floor(dtype: torch.dtype) -> float:
     return max(1e-12, torch.finfo(dtype).tiny)  # 1e-12 is zero in float16: 0 / 0
 
 
+def _at_least_float32(t: Tensor) -> Tensor:
+    return t.float() if t.dtype in (torch.float16, torch.bfloat16) else t
+
+
 def _l2norm(t: Tensor) -> Tensor:
     return F.normalize(t, p=2.0, dim=-1, eps=_norm_floor(t.dtype))
 
@@ -333,7 +337,7 @@ class VectorQuantizer(torch.nn.Module):
         # k-means++ seeding: each next seed is drawn with probability ∝ squared distance to
         # the nearest seed so far (x is already normalised for cosine); in float32, where
         # squared distances and counts do not overflow.
-        x = x.float()
+        x = _at_least_float32(x)
         seeds = [int(torch.randint(x.size(0), (1,), device=x.device))]
         d2 = (x - x[seeds[0]]).pow(2).sum(-1)
         for _ in range(self.num_codes - 1):
@@ -352,7 +356,7 @@ class VectorQuantizer(torch.nn.Module):
 
     @torch.no_grad()
     def _update(self, x: Tensor, indices: Tensor) -> None:
-        counts, sums = self._sums(x.float(), indices)  # counts of rows overflow float16
+        counts, sums = self._sums(_at_least_float32(x), indices)  # counts overflow float16
         self.cluster_size.lerp_(counts.to(self.cluster_size), 1 - self.decay)
         self.embed_sum.lerp_(sums.to(self.embed_sum), 1 - self.decay)
         if self.ema:
@@ -383,9 +387,10 @@ class VectorQuantizer(torch.nn.Module):
 
     def _apply(self, fn: Any, recurse: bool = True) -> VectorQuantizer:
         super()._apply(fn, recurse)
-        # The EMA statistics count rows (beyond float16's 65,504 in one full batch): they
-        # stay float32 whatever dtype the module is cast to.
-        self.cluster_size, self.embed_sum = self.cluster_size.float(), self.embed_sum.float()
+        # The EMA statistics count rows (beyond float16's 65,504 in one full batch): a
+        # half-precision module keeps them in float32.
+        self.cluster_size = _at_least_float32(self.cluster_size)
+        self.embed_sum = _at_least_float32(self.embed_sum)
         return self
 
     def extra_repr(self) -> str:

@@ -5,6 +5,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 
 import torch
 from torch import Tensor
@@ -123,6 +124,11 @@ class CSRGraph:
             ``torch.long``.
         """
         return self.rowptr.diff()
+
+    @cached_property
+    def max_degree(self) -> int:
+        r"""The largest in-degree (``0`` without nodes), computed once per graph."""
+        return int(self.degree().max()) if self.num_nodes else 0
 
     def targets(self) -> Tensor:
         r"""The target node of every stored edge, aligned with :obj:`col`.

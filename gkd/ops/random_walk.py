@@ -37,7 +37,7 @@ def random_walk(graph: CSRGraph, start: Tensor, walk_length: int,
     # float32 draws are multiples of 2**-24: beyond 2**16 neighbours some would be drawn
     # measurably more often than others (and beyond 2**24 some never), so hubs take
     # float64 draws; below, float32 keeps the draws of walks sampled before this
-    dtype = torch.float64 if int(graph.degree().max()) > 2**16 else torch.float32
+    dtype = torch.float64 if graph.max_degree > 2**16 else torch.float32
     walks = [start]
     current = start
     for _ in range(walk_length):

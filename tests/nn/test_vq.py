@@ -281,6 +281,7 @@ def test_half_precision_ema_statistics_count_beyond_float16(similarity):
     torch.manual_seed(0)
     vq = VectorQuantizer(4, 2, similarity=similarity, decay=0.5).half().train()
     assert vq.cluster_size.dtype == torch.float32 and vq.codebook.dtype == torch.float16
+    assert VectorQuantizer(4, 2).double().embed_sum.dtype == torch.float64  # never narrowed
     x = torch.randn(70_000, 2).half()  # a code takes more rows than float16's 65,504
     for _ in range(3):
         before = vq.codebook.clone()
