@@ -45,7 +45,7 @@ TEACHER_DEFAULTS: dict[str, dict[str, Any]] = {
     "sage": {**_MODEL, **_TRAINING, "aggr": "gcn"},
     "gat": {**_MODEL, **_TRAINING, "heads": 8, "out_heads": 1, "dropout": 0.6,
             "input_dropout": 0.6, "attn_dropout": 0.3, "weight_decay": 1e-2},
-    "appnp": {**_MODEL, **_TRAINING, "hidden_channels": 64, "dropout": 0.5, "K": 10,
+    "appnp": {**_MODEL, **_TRAINING, "dropout": 0.5, "K": 10,
               "alpha": 0.1, "edge_dropout": 0.5, "weight_decay": 1e-2},
     "gin": {**_MODEL, **_TRAINING, "dropout": 0.8},
 }

@@ -8,13 +8,15 @@ allow-listed for ``torch.load``, and stdin is detached so a prompt becomes a cle
 error instead of a hang. Processed files are read weights-only, never through PyG's
 fallback to a full unpickling, and one that cannot be read names its folder. The mirror
 is keyed by the raw files' names, sizes and modification times (changed raw files get
-fresh processed files), and processes that open the same dataset take turns building it.
+fresh processed files), processes that open the same dataset take turns building it, and
+processed files an interrupted build left are rebuilt.
 """
 from __future__ import annotations
 
 import hashlib
 import io
 import pickle
+import shutil
 import sys
 import warnings
 from collections.abc import Callable, Iterator
@@ -26,9 +28,11 @@ from unittest import mock
 import torch
 
 from gkd.errors import GkdError, first_line
-from gkd.io import file_lock
+from gkd.io import file_lock, write_bytes
 
 _MIRRORED = ("raw", "split", "mapping")
+#: The file :func:`built_in_cache` writes into a ``processed`` folder whose build finished.
+BUILT_MARKER = "gkd-build-complete"
 # what PyG and ogb raise on a processed file that is truncated, corrupt or another's
 _UNREADABLE = (RuntimeError, EOFError, pickle.UnpicklingError, UserWarning, AssertionError,
                TypeError)
@@ -156,8 +160,11 @@ def built_in_cache(folder: Path, cache: Path, name: str) -> Iterator[Path]:
     r"""The mirror of :obj:`folder` in the cache dir (:func:`mirror_folder`), for a block
     that constructs a dataset on it: the block holds a lock on the mirror (processes
     that open the same dataset take turns, so none reads processed files another is
-    still writing) and runs under :func:`processed_files_checked`. A cache dir where the
-    mirror or its lock cannot be made raises a :class:`~gkd.errors.GkdError` naming it.
+    still writing) and runs under :func:`processed_files_checked`. A block that returns
+    marks the ``processed`` folder complete (:data:`BUILT_MARKER`); one left unmarked by
+    an interrupted or failed build is deleted first, so it is rebuilt from the raw files
+    rather than read half-written. A cache dir where the mirror or its lock cannot be
+    made raises a :class:`~gkd.errors.GkdError` naming it.
 
     Args:
         folder (Path): the dataset's folder under the data root.
@@ -171,6 +178,9 @@ def built_in_cache(folder: Path, cache: Path, name: str) -> Iterator[Path]:
         try:  # a cache that cannot be written is the cache's problem, not the raw files'
             mirror = mirror_folder(folder, cache)
             stack.enter_context(file_lock(mirror.parent / f".{mirror.name}.lock"))
+            processed, complete = mirror / "processed", mirror / "processed" / BUILT_MARKER
+            if processed.is_dir() and not complete.is_file():  # an interrupted or failed build
+                shutil.rmtree(processed)
         except OSError as error:
             raise GkdError(f"cannot prepare the cache of '{name}' in '{cache}' "
                            f"({type(error).__name__}: {first_line(error)}); point "
@@ -178,6 +188,8 @@ def built_in_cache(folder: Path, cache: Path, name: str) -> Iterator[Path]:
         allow_pyg_storage_globals()
         stack.enter_context(processed_files_checked(mirror, name))
         yield mirror
+        if processed.is_dir() and not complete.is_file():
+            write_bytes(complete, b"")
 
 
 @contextmanager

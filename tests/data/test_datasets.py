@@ -170,6 +170,27 @@ def test_ogbs_own_reads_of_processed_files_are_weights_only(tmp_path, capsys, mo
     assert "code from the cache ran" not in capsys.readouterr().out
 
 
+def test_processed_files_an_interrupted_build_left_are_rebuilt(tmp_path, monkeypatch):
+    from ogb.nodeproppred import PygNodePropPredDataset
+
+    from gkd.data.ogb import BUILT_MARKER
+
+    _write_tiny_ogbn_arxiv(tmp_path / "data")
+
+    def interrupted(self):  # a half-written file, then Ctrl-C
+        Path(self.processed_paths[0]).write_bytes(b"PK\x03")
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patched:
+        patched.setattr(PygNodePropPredDataset, "process", interrupted)
+        with pytest.raises(KeyboardInterrupt):
+            load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "cache")
+    (processed,) = (tmp_path / "cache").rglob("processed")
+    assert not (processed / BUILT_MARKER).exists()
+    data = load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "cache")
+    assert data.num_nodes == 12 and (processed / BUILT_MARKER).is_file()
+
+
 def test_changed_raw_files_get_fresh_processed_files(tmp_path):
     folder = _write_tiny_ogbn_arxiv(tmp_path / "data")
     first = load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "cache")
