@@ -246,7 +246,9 @@ def _linkpred(args: argparse.Namespace) -> None:
              f"{100 * info['new_ratio']:g} % new nodes")
     print(f"gkd linkpred: {args.dataset} · {args.setting} · {args.teacher} · {args.method} · "
           f"{args.seeds} seed(s) · split {ratio}: {task.sizes()}{selection}", file=sys.stderr)
-    stored, earlier = _stored_link_runs(args, described, config) if args.resume else ({}, [])
+    fingerprint = task.fingerprint()
+    stored, earlier = (_stored_link_runs(args, described, config, fingerprint) if args.resume
+                       else ({}, []))
     knowledge = None
     if args.shared_teacher:
         knowledge = best_link_teacher(task, args.teacher, config["teacher"], range(args.seeds),
@@ -274,8 +276,8 @@ def _linkpred(args: argparse.Namespace) -> None:
             # after every trained seed, with the stored seeds still ahead, so that an
             # interrupted run loses nothing and can be resumed
             ahead = [stored[later] for later in sorted(stored) if later > seed]
-            _write_link_runs(args, described, config, [*runs, run, *ahead], earlier, started,
-                             quiet=True)
+            _write_link_runs(args, described, config, fingerprint, [*runs, run, *ahead],
+                             earlier, started, quiet=True)
         else:
             note = f" (reused from {args.output})"
         runs.append(run)
@@ -286,15 +288,16 @@ def _linkpred(args: argparse.Namespace) -> None:
           f"{args.seeds} seed(s) · Hits@{k} % (mean ± sample std over seeds (ddof=1), "
           f"one split, {'one shared teacher' if args.shared_teacher else 'teacher per seed'})")
     print(format_summary(summarize(runs)))
-    _write_link_runs(args, described, config, runs, earlier, started)
+    _write_link_runs(args, described, config, fingerprint, runs, earlier, started)
 
 
 def _stored_link_runs(args: argparse.Namespace, described: dict[str, Any],
-                      config: dict[str, Any]
+                      config: dict[str, Any], fingerprint: str
                       ) -> tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]:
     r"""The runs of ``--output`` by seed and the earlier commands that made them (none if
-    the file does not exist yet), after checking that it describes the same task and
-    configuration."""
+    the file does not exist yet), after checking that it describes the same task,
+    configuration and, where it records one, split (:meth:`~gkd.data.LinkTask.fingerprint`;
+    files written before it was recorded are taken on their description)."""
     import json
 
     path = Path(args.output)
@@ -318,6 +321,10 @@ def _stored_link_runs(args: argparse.Namespace, described: dict[str, Any],
         if differ:
             raise GkdError(f"cannot resume from {path}: its {key} differs from this "
                            f"command's in {', '.join(differ)}")
+    if saved.get("fingerprint", fingerprint) != fingerprint:
+        raise GkdError(f"cannot resume from {path}: its runs were trained on other data or "
+                       f"another split (the task's fingerprint differs: the data root's "
+                       f"files or gkd's split code changed)")
     if max(runs, default=-1) >= args.seeds:
         raise GkdError(f"cannot resume from {path}: it holds seed {max(runs)}, beyond "
                        f"--seeds {args.seeds}; resuming would drop it")
@@ -333,14 +340,15 @@ def _differing_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
 
 
 def _write_link_runs(args: argparse.Namespace, described: dict[str, Any],
-                     config: dict[str, Any], runs: list[dict[str, Any]],
+                     config: dict[str, Any], fingerprint: str, runs: list[dict[str, Any]],
                      earlier: list[dict[str, Any]], started: float, quiet: bool = False
                      ) -> None:
     from gkd.experiment import environment, summarize
 
     if args.output is None:
         return
-    record = {"task": described, "config": config, "runs": runs, "summary": summarize(runs),
+    record = {"task": described, "fingerprint": fingerprint, "config": config, "runs": runs,
+              "summary": summarize(runs),
               "complete": len(runs) == args.seeds, "env": environment(args.device)}
     if earlier:
         record["resumed"] = earlier

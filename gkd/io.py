@@ -5,13 +5,16 @@ import contextlib
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 import torch
 
 from gkd.errors import GkdError, first_line
+
+T = TypeVar("T")
 
 
 def _umask() -> int:
@@ -220,20 +223,25 @@ def file_lock(path: str | os.PathLike, *, wait: bool = True) -> Iterator[bool]:
             fcntl.flock(lock, fcntl.LOCK_UN)
 
 
-@contextlib.contextmanager
-def loading_cached(path: str | os.PathLike) -> Iterator[None]:
-    r"""Turns any failure inside the block, which loads the cached model at :obj:`path`
-    (a corrupt file, or the weights of a model built differently), into a
-    :class:`~gkd.errors.GkdError` that names the file and the way out.
+def load_cached(path: str | os.PathLike, load: Callable[[], T]) -> T | None:
+    r"""What :obj:`load` returns for the cache entry :obj:`path`, or ``None`` with a
+    warning that names the file when it fails (a truncated, corrupt or tampered file, the
+    weights of a model built differently, damaged metadata): the caller then trains the
+    model again and replaces the entry.
 
     Args:
-        path (str or os.PathLike): the cached file being loaded.
+        path (str or os.PathLike): the cached file, for the warning.
+        load (callable): reads the entry and checks it.
+
+    Returns:
+        What :obj:`load` returns, or ``None``.
     """
     try:
-        yield
+        return load()
     except Exception as error:
-        raise GkdError(f"the cached model '{path}' cannot be loaded ({first_line(error)}); "
-                       f"delete it, or run without the cache (--no-cache)") from None
+        warnings.warn(f"the cached model '{path}' cannot be loaded ({first_line(error)}); "
+                      f"training it again to replace it", stacklevel=3)
+        return None
 
 
 def cache_lock(entry: str | os.PathLike, enabled: bool = True

@@ -7,6 +7,7 @@ configuration) and returns its :class:`Knowledge`.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -30,8 +31,8 @@ from gkd.evaluation import SETTING_METRICS, evaluate
 from gkd.io import (
     cache_lock,
     load_artifact,
+    load_cached,
     load_torch,
-    loading_cached,
     meta_text,
     save_torch,
 )
@@ -314,15 +315,6 @@ def extract_knowledge(model: torch.nn.Module, x: Tensor, edge_index: Adj, *,
     return Knowledge(logits.detach().clone(), embeddings, dict(meta or {}))
 
 
-def _keyed_config(teacher: str, config: dict[str, Any]) -> dict[str, Any]:
-    r""":obj:`config` as the cache key sees it. APPNP's MLP normalised ``layer_norm`` over
-    the whole graph before gkd's MLP turned node-wise (2026-12-02): the key marks the
-    node-wise kind, so that APPNP teachers cached before are not reused."""
-    if teacher == "appnp" and config.get("norm") == "layer_norm":
-        return {**config, "layer_norm_mode": "node"}
-    return config
-
-
 def check_cached_meta(meta: Any, metrics: Iterable[str]) -> None:
     r"""Raises :class:`ValueError` unless :obj:`meta` holds what a cached model records: a
     numeric score for each of :obj:`metrics` (and numbers only), and numeric ``epoch``,
@@ -359,8 +351,8 @@ def parameter_count(model: torch.nn.Module) -> int:
 def cache_key(fingerprint: str, seed: int, teacher: str, config: dict[str, Any],
               file_format: int = FORMAT) -> str:
     r"""The cache file name of a teacher trained on the task with :obj:`fingerprint`: a
-    digest of the task, :obj:`seed`, :obj:`teacher`, :obj:`config`, the file format and
-    the gkd version.
+    digest of the task, :obj:`seed`, :obj:`teacher`, :obj:`config`, the file format, the
+    gkd version and its source code (:func:`source_digest`).
 
     Args:
         fingerprint (str): the task's digest (:meth:`~gkd.data.NodeTask.fingerprint`).
@@ -376,8 +368,26 @@ def cache_key(fingerprint: str, seed: int, teacher: str, config: dict[str, Any],
     from gkd import __version__
 
     described = {"task": fingerprint, "seed": seed, "teacher": teacher, "config": config,
-                 "format": file_format, "gkd": __version__}
+                 "format": file_format, "gkd": __version__, "source": source_digest()}
     return hashlib.sha256(json.dumps(described, sort_keys=True).encode()).hexdigest()[:24]
+
+
+@functools.cache
+def source_digest() -> str:
+    r"""A digest of gkd's own source code (the path and content of every ``.py`` file of
+    the package), computed once per process. It is part of every :func:`cache_key`, so a
+    cached model is reused only by the code that trained it: after any change to gkd
+    (an upgrade, a local edit) teachers are trained again rather than served stale.
+
+    Returns:
+        str: the first 16 hex digits of the SHA-256 digest.
+    """
+    package = Path(__file__).resolve().parent
+    digest = hashlib.sha256()
+    for path in sorted(package.rglob("*.py")):
+        digest.update(f"{path.relative_to(package).as_posix()}\0".encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
 
 
 def teacher_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
@@ -409,9 +419,11 @@ def teacher_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
         :func:`~gkd.evaluation.evaluate` returns them), ``epoch``, ``params``,
         ``seconds`` and ``cached``.
 
+    A cached teacher that cannot be loaded (a damaged file) is trained again, with a
+    warning, and replaces the entry.
+
     Raises:
-        GkdError: a cached knowledge file exists but cannot be read (see
-            :meth:`Knowledge.load`), the teacher is unknown, or :obj:`config` misses
+        GkdError: the teacher is unknown, or :obj:`config` misses
             options of the teacher, holds options that do not apply to it, or holds
             values out of range (including invalid sampling options).
     """
@@ -465,28 +477,30 @@ def cached_knowledge(task: NodeTask, teacher: str, config: dict[str, Any], *,
         ``config``, ``task``, ``metrics``, ``epoch``, ``params`` and ``seconds`` (keys that
         :obj:`extract` set itself win), plus ``cached``; the trained model is its
         :attr:`~Knowledge.model`. From the cache: the stored knowledge, the model rebuilt
-        with :obj:`build`, loaded and in eval mode, and ``cached=True``.
-
-    Raises:
-        GkdError: a cached knowledge file exists but cannot be read (see
-            :meth:`Knowledge.load`).
+        with :obj:`build`, loaded and in eval mode, and ``cached=True``. An entry that
+        cannot be loaded is trained again, with a warning, and replaced.
     """
     fingerprint = task.fingerprint()
-    key = cache_key(fingerprint, task.seed, teacher, _keyed_config(teacher, config))
+    key = cache_key(fingerprint, task.seed, teacher, config)
     path = cache_dir(cache) / "knowledge" / f"{key}.pt"
     weights = path.with_suffix(".teacher.pt")
     with cache_lock(path, use_cache), global_rng_preserved():
         device = task.graph.x.device
         if use_cache and path.is_file() and weights.is_file():
-            knowledge = Knowledge.load(path).to(device)
-            with loading_cached(path):
+            def load() -> Knowledge:
+                knowledge = Knowledge.load(path).to(device)
                 check_cached_meta(knowledge.meta, SETTING_METRICS[task.setting])
-            model = build().to(device)
-            with loading_cached(weights):
+                if knowledge.meta.get("fingerprint") != fingerprint:
+                    raise ValueError("it was trained on another task")
+                model = build().to(device)
                 model.load_state_dict(load_torch(weights))
-            knowledge.model = model.eval()
-            knowledge.meta.update(fingerprint=fingerprint, cached=True)
-            return knowledge
+                knowledge.model = model.eval()
+                knowledge.meta["cached"] = True
+                return knowledge
+
+            cached = load_cached(path, load)
+            if cached is not None:
+                return cached
         seed_everything(task.seed)
         model = build().to(device)
         start = time.perf_counter()

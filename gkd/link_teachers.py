@@ -32,7 +32,7 @@ from gkd.config import check_config, merge_overrides
 from gkd.data.datasets import cache_dir
 from gkd.data.links import LinkTask
 from gkd.errors import GkdError
-from gkd.io import cache_lock, load_torch, loading_cached, save_torch
+from gkd.io import cache_lock, load_cached, load_torch, save_torch
 from gkd.knowledge import cache_key, check_cached_meta, parameter_count
 from gkd.link_evaluation import evaluate_links, hits_at_k
 from gkd.nn.link_predictor import LinkPredictor
@@ -52,9 +52,6 @@ LINK_TRAINING_OPTIONS = tuple(_LINK_TRAINING)
 _LINK_MODEL = {"hidden_channels": 256, "num_layers": 2, "dropout": 0.5, "decoder_layers": 2}
 _ENCODER_EXTRA = {"sage": {"aggr": "mean"}, "gcn": {}}
 _DATASET_DEFAULTS = {"a-photo": {"lr": 0.001}, "a-computer": {"lr": 0.001}}
-# Options added after link models were first cached: at these values they change nothing,
-# so they stay out of the cache key and the models cached before them remain valid.
-_KEY_NEUTRAL = {"select_k": None, "disjoint_ratio": None}
 
 
 def link_teacher_config(name: str, dataset: str | None = None,
@@ -218,10 +215,12 @@ def cached_link_model(task: LinkTask, name: str, config: dict[str, Any], *, seed
     process wanting the same model waits for this one and loads it
     (:func:`~gkd.io.cache_lock`); the global random states are left as they were
     (:func:`~gkd.train.global_rng_preserved`). Returns the model in eval mode and its metadata, with
-    ``cached`` (whether it came from the cache) and ``fingerprint`` (the task's
-    :meth:`~gkd.data.LinkTask.fingerprint`) added.
+    ``fingerprint`` (the task's :meth:`~gkd.data.LinkTask.fingerprint`) and ``cached``
+    (whether it came from the cache). An entry that cannot be loaded, or that was trained
+    on another task, is trained again, with a warning, and replaced.
     """
-    keyed = {k: v for k, v in config.items() if k not in _KEY_NEUTRAL or v != _KEY_NEUTRAL[k]}
+    # select_k equal to hits_k selects as None does: one model serves both
+    keyed = {**config, "select_k": selection_k(config["hits_k"], config["select_k"])}
     fingerprint = task.fingerprint()
     key = cache_key(fingerprint, seed, name, keyed, FORMAT)
     path = cache_dir(cache) / folder / f"{key}.pt"
@@ -229,23 +228,31 @@ def cached_link_model(task: LinkTask, name: str, config: dict[str, Any], *, seed
         torch.manual_seed(seed)
         model = build().to(task.device)
         if use_cache and path.is_file():
-            with loading_cached(path):
+            def load() -> dict[str, Any]:
                 saved = load_torch(path)
                 model.load_state_dict(saved["state"])
                 meta = json.loads(saved["meta"])
                 check_cached_meta(meta, ["val", *task.tests])
-            return model.eval(), {**meta, "fingerprint": fingerprint, "cached": True}
+                if meta.get("fingerprint") != fingerprint:
+                    raise ValueError("it was trained on another task")
+                return meta
+
+            meta = load_cached(path, load)
+            if meta is not None:
+                return model.eval(), {**meta, "cached": True}
+            torch.manual_seed(seed)  # a fresh model: loading may have filled this one
+            model = build().to(task.device)
         start = time.perf_counter()
         history = train(model)
         metrics = evaluate_links(task, lambda g: embed_graph(model, g), model.score,
                                  config["hits_k"])
         meta = {"name": name, "config": config, "metrics": metrics,
                 "epoch": history.best_epoch, "params": parameter_count(model),
-                "seconds": round(time.perf_counter() - start, 3)}
+                "seconds": round(time.perf_counter() - start, 3), "fingerprint": fingerprint}
         if use_cache:
             state = {k: v.cpu() for k, v in model.state_dict().items()}
             save_torch(path, {"state": state, "meta": json.dumps(meta)})
-    return model.eval(), {**meta, "fingerprint": fingerprint, "cached": False}
+    return model.eval(), {**meta, "cached": False}
 
 
 def best_link_teacher(task: LinkTask, teacher: str, config: dict[str, Any],

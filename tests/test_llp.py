@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from gkd.cli import main
+from gkd.data import load_dataset
 from gkd.data.links import make_link_task
 from gkd.data.synthetic import contextual_sbm
 from gkd.distill.llp import LLP, ReprMatching
@@ -171,19 +172,25 @@ def test_link_prediction_refuses_a_hits_k_beyond_the_negatives_and_a_fractional_
                             seed=0.5)
 
 
-def test_a_corrupt_cached_link_teacher_is_named(graph, tmp_path):
+def test_a_corrupt_cached_link_teacher_is_trained_again_and_replaced(graph, tmp_path):
     task = make_link_task(graph, seed=0)
     config = link_config("tiny", "sage", "llp", FAST)["teacher"]
-    link_teacher_knowledge(task, "sage", config, cache=tmp_path)
+    first = link_teacher_knowledge(task, "sage", config, cache=tmp_path).meta
     [cached] = (tmp_path / "link-teachers").glob("*.pt")
     saved = torch.load(cached, weights_only=True)
-    for meta in ({"name": "sage"}, [1, 2]):  # weights that fit, metadata that does not
-        torch.save({**saved, "meta": json.dumps(meta)}, cached)
-        with pytest.raises(GkdError, match="cannot be loaded .*lacks numeric metrics"):
-            link_teacher_knowledge(task, "sage", config, cache=tmp_path)
-    cached.write_bytes(b"garbage")
-    with pytest.raises(GkdError, match=f"the cached model '{cached}' cannot be loaded"):
-        link_teacher_knowledge(task, "sage", config, cache=tmp_path)
+
+    def metadata(meta):  # weights that fit, metadata that does not
+        return lambda: torch.save({**saved, "meta": json.dumps(meta)}, cached)
+
+    for damage, reason in ((metadata({"name": "sage"}), "lacks numeric metrics"),
+                           (metadata([1, 2]), "lacks numeric metrics"),
+                           (lambda: cached.write_bytes(b"garbage"), "")):
+        damage()
+        with pytest.warns(UserWarning, match=f"the cached model '{cached}' cannot be loaded "
+                                             f"\\(.*{reason}.*\\); training it again"):
+            again = link_teacher_knowledge(task, "sage", config, cache=tmp_path).meta
+        assert not again["cached"] and again["metrics"] == first["metrics"]
+        assert link_teacher_knowledge(task, "sage", config, cache=tmp_path).meta["cached"]
 
 
 def test_representation_matching_learns_a_map_to_the_teachers_width(graph):
@@ -282,10 +289,9 @@ def test_select_k_sets_the_validation_hits_every_model_is_selected_on(graph, mon
     assert set(run["student"]) == {"val", "test"}  # still reported as Hits@hits_k
 
 
-def test_an_unset_select_k_keeps_the_cache_key_of_models_cached_before_it(graph, tmp_path):
+def test_select_k_equal_to_hits_k_shares_the_cache_entry_of_an_unset_one(graph, tmp_path):
     task = make_link_task(graph, seed=0)
     config = link_config("tiny", "sage", "llp", FAST)["teacher"]
-    older = {k: v for k, v in config.items() if k != "select_k"}
 
     def cached(options):
         return cached_link_model(
@@ -294,8 +300,8 @@ def test_an_unset_select_k_keeps_the_cache_key_of_models_cached_before_it(graph,
             train=lambda m: train_link_teacher(m, task, config), folder="link-teachers",
             cache=tmp_path)[1]["cached"]
 
-    assert not cached(older)
-    assert cached(config)
+    assert not cached(config)
+    assert cached({**config, "select_k": config["hits_k"]})
     assert not cached({**config, "select_k": 3})
 
 
@@ -483,6 +489,20 @@ def test_linkpred_resume_refuses_another_experiment(capsys, tmp_path, args, mess
     assert message in err[-1] and "cannot resume" in err[-1]
 
 
+def test_linkpred_resume_refuses_runs_of_other_data(capsys, tmp_path):
+    assert _linkpred(tmp_path, "--seeds", "1") == 0
+    path = tmp_path / "links.json"
+    stored = json.loads(path.read_text())
+    assert stored["fingerprint"] == make_link_task(load_dataset(SYNTHETIC)).fingerprint()
+    path.write_text(json.dumps({**stored, "fingerprint": "0" * 24}))
+    capsys.readouterr()
+    assert _linkpred(tmp_path, "--seeds", "2", "--resume") == 2
+    assert "trained on other data or another split" in capsys.readouterr().err
+    del stored["fingerprint"]  # a file from before fingerprints: taken on its description
+    path.write_text(json.dumps(stored))
+    assert _linkpred(tmp_path, "--seeds", "2", "--resume") == 0
+
+
 @pytest.mark.parametrize("content", ["{not json", '{"task": {}}',
                                      '{"task": {}, "config": {}, "runs": [{"seed": 0}], '
                                      '"command": "", "env": {}}'])
@@ -513,8 +533,7 @@ def test_a_disjoint_epoch_passes_no_message_over_its_target_edges(graph):
     assert dense.sum() == 2 * rest.size(1)
 
 
-def test_disjoint_training_changes_the_teacher_and_an_unset_ratio_keeps_the_cache_key(
-        graph, tmp_path):
+def test_disjoint_training_changes_the_teacher(graph, tmp_path):
     task = make_link_task(graph, seed=0)
     config = link_config("tiny", "sage", "llp", FAST)["teacher"]
 
@@ -522,13 +541,11 @@ def test_disjoint_training_changes_the_teacher_and_an_unset_ratio_keeps_the_cach
         model, meta = cached_link_model(
             task, "sage", options, seed=0,
             build=lambda: build_link_teacher("sage", task.num_features, options),
-            train=lambda m: train_link_teacher(m, task, {**config, **options}),
+            train=lambda m: train_link_teacher(m, task, options),
             folder="link-teachers", cache=tmp_path)
         return model, meta["cached"]
 
-    older = {k: v for k, v in config.items() if k != "disjoint_ratio"}
-    plain, _ = trained(older)
-    assert trained(config)[1]
+    plain, _ = trained(config)
     disjoint, cached = trained({**config, "disjoint_ratio": 0.5})
     assert not cached
     assert any(not torch.equal(a, b) for a, b in zip(plain.state_dict().values(),

@@ -174,6 +174,27 @@ class _Tasks:
         return self.task[1]
 
 
+def _check_stored_data(path: Path, finished: list[tuple[RunKey, dict[str, Any]]],
+                       todo: list[RunKey], tasks: _Tasks) -> None:
+    r"""Raises a :class:`~gkd.errors.GkdError` unless every finished run of a dataset and
+    protocol that still has runs to do was trained on the task this data root gives now,
+    so that no summary mixes two versions of the data. Records written before runs
+    recorded their task's fingerprint are taken on their description."""
+    resumed = {(key.dataset, key.protocol) for key in todo}
+    fingerprints: dict[tuple[str, str, str, int], str] = {}
+    for key, record in finished:
+        if "fingerprint" not in record or (key.dataset, key.protocol) not in resumed:
+            continue
+        ident = (key.dataset, key.protocol, key.setting, key.seed)
+        if ident not in fingerprints:
+            fingerprints[ident] = tasks.get(key).fingerprint()
+        if fingerprints[ident] != record["fingerprint"]:
+            raise GkdError(f"cannot resume '{path}': its {key.dataset} {key.protocol} "
+                           f"{key.setting} run of seed {key.seed} was trained on other data or "
+                           f"another split (the task's fingerprint differs: the data root's "
+                           f"files or gkd's split code changed); use a new results folder")
+
+
 def run_bench(config: BenchConfig, results: str | os.PathLike, *,
               root: str | os.PathLike | None = None, device: str = "cpu",
               progress: bool = True, save_students: str | os.PathLike | None = None,
@@ -200,7 +221,8 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
 
     Raises:
         GkdError: :obj:`config` fails :func:`plan`, another ``gkd bench`` holds the
-            results folder, the stored results cannot be read to resume, or a file that
+            results folder, the stored results cannot be read to resume, a finished run
+            was trained on other data than a run still to do would be, or a file that
             an unfinished run reads is missing (before any run trains).
     """
     from tqdm import tqdm
@@ -226,6 +248,8 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
             _check_files([key for key, _, _ in todo], root)
         env = environment(device)
         tasks = _Tasks(root, device)
+        _check_stored_data(path, [(key, stored[ident]) for key, _, ident in keys
+                                  if ident in stored], [key for key, _, _ in todo], tasks)
         bar = tqdm(total=len(keys), initial=len(keys) - len(todo), desc="gkd bench",
                    unit="run", file=log, disable=not progress, mininterval=1.0,
                    dynamic_ncols=True)
@@ -238,7 +262,7 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
                 run = run_node_distillation(task, key.teacher, key.method, cfg,
                                             save_to=save_to)
                 record = {"task": key.task(), "seed": key.seed, "config_id": ident[-1],
-                          **run, "config": cfg,
+                          "fingerprint": task.fingerprint(), **run, "config": cfg,
                           "seconds": round(time.perf_counter() - start, 3), "env": env}
                 append_jsonl(path, record)
                 stored[ident] = record

@@ -7,7 +7,7 @@ symbolic links (so processed files land in the cache), PyG's storage classes are
 allow-listed for ``torch.load``, and stdin is detached so a prompt becomes a clear
 error instead of a hang. Processed files are read weights-only, never through PyG's
 fallback to a full unpickling, and one that cannot be read names its folder. The mirror
-is keyed by the raw files' names, sizes and modification times (changed raw files get
+is keyed by the raw files' names, sizes, times and inodes (changed raw files get
 fresh processed files), processes that open the same dataset take turns building it, and
 processed files an interrupted build left are rebuilt.
 """
@@ -62,9 +62,10 @@ def mirror_folder(folder: Path, cache: Path) -> Path:
     exist become symbolic links to their resolved targets; anything else (such as a
     ``processed`` folder) is not mirrored, and a link already present is kept. The
     mirror lives under ``cache/ogb/<hash>/<folder name>`` for every kind of dataset, the
-    hash taken of :obj:`folder`'s resolved path and of the mirrored files' names, sizes
-    and modification times, so two data roots never share processed files and changed
-    raw files get new ones.
+    hash taken of :obj:`folder`'s resolved path and of the mirrored files' names, sizes,
+    modification and change times and inodes, so two data roots never share processed
+    files and changed raw files get new ones (a copied or touched raw folder is processed
+    again).
 
     Args:
         folder (Path): the dataset's folder under the data root.
@@ -83,7 +84,9 @@ def mirror_folder(folder: Path, cache: Path) -> Path:
     for path in (p for entry in entries for p in [entry, *sorted(entry.resolve().rglob("*"))]):
         if path.is_file():
             stat = path.stat()
-            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+            # the change time too: a same-size edit with its mtime restored still moves it
+            digest.update(f"{path.name}:{stat.st_size}:{stat.st_mtime_ns}:{stat.st_ctime_ns}:"
+                          f"{stat.st_ino};".encode())
     mirror = cache / "ogb" / digest.hexdigest()[:12] / folder.name
     try:
         mirror.mkdir(parents=True, exist_ok=True)

@@ -115,6 +115,22 @@ def test_a_changed_option_reruns_only_what_it_affects(grid, tmp_path):
     assert all(r["config"]["student"]["dropout"] == 0.5 for r in records)
 
 
+def test_runs_of_other_data_stop_a_resume(grid, tmp_path):
+    out = tmp_path / "out"
+    records = run_bench(grid, out, progress=False)
+    assert all(len(r["fingerprint"]) == 64 for r in records)
+    changed = [{**r, "fingerprint": "0" * 64} if i == 0 else r for i, r in enumerate(records)]
+    (out / NODE_RESULTS).write_text("".join(json.dumps(r) + "\n" for r in changed))
+    assert run_bench(grid, out, progress=False) == changed  # nothing to do: nothing mixed
+    grid.seeds = 3
+    with pytest.raises(GkdError, match="its synthetic.* cpf transductive run of seed 0 was "
+                                       "trained on other data or another split"):
+        run_bench(grid, out, progress=False)
+    older = [{k: v for k, v in r.items() if k != "fingerprint"} for r in changed]
+    (out / NODE_RESULTS).write_text("".join(json.dumps(r) + "\n" for r in older))
+    assert len(run_bench(grid, out, progress=False)) == 6  # taken on their description
+
+
 @pytest.mark.parametrize("text, message", [
     ('datasets = ["cora"]\nseed = 3\n', "unknown key(s) seed"),
     ('seeds = 3\n', "needs a 'datasets' list"),

@@ -199,6 +199,20 @@ def test_changed_raw_files_get_fresh_processed_files(tmp_path):
     assert first.y.tolist() != again.y.tolist() == [2] * 6 + [1] * 6
 
 
+def test_a_same_size_edit_with_its_time_restored_gets_fresh_processed_files(tmp_path):
+    import os
+
+    folder = _write_tiny_ogbn_arxiv(tmp_path / "data")
+    labels = folder / "raw" / "node-label.csv.gz"
+    load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "cache")
+    before = labels.stat()
+    _write_csv_gz(labels, (np.arange(12) + 1) % 3)
+    os.utime(labels, ns=(before.st_atime_ns, before.st_mtime_ns))
+    assert labels.stat().st_size == before.st_size
+    again = load_dataset("ogbn-arxiv", root=tmp_path / "data", cache=tmp_path / "cache")
+    assert again.y.tolist() == ((np.arange(12) + 1) % 3).tolist()
+
+
 def test_a_truncated_ogb_file_is_named_as_such_not_as_a_prompt(tmp_path):
     folder = _write_tiny_ogbn_arxiv(tmp_path)
     data = (folder / "raw" / "node-feat.csv.gz").read_bytes()
