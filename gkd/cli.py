@@ -2,19 +2,20 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import functools
 import os
 import shlex
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any, NoReturn
 
 from gkd.config import parse_value
 from gkd.errors import GkdError, first_line
-from gkd.io import writable_folder
+from gkd.io import file_lock, writable_folder
 
 NAMESPACES = ("teacher", "student", "distiller")
 
@@ -98,6 +99,29 @@ def _device(text: str) -> str:
     return text
 
 
+@contextlib.contextmanager
+def _output_held(args: argparse.Namespace) -> Iterator[None]:
+    r"""Holds a lock on the command's ``--output`` file (``.NAME.lock`` beside it) while the
+    command runs, so that a second command writing the same file is refused instead of
+    overwriting the first one's runs; commands without ``--output`` take none."""
+    output = getattr(args, "output", None)
+    if not output or str(output).endswith(("/", os.sep)) or Path(output).is_dir():
+        yield  # nothing to write, or a path the command itself refuses
+        return
+    path = Path(output)
+    with contextlib.ExitStack() as stack:
+        held = True
+        if path.parent.is_dir():  # a missing one is created only when results are written
+            try:
+                held = stack.enter_context(file_lock(path.parent / f".{path.name}.lock",
+                                                     wait=False))
+            except OSError:  # a folder that takes no files: the command names it
+                pass
+        if not held:
+            raise GkdError(f"another gkd command is writing to '{path}'")
+        yield
+
+
 def _write_output(args: argparse.Namespace, record: dict[str, Any],
                   started: float | None = None, quiet: bool = False) -> None:
     r"""Writes :obj:`record` with the command line (and the wall-clock seconds since
@@ -115,10 +139,11 @@ def _write_output(args: argparse.Namespace, record: dict[str, Any],
 def _run_seeds(args: argparse.Namespace, run_seed: Callable[[int], dict[str, Any]],
               progress: Callable[[dict[str, Any]], str],
               record: Callable[[list[dict[str, Any]]], dict[str, Any]],
-              started: float) -> list[dict[str, Any]]:
+              started: float, stored: dict[int, dict[str, Any]] | None = None
+              ) -> list[dict[str, Any]]:
     r"""Runs seeds ``0..args.seeds - 1`` in turn, printing each run's :obj:`progress` line
-    and rewriting ``--output`` with the :obj:`record` of the runs so far after every seed,
-    so that an interrupted command keeps its finished seeds.
+    and rewriting ``--output`` with the :obj:`record` of the runs so far after every seed
+    trained, so that an interrupted command keeps its finished seeds.
 
     Args:
         args (argparse.Namespace): the command's arguments (``seeds``, ``output``).
@@ -126,19 +151,104 @@ def _run_seeds(args: argparse.Namespace, run_seed: Callable[[int], dict[str, Any
         progress (Callable): the scores of a run, for its progress line.
         record (Callable): the JSON record of a list of runs.
         started (float): when the command started (:func:`time.perf_counter`).
+        stored (dict, optional): runs by seed kept from ``--output`` (:func:`_stored_runs`),
+            not trained again; every write keeps those of later seeds.
 
     Returns:
         list: the runs, in seed order.
     """
-    runs = []
+    stored = stored or {}
+    runs: list[dict[str, Any]] = []
     for seed in range(args.seeds):
         start = time.perf_counter()
-        runs.append(run_seed(seed))
-        seconds = time.perf_counter() - start
-        _write_output(args, record(runs), started, quiet=True)  # saved before reported
-        print(f"  seed {seed + 1}/{args.seeds}  {progress(runs[-1])}  [{seconds:.1f}s]",
-              file=sys.stderr, flush=True)
+        run, note = stored.get(seed), f" (reused from {args.output})"
+        if run is None:
+            run, note = run_seed(seed), ""
+            ahead = [stored[later] for later in sorted(stored) if later > seed]
+            _write_output(args, record([*runs, run, *ahead]), started, quiet=True)
+        runs.append(run)
+        print(f"  seed {seed + 1}/{args.seeds}  {progress(run)}  "
+              f"[{time.perf_counter() - start:.1f}s]{note}", file=sys.stderr, flush=True)
     return runs
+
+
+def _finish(args: argparse.Namespace, record: dict[str, Any], started: float,
+            stored: dict[int, dict[str, Any]]) -> None:
+    r"""Writes the final :obj:`record` to ``--output``, unless every seed came from it."""
+    if len(stored) == args.seeds:
+        print(f"\n{args.output} already held every seed; left as it was")
+    else:
+        _write_output(args, record, started)
+
+
+def _stored_runs(args: argparse.Namespace, expected: dict[str, Any], models: tuple[str, ...],
+                 fingerprint_of: Callable[[int], str] | None = None
+                 ) -> tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]:
+    r"""With ``--resume``, the runs of ``--output`` by seed and the earlier commands that
+    made them (none without ``--resume`` or when the file does not exist yet), after
+    checking that the file holds the :obj:`expected` top-level entries (``task``,
+    ``config``, ...; dotted keys that differ are named), that every run has
+    an integer seed in ``0..args.seeds - 1`` (once) and finite scores of each of
+    :obj:`models`, and, for runs that record one, that :obj:`fingerprint_of` their seed
+    gives their task's fingerprint (the same data and split).
+
+    Raises:
+        GkdError: the file cannot be read or differs in any of these; the message names it.
+    """
+    import json
+    import math
+
+    if args.resume and args.output is None:
+        raise GkdError("--resume needs --output: the file whose runs to keep")
+    path = Path(args.output) if args.resume else None
+    if path is None or not path.is_file():
+        return {}, []
+
+    def finite(scores: Any) -> bool:
+        return isinstance(scores, dict) and "test" in scores and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+            for v in scores.values())
+
+    def unreadable(error: Exception) -> GkdError:
+        return GkdError(f"cannot resume from {path}: not a gkd {args.command} result ({error})")
+
+    try:
+        saved = json.loads(path.read_text())
+        same = {key: saved[key] for key in expected}
+    except (OSError, ValueError, KeyError, TypeError) as error:
+        raise unreadable(error) from None
+    for key, now in expected.items():
+        differ = _differing_keys(same[key], json.loads(json.dumps(now)))
+        if differ:
+            raise GkdError(f"cannot resume from {path}: its {key} differs from this "
+                           f"command's in {', '.join(differ)}")
+    try:
+        runs: dict[int, dict[str, Any]] = {}
+        for run in saved["runs"]:
+            seed = run["seed"]
+            if not isinstance(seed, int) or isinstance(seed, bool) or seed in runs:
+                raise ValueError(f"seed {seed!r} is not an integer or is stored twice")
+            if not all(finite(run.get(model)) for model in models) or "details" not in run:
+                raise ValueError(f"seed {seed} lacks finite scores of {', '.join(models)} "
+                                 f"or details")
+            runs[seed] = run
+        earlier = saved.get("resumed", []) + [
+            {"command": saved["command"], "env": saved["env"], "seconds": saved.get("seconds"),
+             "seeds": sorted(runs)}]
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        raise unreadable(error) from None
+    outside = [seed for seed in sorted(runs) if not 0 <= seed < args.seeds]
+    if outside:
+        raise GkdError(f"cannot resume from {path}: it holds seed {outside[-1]}, outside "
+                       f"the seeds 0..{args.seeds - 1} of --seeds {args.seeds}; resuming "
+                       f"would drop it")
+    for seed, run in sorted(runs.items()):
+        if fingerprint_of is not None and "fingerprint" in run \
+                and run["fingerprint"] != fingerprint_of(seed):
+            raise GkdError(f"cannot resume from {path}: its run of seed {seed} was trained "
+                           f"on other data or another split (the task's fingerprint "
+                           f"differs: the data root's files or gkd's split code changed)")
+    return runs, earlier
 
 
 def _distill(args: argparse.Namespace) -> None:
@@ -167,23 +277,30 @@ def _distill(args: argparse.Namespace) -> None:
           file=sys.stderr)
     metric = headline_metric(args.protocol, args.setting)
 
-    def run_seed(seed: int) -> dict[str, Any]:
-        task = make_node_task(data, args.protocol, setting=args.setting, seed=seed,
+    def make_task(seed: int) -> Any:
+        return make_node_task(data, args.protocol, setting=args.setting, seed=seed,
                               info={"dataset": args.dataset, "source": source})
-        return run_node_distillation(task, args.teacher, args.method, config,
+
+    stored, earlier = _stored_runs(args, {"task": described, "config": config},
+                                   ("teacher", "mlp", "student"),
+                                   lambda seed: make_task(seed).fingerprint())
+
+    def run_seed(seed: int) -> dict[str, Any]:
+        return run_node_distillation(make_task(seed), args.teacher, args.method, config,
                                      use_cache=not args.no_cache,
                                      save_to=_student_file(args, seed))
 
     def progress(run: dict[str, Any]) -> str:
         scores = "  ".join(f"{m} {run[m][metric]:.2f}" for m in ("teacher", "mlp", "student"))
         return f"{metric}: {scores}" + (" (teacher cached)"
-                                         if run["details"]["teacher"]["cached"] else "")
+                                         if run["details"]["teacher"].get("cached") else "")
 
     def record(runs: list[dict[str, Any]]) -> dict[str, Any]:
         return {"task": described, "config": config, "runs": runs, "summary": summarize(runs),
-                "complete": len(runs) == args.seeds, "env": environment(args.device)}
+                "complete": len(runs) == args.seeds, "env": environment(args.device),
+                **({"resumed": earlier} if earlier else {})}
 
-    runs = _run_seeds(args, run_seed, progress, record, started)
+    runs = _run_seeds(args, run_seed, progress, record, started, stored)
     std_note = "sample std over seeds (ddof=1)"
     planetoid_krd = args.protocol == "krd" and args.dataset in PLANETOID
     if args.protocol in ("cpf", "random") or (args.protocol == "krd" and not planetoid_krd):
@@ -196,7 +313,7 @@ def _distill(args: argparse.Namespace) -> None:
     if args.setting == "inductive":
         print("test_ind: the teacher sees the held-out nodes with their edges restored (the "
               "full graph); the MLP and the student see their features only")
-    _write_output(args, record(runs), started)
+    _finish(args, record(runs), started, stored)
 
 
 def _student_file(args: argparse.Namespace, seed: int) -> Path | None:
@@ -212,14 +329,12 @@ def _student_file(args: argparse.Namespace, seed: int) -> Path | None:
 def _linkpred(args: argparse.Namespace) -> None:
     from gkd.data.datasets import load_dataset
     from gkd.data.links import make_link_task, production_new_ratio
-    from gkd.experiment import format_summary, summarize
+    from gkd.experiment import environment, format_summary, summarize
     from gkd.link_teachers import best_link_teacher
     from gkd.linkpred import check_hits_k, link_config, run_link_prediction
 
     started = time.perf_counter()
     args.dataset = args.dataset.lower()
-    if args.resume and args.output is None:
-        raise GkdError("--resume needs --output: the file whose runs to keep")
     _check_writable(args.output)
     _check_writable(_student_file(args, 0), "--save-students")
     config = link_config(args.dataset, args.teacher, args.method, _parse_sets(args.set))
@@ -247,8 +362,8 @@ def _linkpred(args: argparse.Namespace) -> None:
     print(f"gkd linkpred: {args.dataset} · {args.setting} · {args.teacher} · {args.method} · "
           f"{args.seeds} seed(s) · split {ratio}: {task.sizes()}{selection}", file=sys.stderr)
     fingerprint = task.fingerprint()
-    stored, earlier = (_stored_link_runs(args, described, config, fingerprint) if args.resume
-                       else ({}, []))
+    stored, earlier = _stored_runs(args, {"task": described, "config": config},
+                                   ("teacher", "mlp", "student"), lambda seed: fingerprint)
     knowledge = None
     if args.shared_teacher:
         knowledge = best_link_teacher(task, args.teacher, config["teacher"], range(args.seeds),
@@ -257,78 +372,34 @@ def _linkpred(args: argparse.Namespace) -> None:
         print(f"  shared teacher: seed {knowledge.meta['seed']}, the best validation "
               f"Hits@{chosen['k']} ({chosen['val']:.2f}) of seeds 0-{args.seeds - 1}",
               file=sys.stderr)
-        other = sorted({run["details"]["teacher"]["seed"] for run in stored.values()}
+        other = sorted({run["details"]["teacher"].get("seed") for run in stored.values()}
                        - {knowledge.meta["seed"]})
         if other:
             raise GkdError(f"cannot resume from {args.output}: its runs learnt from the "
                            f"teacher of seed {other[0]}; with {args.seeds} seeds the shared "
                            f"teacher is seed {knowledge.meta['seed']}")
-    runs: list[dict[str, Any]] = []
-    for seed in range(args.seeds):
-        start = time.perf_counter()
-        run = stored.get(seed)
-        if run is None:
-            run = run_link_prediction(task, args.teacher, args.method, config, seed=seed,
-                                      knowledge=knowledge, use_cache=not args.no_cache,
-                                      save_to=_student_file(args, seed))
-            cached = [m for m in ("teacher", "mlp") if run["details"][m]["cached"]]
-            note = f" ({' and '.join(cached)} cached)" if cached else ""
-            # after every trained seed, with the stored seeds still ahead, so that an
-            # interrupted run loses nothing and can be resumed
-            ahead = [stored[later] for later in sorted(stored) if later > seed]
-            _write_link_runs(args, described, config, fingerprint, [*runs, run, *ahead],
-                             earlier, started, quiet=True)
-        else:
-            note = f" (reused from {args.output})"
-        runs.append(run)
+
+    def run_seed(seed: int) -> dict[str, Any]:
+        return run_link_prediction(task, args.teacher, args.method, config, seed=seed,
+                                   knowledge=knowledge, use_cache=not args.no_cache,
+                                   save_to=_student_file(args, seed))
+
+    def progress(run: dict[str, Any]) -> str:
         scores = "  ".join(f"{m} {run[m]['test']:.2f}" for m in ("teacher", "mlp", "student"))
-        print(f"  seed {seed + 1}/{args.seeds}  test: {scores}  "
-              f"[{time.perf_counter() - start:.1f}s]{note}", file=sys.stderr, flush=True)
+        cached = [m for m in ("teacher", "mlp") if run["details"][m].get("cached")]
+        return f"test: {scores}" + (f" ({' and '.join(cached)} cached)" if cached else "")
+
+    def record(runs: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"task": described, "config": config, "runs": runs, "summary": summarize(runs),
+                "complete": len(runs) == args.seeds, "env": environment(args.device),
+                **({"resumed": earlier} if earlier else {})}
+
+    runs = _run_seeds(args, run_seed, progress, record, started, stored)
     print(f"\n{args.dataset} · {args.setting} · {args.teacher} · {args.method} · "
           f"{args.seeds} seed(s) · Hits@{k} % (mean ± sample std over seeds (ddof=1), "
           f"one split, {'one shared teacher' if args.shared_teacher else 'teacher per seed'})")
     print(format_summary(summarize(runs)))
-    _write_link_runs(args, described, config, fingerprint, runs, earlier, started)
-
-
-def _stored_link_runs(args: argparse.Namespace, described: dict[str, Any],
-                      config: dict[str, Any], fingerprint: str
-                      ) -> tuple[dict[int, dict[str, Any]], list[dict[str, Any]]]:
-    r"""The runs of ``--output`` by seed and the earlier commands that made them (none if
-    the file does not exist yet), after checking that it describes the same task,
-    configuration and, where it records one, split (:meth:`~gkd.data.LinkTask.fingerprint`;
-    files written before it was recorded are taken on their description)."""
-    import json
-
-    path = Path(args.output)
-    if not path.is_file():
-        return {}, []
-    try:
-        saved = json.loads(path.read_text())
-        same = {"task": saved["task"], "config": saved["config"]}
-        runs = {run["seed"]: run for run in saved["runs"]}
-        for run in runs.values():  # the fields the summary and the shared-teacher check read
-            if not all("test" in run[model] for model in ("teacher", "mlp", "student")) \
-                    or "teacher" not in run["details"]:
-                raise KeyError(f"seed {run['seed']} lacks test metrics or teacher details")
-        earlier = saved.get("resumed", []) + [
-            {"command": saved["command"], "env": saved["env"], "seconds": saved.get("seconds"),
-             "seeds": sorted(runs)}]
-    except (OSError, ValueError, KeyError, TypeError) as error:
-        raise GkdError(f"cannot resume from {path}: not a gkd linkpred result ({error})") from None
-    for key, now in {"task": described, "config": config}.items():
-        differ = _differing_keys(same[key], json.loads(json.dumps(now)))
-        if differ:
-            raise GkdError(f"cannot resume from {path}: its {key} differs from this "
-                           f"command's in {', '.join(differ)}")
-    if saved.get("fingerprint", fingerprint) != fingerprint:
-        raise GkdError(f"cannot resume from {path}: its runs were trained on other data or "
-                       f"another split (the task's fingerprint differs: the data root's "
-                       f"files or gkd's split code changed)")
-    if max(runs, default=-1) >= args.seeds:
-        raise GkdError(f"cannot resume from {path}: it holds seed {max(runs)}, beyond "
-                       f"--seeds {args.seeds}; resuming would drop it")
-    return runs, earlier
+    _finish(args, record(runs), started, stored)
 
 
 def _differing_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
@@ -337,22 +408,6 @@ def _differing_keys(old: Any, new: Any, prefix: str = "") -> list[str]:
         return [] if old == new else [prefix.rstrip(".") or "(all)"]
     return [key for name in sorted(old.keys() | new.keys())
             for key in _differing_keys(old.get(name), new.get(name), f"{prefix}{name}.")]
-
-
-def _write_link_runs(args: argparse.Namespace, described: dict[str, Any],
-                     config: dict[str, Any], fingerprint: str, runs: list[dict[str, Any]],
-                     earlier: list[dict[str, Any]], started: float, quiet: bool = False
-                     ) -> None:
-    from gkd.experiment import environment, summarize
-
-    if args.output is None:
-        return
-    record = {"task": described, "fingerprint": fingerprint, "config": config, "runs": runs,
-              "summary": summarize(runs),
-              "complete": len(runs) == args.seeds, "env": environment(args.device)}
-    if earlier:
-        record["resumed"] = earlier
-    _write_output(args, record, started, quiet=quiet)
 
 
 def _ratio(text: str) -> float:
@@ -534,6 +589,13 @@ def _add_root(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--root", help="data root (default: $GKD_DATA_ROOT or ./datasets)")
 
 
+def _add_resume(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs already in --output (written after every seed) "
+                             "when its task, configuration and data match, and train only "
+                             "the missing seeds, e.g. to go from 3 to 5 seeds")
+
+
 def _add_common(parser: argparse.ArgumentParser, written: str, set_help: str) -> None:
     _add_root(parser)
     parser.add_argument("--output", help=f"write {written} as JSON to this path")
@@ -584,6 +646,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_experiment(distill, teachers=TEACHERS, methods=tuple(DISTILLERS),
                     default_method="glnn", settings=SETTINGS, default_seeds=10,
                     cached="teachers")
+    _add_resume(distill)
     distill.add_argument("--protocol", choices=PROTOCOLS,
                          help="split protocol (default: ogb for ogbn-* datasets, cpf otherwise)")
     _add_device(distill)
@@ -616,10 +679,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_device(linkpred)
     _add_common(linkpred, "the runs and summary", "override a default, e.g. "
                 "teacher.lr=0.001, student.dropout=0, distiller.rank_weight=0.5")
-    linkpred.add_argument("--resume", action="store_true",
-                          help="keep the runs already in --output (written after every "
-                               "seed) when its task and configuration match, and train only "
-                               "the missing seeds, e.g. to go from 3 to 5 seeds")
+    _add_resume(linkpred)
     linkpred.set_defaults(run=_linkpred)
 
     speed = commands.add_parser(
@@ -716,7 +776,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     args.argv = argv
     try:
-        args.run(args)
+        with _output_held(args):
+            args.run(args)
     except GkdError as error:
         print(f"gkd {args.command}: error: {error}", file=sys.stderr)
         return 2

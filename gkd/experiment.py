@@ -94,8 +94,10 @@ def run_node_distillation(task: NodeTask, teacher: str, method: str,
             configuration and the student's scores as its meta. (default: ``None``)
 
     Returns:
-        A run record ``{"seed", "teacher", "mlp", "student", "details", "split"}`` where
-        each model maps metric names to accuracies in percent; with :obj:`save_to`,
+        A run record ``{"seed", "fingerprint", "teacher", "mlp", "student", "details",
+        "split"}`` where each model maps metric names to accuracies in percent and
+        ``fingerprint`` is the task's :meth:`~gkd.data.NodeTask.fingerprint`; with
+        :obj:`save_to`,
         ``details["student"]["file"]`` names the student file.
     """
     distiller = get_distiller(method)(**config["distiller"])
@@ -113,8 +115,8 @@ def run_node_distillation(task: NodeTask, teacher: str, method: str,
         student_details["file"] = str(save_to)
     teacher_details = {k: knowledge.meta[k] for k in ("epoch", "params", "cached")}
     teacher_details["seconds"] = round(knowledge.meta["seconds"], 3)
-    return {"seed": task.seed, "teacher": knowledge.meta["metrics"], "mlp": mlp,
-            "student": student,
+    return {"seed": task.seed, "fingerprint": task.fingerprint(),
+            "teacher": knowledge.meta["metrics"], "mlp": mlp, "student": student,
             "details": {"teacher": teacher_details, "mlp": mlp_details,
                         "student": student_details},
             "split": task.sizes()}

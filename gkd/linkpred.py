@@ -220,8 +220,9 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
             (default: ``None``)
 
     Returns:
-        A run record ``{"seed", "teacher", "mlp", "student", "details", "split"}`` where
-        each model maps ``val``, ``test`` (and the production test groups) to Hits@K in
+        A run record ``{"seed", "fingerprint", "teacher", "mlp", "student", "details",
+        "split"}`` (``fingerprint``: the task's :meth:`~gkd.data.LinkTask.fingerprint`)
+        where each model maps ``val``, ``test`` (and the production test groups) to Hits@K in
         percent; each model's details hold, under ``logged_metrics``, Hits@10/50/100 and
         ROC-AUC on the same sets (:func:`~gkd.link_evaluation.logged_link_metrics`); with
         :obj:`save_to`, ``details["student"]["file"]`` names the student file.
@@ -255,7 +256,8 @@ def run_link_prediction(task: LinkTask, teacher: str, method: str,
     teacher_details = {k: knowledge.meta[k]
                        for k in ("seed", "epoch", "params", "seconds", "cached")}
     teacher_details["logged_metrics"] = _logged_metrics(task, knowledge.model)
-    return {"seed": seed, "teacher": knowledge.meta["metrics"], "mlp": mlp, "student": student,
+    return {"seed": seed, "fingerprint": task.fingerprint(), "teacher": knowledge.meta["metrics"],
+            "mlp": mlp, "student": student,
             "details": {"teacher": teacher_details, "mlp": mlp_details,
                         "student": student_details},
             "split": task.sizes()}

@@ -175,6 +175,48 @@ def test_an_interrupted_distill_keeps_its_finished_seeds(capsys, tmp_path, monke
     assert partial["summary"]["student"]["test"]["std"] is None
 
 
+def test_distill_resume_trains_only_the_missing_seeds(capsys, tmp_path, monkeypatch):
+    import gkd.experiment
+
+    out = tmp_path / "small.json"
+    fast = ["--dataset", SMALL, "--output", str(out), "--set", "teacher.max_epochs=5",
+            "--set", "distiller.max_epochs=5"]
+    assert _gkd(capsys, "distill", *fast, "--seeds", "2")[0] == 0
+    full = json.loads(out.read_text())
+    out.write_text(json.dumps({**full, "runs": full["runs"][1:], "complete": False}))
+    trained = []
+    run = gkd.experiment.run_node_distillation
+    monkeypatch.setattr(gkd.experiment, "run_node_distillation",
+                        lambda task, *a, **k: trained.append(task.seed) or run(task, *a, **k))
+    code, _, err = _gkd(capsys, "distill", *fast, "--seeds", "2", "--resume")
+    assert code == 0 and trained == [0] and "reused from" in err
+    resumed = json.loads(out.read_text())
+    def scores(runs):
+        return [{k: r[k] for k in ("seed", "fingerprint", "teacher", "mlp", "student")}
+                for r in runs]
+
+    assert scores(resumed["runs"]) == scores(full["runs"])
+    assert resumed["runs"][1] == full["runs"][1] and resumed["resumed"][0]["seeds"] == [1]
+    stored = resumed["runs"]
+    out.write_text(json.dumps({**resumed, "runs": [{**stored[0], "fingerprint": "0" * 64},
+                                                   stored[1]]}))
+    code, _, err = _gkd(capsys, "distill", *fast, "--seeds", "3", "--resume")
+    assert code == 2 and "seed 0 was trained on other data or another split" in err
+    code, _, err = _gkd(capsys, "distill", *fast, "--seeds", "3", "--resume", "--method", "krd")
+    assert code == 2 and "its task differs from this command's in method" in err
+
+
+def test_a_second_command_writing_the_same_output_is_refused(capsys, tmp_path):
+    from gkd.io import file_lock
+
+    out = tmp_path / "small.json"
+    with file_lock(tmp_path / ".small.json.lock"):  # a first command still running
+        code, _, err = _gkd(capsys, "distill", "--dataset", SMALL, "--seeds", "1",
+                            "--output", str(out))
+    assert code == 2 and f"another gkd command is writing to '{out}'" in err
+    assert not out.exists()
+
+
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_distill_trains_on_the_device_it_is_given(capsys, tmp_path):
     out = tmp_path / "small.json"

@@ -479,7 +479,7 @@ def test_an_interrupted_resume_keeps_every_stored_seed(tmp_path, monkeypatch):
     (["--set", "distiller.margin=0.2"], "its config differs from this command's in "
                                         "distiller.margin"),
     (["--method", "repr"], "its task differs from this command's in method"),
-    (["--seeds", "1"], "it holds seed 1, beyond --seeds 1"),
+    (["--seeds", "1"], "it holds seed 1, outside the seeds 0..0 of --seeds 1"),
 ])
 def test_linkpred_resume_refuses_another_experiment(capsys, tmp_path, args, message):
     assert _linkpred(tmp_path, "--seeds", "2") == 0
@@ -493,14 +493,42 @@ def test_linkpred_resume_refuses_runs_of_other_data(capsys, tmp_path):
     assert _linkpred(tmp_path, "--seeds", "1") == 0
     path = tmp_path / "links.json"
     stored = json.loads(path.read_text())
-    assert stored["fingerprint"] == make_link_task(load_dataset(SYNTHETIC)).fingerprint()
-    path.write_text(json.dumps({**stored, "fingerprint": "0" * 24}))
+    run = stored["runs"][0]
+    assert run["fingerprint"] == make_link_task(load_dataset(SYNTHETIC)).fingerprint()
+    path.write_text(json.dumps({**stored, "runs": [{**run, "fingerprint": "0" * 24}]}))
     capsys.readouterr()
     assert _linkpred(tmp_path, "--seeds", "2", "--resume") == 2
-    assert "trained on other data or another split" in capsys.readouterr().err
-    del stored["fingerprint"]  # a file from before fingerprints: taken on its description
+    assert "seed 0 was trained on other data or another split" in capsys.readouterr().err
+    del run["fingerprint"]  # a file from before fingerprints: taken on its description
     path.write_text(json.dumps(stored))
     assert _linkpred(tmp_path, "--seeds", "2", "--resume") == 0
+
+
+@pytest.mark.parametrize("change, message", [
+    (lambda runs: runs[1]["teacher"].update(test="abc"), "seed 1 lacks finite scores"),
+    (lambda runs: runs[1]["student"].update(test=None), "seed 1 lacks finite scores"),
+    (lambda runs: runs.append({**runs[1]}), "seed 1 is not an integer or is stored twice"),
+    (lambda runs: runs.append({**runs[1], "seed": -1}), "it holds seed -1, outside the "
+                                                        "seeds 0..1"),
+])
+def test_linkpred_resume_refuses_damaged_runs(capsys, tmp_path, change, message):
+    assert _linkpred(tmp_path, "--seeds", "2") == 0
+    path = tmp_path / "links.json"
+    stored = json.loads(path.read_text())
+    change(stored["runs"])
+    path.write_text(json.dumps(stored))
+    capsys.readouterr()
+    assert _linkpred(tmp_path, "--seeds", "2", "--resume") == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert message in err[-1] and "Traceback" not in "".join(err)
+
+
+def test_a_resume_with_every_seed_stored_leaves_the_file_as_it_was(capsys, tmp_path):
+    assert _linkpred(tmp_path, "--seeds", "2") == 0
+    before = (tmp_path / "links.json").read_text()
+    assert _linkpred(tmp_path, "--seeds", "2", "--resume") == 0
+    assert "already held every seed" in capsys.readouterr().out
+    assert (tmp_path / "links.json").read_text() == before
 
 
 @pytest.mark.parametrize("content", ["{not json", '{"task": {}}',
@@ -510,7 +538,7 @@ def test_linkpred_resume_reports_a_broken_file_in_one_line(capsys, tmp_path, con
     (tmp_path / "links.json").write_text(content)
     assert _linkpred(tmp_path, "--seeds", "2", "--resume") == 2
     err = capsys.readouterr().err.strip().splitlines()
-    assert "not a gkd linkpred result" in err[-1] and "Traceback" not in "".join(err)
+    assert "cannot resume from" in err[-1] and "Traceback" not in "".join(err)
     assert (tmp_path / "links.json").read_text() == content  # left as it was
 
 

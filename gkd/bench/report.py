@@ -12,6 +12,7 @@ import json
 import math
 import textwrap
 import time
+import warnings
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -110,6 +111,10 @@ def _read_file(path: Path, results: Results, strict: bool) -> None:
     elif isinstance(obj, dict) and "rows" in obj and "full_graph" in obj:
         results.speeds.append(_checked_speed(obj, path))
     elif _is_distill_result(obj):
+        if obj.get("complete") is False:
+            warnings.warn(f"{path} is an unfinished gkd distill result (\"complete\": false): "
+                          f"its rows hold only its {len(obj['runs'])} finished seed(s)",
+                          stacklevel=3)
         config = config_id(obj["config"]) if isinstance(obj.get("config"), dict) else None
         results.records += check_run_records([{"task": obj["task"], "config_id": config,
                                       "config": obj.get("config"), **run}

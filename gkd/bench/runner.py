@@ -90,10 +90,20 @@ def _stored_records(path: Path) -> list[dict[str, Any]]:
         records = check_run_records(read_jsonl(path, repair=True), path)
     except (ValueError, GkdError) as error:  # a line that is not JSON, or not a run
         raise GkdError(f"cannot resume: {error}") from None
+    first: dict[tuple[str, str, str, str, str, int, str], int] = {}
     for number, record in enumerate(records, start=1):
         if not isinstance(record.get("config_id"), str):
             raise GkdError(f"cannot resume: {path}, record {number} has no config_id (not "
                            f"written by gkd bench)")
+        if not isinstance(record.get("config"), dict) or \
+                config_id(record["config"]) != record["config_id"]:
+            raise GkdError(f"cannot resume: {path}, record {number}'s config does not match "
+                           f"its config_id (edited by hand?)")
+        key = record_key(record)
+        if key in first:
+            raise GkdError(f"cannot resume: {path}, records {first[key]} and {number} are the "
+                           f"same run (seed {record['seed']})")
+        first[key] = number
     return records
 
 
@@ -262,7 +272,7 @@ def run_bench(config: BenchConfig, results: str | os.PathLike, *,
                 run = run_node_distillation(task, key.teacher, key.method, cfg,
                                             save_to=save_to)
                 record = {"task": key.task(), "seed": key.seed, "config_id": ident[-1],
-                          "fingerprint": task.fingerprint(), **run, "config": cfg,
+                          **run, "config": cfg,
                           "seconds": round(time.perf_counter() - start, 3), "env": env}
                 append_jsonl(path, record)
                 stored[ident] = record

@@ -9,12 +9,14 @@ from typing import Any
 from gkd.cli import (
     _add_common,
     _add_device,
+    _add_resume,
     _check_writable,
+    _finish,
     _parse_sets,
     _positive_int,
     _run_seeds,
     _seed_count,
-    _write_output,
+    _stored_runs,
 )
 from gkd.errors import GkdError
 
@@ -76,7 +78,7 @@ def _condense(args: argparse.Namespace) -> None:
     if args.method == "mirage" and len(supports) > 1:
         trees = ComputationTrees(task, args.hops)  # shared by the candidates of each seed
     described = {"dataset": args.dataset, "method": args.method, "model": args.model,
-                 "hops": args.hops, **task.info}
+                 "hops": args.hops, "full": args.full, **task.info}
     if budget is not None:
         described["budget_bytes"] = budget
     print(f"gkd condense: {args.dataset} · {args.method} · {args.model} · {args.hops} hops · "
@@ -93,13 +95,18 @@ def _condense(args: argparse.Namespace) -> None:
         return (f"test {task.metric}: {scores}  distilled {run['cost']['distilled_bytes']} B "
                 f"in {run['cost']['distill_seconds']:.2f}s")
 
-    def record(runs: list[dict[str, Any]]) -> dict[str, Any]:
-        return {"task": described, "config": config,
-                "support": list(supports) if args.budget is None else None, "runs": runs,
-                "summary": summarize_condensation(runs),
-                "complete": len(runs) == args.seeds, "env": environment(args.device)}
+    support = list(supports) if args.budget is None else None
+    models = ("condensed", "full") if args.full else ("condensed",)
+    stored, earlier = _stored_runs(args, {"task": described, "config": config,
+                                          "support": support}, models)
 
-    runs = _run_seeds(args, run_seed, progress, record, started)
+    def record(runs: list[dict[str, Any]]) -> dict[str, Any]:
+        return {"task": described, "config": config, "support": support, "runs": runs,
+                "summary": summarize_condensation(runs),
+                "complete": len(runs) == args.seeds, "env": environment(args.device),
+                **({"resumed": earlier} if earlier else {})}
+
+    runs = _run_seeds(args, run_seed, progress, record, started, stored)
     summary = summarize_condensation(runs)
     metric = "ROC-AUC" if task.metric == "rocauc" else "accuracy"
     print(f"\n{args.dataset} · {args.method} · {args.model} · {args.hops} hops · {args.seeds} "
@@ -110,7 +117,7 @@ def _condense(args: argparse.Namespace) -> None:
     if trees is not None:
         print(f"(trees computed once in {trees.seconds:.2f}s and counted in every seed's "
               f"distill_seconds)", file=sys.stderr)
-    _write_output(args, record(runs), started)
+    _finish(args, record(runs), started, stored)
 
 
 def add_condense_command(commands: argparse._SubParsersAction) -> None:
@@ -152,6 +159,7 @@ def add_condense_command(commands: argparse._SubParsersAction) -> None:
     condense.add_argument("--full", action="store_true",
                           help="also train on the full training set per seed")
     _add_device(condense)
+    _add_resume(condense)
     _add_common(condense, "the runs and summary", "override a default, e.g. "
                 "model.hidden_channels=64, model.pool=mean, train.lr=0.01, "
                 "train.max_epochs=50, condenser.itemsets=all, condenser.exclusive=true")

@@ -257,4 +257,4 @@ def validation_accuracy(student: torch.nn.Module, task: NodeTask) -> float:
         float: the accuracy in percent (:func:`~gkd.evaluation.accuracy`).
     """
     val = task.val_idx
-    return accuracy(student(task.graph.x[val]), task.graph.y[val])
+    return accuracy(student(task.graph.x.index_select(0, val)), task.graph.y[val])

@@ -108,12 +108,12 @@ class GLNN(Distiller):
         optimizer = self.optimizer(student)
 
         def batch_loss(batch: torch.Tensor) -> torch.Tensor:
-            out = student(x[batch])
+            out = student(x.index_select(0, batch))
             loss = out.new_zeros(())
             if self.lamb > 0:
                 loss = loss + self.lamb * masked_cross_entropy(out, y[batch], labelled[batch])
             if self.lamb < 1:
-                loss = loss + (1 - self.lamb) * kl_divergence(out, teacher[batch],
+                loss = loss + (1 - self.lamb) * kl_divergence(out, teacher.index_select(0, batch),
                                                               self.temperature)
             return loss
 

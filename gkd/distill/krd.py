@@ -233,7 +233,7 @@ class KRD(Distiller):
             local = torch.full((n,), -1, dtype=torch.long, device=x.device)
 
             def batch_loss(batch: Tensor) -> Tensor:
-                out = student(x[batch])
+                out = student(x.index_select(0, batch))
                 local[batch] = torch.arange(batch.numel(), device=x.device)
                 loss = (1 - self.lamb) * self._pair_loss(out, local, batch, state["graph"],
                                                          teacher_logits)

@@ -160,7 +160,7 @@ class VQGraph(Distiller):
         optimizer = self.optimizer(model)
 
         def forward(batch: Tensor) -> tuple[Tensor, Tensor]:
-            out, hidden = student(x[batch], return_hidden=True)
+            out, hidden = student(x.index_select(0, batch), return_hidden=True)
             return out, code_scores(projection(hidden[-1]), codebook, similarity)
 
         def batch_loss(batch: Tensor) -> Tensor:

@@ -125,6 +125,15 @@ def test_a_distill_file_is_one_run_of_the_bench_record_with_its_config(tmp_path)
     assert len(load_results([tmp_path / "a", tmp_path / "b.json"]).records) == 2
 
 
+def test_an_unfinished_distill_file_is_reported_with_a_warning(tmp_path):
+    distilled = _record("cora", "transductive", 0, 90)
+    (tmp_path / "b.json").write_text(json.dumps({
+        "task": distilled.pop("task"), "config": {}, "runs": [distilled], "complete": False}))
+    with pytest.warns(UserWarning, match=r"b.json is an unfinished gkd distill result .*only "
+                                         r"its 1 finished seed"):
+        assert len(load_results([tmp_path / "b.json"]).records) == 1
+
+
 def _not_node_results(folder):
     folder.mkdir()
     link = {"dataset": "cora", "setting": "transductive", "teacher": "sage", "method": "llp",

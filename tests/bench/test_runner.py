@@ -84,20 +84,25 @@ def test_an_interrupted_grid_resumes_with_one_record_per_run(grid, tmp_path, mon
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda r: r.pop("student"), "record 1: every model needs finite numeric val, test scores; "
-                                 "student has not"),
-    (lambda r: r["mlp"].update(test="abc"), "record 1: every model needs finite numeric"),
-    (lambda r: r.pop("config_id"), "record 1 has no config_id"),
+    (lambda rs: rs[0].pop("student"), "record 1: every model needs finite numeric val, test "
+                                      "scores; student has not"),
+    (lambda rs: rs[0]["mlp"].update(test="abc"), "record 1: every model needs finite numeric"),
+    (lambda rs: rs[0].pop("config_id"), "record 1 has no config_id"),
+    (lambda rs: rs[0]["config"]["student"].update(dropout=0.9),
+     "record 1's config does not match its config_id"),
+    (lambda rs: rs[1]["student"].update(test=99.0), "records 1 and 2 are the same run"),
 ])
 def test_stored_records_that_cannot_be_summarised_stop_a_resume(grid, tmp_path, monkeypatch,
                                                                  change, message):
     task = {"dataset": "synthetic:nodes=300,degree=6,features=12,classes=3", "protocol": "cpf",
             "setting": "transductive", "teacher": "sage", "method": "glnn"}
-    record = {"task": task, "seed": 0, "config_id": "0123456789ab",
+    config = {"teacher": {}, "student": {"dropout": 0.5}, "distiller": {}}
+    record = {"task": task, "seed": 0, "config_id": runner.config_id(config), "config": config,
               **{model: {"val": 80.0, "test": 80.0} for model in ("teacher", "mlp", "student")}}
-    change(record)
+    records = [record, json.loads(json.dumps(record))]
+    change(records)
     (tmp_path / "out").mkdir()
-    (tmp_path / "out" / NODE_RESULTS).write_text(json.dumps(record) + "\n")
+    (tmp_path / "out" / NODE_RESULTS).write_text("".join(json.dumps(r) + "\n" for r in records))
 
     def no_training(*args, **kwargs):
         raise AssertionError("trained before the stored records were checked")
@@ -197,7 +202,7 @@ def test_a_finished_grid_is_summarised_without_its_data(grid, tmp_path):
     for key, cfg in runner.plan(grid):
         append_jsonl(tmp_path / "out" / NODE_RESULTS,
                      {"task": key.task(), "seed": key.seed, "config_id": runner.config_id(cfg),
-                      "teacher": scores, "mlp": scores, "student": scores})
+                      "config": cfg, "teacher": scores, "mlp": scores, "student": scores})
     records = run_bench(grid, tmp_path / "out", root=tmp_path / "no-data", progress=False)
     assert [r["student"] for r in records] == [scores]
 

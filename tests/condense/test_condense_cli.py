@@ -62,3 +62,20 @@ def test_condense_writes_the_json_contract(capsys, data_root, tmp_path):
     run = result["runs"][0]
     assert run["distill"]["support"] in (0.2, 0.3) and run["distill"]["graphs"] > 0
     assert result["command"].startswith("gkd condense --dataset mutag")
+
+
+@pytest.mark.datasets
+def test_condense_resume_trains_only_the_missing_seeds(capsys, data_root, tmp_path):
+    out = tmp_path / "mutag.json"
+    fast = ["condense", "--dataset", "mutag", "--root", str(data_root), "--output", str(out),
+            "--set", "train.max_epochs=2", "--set", "model.hidden_channels=16"]
+    assert _gkd(capsys, *fast, "--seeds", "1")[0] == 0
+    first = json.loads(out.read_text())
+    code, _, err = _gkd(capsys, *fast, "--seeds", "2", "--resume")
+    assert code == 0 and "reused from" in err
+    resumed = json.loads(out.read_text())
+    assert resumed["runs"][0] == first["runs"][0] and len(resumed["runs"]) == 2
+    code, _, err = _gkd(capsys, *fast, "--seeds", "2", "--resume", "--full")
+    assert code == 2 and "its task differs from this command's in full" in err
+    code, _, err = _gkd(capsys, *fast, "--seeds", "2", "--resume", "--support", "0.2")
+    assert code == 2 and "its support differs" in err
