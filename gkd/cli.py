@@ -228,9 +228,10 @@ def _stored_runs(args: argparse.Namespace, expected: dict[str, Any], models: tup
             seed = run["seed"]
             if not isinstance(seed, int) or isinstance(seed, bool) or seed in runs:
                 raise ValueError(f"seed {seed!r} is not an integer or is stored twice")
-            if not all(finite(run.get(model)) for model in models) or "details" not in run:
-                raise ValueError(f"seed {seed} lacks finite scores of {', '.join(models)} "
-                                 f"or details")
+            if not all(finite(run.get(model)) and isinstance(run["details"].get(model), dict)
+                       for model in models):
+                raise ValueError(f"seed {seed} lacks finite scores or details of "
+                                 f"{', '.join(models)}")
             runs[seed] = run
         earlier = saved.get("resumed", []) + [
             {"command": saved["command"], "env": saved["env"], "seconds": saved.get("seconds"),

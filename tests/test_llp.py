@@ -505,8 +505,9 @@ def test_linkpred_resume_refuses_runs_of_other_data(capsys, tmp_path):
 
 
 @pytest.mark.parametrize("change, message", [
-    (lambda runs: runs[1]["teacher"].update(test="abc"), "seed 1 lacks finite scores"),
-    (lambda runs: runs[1]["student"].update(test=None), "seed 1 lacks finite scores"),
+    (lambda runs: runs[1]["teacher"].update(test="abc"), "seed 1 lacks finite scores or details"),
+    (lambda runs: runs[1]["student"].update(test=None), "seed 1 lacks finite scores or details"),
+    (lambda runs: runs[1]["details"].pop("teacher"), "seed 1 lacks finite scores or details"),
     (lambda runs: runs.append({**runs[1]}), "seed 1 is not an integer or is stored twice"),
     (lambda runs: runs.append({**runs[1], "seed": -1}), "it holds seed -1, outside the "
                                                         "seeds 0..1"),
